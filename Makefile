@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# khv: build, test and demo. See README.md.
+#
+#   make deps    install what is missing (apt), quietly when nothing is
+#   make all     khv.ko for KDIR, the selftests, the host unit tests
+#   make check   deps + build + every test; ends "N passed, N failed, N skipped"
+#   make demo    show khv at work (natively if this host can, else in the test machine)
+#   make clean
+#
+# KDIR: the kernel build tree khv.ko is built against. Default: the running
+# kernel's, else Debian's stock headers. The test machine always boots
+# Debian's stock kernel (KVER) and gets a khv.ko built for it.
+
+SHELL := /bin/bash
+B := build
+
+KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-image-amd64 2>/dev/null | \
+	  sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+STOCK_KDIR = /usr/src/linux-headers-$(KVER)
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(STOCK_KDIR))
+
+CC := gcc
+USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror
+
+# Selftests: built static so the test machine needs no libc.
+SELFTEST_LIB := selftests/lib/khv_test.c
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
+SELFTESTS := $(patsubst selftests/kvm/%.c,$(B)/selftests/%,$(wildcard selftests/kvm/*.c))
+
+# Host unit tests: each test file with the pure kmod/ files it tests.
+UNIT_TESTS := test_caps test_hw_support
+test_caps_SRCS := kmod/caps.c
+test_hw_support_SRCS := kmod/svm/svm_support.c kmod/vmx/vmx_support.c
+UNIT_BINS := $(addprefix $(B)/unit/,$(UNIT_TESTS))
+
+# The test machine's module build: a private copy built W=1 C=1 from scratch.
+TEST_KO_DIR := $(B)/kmod-$(KVER)
+TEST_KO := $(TEST_KO_DIR)/khv.ko
+KMOD_SRCS := Kbuild $(shell find kmod uapi -name '*.[ch]' 2>/dev/null)
+
+# make check's plan: each lane runs the same selftests; unload (destructive)
+# goes last in a lane. khv_refuses needs stock KVM loaded.
+LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state
+TEST_TIMEOUT := 300
+
+TESTVM := selftests/testvm
+
+.PHONY: all deps module selftests unit check check-run check-unit check-kbuild \
+	check-vm demo clean
+
+all: module selftests unit
+
+deps:
+	@scripts/deps.sh
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+selftests: $(SELFTESTS)
+
+$(B)/selftests/%: selftests/kvm/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -Iselftests/lib -o $@ $< $(SELFTEST_LIB)
+
+unit: $(UNIT_BINS)
+
+.SECONDEXPANSION:
+$(B)/unit/%: selftests/host/%.c $$(%_SRCS) $(SELFTEST_HDRS) kmod/khv_pure.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Iselftests/lib -Ikmod -o $@ $< $($*_SRCS)
+
+check:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory check-run
+
+# Every step writes TAP to $(B)/*.tap; the summary judges them all.
+check-run:
+	@rm -f $(B)/unit.tap $(B)/kbuild.tap $(B)/testvm.tap
+	-@$(MAKE) --no-print-directory check-unit
+	-@$(MAKE) --no-print-directory check-kbuild
+	-@$(MAKE) --no-print-directory check-vm
+	@scripts/tap-summary $(B)/unit.tap $(B)/kbuild.tap $(B)/testvm.tap
+
+check-unit: unit
+	@set -o pipefail; for t in $(UNIT_BINS); do \
+		out=$$($$t); rc=$$?; echo "$$out" | sed 's/^/    /'; \
+		if [ $$rc = 0 ]; then echo "ok unit/$${t##*/}"; \
+		else echo "not ok unit/$${t##*/} # rc=$$rc"; fi; \
+	done | tee $(B)/unit.tap
+
+check-kbuild: $(TEST_KO)
+	@if grep -qE 'warning:|error:' $(TEST_KO_DIR)/build.log; then \
+		sed 's/^/    /' $(TEST_KO_DIR)/build.log; \
+		echo "not ok kbuild: khv.ko for $(KVER) with W=1 C=1 has warnings"; \
+	else echo "ok kbuild: khv.ko for $(KVER), W=1 C=1, no warnings"; \
+	fi | tee $(B)/kbuild.tap
+
+$(TEST_KO): $(KMOD_SRCS)
+	@rm -rf $(TEST_KO_DIR) && mkdir -p $(TEST_KO_DIR)
+	@cp -r Kbuild kmod uapi $(TEST_KO_DIR)/
+	@set -o pipefail; $(MAKE) -C $(STOCK_KDIR) M=$(CURDIR)/$(TEST_KO_DIR) \
+		W=1 C=1 modules 2>&1 | tee $(TEST_KO_DIR)/build.log | \
+		grep -E 'warning:|error:' || true
+	@test -f $@ || { echo "khv.ko for $(KVER) did not build"; exit 1; }
+
+$(B)/check.plan: Makefile
+	@mkdir -p $(@D)
+	@{ echo '@lane stock'; \
+	  for t in $(LANE_TESTS) khv_refuses unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  echo '@lane khv'; \
+	  for t in $(LANE_TESTS) unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  echo '@lane khv kvm_compat=1'; \
+	  echo "compat_dev $(TEST_TIMEOUT) compat_dev"; \
+	  echo 'rmmod_khv 60 rmmod khv'; } > $@
+
+check-vm: $(TEST_KO) $(SELFTESTS) $(B)/check.plan
+	@$(TESTVM) --kver $(KVER) --khv-ko $(TEST_KO) --plan $(B)/check.plan \
+		$(addprefix --bin ,$(SELFTESTS)) --tap $(B)/testvm.tap
+
+demo: deps $(TEST_KO) $(SELFTESTS)
+	@KVER=$(KVER) KDIR=$(KDIR) TEST_KO=$(TEST_KO) scripts/demo.sh $(SELFTESTS)
+
+clean:
+	-@[ -f $(KDIR)/Makefile ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null
+	rm -rf $(B)

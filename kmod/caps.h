@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* KVM_CHECK_EXTENSION answers (pure: see khv_pure.h). */
+#ifndef KHV_CAPS_H
+#define KHV_CAPS_H
+
+#include "khv_pure.h"
+
+/* Limits khv really enforces in KVM_CREATE_VCPU (same numbers as KVM 6.1). */
+#define KHV_MAX_VCPUS		1024
+#define KHV_MAX_VCPU_IDS	4096
+
+/* What a capability's value may depend on, sampled by the caller. */
+struct khv_host_info {
+	u32 online_cpus;
+};
+
+long khv_cap_value(long cap, const struct khv_host_info *host);
+
+#endif /* KHV_CAPS_H */

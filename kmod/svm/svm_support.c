@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Can this AMD CPU run khv? Pure: see hw_support.h. Facts from APM vol. 2. */
+#include "hw_support.h"
+
+#define CPUID_EXT1_ECX_SVM	BIT(2)		/* 0x80000001.ECX */
+#define CPUID_SVM_EDX_NP	BIT(0)		/* 0x8000000A.EDX: nested paging */
+#define VM_CR_SVMDIS		BIT_ULL(4)	/* SVM disabled by firmware */
+#define SVM_FEATURE_LEAF	0x8000000Au
+
+struct khv_hw_result svm_check_support(const struct svm_facts *f)
+{
+	struct khv_hw_result r = { KHV_HW_OK, "AMD SVM with nested paging" };
+
+	if (!(f->ext1_ecx & CPUID_EXT1_ECX_SVM)) {
+		r.verdict = KHV_HW_ABSENT;
+		r.what = "CPU has no AMD SVM (CPUID 0x80000001.ECX[2])";
+	} else if (f->vm_cr & VM_CR_SVMDIS) {
+		r.verdict = KHV_HW_DISABLED;
+		r.what = "SVM is disabled by firmware (VM_CR.SVMDIS)";
+	} else if (f->max_ext_leaf < SVM_FEATURE_LEAF ||
+		   !(f->svm_edx & CPUID_SVM_EDX_NP)) {
+		r.verdict = KHV_HW_MISSING;
+		r.what = "CPU has SVM but no nested paging (NPT)";
+	}
+	return r;
+}

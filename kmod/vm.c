@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMs: creation, the VM fd's ioctls, and teardown when the last reference
+ * (VM fd or vCPU fd) goes away.
+ */
+#include <linux/module.h>
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "khv.h"
+
+static void khv_vm_destroy(struct kref *ref)
+{
+	struct khv_vm *vm = container_of(ref, struct khv_vm, ref);
+	struct khv_vcpu *vcpu;
+	unsigned long id;
+
+	xa_for_each(&vm->vcpus, id, vcpu)
+		khv_vcpu_free(vcpu);
+	xa_destroy(&vm->vcpus);
+	mmdrop(vm->mm);
+	kfree(vm);
+	atomic_dec(&khv_stats.vms);
+}
+
+void khv_vm_put(struct khv_vm *vm)
+{
+	kref_put(&vm->ref, khv_vm_destroy);
+}
+
+static int khv_vm_release(struct inode *inode, struct file *filp)
+{
+	khv_vm_put(filp->private_data);
+	return 0;
+}
+
+static long khv_vm_create_vcpu(struct khv_vm *vm, unsigned long id)
+{
+	return khv_vcpu_create_fd(vm, id);
+}
+
+/* VM ioctls. Locks: CREATE_VCPU takes vm->lock. */
+static const struct {
+	unsigned int cmd;
+	long (*fn)(struct khv_vm *vm, unsigned long arg);
+} khv_vm_ioctls[] = {
+	{ KVM_CREATE_VCPU,	khv_vm_create_vcpu },
+};
+
+static long khv_vm_ioctl(struct file *filp, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct khv_vm *vm = filp->private_data;
+	size_t i;
+
+	/* As KVM: a VM belongs to the process (mm) that created it. */
+	if (vm->mm != current->mm)
+		return -EIO;
+	if (cmd == KVM_CHECK_EXTENSION)
+		return khv_check_extension(arg);
+	for (i = 0; i < ARRAY_SIZE(khv_vm_ioctls); i++)
+		if (khv_vm_ioctls[i].cmd == cmd)
+			return khv_vm_ioctls[i].fn(vm, arg);
+	return -ENOTTY;		/* what KVM answers for an unknown VM ioctl */
+}
+
+static const struct file_operations khv_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= khv_vm_release,
+	.unlocked_ioctl	= khv_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct khv_vm *khv_vm_alloc(void)
+{
+	struct khv_vm *vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+
+	if (!vm)
+		return NULL;
+	kref_init(&vm->ref);
+	mutex_init(&vm->lock);
+	xa_init(&vm->vcpus);
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+	atomic_inc(&khv_stats.vms);
+	return vm;
+}
+
+long khv_vm_create_fd(unsigned long type)
+{
+	struct khv_vm *vm;
+	int fd;
+
+	if (type)		/* x86 KVM knows only the default VM type, 0 */
+		return -EINVAL;
+	vm = khv_vm_alloc();
+	if (!vm)
+		return -ENOMEM;
+	fd = anon_inode_getfd("khv-vm", &khv_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		khv_vm_put(vm);
+	return fd;
+}

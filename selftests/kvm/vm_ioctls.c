@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KVM_CREATE_VM and the VM fd: types, many VMs, caps, errors, ownership. */
+#include <errno.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include "khv_test.h"
+
+static int sys_fd;
+
+static int t_vm_types(void)
+{
+	int vm = khv_create_vm(sys_fd);
+	long r;
+
+	CHECK(vm >= 0, "type 0: %d", vm);
+	close(vm);
+	r = khv_ioctl(sys_fd, KVM_CREATE_VM, 1);
+	CHECK(r == -EINVAL, "type 1: %ld", r);
+	return KSFT_PASS;
+}
+
+static int t_many_vms(void)
+{
+	int vms[8], i, r = KSFT_PASS;
+
+	for (i = 0; i < 8; i++) {
+		vms[i] = khv_create_vm(sys_fd);
+		if (vms[i] < 0) {
+			ksft_diag("VM %d: %d", i, vms[i]);
+			r = KSFT_FAIL;
+			break;
+		}
+	}
+	while (--i >= 0)
+		close(vms[i]);
+	return r;
+}
+
+static int t_vm_check_extension(void)
+{
+	int vm = khv_create_vm(sys_fd);
+	long a, b;
+
+	CHECK(vm >= 0, "KVM_CREATE_VM: %d", vm);
+	a = khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_CHECK_EXTENSION_VM);
+	b = khv_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	close(vm);
+	SKIP_IF(a <= 0, "no KVM_CAP_CHECK_EXTENSION_VM");
+	CHECK(b == khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
+	      "VM fd says MAX_VCPUS %ld", b);
+	return KSFT_PASS;
+}
+
+static int t_unknown_vm_ioctl(void)
+{
+	int vm = khv_create_vm(sys_fd);
+	long r;
+
+	CHECK(vm >= 0, "KVM_CREATE_VM: %d", vm);
+	r = khv_ioctl(vm, _IO(KVMIO, 0xfe), 0);
+	close(vm);
+	CHECK(r == -ENOTTY, "_IO(KVMIO, 0xfe) on a VM fd: %ld", r);
+	return KSFT_PASS;
+}
+
+/* A VM belongs to the process that created it: others get -EIO. */
+static int t_other_process(void)
+{
+	int vm = khv_create_vm(sys_fd), status;
+	pid_t pid;
+
+	CHECK(vm >= 0, "KVM_CREATE_VM: %d", vm);
+	pid = fork();
+	if (pid == 0)
+		_exit(khv_create_vcpu(vm, 0) == -EIO ? 0 : 1);
+	CHECK(pid > 0, "fork");
+	waitpid(pid, &status, 0);
+	close(vm);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "KVM_CREATE_VCPU from a child did not give -EIO");
+	return KSFT_PASS;
+}
+
+static const struct ksft_case cases[] = {
+	{ "vm_types", t_vm_types },
+	{ "many_vms", t_many_vms },
+	{ "vm_check_extension", t_vm_check_extension },
+	{ "unknown_vm_ioctl", t_unknown_vm_ioctl },
+	{ "other_process", t_other_process },
+};
+
+int main(int argc, char **argv)
+{
+	khv_test_init(argc, argv);
+	sys_fd = khv_open_dev();
+	return KSFT_RUN(cases);
+}
