@@ -26,7 +26,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror
 
 # Selftests: built static so the test machine needs no libc.
 SELFTEST_LIB := selftests/lib/khv_test.c
-SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h uapi/linux/*.h)
 SELFTESTS := $(patsubst selftests/kvm/%.c,$(B)/selftests/%,$(wildcard selftests/kvm/*.c))
 
 # Host unit tests: each test file with the pure kmod/ files it tests.
@@ -62,7 +62,7 @@ selftests: $(SELFTESTS)
 
 $(B)/selftests/%: selftests/kvm/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -static -Iselftests/lib -o $@ $< $(SELFTEST_LIB)
+	$(CC) $(USER_CFLAGS) -static -Iselftests/lib -Iuapi -o $@ $< $(SELFTEST_LIB)
 
 unit: $(UNIT_BINS)
 
@@ -83,8 +83,10 @@ check-run:
 	-@$(MAKE) --no-print-directory check-vm
 	@scripts/tap-summary $(B)/unit.tap $(B)/kbuild.tap $(B)/testvm.tap
 
+HOST_PY_TESTS := selftests/host/test_testvm.py
+
 check-unit: unit
-	@set -o pipefail; for t in $(UNIT_BINS); do \
+	@set -o pipefail; for t in $(UNIT_BINS) $(HOST_PY_TESTS); do \
 		out=$$($$t); rc=$$?; echo "$$out" | sed 's/^/    /'; \
 		if [ $$rc = 0 ]; then echo "ok unit/$${t##*/}"; \
 		else echo "not ok unit/$${t##*/} # rc=$$rc"; fi; \

@@ -18,6 +18,8 @@
 #include <asm/processor.h>
 #include <asm/reboot.h>
 
+#include <linux/khv.h>
+
 #include "khv.h"
 
 static bool kvm_compat;
@@ -34,7 +36,7 @@ static struct dentry *khv_debugfs;
 
 static struct miscdevice khv_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= "khv",
+	.name	= KHV_DEVICE_NAME,
 	.fops	= &khv_dev_fops,
 	.mode	= 0600,
 };
@@ -171,9 +173,11 @@ static int khv_kvm_minor_check(void)
 
 static void khv_debugfs_init(void)
 {
-	khv_debugfs = debugfs_create_dir("khv", NULL);
-	debugfs_create_atomic_t("vms", 0444, khv_debugfs, &khv_stats.vms);
-	debugfs_create_atomic_t("vcpus", 0444, khv_debugfs, &khv_stats.vcpus);
+	khv_debugfs = debugfs_create_dir(KHV_DEBUGFS_DIR, NULL);
+	debugfs_create_atomic_t(KHV_DEBUGFS_VMS, 0444, khv_debugfs,
+				&khv_stats.vms);
+	debugfs_create_atomic_t(KHV_DEBUGFS_VCPUS, 0444, khv_debugfs,
+				&khv_stats.vcpus);
 }
 
 static int khv_register_devices(void)

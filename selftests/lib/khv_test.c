@@ -9,9 +9,12 @@
 #include <cpuid.h>
 #include <sys/ioctl.h>
 
+#include <linux/khv.h>
+
 #include "khv_test.h"
 
 #define DEBUGFS "/sys/kernel/debug"
+#define KHV_STATS_PATH(f) DEBUGFS "/" KHV_DEBUGFS_DIR "/" f
 
 static const char *dev_path;
 
@@ -227,13 +230,13 @@ static bool served_by_khv(void)
 int khv_live_vms(void)
 {
 	if (served_by_khv())
-		return (int)read_long(DEBUGFS "/khv/vms");
+		return (int)read_long(KHV_STATS_PATH(KHV_DEBUGFS_VMS));
 	return count_entries(DEBUGFS "/kvm", is_kvm_vm_dir);
 }
 
 int khv_live_vcpus(void)
 {
 	if (served_by_khv())
-		return (int)read_long(DEBUGFS "/khv/vcpus");
+		return (int)read_long(KHV_STATS_PATH(KHV_DEBUGFS_VCPUS));
 	return count_kvm_vcpus();
 }

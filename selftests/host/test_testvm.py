@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Host-side unit tests of selftests/testvm's pure logic; prints TAP."""
+
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTVM_PATH = os.path.join(os.path.dirname(HERE), "testvm")
+
+
+def load_testvm():
+    loader = importlib.machinery.SourceFileLoader("testvm", TESTVM_PATH)
+    spec = importlib.util.spec_from_loader("testvm", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+tv = load_testvm()
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def raises(exc, fn, *args):
+    try:
+        fn(*args)
+    except exc as err:
+        return err
+    raise AssertionError(f"{fn.__name__} did not raise {exc.__name__}")
+
+
+# ------------------------------------------------------------------ plans
+
+PLAN = """\
+# comment
+
+first 5 echo one
+@lane stock nested=0
+kvm 30 test -c $KHV_DEVICE && echo "a  b"   # not a comment
+@lane khv foo=1 bar=x,y
+@lane none
+last 7 sh -c 'exit 4'
+"""
+
+
+@test
+def plan_parses_lanes_tests_and_numbers():
+    steps = tv.parse_plan(PLAN, "none")
+    assert [s.name for s in steps] == [
+        "lane-none", "none/first", "lane-stock", "stock/kvm", "lane-khv",
+        "lane-none", "none/last"], [s.name for s in steps]
+    assert [s.seq for s in steps] == list(range(1, 8))
+    assert steps[2].params == ("nested=0",)
+    assert steps[4].params == ("foo=1", "bar=x,y")
+    assert steps[3].timeout == 30
+    assert steps[3].cmd == 'test -c $KHV_DEVICE && echo "a  b"   # not a comment'
+    assert steps[0].timeout == tv.LANE_TIMEOUT
+
+
+@test
+def plan_initial_lane_only_before_first_test():
+    steps = tv.parse_plan("@lane stock\nx 1 true\n", "khv")
+    assert [s.name for s in steps] == ["lane-stock", "stock/x"]
+    assert tv.parse_plan("# nothing\n", "khv") == []
+
+
+@test
+def plan_errors_name_the_line():
+    for bad in ("x 0 true", "x five true", "x 5", "@lane kvm", "@lane",
+                "@lane none a=1", "@lane stock nested", "b@d 5 true", "@other stock"):
+        err = raises(tv.UsageError, tv.parse_plan, "# c\n" + bad, "none")
+        assert str(err).startswith("plan line 2:"), (bad, str(err))
+
+
+@test
+def command_plan_quotes_and_names():
+    steps = tv.command_plan(["/bin/sh", "-c", "ls -l /dev/kvm; echo 'x'"], "stock", 120)
+    assert [s.name for s in steps] == ["lane-stock", "stock/sh"]
+    assert steps[1].cmd == "/bin/sh -c 'ls -l /dev/kvm; echo '\"'\"'x'\"'\"''"
+    assert steps[1].timeout == 120
+    raises(tv.UsageError, tv.command_plan, ["echo", "a\nb"], "none", 5)
+
+
+@test
+def init_plan_format():
+    text = tv.init_plan(tv.parse_plan(PLAN, "none"))
+    lines = text.splitlines()
+    assert lines[0] == "L 1 none"
+    assert lines[1] == "T 2 5 none/first echo one"
+    assert lines[4] == "L 5 khv foo=1 bar=x,y"
+    assert text.endswith("\n")
+
+
+@test
+def kver_from_depends():
+    assert tv.kver_from_depends("linux-image-6.1.0-56-amd64 (= 6.1.192-2)") == "6.1.0-56-amd64"
+    assert tv.kver_from_depends("linux-image-6.1.0-9-amd64-unsigned (= 1)") == "6.1.0-9-amd64"
+    raises(tv.UsageError, tv.kver_from_depends, "linux-base")
+
+
+# --------------------------------------------------------- console stream
+
+def feed_all(chunks):
+    console = tv.Console()
+    lines = []
+    for chunk in chunks:
+        lines += console.feed(chunk)
+    return lines + console.flush()
+
+
+@test
+def console_partial_chunks_and_crlf():
+    data = b"hello\r\nwor" , b"ld\r\n@@KHV@@ IN", b"IT\r\ntail"
+    assert feed_all(data) == ["hello", "world", "@@KHV@@ INIT", "tail"]
+
+
+@test
+def console_rejoins_line_split_by_kernel():
+    data = [b"@@KHV@@ EN[    5.123456] kvm: hello\r\n", b"D 3 x rc=0\r\n"]
+    assert feed_all(data) == ["[    5.123456] kvm: hello", "@@KHV@@ END 3 x rc=0"]
+    data = [b"ab[    1.000000] one\r\n[    1.000001] two\r\ncd\r\n"]
+    assert feed_all(data) == ["[    1.000000] one", "[    1.000001] two", "abcd"]
+
+
+@test
+def console_keeps_kernel_and_dmesg_lines_whole():
+    data = [b"[    1.000000] foo [mem 0x1-0x2]\n", b"  [    2.000000] indented\n",
+            b"[    3.000000] dmesg li[    9.000000] live\nne\n"]
+    assert feed_all(data) == ["[    1.000000] foo [mem 0x1-0x2]", "  [    2.000000] indented",
+                              "[    9.000000] live", "[    3.000000] dmesg line"]
+
+
+@test
+def markers_parse():
+    assert tv.parse_marker("@@KHV@@ INIT") == ("", tv.Marker("INIT"))
+    assert tv.parse_marker("@@KHV@@ BEGIN 4 stock/x") == ("", tv.Marker("BEGIN", 4, "stock/x"))
+    assert tv.parse_marker("out@@KHV@@ END 4 stock/x rc=137") == \
+        ("out", tv.Marker("END", 4, "stock/x", 137))
+    for junk in ("@@KHV@@ END 4 x", "@@KHV@@ BEGIN x y", "@@KHV@@ DONE now", "@@KHV@@"):
+        assert tv.parse_marker(junk) == (junk, None), junk
+
+
+# ----------------------------------------------------------------- splats
+
+WARN = [
+    "[   10.000000] ------------[ cut here ]------------",
+    "[   10.000001] WARNING: CPU: 0 PID: 1 at kvm_main.c:1 f+0x1/0x2 [kvm]",
+    "[   10.000002] Modules linked in: kvm",
+    "[   10.000003] Oops: nested keyword inside the splat",
+    "[   10.000004] ---[ end trace 0000000000000000 ]---",
+    "[   10.000005] after",
+]
+
+
+def scan_all(scanner, lines):
+    return [s for s in (scanner.scan(line) for line in lines) if s]
+
+
+@test
+def splat_captured_through_end_trace():
+    splats = scan_all(tv.SplatScanner(), WARN)
+    assert len(splats) == 1
+    assert splats[0].lines == WARN[1:5]
+
+
+@test
+def splat_patterns():
+    for text in ("BUG: unable to handle page fault", "kernel BUG at mm/x.c:1!",
+                 "general protection fault, probably", "list_add corruption. prev",
+                 "INFO: task sh:1 blocked for more than 30 seconds.",
+                 "rcu: INFO: rcu_preempt self-detected stall on CPU",
+                 "watchdog: BUG: soft lockup - CPU#0 stuck", "Kernel panic - not syncing: x",
+                 "refcount_t: underflow; use-after-free.", "UBSAN: array-index-out-of-bounds"):
+        assert scan_all(tv.SplatScanner(), ["[    1.000000] " + text]), text
+    for text in ("PCI: ... report a bug", "Warning: unable to open", "kvm: Nested Paging"):
+        assert not scan_all(tv.SplatScanner(), ["[    1.000000] " + text]), text
+
+
+@test
+def splat_dedupe_between_console_and_dmesg():
+    scanner = tv.SplatScanner()
+    assert len(scan_all(scanner, WARN)) == 1
+    scanner.reset()
+    assert scan_all(scanner, ["[    0.500000] boot"] + WARN) == []
+    fresh = ["[   11.000000] BUG: new one"]
+    assert len(scan_all(scanner, fresh)) == 1
+
+
+@test
+def splat_capture_limits():
+    scanner = tv.SplatScanner()
+    lines = ["[    1.000000] WARNING: fake"] + \
+        [f"[    1.{i:06d}] line {i}" for i in range(1, 60)]
+    splat = scan_all(scanner, lines)[0]
+    assert len(splat.lines) == tv.SPLAT_MAX_LINES
+    scanner = tv.SplatScanner()
+    later = ["[    1.000000] WARNING: fake", "[    1.100000] same splat",
+             "[    9.000000] BUG: unrelated"]
+    splats = scan_all(scanner, later)
+    assert [s.lines for s in splats] == [later[:2], later[2:]]
+
+
+# -------------------------------------------------------------------- TAP
+
+
+def make_run(plan, boot_timeout=60, total=1800):
+    out = []
+    run = tv.Run(tv.parse_plan(plan, "none"), tv.Tap(out.append), 100.0, boot_timeout, total)
+    return run, out
+
+
+def play(run, lines, now=101.0):
+    for line in lines:
+        run.on_line(line, now)
+
+
+def tap_results(out):
+    return [line for line in out if line.startswith(("ok ", "not ok "))]
+
+
+@test
+def tap_line_rendering():
+    t = tv.test_step("stock", "x", 5, "true")
+    assert tv.tap_line(1, "a", tv.judge(t, 0, False)) == "ok 1 a"
+    assert tv.tap_line(2, "a", tv.judge(t, 4, False)) == "ok 2 a # SKIP"
+    assert tv.tap_line(2, "a", tv.judge(t, 4, False, True)) == "ok 2 a # SKIP lane-stock failed"
+    assert tv.tap_line(3, "a", tv.judge(t, 1, False)) == "not ok 3 a # rc=1"
+    assert tv.tap_line(4, "a", tv.judge(t, 137, False)) == \
+        "not ok 4 a # rc=137 (killed after 5s timeout)"
+    assert tv.tap_line(5, "a", tv.judge(t, 0, True)) == "not ok 5 a # kernel splat"
+    assert tv.tap_line(6, "a", tv.judge(t, 4, True)) == "not ok 6 a # rc=4, kernel splat"
+
+
+@test
+def run_happy_path_with_output_and_skip():
+    run, out = make_run("a 5 true\nb 5 true\n")
+    play(run, ["[    0.1] boot", "@@KHV@@ INIT",
+                "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0",
+                "@@KHV@@ BEGIN 2 none/a", "TAP version 13", "partial@@KHV@@ END 2 none/a rc=0",
+                "@@KHV@@ BEGIN 3 none/b", "@@KHV@@ END 3 none/b rc=4",
+                "@@KHV@@ DMESG-BEGIN", "[    0.1] boot", "@@KHV@@ DMESG-END", "@@KHV@@ DONE"])
+    assert run.phase == "done"
+    assert run.finish(110.0)
+    assert "    TAP version 13" in out and "    partial" in out
+    assert tap_results(out) == ["ok 1 lane-none", "ok 2 none/a", "ok 3 none/b # SKIP"]
+    assert out[-2:] == ["1..3", "testvm: 2 passed, 0 failed, 1 skipped"]
+    assert any(line.startswith("# boot to INIT: 1.0s") for line in out)
+
+
+@test
+def run_splat_in_test_fails_it():
+    run, out = make_run("a 5 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0",
+                "@@KHV@@ BEGIN 2 none/a", "[    3.000000] WARNING: fake",
+                "@@KHV@@ END 2 none/a rc=0", "@@KHV@@ DMESG-BEGIN", "[    3.000000] WARNING: fake",
+                "@@KHV@@ DMESG-END", "@@KHV@@ DONE"])
+    assert not run.finish(110.0)
+    assert tap_results(out) == ["ok 1 lane-none", "not ok 2 none/a # kernel splat"]
+    assert "    # | [    3.000000] WARNING: fake" in out
+
+
+@test
+def run_splat_outside_tests_gives_kernel_log():
+    run, out = make_run("a 5 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0",
+                "@@KHV@@ BEGIN 2 none/a", "@@KHV@@ END 2 none/a rc=0", "@@KHV@@ DMESG-BEGIN",
+                "[    0.300000] BUG: boot-time splat", "@@KHV@@ DMESG-END", "@@KHV@@ DONE"])
+    assert not run.finish(110.0, "build/testvm/last-serial.log")
+    assert tap_results(out) == ["ok 1 lane-none", "ok 2 none/a",
+                                "not ok 3 kernel-log # kernel splat outside any test"]
+    assert "    # | [    0.300000] BUG: boot-time splat" in out
+    assert "# serial log: build/testvm/last-serial.log" in out
+
+
+@test
+def run_hang_names_test_and_marks_rest_not_run():
+    run, out = make_run("a 5 true\nb 5 true\n@lane stock\nc 5 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0",
+                "@@KHV@@ BEGIN 2 none/a"], now=102.0)
+    when, reason, verb = run.deadline()
+    assert when == 102.0 + 5 + tv.HANG_MARGIN, when
+    run.abort(reason, verb)
+    run.finish(200.0)
+    assert tap_results(out) == [
+        "ok 1 lane-none", "not ok 2 none/a # hang: no END within 35s",
+        "not ok 3 none/b # not run (machine hung in none/a)",
+        "not ok 4 lane-stock # not run (machine hung in none/a)",
+        "not ok 5 stock/c # not run (machine hung in none/a)"]
+
+
+@test
+def run_boot_timeout_and_qemu_exit():
+    run, out = make_run("a 5 true\n", boot_timeout=60)
+    when, reason, verb = run.deadline()
+    assert when == 160.0 and "no INIT marker within 60s" in reason
+    run.abort(reason, verb)
+    assert tap_results(out) == ["not ok 1 boot # no INIT marker within 60s",
+                                "not ok 2 lane-none # not run (machine did not boot)",
+                                "not ok 3 none/a # not run (machine did not boot)"]
+    run, out = make_run("a 5 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0",
+                "@@KHV@@ BEGIN 2 none/a", "[    4.000000] Kernel panic - not syncing: sysrq"])
+    run.exited(0)
+    assert tap_results(out)[-1] == "not ok 2 none/a # qemu exited (rc=0) before END, kernel splat"
+
+
+@test
+def run_total_timeout_and_gap():
+    run, out = make_run("a 5 true\n", total=10)
+    play(run, ["@@KHV@@ INIT"])
+    when, reason, _ = run.deadline()
+    assert when == 110.0 and "total timeout (10s)" in reason
+    run, out = make_run("a 5 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0"])
+    run.abort(*run.deadline()[1:])
+    assert tap_results(out) == [
+        "ok 1 lane-none", "not ok 2 machine # hang: no marker for 60s after lane-none",
+        "not ok 3 none/a # not run (machine hung after lane-none)"]
+
+
+@test
+def run_lane_failure_skips_its_tests():
+    run, out = make_run("@lane khv\na 5 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-khv", "testvm-init: no /khv/khv.ko",
+                "@@KHV@@ END 1 lane-khv rc=1", "@@KHV@@ BEGIN 2 khv/a",
+                "@@KHV@@ END 2 khv/a rc=4", "@@KHV@@ DONE"])
+    assert not run.finish(110.0)
+    assert tap_results(out) == ["not ok 1 lane-khv # rc=1", "ok 2 khv/a # SKIP lane-khv failed"]
+    assert "    testvm-init: no /khv/khv.ko" in out
+
+
+@test
+def run_unexpected_markers_are_output():
+    run, out = make_run("a 5 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ BEGIN 2 none/a",
+                "@@KHV@@ END 9 none/zz rc=0", "@@KHV@@ END 1 lane-none rc=0"])
+    assert tap_results(out) == ["ok 1 lane-none"]
+    assert run.phase == "idle"
+
+
+def main():
+    print("TAP version 13")
+    print(f"1..{len(TESTS)}")
+    failed = 0
+    for num, fn in enumerate(TESTS, 1):
+        try:
+            fn()
+            print(f"ok {num} - {fn.__name__}")
+        except Exception:  # report every failure, keep going
+            failed += 1
+            for line in traceback.format_exc().splitlines():
+                print("# " + line)
+            print(f"not ok {num} - {fn.__name__}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
