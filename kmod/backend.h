@@ -10,16 +10,66 @@
 
 #include <linux/types.h>
 #include <linux/percpu.h>
+#include <linux/kvm.h>
+
+#include "hw_support.h"
+#include "pgtable.h"
 
 struct page;
-#include "hw_support.h"
+struct khv_vcpu;
+
+/*
+ * Two-level exit handling: the backend turns its hardware exit into one
+ * of these kinds; the core's run loop (run.c) acts on it.
+ */
+enum khv_exit_kind {
+	KHV_EXIT_RESUME,	/* handled in the backend: enter again */
+	KHV_EXIT_IO,		/* IN/OUT/INS/OUTS: .io */
+	KHV_EXIT_NPF,		/* nested page fault: .npf */
+	KHV_EXIT_HLT,
+	KHV_EXIT_CPUID,
+	KHV_EXIT_RDMSR,		/* index in ECX */
+	KHV_EXIT_WRMSR,		/* index in ECX, value in EDX:EAX */
+	KHV_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
+	KHV_EXIT_NMI_WINDOW,	/* the guest's NMI handler returned */
+	KHV_EXIT_SHUTDOWN,	/* triple fault */
+	KHV_EXIT_FAIL_ENTRY,	/* the CPU refused the guest state */
+	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */
+};
+
+struct khv_exit {
+	enum khv_exit_kind kind;
+	u64 hw_code;		/* raw exit code, for errors */
+	u64 info1, info2;	/* raw exit information, for errors */
+	u64 next_rip;		/* RIP after the instruction, when known */
+	union {
+		struct {
+			u16 port;
+			u8 size;
+			u8 addr_size;
+			bool in, string, rep;
+		} io;
+		struct {
+			u64 gpa;
+			u64 error;	/* #PF-style error code of the access */
+		} npf;
+	};
+};
+
+/* What the core needs of guest paging state (walks, decoding). */
+struct khv_paging {
+	u64 cr0, cr3, cr4, efer;
+	bool cs_l, cs_db;	/* code segment: 64-bit, 32-bit default */
+	u8 cpl;
+	u64 seg_base[6];	/* ES CS SS DS FS GS */
+};
 
 struct khv_backend_ops {
 	const char *name;
 
 	/* Boot CPU: gather CPUID/MSR facts and judge them (pure checker). */
 	struct khv_hw_result (*hw_check)(void);
-	/* Process context, once: allocate per-CPU areas for possible CPUs. */
+	/* Process context, once: per-CPU areas for possible CPUs, tables. */
 	int (*hw_setup)(void);
 	void (*hw_unsetup)(void);
 
@@ -29,6 +79,45 @@ struct khv_backend_ops {
 	int (*cpu_enable)(void);
 	/* This CPU, preemption off or IPI context (reboot): off. */
 	void (*cpu_disable)(void);
+
+	/* The guest-physical page table's entry format (NPT / EPT). */
+	const struct khv_pt_format *pt_format;
+
+	/* vCPU lifetime, process context. alloc returns a zeroed vCPU. */
+	struct khv_vcpu *(*vcpu_alloc)(void);
+	int (*vcpu_init)(struct khv_vcpu *vcpu);	/* reset state */
+	void (*vcpu_free)(struct khv_vcpu *vcpu);
+
+	/*
+	 * One guest entry on this CPU: interrupts off, SVM/VMX on here.
+	 * Loads vcpu->gprs/rip/rflags, enters with @pt_root as the nested
+	 * page table root, stores them back and describes the exit.
+	 * @flush: the guest's TLB for this vCPU must not survive.
+	 */
+	void (*vcpu_enter)(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
+			   struct khv_exit *exit);
+
+	/* Guest state behind KVM_GET/SET_SREGS (vCPU lock held). */
+	void (*get_sregs)(struct khv_vcpu *vcpu, struct kvm_sregs *s);
+	void (*set_sregs)(struct khv_vcpu *vcpu, const struct kvm_sregs *s);
+	void (*get_paging)(struct khv_vcpu *vcpu, struct khv_paging *p);
+
+	/* MSRs the backend holds: 0, or -ENOENT when it does not hold @index. */
+	int (*get_msr)(struct khv_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct khv_vcpu *vcpu, u32 index, u64 data);
+
+	/* Events. */
+	u32 (*interrupt_shadow)(struct khv_vcpu *vcpu);	/* KVM_X86_SHADOW_* */
+	void (*set_interrupt_shadow)(struct khv_vcpu *vcpu, u32 shadow);
+	bool (*event_in_flight)(struct khv_vcpu *vcpu);
+	void (*inject_irq)(struct khv_vcpu *vcpu, u8 vector);
+	void (*inject_nmi)(struct khv_vcpu *vcpu);
+	void (*inject_exception)(struct khv_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error);
+	void (*inject_page_fault)(struct khv_vcpu *vcpu, u64 cr2, u32 error);
+	/* Exit with KHV_EXIT_IRQ_WINDOW / _NMI_WINDOW when it opens. */
+	void (*want_irq_window)(struct khv_vcpu *vcpu, bool on);
+	void (*want_nmi_window)(struct khv_vcpu *vcpu, bool on);
 };
 
 /* Services the core offers backends. */

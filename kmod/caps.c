@@ -6,11 +6,13 @@
  */
 #include <linux/kvm.h>
 #include "caps.h"
+#include "memslot.h"
 
 struct khv_cap {
 	u32 cap;
 	long value;					/* when !compute */
 	long (*compute)(const struct khv_host_info *host);
+	bool runs;					/* needs a backend that runs guests */
 };
 
 static long khv_cap_nr_vcpus(const struct khv_host_info *host)
@@ -26,6 +28,18 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_MAX_VCPUS,		.value = KHV_MAX_VCPUS },
 	{ KVM_CAP_MAX_VCPU_ID,		.value = KHV_MAX_VCPU_IDS },
 	{ KVM_CAP_CHECK_EXTENSION_VM,	.value = 1 },
+	{ KVM_CAP_USER_MEMORY,		.value = 1, .runs = true },
+	{ KVM_CAP_DESTROY_MEMORY_REGION_WORKS, .value = 1, .runs = true },
+	{ KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, .value = 1, .runs = true },
+	{ KVM_CAP_NR_MEMSLOTS,		.value = KHV_USER_MEM_SLOTS, .runs = true },
+	{ KVM_CAP_READONLY_MEM,		.value = 1, .runs = true },
+	{ KVM_CAP_SET_TSS_ADDR,		.value = 1, .runs = true },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, .value = 1, .runs = true },
+	{ KVM_CAP_EXT_CPUID,		.value = 1, .runs = true },
+	{ KVM_CAP_MP_STATE,		.value = 1, .runs = true },
+	{ KVM_CAP_IMMEDIATE_EXIT,	.value = 1, .runs = true },
+	{ KVM_CAP_VCPU_EVENTS,		.value = 1, .runs = true },
+	{ KVM_CAP_INTERNAL_ERROR_DATA,	.value = 1, .runs = true },
 };
 
 long khv_cap_value(long cap, const struct khv_host_info *host)
@@ -35,6 +49,8 @@ long khv_cap_value(long cap, const struct khv_host_info *host)
 	for (i = 0; i < ARRAY_SIZE(khv_caps); i++) {
 		if (khv_caps[i].cap != cap)
 			continue;
+		if (khv_caps[i].runs && !host->can_run)
+			return 0;
 		if (khv_caps[i].compute)
 			return khv_caps[i].compute(host);
 		return khv_caps[i].value;

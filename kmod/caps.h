@@ -12,6 +12,7 @@
 /* What a capability's value may depend on, sampled by the caller. */
 struct khv_host_info {
 	u32 online_cpus;
+	bool can_run;		/* the backend runs guests (else only the basics) */
 };
 
 long khv_cap_value(long cap, const struct khv_host_info *host);

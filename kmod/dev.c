@@ -12,7 +12,10 @@
 
 long khv_check_extension(unsigned long cap)
 {
-	struct khv_host_info host = { .online_cpus = num_online_cpus() };
+	struct khv_host_info host = {
+		.online_cpus = num_online_cpus(),
+		.can_run = khv_ops->vcpu_alloc != NULL,
+	};
 
 	return khv_cap_value((long)cap, &host);
 }
@@ -36,6 +39,8 @@ static const struct {
 	{ KVM_CHECK_EXTENSION,		khv_check_extension },
 	{ KVM_CREATE_VM,		khv_vm_create_fd },
 	{ KVM_GET_VCPU_MMAP_SIZE,	khv_sys_vcpu_mmap_size },
+	{ KVM_GET_SUPPORTED_CPUID,	khv_get_supported_cpuid },
+	{ KVM_GET_MSR_INDEX_LIST,	khv_get_msr_index_list },
 };
 
 static long khv_dev_ioctl(struct file *filp, unsigned int cmd,

@@ -7,7 +7,10 @@
  * as long as their VM and are freed with it. Every fd also pins the module
  * (fops->owner), so rmmod waits for the last close.
  *
- * Lock order: khv_vm.lock -> khv_vcpu.lock.
+ * Lock order: khv_vcpu.lock -> khv_vm.lock -> khv_vm.mmu_lock.
+ * A vCPU's registers and event state belong to whoever holds its lock (the
+ * thread in a vCPU ioctl, KVM_RUN included). Other threads only set bits
+ * in khv_vcpu.requests and kick.
  */
 #ifndef KHV_H
 #define KHV_H
@@ -15,10 +18,15 @@
 #include <linux/kvm.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/signal.h>
 #include <linux/xarray.h>
 #include <linux/atomic.h>
+#include <asm/fpu/api.h>
 
 #include "backend.h"
+#include "memslot.h"
+#include "pgtable.h"
+#include "decode.h"
 
 /* vCPU mmap: page 0 is struct kvm_run, page KVM_PIO_PAGE_OFFSET the PIO data. */
 #define KHV_VCPU_MMAP_PAGES	2
@@ -26,10 +34,47 @@
 struct khv_vm {
 	struct kref ref;		/* VM fd + one per vCPU fd */
 	struct mm_struct *mm;		/* creator's (mmgrab); const */
-	struct mutex lock;		/* vCPU creation */
+	struct mutex lock;		/* vCPU creation, VM ioctls */
 	struct xarray vcpus;		/* vcpu_id -> khv_vcpu; insert under lock */
 	u32 nr_vcpus;			/* under lock */
+
+	struct mutex mmu_lock;		/* memslots and the nested page table */
+	struct khv_memslots slots;	/* under mmu_lock */
+	struct khv_pt npt;		/* nested page table; under mmu_lock */
+	u64 held_pages;			/* guest pages pinned; under mmu_lock */
+
+	u64 tss_addr;			/* KVM_SET_TSS_ADDR: recorded only */
+	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR: recorded only */
 };
+
+/* What the last exit to user space left to finish at the next KVM_RUN. */
+enum khv_pending {
+	KHV_PENDING_NONE,
+	KHV_PENDING_PIO,	/* run->io: IN data to take, or a string to go on */
+	KHV_PENDING_MMIO,	/* run->mmio: load data to take, or insn to finish */
+};
+
+/* An I/O instruction in flight (possibly a REP string over several exits). */
+struct khv_pio {
+	u16 port;
+	u8 size;		/* 1, 2, 4 */
+	bool in;
+	bool string;
+	bool rep;
+	u8 addr_size;		/* 2, 4, 8: for RSI/RDI/RCX updates */
+	u8 seg;			/* source segment of OUTS (SDM order) */
+	u32 count;		/* elements in this exit */
+	u64 next_rip;
+};
+
+/* An MMIO read in flight: the decoded instruction waits for its data. */
+struct khv_mmio {
+	struct khv_insn insn;
+	u64 dst_gla;		/* MOVS from MMIO: where the element goes */
+};
+
+/* Requests other threads post to a vCPU (bits in khv_vcpu.requests). */
+#define KHV_REQ_TLB_FLUSH	0
 
 struct khv_vcpu {
 	struct khv_vm *vm;		/* const */
@@ -37,22 +82,115 @@ struct khv_vcpu {
 	struct mutex lock;		/* serializes this vCPU's ioctls */
 	struct kvm_run *run;		/* shared with user space: read once */
 	void *pio_data;			/* shared with user space */
+
+	/*
+	 * Architectural state the core owns. The backend loads it before
+	 * each entry and stores it after each exit (the rest of the guest's
+	 * state lives in the VMCB / VMCS, reached through backend ops).
+	 */
+	u64 gprs[16];			/* KVM order: RAX=0 ... R15=15 */
+	u64 rip;
+	u64 rflags;
+	struct fpu_guest guest_fpu;
+	u64 apic_base;			/* echoed in kvm_run, no in-kernel APIC */
+	u8 tpr;				/* CR8 */
+
+	/* CPUID table (KVM_SET_CPUID2), answered in the kernel. */
+	struct kvm_cpuid_entry2 *cpuid;
+	u32 cpuid_nent;
+	bool ran;			/* KVM_RUN happened: CPUID is frozen */
+
+	/* MSRs no backend holds */
+	struct khv_msrs *msrs;
+
+	/* Events */
+	bool irq_pending;		/* KVM_INTERRUPT, not yet injected */
+	u8 irq_vector;
+	bool nmi_pending;
+	bool nmi_masked;		/* an NMI handler runs (until IRET) */
+	bool nmi_iret_wait;		/* its IRET exited; unmask once RIP moves */
+	u64 nmi_iret_rip;
+	u32 mp_state;
+
+	enum khv_pending pending;
+	struct khv_pio pio;
+	struct khv_mmio mmio;
+
+	sigset_t sigmask;		/* KVM_SET_SIGNAL_MASK */
+	bool sigmask_set;
+
+	unsigned long requests;		/* KHV_REQ_* */
+	int cpu;			/* CPU in guest mode, or -1 */
 };
 
-/* Live objects, for debugfs khv/ and the selftests that check teardown. */
+/* Live objects and held pages, for debugfs khv/ and the selftests. */
 struct khv_stats {
 	atomic_t vms;
 	atomic_t vcpus;
+	atomic64_t pages;		/* guest pages pinned by khv */
 };
 
 extern const struct khv_backend_ops *khv_ops;
 extern struct khv_stats khv_stats;
 extern const struct file_operations khv_dev_fops;
 
+/* main.c */
+bool khv_this_cpu_on(void);
+
+/* dev.c */
 long khv_check_extension(unsigned long cap);
+long khv_get_supported_cpuid(unsigned long arg);
+struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n);
+long khv_get_msr_index_list(unsigned long arg);
+
+/* vm.c */
 long khv_vm_create_fd(unsigned long type);
 void khv_vm_put(struct khv_vm *vm);
+void khv_vm_flush_tlbs(struct khv_vm *vm);
+
+/* vcpu.c */
 long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id);
 void khv_vcpu_free(struct khv_vcpu *vcpu);
+
+/* run.c */
+long khv_vcpu_run(struct khv_vcpu *vcpu);
+void khv_vcpu_kick(struct khv_vcpu *vcpu);
+
+/* mmu.c */
+int khv_mmu_init(struct khv_vm *vm);
+void khv_mmu_destroy(struct khv_vm *vm);
+long khv_set_memory_region(struct khv_vm *vm, unsigned long arg);
+int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio);
+int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len);
+int khv_write_guest(struct khv_vcpu *vcpu, u64 gpa, const void *buf, u32 len);
+
+/* regs.c: vCPU state ioctls */
+long khv_vcpu_get_regs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_regs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_sregs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_fpu(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_fpu(struct khv_vcpu *vcpu, unsigned long arg);
+void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);
+
+/* cpuid.c, msr.c */
+long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
+void khv_emulate_cpuid(struct khv_vcpu *vcpu);
+int khv_msrs_alloc(struct khv_vcpu *vcpu);
+long khv_vcpu_get_msrs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg);
+int khv_guest_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+int khv_guest_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
+
+/* events.c */
+long khv_vcpu_interrupt(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_nmi(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
+void khv_inject_events(struct khv_vcpu *vcpu, bool want_window);
+bool khv_ready_for_interrupt(struct khv_vcpu *vcpu);
 
 #endif /* KHV_H */

@@ -171,6 +171,18 @@ static int khv_kvm_minor_check(void)
 	return 0;
 }
 
+bool khv_this_cpu_on(void)
+{
+	return this_cpu_read(khv_cpu_on);
+}
+
+static int khv_pages_get(void *data, u64 *val)
+{
+	*val = atomic64_read(&khv_stats.pages);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(khv_pages_fops, khv_pages_get, NULL, "%llu\n");
+
 static void khv_debugfs_init(void)
 {
 	khv_debugfs = debugfs_create_dir(KHV_DEBUGFS_DIR, NULL);
@@ -178,6 +190,8 @@ static void khv_debugfs_init(void)
 				&khv_stats.vms);
 	debugfs_create_atomic_t(KHV_DEBUGFS_VCPUS, 0444, khv_debugfs,
 				&khv_stats.vcpus);
+	debugfs_create_file_unsafe(KHV_DEBUGFS_PAGES, 0444, khv_debugfs, NULL,
+				   &khv_pages_fops);
 }
 
 static int khv_register_devices(void)

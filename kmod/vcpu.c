@@ -8,15 +8,19 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "khv.h"
 #include "caps.h"
 
 void khv_vcpu_free(struct khv_vcpu *vcpu)
 {
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	kvfree(vcpu->cpuid);
+	kfree(vcpu->msrs);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);
-	kfree(vcpu);
+	khv_ops->vcpu_free(vcpu);
 	atomic_dec(&khv_stats.vcpus);
 }
 
@@ -59,14 +63,81 @@ static int khv_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+static long khv_vcpu_run_ioctl(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	return arg ? -EINVAL : khv_vcpu_run(vcpu);
+}
+
+/* KVM_SET_SIGNAL_MASK: the signals blocked while KVM_RUN runs the guest. */
+static long khv_vcpu_set_signal_mask(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_signal_mask __user *um = (void __user *)arg;
+	struct kvm_signal_mask km;
+	sigset_t set;
+
+	if (!arg) {
+		vcpu->sigmask_set = false;
+		return 0;
+	}
+	if (copy_from_user(&km, um, sizeof(km)))
+		return -EFAULT;
+	if (km.len != sizeof(set))
+		return -EINVAL;
+	if (copy_from_user(&set, um->sigset, sizeof(set)))
+		return -EFAULT;
+	sigdelsetmask(&set, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	vcpu->sigmask = set;
+	vcpu->sigmask_set = true;
+	return 0;
+}
+
+/*
+ * vCPU ioctls, all under vcpu->lock. RUN may sleep in the guest for as
+ * long as the guest runs; a pending signal ends it.
+ */
+static const struct {
+	unsigned int cmd;
+	long (*fn)(struct khv_vcpu *vcpu, unsigned long arg);
+} khv_vcpu_ioctls[] = {
+	{ KVM_RUN,		khv_vcpu_run_ioctl },
+	{ KVM_GET_REGS,		khv_vcpu_get_regs },
+	{ KVM_SET_REGS,		khv_vcpu_set_regs },
+	{ KVM_GET_SREGS,	khv_vcpu_get_sregs },
+	{ KVM_SET_SREGS,	khv_vcpu_set_sregs },
+	{ KVM_GET_FPU,		khv_vcpu_get_fpu },
+	{ KVM_SET_FPU,		khv_vcpu_set_fpu },
+	{ KVM_GET_MSRS,		khv_vcpu_get_msrs },
+	{ KVM_SET_MSRS,		khv_vcpu_set_msrs },
+	{ KVM_SET_CPUID2,	khv_vcpu_set_cpuid2 },
+	{ KVM_GET_CPUID2,	khv_vcpu_get_cpuid2 },
+	{ KVM_INTERRUPT,	khv_vcpu_interrupt },
+	{ KVM_NMI,		khv_vcpu_nmi },
+	{ KVM_GET_VCPU_EVENTS,	khv_vcpu_get_events },
+	{ KVM_SET_VCPU_EVENTS,	khv_vcpu_set_events },
+	{ KVM_GET_MP_STATE,	khv_vcpu_get_mp_state },
+	{ KVM_SET_MP_STATE,	khv_vcpu_set_mp_state },
+	{ KVM_SET_SIGNAL_MASK,	khv_vcpu_set_signal_mask },
+};
+
 static long khv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
 	struct khv_vcpu *vcpu = filp->private_data;
+	long r = -EINVAL;	/* KVM's answer for an unknown vCPU ioctl */
+	size_t i;
 
 	if (vcpu->vm->mm != current->mm)
 		return -EIO;
-	return -EINVAL;		/* what KVM answers for an unknown vCPU ioctl */
+	for (i = 0; i < ARRAY_SIZE(khv_vcpu_ioctls); i++)
+		if (khv_vcpu_ioctls[i].cmd == cmd)
+			break;
+	if (i == ARRAY_SIZE(khv_vcpu_ioctls))
+		return r;
+	if (mutex_lock_killable(&vcpu->lock))
+		return -EINTR;
+	r = khv_vcpu_ioctls[i].fn(vcpu, arg);
+	mutex_unlock(&vcpu->lock);
+	return r;
 }
 
 static const struct file_operations khv_vcpu_fops = {
@@ -78,24 +149,36 @@ static const struct file_operations khv_vcpu_fops = {
 	.llseek		= noop_llseek,
 };
 
+/* The core's part of a new vCPU; the backend allocated and zeroed it. */
+static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
+{
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->cpu = -1;
+	mutex_init(&vcpu->lock);
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run || !vcpu->pio_data)
+		return -ENOMEM;
+	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+		return -ENOMEM;
+	if (khv_msrs_alloc(vcpu))
+		return -ENOMEM;
+	khv_vcpu_reset_regs(vcpu);
+	return khv_ops->vcpu_init(vcpu);
+}
+
 static struct khv_vcpu *khv_vcpu_alloc(struct khv_vm *vm, u32 id)
 {
-	struct khv_vcpu *vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	struct khv_vcpu *vcpu = khv_ops->vcpu_alloc();
 
 	if (!vcpu)
 		return NULL;
-	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!vcpu->run || !vcpu->pio_data) {
-		free_page((unsigned long)vcpu->run);
-		free_page((unsigned long)vcpu->pio_data);
-		kfree(vcpu);
+	atomic_inc(&khv_stats.vcpus);
+	if (khv_vcpu_setup(vcpu, vm, id)) {
+		khv_vcpu_free(vcpu);
 		return NULL;
 	}
-	vcpu->vm = vm;
-	vcpu->id = id;
-	mutex_init(&vcpu->lock);
-	atomic_inc(&khv_stats.vcpus);
 	return vcpu;
 }
 
@@ -120,6 +203,8 @@ long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id)
 
 	if (id >= KHV_MAX_VCPU_IDS)
 		return -EINVAL;
+	if (!khv_ops->vcpu_alloc)
+		return -EOPNOTSUPP;	/* this backend cannot run guests yet */
 	mutex_lock(&vm->lock);
 	r = -EINVAL;
 	if (vm->nr_vcpus >= KHV_MAX_VCPUS)

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "khv.h"
 
@@ -20,6 +21,7 @@ static void khv_vm_destroy(struct kref *ref)
 	xa_for_each(&vm->vcpus, id, vcpu)
 		khv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
+	khv_mmu_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 	atomic_dec(&khv_stats.vms);
@@ -36,17 +38,59 @@ static int khv_vm_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* Every vCPU leaves the guest and flushes its TLB before entering again. */
+void khv_vm_flush_tlbs(struct khv_vm *vm)
+{
+	struct khv_vcpu *vcpu;
+	unsigned long id;
+
+	xa_for_each(&vm->vcpus, id, vcpu) {
+		set_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
+		khv_vcpu_kick(vcpu);
+	}
+}
+
 static long khv_vm_create_vcpu(struct khv_vm *vm, unsigned long id)
 {
 	return khv_vcpu_create_fd(vm, id);
 }
 
-/* VM ioctls. Locks: CREATE_VCPU takes vm->lock. */
+/*
+ * KVM's vm86 helpers for VMX without unrestricted guest: khv needs
+ * neither (SVM runs real mode; VMX requires unrestricted guest), so the
+ * addresses are recorded and accepted, as QEMU requires.
+ */
+static long khv_vm_set_tss_addr(struct khv_vm *vm, unsigned long addr)
+{
+	if (addr > 0xffffffffUL - 3 * PAGE_SIZE)
+		return -EINVAL;
+	vm->tss_addr = addr;
+	return 0;
+}
+
+static long khv_vm_set_identity_map_addr(struct khv_vm *vm, unsigned long arg)
+{
+	u64 addr;
+
+	if (copy_from_user(&addr, (void __user *)arg, sizeof(addr)))
+		return -EFAULT;
+	vm->identity_map_addr = addr;
+	return 0;
+}
+
+/*
+ * VM ioctls. Locks: CREATE_VCPU takes vm->lock; SET_USER_MEMORY_REGION
+ * takes vm->mmu_lock; the others take vm->lock.
+ */
 static const struct {
 	unsigned int cmd;
 	long (*fn)(struct khv_vm *vm, unsigned long arg);
+	bool vm_lock;
 } khv_vm_ioctls[] = {
-	{ KVM_CREATE_VCPU,	khv_vm_create_vcpu },
+	{ KVM_CREATE_VCPU,		khv_vm_create_vcpu,		false },
+	{ KVM_SET_USER_MEMORY_REGION,	khv_set_memory_region,		false },
+	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
+	{ KVM_SET_IDENTITY_MAP_ADDR,	khv_vm_set_identity_map_addr,	true },
 };
 
 static long khv_vm_ioctl(struct file *filp, unsigned int cmd,
@@ -54,6 +98,7 @@ static long khv_vm_ioctl(struct file *filp, unsigned int cmd,
 {
 	struct khv_vm *vm = filp->private_data;
 	size_t i;
+	long r;
 
 	/* As KVM: a VM belongs to the process (mm) that created it. */
 	if (vm->mm != current->mm)
@@ -62,8 +107,15 @@ static long khv_vm_ioctl(struct file *filp, unsigned int cmd,
 		return khv_check_extension(arg);
 	for (i = 0; i < ARRAY_SIZE(khv_vm_ioctls); i++)
 		if (khv_vm_ioctls[i].cmd == cmd)
-			return khv_vm_ioctls[i].fn(vm, arg);
-	return -ENOTTY;		/* what KVM answers for an unknown VM ioctl */
+			break;
+	if (i == ARRAY_SIZE(khv_vm_ioctls))
+		return -ENOTTY;	/* what KVM answers for an unknown VM ioctl */
+	if (!khv_vm_ioctls[i].vm_lock)
+		return khv_vm_ioctls[i].fn(vm, arg);
+	mutex_lock(&vm->lock);
+	r = khv_vm_ioctls[i].fn(vm, arg);
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 static const struct file_operations khv_vm_fops = {
@@ -86,6 +138,10 @@ static struct khv_vm *khv_vm_alloc(void)
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	atomic_inc(&khv_stats.vms);
+	if (khv_mmu_init(vm)) {
+		khv_vm_put(vm);
+		return NULL;
+	}
 	return vm;
 }
 

@@ -10,10 +10,28 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 
-#include "backend.h"
+#include "svm.h"
 
 /* Each CPU hands VMRUN a page where the CPU saves host state (VM_HSAVE_PA). */
 static DEFINE_PER_CPU(struct page *, svm_hsave_page);
+/* ... and one for the host state VMRUN leaves alone (VMSAVE/VMLOAD). */
+DEFINE_PER_CPU(struct page *, svm_vmsave_page);
+DEFINE_PER_CPU(struct svm_asids, svm_asids);
+
+struct svm_host svm_host;
+
+#define SVM_IOPM_ORDER		2	/* 12 KiB used */
+#define SVM_MSRPM_ORDER		1	/* 8 KiB */
+
+/*
+ * MSRs the guest reads and writes without an exit: those VMLOAD/VMSAVE
+ * switch (the VMCB holds them), so the guest can only touch its own.
+ */
+static const u32 svm_msr_passthrough[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+};
 
 static struct khv_hw_result svm_hw_check(void)
 {
@@ -29,14 +47,82 @@ static struct khv_hw_result svm_hw_check(void)
 	return svm_check_support(&f);
 }
 
-static int svm_hw_setup(void)
+/* Offset of @msr's two bits (read, write) in the MSR permission map. */
+static int svm_msrpm_bit(u32 msr)
 {
-	return khv_percpu_pages_alloc(&svm_hsave_page);
+	static const u32 base[] = { 0, 0xc0000000, 0xc0010000 };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(base); i++)
+		if (msr - base[i] < 0x2000)
+			return i * 0x800 * 8 + (msr - base[i]) * 2;
+	return -1;
+}
+
+static void *svm_alloc_map(int order, u8 fill, u64 *pa)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, order);
+
+	if (!p)
+		return NULL;
+	memset(page_address(p), fill, PAGE_SIZE << order);
+	*pa = page_to_phys(p);
+	return page_address(p);
+}
+
+static void svm_free_maps(void)
+{
+	if (svm_host.iopm_pa)
+		free_pages((unsigned long)__va(svm_host.iopm_pa), SVM_IOPM_ORDER);
+	if (svm_host.msrpm_pa)
+		free_pages((unsigned long)__va(svm_host.msrpm_pa), SVM_MSRPM_ORDER);
+	svm_host.iopm_pa = svm_host.msrpm_pa = 0;
+}
+
+static int svm_alloc_maps(void)
+{
+	unsigned long *msrpm;
+	int i;
+
+	if (!svm_alloc_map(SVM_IOPM_ORDER, 0xff, &svm_host.iopm_pa))
+		return -ENOMEM;
+	msrpm = svm_alloc_map(SVM_MSRPM_ORDER, 0xff, &svm_host.msrpm_pa);
+	if (!msrpm) {
+		svm_free_maps();
+		return -ENOMEM;
+	}
+	for (i = 0; i < ARRAY_SIZE(svm_msr_passthrough); i++) {
+		int bit = svm_msrpm_bit(svm_msr_passthrough[i]);
+
+		__clear_bit(bit, msrpm);
+		__clear_bit(bit + 1, msrpm);
+	}
+	return 0;
 }
 
 static void svm_hw_unsetup(void)
 {
+	svm_free_maps();
+	khv_percpu_pages_free(&svm_vmsave_page);
 	khv_percpu_pages_free(&svm_hsave_page);
+}
+
+static int svm_hw_setup(void)
+{
+	int cpu, r;
+
+	svm_host.max_asid = cpuid_ebx(0x8000000a);
+	svm_host.nrips = cpuid_edx(0x8000000a) & BIT(3);
+	for_each_possible_cpu(cpu)
+		per_cpu(svm_asids, cpu).next = svm_host.max_asid;
+	r = khv_percpu_pages_alloc(&svm_hsave_page);
+	if (!r)
+		r = khv_percpu_pages_alloc(&svm_vmsave_page);
+	if (!r)
+		r = svm_alloc_maps();
+	if (r)
+		svm_hw_unsetup();
+	return r;
 }
 
 static bool svm_cpu_in_use(void)
@@ -70,6 +156,24 @@ static void svm_cpu_disable(void)
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 }
 
+/*
+ * Nested page table entries: ordinary long-mode entries. The walk counts
+ * as a user access, so U/S is set everywhere; WB memory type (PAT 0).
+ */
+#define NPT_P	BIT_ULL(0)
+#define NPT_RW	BIT_ULL(1)
+#define NPT_US	BIT_ULL(2)
+#define NPT_A	BIT_ULL(5)
+#define NPT_D	BIT_ULL(6)
+
+static const struct khv_pt_format svm_npt_format = {
+	.table		= NPT_P | NPT_RW | NPT_US | NPT_A,
+	.leaf_ro	= NPT_P | NPT_US | NPT_A,
+	.leaf_rw	= NPT_P | NPT_RW | NPT_US | NPT_A | NPT_D,
+	.present	= NPT_P,
+	.writable	= NPT_RW,
+};
+
 const struct khv_backend_ops khv_svm_ops = {
 	.name		= "svm",
 	.hw_check	= svm_hw_check,
@@ -78,4 +182,23 @@ const struct khv_backend_ops khv_svm_ops = {
 	.cpu_in_use	= svm_cpu_in_use,
 	.cpu_enable	= svm_cpu_enable,
 	.cpu_disable	= svm_cpu_disable,
+	.pt_format	= &svm_npt_format,
+	.vcpu_alloc	= svm_vcpu_alloc,
+	.vcpu_init	= svm_vcpu_init,
+	.vcpu_free	= svm_vcpu_free,
+	.vcpu_enter	= svm_vcpu_enter,
+	.get_sregs	= svm_get_sregs,
+	.set_sregs	= svm_set_sregs,
+	.get_paging	= svm_get_paging,
+	.get_msr	= svm_get_msr,
+	.set_msr	= svm_set_msr,
+	.interrupt_shadow	= svm_interrupt_shadow,
+	.set_interrupt_shadow	= svm_set_interrupt_shadow,
+	.event_in_flight	= svm_event_in_flight,
+	.inject_irq	= svm_inject_irq,
+	.inject_nmi	= svm_inject_nmi,
+	.inject_exception	= svm_inject_exception,
+	.inject_page_fault	= svm_inject_page_fault,
+	.want_irq_window	= svm_want_irq_window,
+	.want_nmi_window	= svm_want_nmi_window,
 };

@@ -17,5 +17,6 @@
 #define KHV_DEBUGFS_DIR		"khv"
 #define KHV_DEBUGFS_VMS		"vms"		/* live VMs */
 #define KHV_DEBUGFS_VCPUS	"vcpus"		/* live vCPUs */
+#define KHV_DEBUGFS_PAGES	"pages"		/* guest pages khv holds pinned */
 
 #endif /* _UAPI_LINUX_KHV_H */

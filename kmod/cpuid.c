@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPUID: KVM_GET_SUPPORTED_CPUID (system fd), KVM_SET/GET_CPUID2, and the
+ * guest's CPUID instruction answered from its table. Policy: cpuid_policy.c.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <asm/processor.h>
+
+#include "khv.h"
+#include "cpuid_policy.h"
+
+static void khv_host_cpuid(u32 leaf, u32 subleaf, u32 r[4])
+{
+	cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3]);
+}
+
+/* The supported CPUID in a fresh buffer; *n entries. */
+struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
+{
+	struct kvm_cpuid_entry2 *e = kvcalloc(KHV_MAX_CPUID_ENTRIES, sizeof(*e),
+					      GFP_KERNEL);
+
+	if (e && khv_cpuid_supported(khv_host_cpuid, e, KHV_MAX_CPUID_ENTRIES, n)) {
+		kvfree(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* KVM_GET_SUPPORTED_CPUID: -E2BIG until nent is large enough (KVM's protocol). */
+long khv_get_supported_cpuid(unsigned long arg)
+{
+	struct kvm_cpuid2 __user *u = (void __user *)arg;
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 c;
+	long r = 0;
+	u32 n;
+
+	if (copy_from_user(&c, u, sizeof(c)))
+		return -EFAULT;
+	e = khv_supported_cpuid(&n);
+	if (!e)
+		return -ENOMEM;
+	if (c.nent < n)
+		r = -E2BIG;
+	else if (copy_to_user(u->entries, e, n * sizeof(*e)))
+		r = -EFAULT;
+	c.nent = n;
+	if (!r && copy_to_user(u, &c, sizeof(c)))
+		r = -EFAULT;
+	kvfree(e);
+	return r;
+}
+
+static bool khv_cpuid_equal(const struct kvm_cpuid_entry2 *a, u32 na,
+			    const struct kvm_cpuid_entry2 *b, u32 nb)
+{
+	return na == nb && !memcmp(a, b, na * sizeof(*a));
+}
+
+long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_cpuid2 __user *u = (void __user *)arg;
+	struct kvm_cpuid_entry2 *e = NULL;
+	struct kvm_cpuid2 c;
+
+	if (copy_from_user(&c, u, sizeof(c)))
+		return -EFAULT;
+	if (c.nent > KHV_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (c.nent) {
+		e = vmemdup_user(u->entries, c.nent * sizeof(*e));
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	/* As KVM: after KVM_RUN only the same table may be set again. */
+	if (vcpu->ran) {
+		bool same = khv_cpuid_equal(e, c.nent, vcpu->cpuid, vcpu->cpuid_nent);
+
+		kvfree(e);
+		return same ? 0 : -EINVAL;
+	}
+	kvfree(vcpu->cpuid);
+	vcpu->cpuid = e;
+	vcpu->cpuid_nent = c.nent;
+	return 0;
+}
+
+long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_cpuid2 __user *u = (void __user *)arg;
+	struct kvm_cpuid2 c;
+
+	if (copy_from_user(&c, u, sizeof(c)))
+		return -EFAULT;
+	if (c.nent < vcpu->cpuid_nent)
+		return -E2BIG;
+	if (copy_to_user(u->entries, vcpu->cpuid,
+			 vcpu->cpuid_nent * sizeof(*vcpu->cpuid)))
+		return -EFAULT;
+	c.nent = vcpu->cpuid_nent;
+	return copy_to_user(u, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
+#define CPUID_1_EDX_APIC	BIT(9)
+
+void khv_emulate_cpuid(struct khv_vcpu *vcpu)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	u32 leaf = vcpu->gprs[0], r[4];
+
+	khv_cpuid_answer(&v, leaf, vcpu->gprs[1], r);
+	/* APIC follows IA32_APIC_BASE.EN, as on hardware */
+	if (leaf == 1 && !(vcpu->apic_base & BIT_ULL(11)))
+		r[3] &= ~CPUID_1_EDX_APIC;
+	vcpu->gprs[0] = r[0];
+	vcpu->gprs[3] = r[1];
+	vcpu->gprs[1] = r[2];
+	vcpu->gprs[2] = r[3];
+}

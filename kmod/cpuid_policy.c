@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPUID policy: see cpuid_policy.h. Pure. Bit positions from the Intel SDM
+ * vol. 2 (CPUID) and AMD APM vol. 3 (appendix E).
+ */
+#include "cpuid_policy.h"
+
+enum { EAX, EBX, ECX, EDX };
+
+/*
+ * The leaves khv reports and which bits of each register pass through
+ * from the host. A bit not listed is one khv cannot give a guest (for
+ * instance XSAVE and AVX, x2APIC, VMX/SVM, MONITOR, PMU) or that
+ * describes the host only.
+ */
+struct khv_cpuid_rule {
+	u32 leaf, subleaf;
+	bool indexed;
+	u32 mask[4];
+	u32 set[4];
+};
+
+#define B(n)	(1u << (n))
+
+static const struct khv_cpuid_rule khv_cpuid_rules[] = {
+	/* vendor string; EAX (max basic leaf) is fixed up below */
+	{ 0x0, 0, false, { 0, ~0u, ~0u, ~0u } },
+	{ 0x1, 0, false, {
+		~0u,					/* family/model/stepping */
+		0x0000ffffu,				/* brand, CLFLUSH size */
+		B(0) | B(1) | B(9) | B(12) | B(13) | B(19) | B(20) | B(22) |
+		B(23) | B(25) | B(29) | B(30),		/* SSE3 PCLMUL SSSE3 FMA CX16 SSE4.1/2 MOVBE POPCNT AES F16C RDRAND */
+		B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) |
+		B(9) | B(11) | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) |
+		B(19) | B(23) | B(24) | B(25) | B(26),	/* FPU ... SSE2, no HTT/PBE */
+	  }, { 0, 0, B(31), 0 } },			/* HYPERVISOR */
+	{ 0x7, 0, true, {
+		0,
+		B(0) | B(3) | B(7) | B(8) | B(9) | B(18) | B(19) | B(20) |
+		B(23) | B(24) | B(29),			/* FSGSBASE BMI1 SMEP BMI2 ERMS RDSEED ADX SMAP CLFLUSHOPT CLWB SHA */
+		B(2),					/* UMIP */
+		0 } },
+	{ 0x80000000, 0, false, { 0, ~0u, ~0u, ~0u } },
+	{ 0x80000001, 0, false, {
+		~0u, 0,
+		B(0) | B(5) | B(6) | B(7) | B(8),	/* LAHF_LM ABM SSE4A MISALIGNSSE 3DNOWPREFETCH */
+		B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) |
+		B(9) | B(11) | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) |
+		B(20) | B(22) | B(23) | B(24) | B(25) | B(26) | B(27) | B(29),
+		/* x87..CMOV as leaf 1, SYSCALL NX MMXEXT MMX FXSR FFXSR 1G RDTSCP LM */
+	  } },
+	{ 0x80000002, 0, false, { ~0u, ~0u, ~0u, ~0u } },	/* brand string */
+	{ 0x80000003, 0, false, { ~0u, ~0u, ~0u, ~0u } },
+	{ 0x80000004, 0, false, { ~0u, ~0u, ~0u, ~0u } },
+	{ 0x80000008, 0, false, { 0xffffu, 0, 0, 0 } },	/* address sizes */
+};
+
+#define KHV_MAX_BASIC		0x7u
+#define KHV_MAX_EXT		0x80000008u
+#define KHV_HV_LEAF		0x40000000u
+
+/* The hypervisor leaves: signature "KhvKhvKhv\0\0\0", no PV features. */
+static void khv_cpuid_hv_leaves(struct kvm_cpuid_entry2 *e)
+{
+	e[0] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF,
+		.eax = KHV_HV_LEAF + 1, .ebx = 0x4b76684b, .ecx = 0x684b7668,
+		.edx = 0x00007668 };
+	e[1] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF + 1 };
+}
+
+static u32 khv_clamp_max(u32 host_max, u32 ours)
+{
+	return host_max < ours ? host_max : ours;
+}
+
+static void khv_cpuid_apply(const struct khv_cpuid_rule *rule, const u32 h[4],
+			    struct kvm_cpuid_entry2 *e)
+{
+	u32 r[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		r[i] = (h[i] & rule->mask[i]) | rule->set[i];
+	*e = (struct kvm_cpuid_entry2){ .function = rule->leaf,
+		.index = rule->subleaf, .eax = r[EAX], .ebx = r[EBX],
+		.ecx = r[ECX], .edx = r[EDX],
+		.flags = rule->indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0 };
+}
+
+int khv_cpuid_supported(khv_host_cpuid_fn host, struct kvm_cpuid_entry2 *out,
+			u32 max, u32 *n)
+{
+	u32 max_basic, max_ext, h[4], i, k = 0;
+
+	host(0, 0, h);
+	max_basic = khv_clamp_max(h[EAX], KHV_MAX_BASIC);
+	host(0x80000000, 0, h);
+	max_ext = khv_clamp_max(h[EAX], KHV_MAX_EXT);
+	for (i = 0; i < ARRAY_SIZE(khv_cpuid_rules); i++) {
+		const struct khv_cpuid_rule *rule = &khv_cpuid_rules[i];
+		bool ext = rule->leaf >= 0x80000000u;
+
+		if (rule->leaf > (ext ? max_ext : max_basic))
+			continue;
+		if (k == max)
+			return -E2BIG;
+		host(rule->leaf, rule->subleaf, h);
+		khv_cpuid_apply(rule, h, &out[k]);
+		if (rule->leaf == 0)
+			out[k].eax = max_basic;
+		if (rule->leaf == 0x80000000u)
+			out[k].eax = max_ext;
+		k++;
+	}
+	if (k + 2 > max)
+		return -E2BIG;
+	khv_cpuid_hv_leaves(&out[k]);
+	*n = k + 2;
+	return 0;
+}
+
+const struct kvm_cpuid_entry2 *khv_cpuid_find(const struct khv_cpuid_view *v,
+					      u32 leaf, u32 subleaf)
+{
+	u32 i;
+
+	for (i = 0; i < v->n; i++) {
+		const struct kvm_cpuid_entry2 *e = &v->e[i];
+
+		if (e->function != leaf)
+			continue;
+		if (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		    e->index == subleaf)
+			return e;
+	}
+	return NULL;
+}
+
+static bool khv_cpuid_is_intel(const struct khv_cpuid_view *v)
+{
+	const struct kvm_cpuid_entry2 *e = khv_cpuid_find(v, 0, 0);
+
+	/* "GenuineIntel" */
+	return e && e->ebx == 0x756e6547 && e->edx == 0x49656e69 &&
+	       e->ecx == 0x6c65746e;
+}
+
+void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
+		      u32 r[4])
+{
+	const struct kvm_cpuid_entry2 *e = khv_cpuid_find(v, leaf, subleaf);
+	const struct kvm_cpuid_entry2 *basic = khv_cpuid_find(v, 0, 0);
+
+	if (!e && khv_cpuid_is_intel(v) && basic && leaf < 0x40000000u &&
+	    leaf > basic->eax)
+		e = khv_cpuid_find(v, basic->eax, subleaf);
+	r[EAX] = e ? e->eax : 0;
+	r[EBX] = e ? e->ebx : 0;
+	r[ECX] = e ? e->ecx : 0;
+	r[EDX] = e ? e->edx : 0;
+}
+
+static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
+{
+	u32 r[4];
+
+	khv_cpuid_answer(v, leaf, 0, r);
+	return r[reg];
+}
+
+u32 khv_guest_maxphyaddr(const struct khv_cpuid_view *v)
+{
+	const struct kvm_cpuid_entry2 *e = khv_cpuid_find(v, 0x80000000u, 0);
+
+	if (e && e->eax >= 0x80000008u) {
+		u32 bits = khv_cpuid_reg(v, 0x80000008u, EAX) & 0xff;
+
+		if (bits)
+			return bits;
+	}
+	return 36;
+}
+
+/* CR4 bits a guest may set, each with the CPUID feature it needs. */
+static const struct {
+	u64 bit;
+	u32 leaf;
+	int reg;
+	u32 feature;		/* 0: always allowed */
+} khv_cr4_rules[] = {
+	{ BIT_ULL(0), 0, 0, 0 },		/* VME */
+	{ BIT_ULL(1), 0, 0, 0 },		/* PVI */
+	{ BIT_ULL(2), 0, 0, 0 },		/* TSD */
+	{ BIT_ULL(3), 0, 0, 0 },		/* DE */
+	{ BIT_ULL(4), 0, 0, 0 },		/* PSE */
+	{ BIT_ULL(5), 0, 0, 0 },		/* PAE */
+	{ BIT_ULL(6), 0, 0, 0 },		/* MCE */
+	{ BIT_ULL(7), 0, 0, 0 },		/* PGE */
+	{ BIT_ULL(8), 0, 0, 0 },		/* PCE */
+	{ BIT_ULL(9), 0, 0, 0 },		/* OSFXSR */
+	{ BIT_ULL(10), 0, 0, 0 },		/* OSXMMEXCPT */
+	{ BIT_ULL(11), 7, ECX, B(2) },		/* UMIP */
+	{ BIT_ULL(16), 7, EBX, B(0) },		/* FSGSBASE */
+	{ BIT_ULL(17), 1, ECX, B(17) },		/* PCIDE */
+	{ BIT_ULL(18), 1, ECX, B(26) },		/* OSXSAVE */
+	{ BIT_ULL(20), 7, EBX, B(7) },		/* SMEP */
+	{ BIT_ULL(21), 7, EBX, B(20) },		/* SMAP */
+};
+
+bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 cr4)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(khv_cr4_rules); i++) {
+		if (!(cr4 & khv_cr4_rules[i].bit))
+			continue;
+		cr4 &= ~khv_cr4_rules[i].bit;
+		if (khv_cr4_rules[i].feature &&
+		    !(khv_cpuid_reg(v, khv_cr4_rules[i].leaf,
+				    khv_cr4_rules[i].reg) &
+		      khv_cr4_rules[i].feature))
+			return false;
+	}
+	return !cr4;	/* anything left is reserved or unsupported */
+}
+
+/* IA32_APIC_BASE: BSP(8), x2APIC enable(10) only with x2APIC, EN(11), base. */
+bool khv_apic_base_valid(const struct khv_cpuid_view *v, u64 apic_base)
+{
+	u64 reserved = (~0ULL << khv_guest_maxphyaddr(v)) | 0x2ffULL;
+
+	if (!(khv_cpuid_reg(v, 1, ECX) & B(21)))
+		reserved |= BIT_ULL(10);
+	return !(apic_base & reserved);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * CPUID policy: which host CPUID bits a guest may see (what
+ * KVM_GET_SUPPORTED_CPUID reports), how a guest's CPUID table answers a
+ * query, and the checks that depend on the guest's CPUID (CR4, APIC base,
+ * MAXPHYADDR). Pure (khv_pure.h): the host's CPUID comes from a callback.
+ */
+#ifndef KHV_CPUID_POLICY_H
+#define KHV_CPUID_POLICY_H
+
+#include <linux/kvm.h>
+#include "khv_pure.h"
+
+#define KHV_MAX_CPUID_ENTRIES	256	/* as KVM */
+
+/* Executes CPUID(@leaf, @subleaf) on the host into r[0..3] = EAX..EDX. */
+typedef void (*khv_host_cpuid_fn)(u32 leaf, u32 subleaf, u32 r[4]);
+
+/*
+ * Fill @out with the supported CPUID: 0 and *n, or -E2BIG when @max
+ * entries are not enough.
+ */
+int khv_cpuid_supported(khv_host_cpuid_fn host, struct kvm_cpuid_entry2 *out,
+			u32 max, u32 *n);
+
+struct khv_cpuid_view {
+	const struct kvm_cpuid_entry2 *e;
+	u32 n;
+};
+
+static inline struct khv_cpuid_view
+khv_cpuid_view(const struct kvm_cpuid_entry2 *e, u32 n)
+{
+	struct khv_cpuid_view v = { e, n };
+
+	return v;
+}
+
+/* The entry answering (@leaf, @subleaf), or NULL. */
+const struct kvm_cpuid_entry2 *khv_cpuid_find(const struct khv_cpuid_view *v,
+					      u32 leaf, u32 subleaf);
+/*
+ * What the guest's CPUID instruction returns, KVM-style: an exact entry,
+ * else (Intel guests, leaf above the basic range) the highest basic leaf,
+ * else zeros.
+ */
+void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
+		      u32 r[4]);
+
+u32 khv_guest_maxphyaddr(const struct khv_cpuid_view *v);
+bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 cr4);
+bool khv_apic_base_valid(const struct khv_cpuid_view *v, u64 apic_base);
+
+#endif /* KHV_CPUID_POLICY_H */

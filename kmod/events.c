@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events without an in-kernel irqchip: user space injects external
+ * interrupts (KVM_INTERRUPT, when kvm_run says the guest is ready) and
+ * NMIs; khv delivers them at the next entry the guest can take them, and
+ * reports and restores the state with KVM_GET/SET_VCPU_EVENTS and
+ * KVM_GET/SET_MP_STATE.
+ */
+#include <linux/uaccess.h>
+#include <asm/processor-flags.h>
+
+#include "khv.h"
+
+/* The guest can take an external interrupt at its next instruction. */
+static bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
+{
+	return (vcpu->rflags & X86_EFLAGS_IF) &&
+	       !khv_ops->interrupt_shadow(vcpu) &&
+	       !khv_ops->event_in_flight(vcpu);
+}
+
+/* kvm_run->ready_for_interrupt_injection: KVM_INTERRUPT would be taken now. */
+bool khv_ready_for_interrupt(struct khv_vcpu *vcpu)
+{
+	return khv_interrupt_allowed(vcpu) && !vcpu->irq_pending;
+}
+
+/* Before each entry: deliver what is pending and can be, ask for windows. */
+void khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
+{
+	bool need_window = want_window;
+
+	if (!khv_ops->event_in_flight(vcpu)) {
+		if (vcpu->nmi_pending && !vcpu->nmi_masked) {
+			khv_ops->inject_nmi(vcpu);
+			vcpu->nmi_pending = false;
+			vcpu->nmi_masked = true;
+		} else if (vcpu->irq_pending && khv_interrupt_allowed(vcpu)) {
+			khv_ops->inject_irq(vcpu, vcpu->irq_vector);
+			vcpu->irq_pending = false;
+		}
+	}
+	need_window |= vcpu->irq_pending;
+	khv_ops->want_irq_window(vcpu, need_window && !khv_interrupt_allowed(vcpu));
+	khv_ops->want_nmi_window(vcpu, vcpu->nmi_masked && !vcpu->nmi_iret_wait);
+}
+
+/* KVM_INTERRUPT without an in-kernel irqchip: queue one external vector. */
+long khv_vcpu_interrupt(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_interrupt irq;
+
+	if (copy_from_user(&irq, (void __user *)arg, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq >= 256)
+		return -EINVAL;
+	vcpu->irq_pending = true;	/* a second one replaces it, as KVM */
+	vcpu->irq_vector = irq.irq;
+	return 0;
+}
+
+long khv_vcpu_nmi(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	vcpu->nmi_pending = true;
+	return 0;
+}
+
+long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vcpu_events e;
+
+	memset(&e, 0, sizeof(e));
+	e.interrupt.injected = vcpu->irq_pending;
+	e.interrupt.nr = vcpu->irq_vector;
+	e.interrupt.shadow = khv_ops->interrupt_shadow(vcpu);
+	e.nmi.pending = vcpu->nmi_pending;
+	e.nmi.masked = vcpu->nmi_masked;
+	e.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	return copy_to_user((void __user *)arg, &e, sizeof(e)) ? -EFAULT : 0;
+}
+
+#define KHV_EVENT_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING | \
+			 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
+			 KVM_VCPUEVENT_VALID_SHADOW)
+
+long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vcpu_events e;
+
+	if (copy_from_user(&e, (void __user *)arg, sizeof(e)))
+		return -EFAULT;
+	if (e.flags & ~KHV_EVENT_FLAGS)
+		return -EINVAL;
+	/* khv holds no exception for user space to see or set */
+	if (e.exception.injected || e.exception.pending)
+		return -EINVAL;
+	vcpu->irq_pending = e.interrupt.injected;
+	vcpu->irq_vector = e.interrupt.nr;
+	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW)
+		khv_ops->set_interrupt_shadow(vcpu, e.interrupt.shadow);
+	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+		vcpu->nmi_pending = e.nmi.pending;
+	vcpu->nmi_masked = e.nmi.masked;
+	vcpu->nmi_iret_wait = false;
+	return 0;
+}
+
+long khv_vcpu_get_mp_state(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_mp_state mp = { .mp_state = vcpu->mp_state };
+
+	return copy_to_user((void __user *)arg, &mp, sizeof(mp)) ? -EFAULT : 0;
+}
+
+/* Without an in-kernel APIC only RUNNABLE exists, as in KVM. */
+long khv_vcpu_set_mp_state(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_mp_state mp;
+
+	if (copy_from_user(&mp, (void __user *)arg, sizeof(mp)))
+		return -EFAULT;
+	if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+		return -EINVAL;
+	vcpu->mp_state = mp.mp_state;
+	return 0;
+}

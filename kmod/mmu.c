@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory: memslots (KVM_SET_USER_MEMORY_REGION), the nested page
+ * table filled on demand from the VM process's own memory, and guest
+ * memory access for emulation.
+ *
+ * Every page the nested page table maps is pinned (FOLL_LONGTERM) and
+ * counted in khv_vm.held_pages and khv_stats.pages; unmapping releases it
+ * only after every vCPU has left the guest with its TLB to be flushed.
+ */
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "khv.h"
+
+static void *khv_npt_alloc(void *ctx, u64 *pa)
+{
+	struct page *p = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (!p)
+		return NULL;
+	*pa = page_to_phys(p);
+	return page_address(p);
+}
+
+static void khv_npt_free(void *ctx, void *table)
+{
+	free_page((unsigned long)table);
+}
+
+static void *khv_npt_va(void *ctx, u64 pa)
+{
+	return __va(pa);
+}
+
+static void khv_npt_release(void *ctx, u64 hpa, bool writable)
+{
+	struct khv_vm *vm = ctx;
+	struct page *page = pfn_to_page(hpa >> PAGE_SHIFT);
+
+	unpin_user_pages_dirty_lock(&page, 1, writable);
+	vm->held_pages--;
+	atomic64_dec(&khv_stats.pages);
+}
+
+int khv_mmu_init(struct khv_vm *vm)
+{
+	struct khv_pt_mem mem = {
+		.alloc = khv_npt_alloc, .free = khv_npt_free,
+		.va = khv_npt_va, .release = khv_npt_release, .ctx = vm,
+	};
+
+	mutex_init(&vm->mmu_lock);
+	vm->slots.cap = KHV_USER_MEM_SLOTS;
+	vm->slots.slot = kvcalloc(vm->slots.cap, sizeof(*vm->slots.slot),
+				  GFP_KERNEL_ACCOUNT);
+	if (!vm->slots.slot)
+		return -ENOMEM;
+	if (!khv_ops->pt_format)	/* this backend runs no guests yet */
+		return 0;
+	return khv_pt_init(&vm->npt, khv_ops->pt_format, &mem);
+}
+
+/* No vCPU runs any more: release everything at once. */
+void khv_mmu_destroy(struct khv_vm *vm)
+{
+	khv_pt_destroy(&vm->npt);
+	WARN_ON_ONCE(vm->held_pages);
+	kvfree(vm->slots.slot);
+}
+
+/* Unmap a slot's range: zap, make every vCPU flush, then release. */
+static void khv_mmu_unmap_slot(struct khv_vm *vm, const struct khv_memslot *m)
+{
+	u64 gpa = m->base_gfn << PAGE_SHIFT, size = m->npages << PAGE_SHIFT;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	if (khv_pt_zap_range(&vm->npt, gpa, size))
+		khv_vm_flush_tlbs(vm);
+	khv_pt_reap_range(&vm->npt, gpa, size);
+}
+
+static void khv_region_apply(struct khv_vm *vm, const struct khv_region_req *req,
+			     enum khv_slot_change change, int index)
+{
+	struct khv_memslot m = {
+		.id = req->slot & 0xffff, .flags = req->flags,
+		.base_gfn = req->gpa >> PAGE_SHIFT,
+		.npages = req->size >> PAGE_SHIFT, .uaddr = req->uaddr,
+	};
+
+	switch (change) {
+	case KHV_SLOT_CREATE:
+		khv_memslot_insert(&vm->slots, &m);
+		break;
+	case KHV_SLOT_DELETE:
+	case KHV_SLOT_MOVE:
+		khv_mmu_unmap_slot(vm, &vm->slots.slot[index]);
+		khv_memslot_remove(&vm->slots, index);
+		if (change == KHV_SLOT_MOVE)
+			khv_memslot_insert(&vm->slots, &m);
+		break;
+	case KHV_SLOT_FLAGS:
+		vm->slots.slot[index].flags = req->flags;
+		break;
+	case KHV_SLOT_NONE:
+		break;
+	}
+}
+
+/* The KVM_MEM_* flags khv implements. */
+#define KHV_MEM_FLAGS	KVM_MEM_READONLY
+
+long khv_set_memory_region(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_userspace_memory_region u;
+	struct khv_region_req req;
+	enum khv_slot_change change;
+	int index, r;
+
+	if (copy_from_user(&u, (void __user *)arg, sizeof(u)))
+		return -EFAULT;
+	req = (struct khv_region_req){ .slot = u.slot, .flags = u.flags,
+		.gpa = u.guest_phys_addr, .size = u.memory_size,
+		.uaddr = u.userspace_addr };
+	if (req.size && !access_ok((void __user *)req.uaddr, req.size))
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	r = khv_memslot_check(&vm->slots, &req, KHV_MEM_FLAGS, &change, &index);
+	if (!r)
+		khv_region_apply(vm, &req, change, index);
+	mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+static u64 khv_slot_hva(const struct khv_memslot *m, u64 gpa)
+{
+	return m->uaddr + gpa - (m->base_gfn << PAGE_SHIFT);
+}
+
+/* Pin the page behind @hva: writable if it can be, else read-only. */
+static struct page *khv_pin_page(u64 hva, bool *writable, bool need_write)
+{
+	struct page *page;
+
+	if (*writable &&
+	    pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM, &page) == 1)
+		return page;
+	*writable = false;
+	if (need_write)
+		return NULL;
+	if (pin_user_pages_fast(hva, 1, FOLL_LONGTERM, &page) == 1)
+		return page;
+	return NULL;
+}
+
+/*
+ * A nested page fault at @gpa: map the page from its slot, or report
+ * that no slot (or a read-only slot, for a write) backs it: MMIO.
+ */
+int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio)
+{
+	struct khv_vm *vm = vcpu->vm;
+	bool write = error & BIT(1), writable;
+	const struct khv_memslot *m;
+	struct page *page;
+	int r = 0;
+
+	mutex_lock(&vm->mmu_lock);
+	m = khv_memslot_find(&vm->slots, gpa >> PAGE_SHIFT);
+	writable = m && !(m->flags & KVM_MEM_READONLY);
+	if (!m || (write && !writable)) {
+		*mmio = true;
+		goto out_unlock;
+	}
+	if (khv_pt_lookup(&vm->npt, gpa)) {
+		/* mapped meanwhile, or a write to a page the host has read-only */
+		r = write && !(khv_pt_lookup(&vm->npt, gpa) &
+			       khv_ops->pt_format->writable) ? -EFAULT : 0;
+		goto out_unlock;
+	}
+	page = khv_pin_page(khv_slot_hva(m, gpa & PAGE_MASK), &writable, write);
+	r = -EFAULT;
+	if (!page)
+		goto out_unlock;
+	r = khv_pt_map(&vm->npt, gpa & PAGE_MASK, page_to_phys(page), writable);
+	if (r) {
+		unpin_user_page(page);
+		goto out_unlock;
+	}
+	vm->held_pages++;
+	atomic64_inc(&khv_stats.pages);
+out_unlock:
+	mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+/* Copy to or from guest memory through the slots' user mappings. */
+static int khv_guest_copy(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
+			  bool write)
+{
+	struct khv_vm *vm = vcpu->vm;
+	int r = 0;
+
+	mutex_lock(&vm->mmu_lock);
+	while (len && !r) {
+		const struct khv_memslot *m = khv_memslot_find(&vm->slots, gpa >> PAGE_SHIFT);
+		u32 n = min_t(u32, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
+		void __user *hva;
+
+		if (!m || (write && (m->flags & KVM_MEM_READONLY))) {
+			r = -ENOENT;
+			break;
+		}
+		hva = (void __user *)khv_slot_hva(m, gpa);
+		if (write ? copy_to_user(hva, buf, n) : copy_from_user(buf, hva, n))
+			r = -EFAULT;
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len)
+{
+	return khv_guest_copy(vcpu, gpa, buf, len, false);
+}
+
+int khv_write_guest(struct khv_vcpu *vcpu, u64 gpa, const void *buf, u32 len)
+{
+	return khv_guest_copy(vcpu, gpa, (void *)buf, len, true);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest-physical page table khv builds (AMD nested page table, later
+ * Intel EPT): 4 levels, 4 KiB leaves. The entry bits come from a format
+ * the backend gives; memory for tables from callbacks. Pure (khv_pure.h),
+ * so the walk logic is unit-tested on the host.
+ */
+#ifndef KHV_PGTABLE_H
+#define KHV_PGTABLE_H
+
+#include "khv_pure.h"
+
+#define KHV_PT_ADDR_MASK	0x000ffffffffff000ULL
+
+/* Entry bits, besides the address, as the hardware wants them. */
+struct khv_pt_format {
+	u64 table;		/* a non-leaf entry */
+	u64 leaf_ro;		/* a read-only 4 KiB leaf */
+	u64 leaf_rw;		/* a writable 4 KiB leaf */
+	u64 present;		/* any of these set: the entry is present */
+	u64 writable;		/* this set in a leaf: writable */
+};
+
+struct khv_pt_mem {
+	void *(*alloc)(void *ctx, u64 *pa);	/* a zeroed 4 KiB table, or NULL */
+	void (*free)(void *ctx, void *table);
+	void *(*va)(void *ctx, u64 pa);		/* a table's address */
+	/* a present leaf is being removed: drop what backs it */
+	void (*release)(void *ctx, u64 hpa, bool writable);
+	void *ctx;
+};
+
+struct khv_pt {
+	const struct khv_pt_format *fmt;
+	struct khv_pt_mem mem;
+	u64 *root;
+	u64 root_pa;
+};
+
+int khv_pt_init(struct khv_pt *pt, const struct khv_pt_format *fmt,
+		const struct khv_pt_mem *mem);
+/* Map one 4 KiB page: 0, -ENOMEM, or -EEXIST if @gpa is mapped already. */
+int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable);
+/* The leaf entry for @gpa, or 0. */
+u64 khv_pt_lookup(const struct khv_pt *pt, u64 gpa);
+/*
+ * Unmapping is two steps, so that nothing backing a mapping is released
+ * while a CPU may still hold it in its TLB:
+ * zap makes the leaves in [gpa, gpa + size) not present but keeps their
+ * address (returns how many); after every TLB that might cache them is
+ * flushed, reap releases them and clears the entries.
+ */
+u64 khv_pt_zap_range(struct khv_pt *pt, u64 gpa, u64 size);
+void khv_pt_reap_range(struct khv_pt *pt, u64 gpa, u64 size);
+/* Release every leaf, zapped or not, and free every table. */
+void khv_pt_destroy(struct khv_pt *pt);
+
+#endif /* KHV_PGTABLE_H */

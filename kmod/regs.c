@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vCPU register state: KVM_GET/SET_REGS, _SREGS and _FPU, and reset. */
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/types.h>
+#include <asm/processor-flags.h>
+#include <asm/msr-index.h>
+
+#include "khv.h"
+#include "cpuid_policy.h"
+
+#define RDX 2
+#define APIC_BASE_DEFAULT	0xfee00000ULL
+#define APIC_BASE_BSP		BIT_ULL(8)
+#define APIC_BASE_ENABLE	BIT_ULL(11)
+
+/* Power-on state of what the core holds (the backend resets the rest). */
+void khv_vcpu_reset_regs(struct khv_vcpu *vcpu)
+{
+	memset(vcpu->gprs, 0, sizeof(vcpu->gprs));
+	vcpu->gprs[RDX] = 0x600;	/* family 6 signature, as KVM */
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
+			  (vcpu->id == 0 ? APIC_BASE_BSP : 0);
+	vcpu->tpr = 0;
+	vcpu->irq_pending = false;
+	vcpu->nmi_pending = false;
+	vcpu->nmi_masked = false;
+	vcpu->nmi_iret_wait = false;
+	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	vcpu->pending = KHV_PENDING_NONE;
+}
+
+long khv_vcpu_get_regs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_regs r = {
+		.rax = vcpu->gprs[0], .rcx = vcpu->gprs[1],
+		.rdx = vcpu->gprs[2], .rbx = vcpu->gprs[3],
+		.rsp = vcpu->gprs[4], .rbp = vcpu->gprs[5],
+		.rsi = vcpu->gprs[6], .rdi = vcpu->gprs[7],
+		.r8 = vcpu->gprs[8], .r9 = vcpu->gprs[9],
+		.r10 = vcpu->gprs[10], .r11 = vcpu->gprs[11],
+		.r12 = vcpu->gprs[12], .r13 = vcpu->gprs[13],
+		.r14 = vcpu->gprs[14], .r15 = vcpu->gprs[15],
+		.rip = vcpu->rip, .rflags = vcpu->rflags,
+	};
+
+	return copy_to_user((void __user *)arg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+long khv_vcpu_set_regs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_regs r;
+
+	if (copy_from_user(&r, (void __user *)arg, sizeof(r)))
+		return -EFAULT;
+	vcpu->gprs[0] = r.rax;
+	vcpu->gprs[1] = r.rcx;
+	vcpu->gprs[2] = r.rdx;
+	vcpu->gprs[3] = r.rbx;
+	vcpu->gprs[4] = r.rsp;
+	vcpu->gprs[5] = r.rbp;
+	vcpu->gprs[6] = r.rsi;
+	vcpu->gprs[7] = r.rdi;
+	vcpu->gprs[8] = r.r8;
+	vcpu->gprs[9] = r.r9;
+	vcpu->gprs[10] = r.r10;
+	vcpu->gprs[11] = r.r11;
+	vcpu->gprs[12] = r.r12;
+	vcpu->gprs[13] = r.r13;
+	vcpu->gprs[14] = r.r14;
+	vcpu->gprs[15] = r.r15;
+	vcpu->rip = r.rip;
+	vcpu->rflags = r.rflags | X86_EFLAGS_FIXED;
+	return 0;
+}
+
+long khv_vcpu_get_sregs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_sregs s;
+
+	memset(&s, 0, sizeof(s));
+	khv_ops->get_sregs(vcpu, &s);
+	s.cr8 = vcpu->tpr;
+	s.apic_base = vcpu->apic_base;
+	if (vcpu->irq_pending)
+		__set_bit(vcpu->irq_vector, (unsigned long *)s.interrupt_bitmap);
+	return copy_to_user((void __user *)arg, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+/* KVM's consistency rules for CR0/CR4/EFER, CR4 against guest CPUID. */
+static bool khv_sregs_valid(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+
+	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)) {
+		if (!(s->cr4 & X86_CR4_PAE) || !(s->efer & EFER_LMA))
+			return false;
+		if (s->cr3 >> khv_guest_maxphyaddr(&v))
+			return false;
+	} else if ((s->efer & EFER_LMA) || s->cs.l) {
+		return false;
+	}
+	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
+		return false;
+	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
+		return false;
+	return khv_cr4_valid(&v, s->cr4) && khv_apic_base_valid(&v, s->apic_base);
+}
+
+long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_sregs s;
+	int vec;
+
+	if (copy_from_user(&s, (void __user *)arg, sizeof(s)))
+		return -EFAULT;
+	if (!khv_sregs_valid(vcpu, &s))
+		return -EINVAL;
+	khv_ops->set_sregs(vcpu, &s);
+	vcpu->tpr = s.cr8 & 0xf;
+	vcpu->apic_base = s.apic_base;
+	vec = find_first_bit((unsigned long *)s.interrupt_bitmap, 256);
+	vcpu->irq_pending = vec < 256;
+	if (vcpu->irq_pending)
+		vcpu->irq_vector = vec;
+	return 0;
+}
+
+/* KVM_GET/SET_FPU: the legacy (FXSAVE) part of the guest's FPU state. */
+static struct fxregs_state *khv_fxsave(struct khv_vcpu *vcpu)
+{
+	return &vcpu->guest_fpu.fpstate->regs.fxsave;
+}
+
+long khv_vcpu_get_fpu(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct fxregs_state *fx = khv_fxsave(vcpu);
+	struct kvm_fpu f;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.fpr, fx->st_space, sizeof(f.fpr));
+	f.fcw = fx->cwd;
+	f.fsw = fx->swd;
+	f.ftwx = fx->twd;
+	f.last_opcode = fx->fop;
+	f.last_ip = fx->rip;
+	f.last_dp = fx->rdp;
+	memcpy(f.xmm, fx->xmm_space, sizeof(f.xmm));
+	f.mxcsr = fx->mxcsr;
+	return copy_to_user((void __user *)arg, &f, sizeof(f)) ? -EFAULT : 0;
+}
+
+long khv_vcpu_set_fpu(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct fxregs_state *fx = khv_fxsave(vcpu);
+	struct kvm_fpu f;
+
+	if (copy_from_user(&f, (void __user *)arg, sizeof(f)))
+		return -EFAULT;
+	memcpy(fx->st_space, f.fpr, sizeof(f.fpr));
+	fx->cwd = f.fcw;
+	fx->swd = f.fsw;
+	fx->twd = f.ftwx;
+	fx->fop = f.last_opcode;
+	fx->rip = f.last_ip;
+	fx->rdp = f.last_dp;
+	memcpy(fx->xmm_space, f.xmm, sizeof(f.xmm));
+	/* a reserved MXCSR bit would make FXRSTOR fault in the host */
+	fx->mxcsr = f.mxcsr & 0xffff;
+	return 0;
+}

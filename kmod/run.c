@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_RUN: the run loop and the core's half of exit handling.
+ *
+ * Exit handlers follow one contract: 1 = enter the guest again, 0 = exit
+ * to user space (kvm_run filled), < 0 = error returned by KVM_RUN.
+ */
+#include <linux/kernel.h>
+#include <linux/sched/signal.h>
+#include <linux/smp.h>
+#include <asm/traps.h>
+
+#include "khv.h"
+#include "emulate.h"
+
+#define RAX 0
+#define RCX 1
+#define RDX 2
+
+static void khv_set_rax_sized(struct khv_vcpu *vcpu, u64 val, u8 size)
+{
+	u64 mask = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+
+	/* IN with 1 or 2 bytes merges; with 4 it zero-extends, as hardware. */
+	if (size == 4)
+		vcpu->gprs[RAX] = (u32)val;
+	else
+		vcpu->gprs[RAX] = (vcpu->gprs[RAX] & ~mask) | (val & mask);
+}
+
+static void khv_fill_io(struct khv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = vcpu->pio.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = vcpu->pio.size;
+	run->io.port = vcpu->pio.port;
+	run->io.count = vcpu->pio.count;
+	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+}
+
+static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct khv_pio *pio = &vcpu->pio;
+	int r;
+
+	*pio = (struct khv_pio){
+		.port = exit->io.port, .size = exit->io.size,
+		.in = exit->io.in, .string = exit->io.string,
+		.rep = exit->io.rep, .addr_size = exit->io.addr_size,
+		.next_rip = exit->next_rip, .count = 1,
+	};
+	if (pio->string) {
+		r = khv_string_io_start(vcpu);
+		if (r <= 0)
+			return r < 0 ? r : 1;	/* 0: nothing to do (RCX = 0) */
+	} else if (pio->in) {
+		vcpu->pending = KHV_PENDING_PIO;
+	} else {
+		memcpy(vcpu->pio_data, &vcpu->gprs[RAX], pio->size);
+		vcpu->rip = pio->next_rip;
+	}
+	khv_fill_io(vcpu);
+	return 0;
+}
+
+/* The user-space half of an IN or INS finished: take its data. */
+static int khv_complete_pio(struct khv_vcpu *vcpu)
+{
+	struct khv_pio *pio = &vcpu->pio;
+	u64 val = 0;
+
+	if (pio->string)
+		return khv_string_io_finish(vcpu);
+	memcpy(&val, vcpu->pio_data, pio->size);
+	khv_set_rax_sized(vcpu, val, pio->size);
+	vcpu->rip = pio->next_rip;
+	return 1;
+}
+
+/* Finish what the last exit to user space started. */
+static int khv_complete_pending(struct khv_vcpu *vcpu)
+{
+	enum khv_pending p = vcpu->pending;
+
+	vcpu->pending = KHV_PENDING_NONE;
+	if (p == KHV_PENDING_PIO)
+		return khv_complete_pio(vcpu);
+	if (p == KHV_PENDING_MMIO)
+		return khv_mmio_finish(vcpu);
+	return 1;
+}
+
+static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	vcpu->rip = exit->next_rip;
+	vcpu->run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}
+
+static int khv_exit_cpuid(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	khv_emulate_cpuid(vcpu);
+	vcpu->rip = exit->next_rip;
+	return 1;
+}
+
+static int khv_exit_rdmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	u64 data;
+
+	if (khv_guest_rdmsr(vcpu, (u32)vcpu->gprs[RCX], &data)) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	vcpu->gprs[RAX] = (u32)data;
+	vcpu->gprs[RDX] = data >> 32;
+	vcpu->rip = exit->next_rip;
+	return 1;
+}
+
+static int khv_exit_wrmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	u64 data = (u32)vcpu->gprs[RAX] | (vcpu->gprs[RDX] << 32);
+
+	if (khv_guest_wrmsr(vcpu, (u32)vcpu->gprs[RCX], data)) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	vcpu->rip = exit->next_rip;
+	return 1;
+}
+
+static int khv_exit_npf(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	bool mmio = false;
+	int r = khv_mmu_fault(vcpu, exit->npf.gpa, exit->npf.error, &mmio);
+
+	if (r || !mmio)
+		return r ? r : 1;
+	return khv_mmio_start(vcpu, exit->npf.gpa, exit->npf.error);
+}
+
+static int khv_exit_irq_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	return 1;	/* the loop exits to user space if it asked (below) */
+}
+
+static int khv_exit_nmi_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	vcpu->nmi_iret_wait = true;
+	vcpu->nmi_iret_rip = vcpu->rip;
+	return 1;
+}
+
+static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	/* The guest state is undefined after a shutdown: reset it, as KVM. */
+	khv_vcpu_reset_regs(vcpu);
+	khv_ops->vcpu_init(vcpu);
+	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int khv_exit_fail_entry(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = exit->hw_code;
+	run->fail_entry.cpu = raw_smp_processor_id();
+	return 0;
+}
+
+static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	run->internal.ndata = 4;
+	run->internal.data[0] = exit->hw_code;
+	run->internal.data[1] = exit->info1;
+	run->internal.data[2] = exit->info2;
+	run->internal.data[3] = vcpu->rip;
+	return 0;
+}
+
+static int khv_exit_resume(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	return 1;
+}
+
+typedef int (*khv_exit_fn)(struct khv_vcpu *vcpu, struct khv_exit *exit);
+
+static const khv_exit_fn khv_exit_handlers[] = {
+	[KHV_EXIT_RESUME]	= khv_exit_resume,
+	[KHV_EXIT_IO]		= khv_exit_io,
+	[KHV_EXIT_NPF]		= khv_exit_npf,
+	[KHV_EXIT_HLT]		= khv_exit_hlt,
+	[KHV_EXIT_CPUID]	= khv_exit_cpuid,
+	[KHV_EXIT_RDMSR]	= khv_exit_rdmsr,
+	[KHV_EXIT_WRMSR]	= khv_exit_wrmsr,
+	[KHV_EXIT_IRQ_WINDOW]	= khv_exit_irq_window,
+	[KHV_EXIT_NMI_WINDOW]	= khv_exit_nmi_window,
+	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
+	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
+	[KHV_EXIT_UNHANDLED]	= khv_exit_unhandled,
+};
+
+static void khv_nop(void *unused)
+{
+}
+
+/*
+ * Make sure @vcpu is out of guest mode (and so sees its requests before
+ * entering again). Pairs with the smp_mb() in khv_enter().
+ */
+void khv_vcpu_kick(struct khv_vcpu *vcpu)
+{
+	int cpu;
+
+	smp_mb();
+	cpu = READ_ONCE(vcpu->cpu);
+	if (cpu >= 0)
+		smp_call_function_single(cpu, khv_nop, NULL, 1);
+}
+
+/* One entry. Returns false if this CPU cannot run guests right now. */
+static bool khv_enter(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	bool flush;
+
+	preempt_disable();
+	local_irq_disable();
+	if (!khv_this_cpu_on()) {
+		/* CPU coming up or going down: let hotplug finish. */
+		local_irq_enable();
+		preempt_enable();
+		schedule_timeout_uninterruptible(1);
+		return false;
+	}
+	WRITE_ONCE(vcpu->cpu, smp_processor_id());
+	smp_mb();	/* pairs with khv_vcpu_kick() */
+	flush = test_and_clear_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
+	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
+	WRITE_ONCE(vcpu->cpu, -1);
+	local_irq_enable();
+	preempt_enable();
+	return true;
+}
+
+/* NMI blocking ends once the handler's IRET has executed. */
+static void khv_nmi_iret_done(struct khv_vcpu *vcpu)
+{
+	if (vcpu->nmi_iret_wait && vcpu->rip != vcpu->nmi_iret_rip) {
+		vcpu->nmi_iret_wait = false;
+		vcpu->nmi_masked = false;
+	}
+}
+
+static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
+{
+	struct khv_exit exit;
+	int r;
+
+	for (;;) {
+		if (want_window && khv_ready_for_interrupt(vcpu)) {
+			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			return 0;
+		}
+		if (signal_pending(current)) {
+			vcpu->run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
+		}
+		cond_resched();
+		khv_inject_events(vcpu, want_window);
+		if (!khv_enter(vcpu, &exit))
+			continue;
+		khv_nmi_iret_done(vcpu);
+		if (WARN_ON_ONCE(exit.kind >= ARRAY_SIZE(khv_exit_handlers)))
+			exit.kind = KHV_EXIT_UNHANDLED;
+		r = khv_exit_handlers[exit.kind](vcpu, &exit);
+		if (r <= 0)
+			return r;
+	}
+}
+
+/* The fields of kvm_run user space reads after every KVM_RUN. */
+static void khv_fill_run_state(struct khv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
+	run->cr8 = vcpu->tpr;
+	run->apic_base = vcpu->apic_base;
+	run->ready_for_interrupt_injection = khv_ready_for_interrupt(vcpu);
+	run->flags = 0;
+}
+
+long khv_vcpu_run(struct khv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	sigset_t saved;
+	bool want_window;
+	long r;
+
+	if (vcpu->sigmask_set)
+		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
+	vcpu->ran = true;
+	/* Read the user-written fields once. */
+	want_window = READ_ONCE(run->request_interrupt_window);
+	vcpu->tpr = READ_ONCE(run->cr8) & 0xf;
+	r = khv_complete_pending(vcpu);
+	if (r <= 0)
+		goto out;
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = KVM_EXIT_INTR;
+		r = -EINTR;
+		goto out;
+	}
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	r = khv_run_loop(vcpu, want_window);
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+out:
+	khv_fill_run_state(vcpu);
+	if (vcpu->sigmask_set)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+	return r;
+}

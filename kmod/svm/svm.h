@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* SVM backend internals, shared by svm.c and svm_vcpu.c only. */
+#ifndef KHV_SVM_H
+#define KHV_SVM_H
+
+#include "../khv.h"
+#include "vmcb.h"
+
+struct svm_vcpu {
+	struct khv_vcpu vcpu;		/* the core's part; first */
+	struct vmcb *vmcb;		/* one page */
+	u64 vmcb_pa;
+	u32 asid;			/* on asid_cpu, in generation asid_gen */
+	int asid_cpu;
+	u64 asid_gen;
+	u64 tsc_aux;
+};
+
+static inline struct svm_vcpu *to_svm(struct khv_vcpu *vcpu)
+{
+	return container_of(vcpu, struct svm_vcpu, vcpu);
+}
+
+/* Per-CPU ASID allocator: ASIDs 1..max-1, a new generation flushes all. */
+struct svm_asids {
+	u32 next;
+	u64 gen;
+};
+
+/* Set up by svm.c at load, read-only afterwards. */
+struct svm_host {
+	u32 max_asid;		/* CPUID 0x8000000A.EBX */
+	bool nrips;		/* next-RIP saved on exits */
+	u64 iopm_pa;		/* 12 KiB, every port intercepted */
+	u64 msrpm_pa;		/* 8 KiB */
+};
+extern struct svm_host svm_host;
+
+DECLARE_PER_CPU(struct page *, svm_vmsave_page);
+DECLARE_PER_CPU(struct svm_asids, svm_asids);
+
+int svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_vmsave_pa);
+
+/* svm_vcpu.c */
+struct khv_vcpu *svm_vcpu_alloc(void);
+int svm_vcpu_init(struct khv_vcpu *vcpu);
+void svm_vcpu_free(struct khv_vcpu *vcpu);
+void svm_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
+		    struct khv_exit *exit);
+void svm_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s);
+void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s);
+void svm_get_paging(struct khv_vcpu *vcpu, struct khv_paging *p);
+int svm_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+int svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data);
+u32 svm_interrupt_shadow(struct khv_vcpu *vcpu);
+void svm_set_interrupt_shadow(struct khv_vcpu *vcpu, u32 shadow);
+bool svm_event_in_flight(struct khv_vcpu *vcpu);
+void svm_inject_irq(struct khv_vcpu *vcpu, u8 vector);
+void svm_inject_nmi(struct khv_vcpu *vcpu);
+void svm_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error);
+void svm_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error);
+void svm_want_irq_window(struct khv_vcpu *vcpu, bool on);
+void svm_want_nmi_window(struct khv_vcpu *vcpu, bool on);
+
+#endif /* KHV_SVM_H */

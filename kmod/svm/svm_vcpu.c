@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SVM vCPUs: the VMCB, guest entry, exit translation and guest state.
+ * Mirrors vmx/vmx_vcpu.c. Facts: AMD APM vol. 2, chapter 15, appendix B/C.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/io.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/traps.h>
+
+#include "svm.h"
+
+#define SVM_EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+struct khv_vcpu *svm_vcpu_alloc(void)
+{
+	struct svm_vcpu *svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	struct page *page;
+
+	if (!svm)
+		return NULL;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page) {
+		kfree(svm);
+		return NULL;
+	}
+	svm->vmcb = page_address(page);
+	svm->vmcb_pa = page_to_phys(page);
+	svm->asid_cpu = -1;
+	return &svm->vcpu;
+}
+
+void svm_vcpu_free(struct khv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	free_page((unsigned long)svm->vmcb);
+	kfree(svm);
+}
+
+static void svm_seg_init(struct vmcb_seg *seg, u16 sel, u16 attrib, u64 base)
+{
+	seg->selector = sel;
+	seg->attrib = attrib;
+	seg->limit = 0xffff;
+	seg->base = base;
+}
+
+/* Architectural reset state (APM 14.1.3), as KVM's vCPU reset. */
+static void svm_save_reset(struct vmcb_save *s)
+{
+	svm_seg_init(&s->cs, 0xf000, 0x9b, 0xffff0000);	/* code, P, S */
+	svm_seg_init(&s->ds, 0, 0x93, 0);			/* data, P, S */
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	svm_seg_init(&s->gdtr, 0, 0, 0);
+	svm_seg_init(&s->idtr, 0, 0, 0);
+	svm_seg_init(&s->ldtr, 0, 0x82, 0);			/* LDT, P */
+	svm_seg_init(&s->tr, 0, 0x8b, 0);			/* busy TSS, P */
+	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	s->efer = EFER_SVME;
+	s->dr6 = 0xffff0ff0;
+	s->dr7 = 0x400;
+	s->g_pat = 0x0007040600070406ULL;			/* power-on PAT */
+}
+
+static void svm_control_init(struct vmcb_control *c)
+{
+	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
+			     SVM_I1_INIT | SVM_I1_CPUID | SVM_I1_INVD |
+			     SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO_PROT |
+			     SVM_I1_MSR_PROT | SVM_I1_SHUTDOWN;
+	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
+			     SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
+			     SVM_I2_SKINIT | SVM_I2_ICEBP | SVM_I2_MONITOR |
+			     SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV;
+	c->iopm_base_pa = svm_host.iopm_pa;
+	c->msrpm_base_pa = svm_host.msrpm_pa;
+	/* Guest RFLAGS.IF masks only virtual interrupts; host ones exit. */
+	c->int_ctl = SVM_INT_V_INTR_MASKING;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+}
+
+int svm_vcpu_init(struct khv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	memset(svm->vmcb, 0, PAGE_SIZE);
+	svm_control_init(&svm->vmcb->control);
+	svm_save_reset(&svm->vmcb->save);
+	svm->asid_cpu = -1;
+	svm->tsc_aux = 0;
+	return 0;
+}
+
+/* A fresh ASID on this CPU: the TLB holds nothing for it. */
+static void svm_new_asid(struct svm_vcpu *svm, int cpu)
+{
+	struct svm_asids *a = this_cpu_ptr(&svm_asids);
+
+	if (a->next >= svm_host.max_asid) {
+		a->gen++;
+		a->next = 1;
+		svm->vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	}
+	svm->asid = a->next++;
+	svm->asid_gen = a->gen;
+	svm->asid_cpu = cpu;
+	svm->vmcb->control.asid = svm->asid;
+}
+
+static void svm_load_state(struct svm_vcpu *svm, u64 pt_root, bool flush)
+{
+	struct khv_vcpu *vcpu = &svm->vcpu;
+	struct vmcb *vmcb = svm->vmcb;
+	int cpu = smp_processor_id();
+
+	if (flush || svm->asid_cpu != cpu ||
+	    svm->asid_gen != this_cpu_read(svm_asids.gen))
+		svm_new_asid(svm, cpu);
+	vmcb->control.nested_cr3 = pt_root;
+	vmcb->control.clean = 0;
+	vmcb->save.rax = vcpu->gprs[0];
+	vmcb->save.rsp = vcpu->gprs[4];
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+}
+
+static void svm_store_state(struct svm_vcpu *svm)
+{
+	struct khv_vcpu *vcpu = &svm->vcpu;
+	struct vmcb *vmcb = svm->vmcb;
+
+	vcpu->gprs[0] = vmcb->save.rax;
+	vcpu->gprs[4] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	vmcb->control.tlb_control = 0;
+}
+
+/* TSC_AUX is not switched by VMRUN: the guest's while RDTSCP may run. */
+static u64 svm_tsc_aux_enter(struct svm_vcpu *svm)
+{
+	u64 host = 0;
+
+	if (boot_cpu_has(X86_FEATURE_RDTSCP)) {
+		rdmsrl(MSR_TSC_AUX, host);
+		if (host != svm->tsc_aux)
+			wrmsrl(MSR_TSC_AUX, svm->tsc_aux);
+	}
+	return host;
+}
+
+static void svm_tsc_aux_exit(struct svm_vcpu *svm, u64 host)
+{
+	if (boot_cpu_has(X86_FEATURE_RDTSCP) && host != svm->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, host);
+}
+
+/*
+ * Exit handlers: fill @exit for the core. Exits the core does not see
+ * (host interrupts, instructions a guest may not use) end in RESUME.
+ */
+typedef void (*svm_exit_fn)(struct svm_vcpu *svm, struct khv_exit *exit);
+
+static void svm_exit_resume(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_RESUME;
+}
+
+/* SVM instructions, MONITOR/MWAIT, XSETBV (no XSAVE in CPUID): #UD. */
+static void svm_exit_ud(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	svm_inject_exception(&svm->vcpu, UD_VECTOR, false, 0);
+	exit->kind = KHV_EXIT_RESUME;
+}
+
+/* RIP after a fixed-length instruction, when the CPU does not say. */
+static u64 svm_next_rip(struct svm_vcpu *svm, u8 len)
+{
+	if (svm_host.nrips)
+		return svm->vmcb->control.next_rip;
+	return svm->vmcb->save.rip + len;
+}
+
+/* INVD: a guest has no caches of its own to drop; skip it. */
+static void svm_exit_invd(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	svm->vcpu.rip = svm_next_rip(svm, 2);
+	exit->kind = KHV_EXIT_RESUME;
+}
+
+static void svm_exit_cpuid(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_CPUID;
+	exit->next_rip = svm_next_rip(svm, 2);
+}
+
+static void svm_exit_hlt(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_HLT;
+	exit->next_rip = svm_next_rip(svm, 1);
+}
+
+static void svm_exit_msr(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = exit->info1 ? KHV_EXIT_WRMSR : KHV_EXIT_RDMSR;
+	exit->next_rip = svm_next_rip(svm, 2);
+}
+
+static void svm_exit_ioio(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	u64 info = exit->info1;
+
+	exit->kind = KHV_EXIT_IO;
+	exit->next_rip = exit->info2;	/* always provided for IOIO */
+	exit->io.port = info >> SVM_IOIO_PORT_SHIFT;
+	exit->io.size = (info >> SVM_IOIO_SIZE_SHIFT) & 7;
+	exit->io.addr_size = ((info >> SVM_IOIO_ASIZE_SHIFT) & 7) << 1;
+	exit->io.in = info & SVM_IOIO_IN;
+	exit->io.string = info & SVM_IOIO_STR;
+	exit->io.rep = info & SVM_IOIO_REP;
+}
+
+static void svm_exit_vintr(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	svm_want_irq_window(&svm->vcpu, false);
+	exit->kind = KHV_EXIT_IRQ_WINDOW;
+}
+
+static void svm_exit_iret(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	svm_want_nmi_window(&svm->vcpu, false);
+	exit->kind = KHV_EXIT_NMI_WINDOW;
+}
+
+static void svm_exit_shutdown(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_SHUTDOWN;
+}
+
+static const svm_exit_fn svm_exit_table[] = {
+	[SVM_EXIT_INTR]		= svm_exit_resume,
+	[SVM_EXIT_NMI]		= svm_exit_resume,
+	[SVM_EXIT_SMI]		= svm_exit_resume,
+	[SVM_EXIT_INIT]		= svm_exit_resume,
+	[SVM_EXIT_VINTR]	= svm_exit_vintr,
+	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
+	[SVM_EXIT_IRET]		= svm_exit_iret,
+	[SVM_EXIT_INVD]		= svm_exit_invd,
+	[SVM_EXIT_HLT]		= svm_exit_hlt,
+	[SVM_EXIT_INVLPGA]	= svm_exit_ud,
+	[SVM_EXIT_IOIO]		= svm_exit_ioio,
+	[SVM_EXIT_MSR]		= svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN]	= svm_exit_shutdown,
+	[SVM_EXIT_VMRUN]	= svm_exit_ud,
+	[SVM_EXIT_VMMCALL]	= svm_exit_ud,
+	[SVM_EXIT_VMLOAD]	= svm_exit_ud,
+	[SVM_EXIT_VMSAVE]	= svm_exit_ud,
+	[SVM_EXIT_STGI]		= svm_exit_ud,
+	[SVM_EXIT_CLGI]		= svm_exit_ud,
+	[SVM_EXIT_SKINIT]	= svm_exit_ud,
+	[SVM_EXIT_ICEBP]	= svm_exit_ud,
+	[SVM_EXIT_MONITOR]	= svm_exit_ud,
+	[SVM_EXIT_MWAIT]	= svm_exit_ud,
+	[SVM_EXIT_MWAIT_COND]	= svm_exit_ud,
+	[SVM_EXIT_XSETBV]	= svm_exit_ud,
+};
+
+/* An event the exit interrupted is delivered again on the next entry. */
+static void svm_requeue_event(struct vmcb_control *c)
+{
+	if (!(c->exit_int_info & SVM_EVT_VALID))
+		return;
+	c->event_inj = c->exit_int_info;
+	c->event_inj_err = c->exit_int_info_err;
+}
+
+static void svm_translate_exit(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u64 code = c->exit_code;
+	svm_exit_fn fn = NULL;
+
+	exit->hw_code = code;
+	exit->info1 = c->exit_info_1;
+	exit->info2 = c->exit_info_2;
+	exit->next_rip = 0;
+	svm_requeue_event(c);
+	if (code == SVM_EXIT_NPF) {
+		exit->kind = KHV_EXIT_NPF;
+		exit->npf.gpa = c->exit_info_2;
+		exit->npf.error = c->exit_info_1;
+		return;
+	}
+	if (code == SVM_EXIT_INVALID) {
+		exit->kind = KHV_EXIT_FAIL_ENTRY;
+		return;
+	}
+	if (code < ARRAY_SIZE(svm_exit_table))
+		fn = svm_exit_table[code];
+	if (!fn) {
+		exit->kind = KHV_EXIT_UNHANDLED;
+		return;
+	}
+	fn(svm, exit);
+}
+
+void svm_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
+		    struct khv_exit *exit)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 host_aux;
+
+	svm_load_state(svm, pt_root, flush);
+	host_aux = svm_tsc_aux_enter(svm);
+	asm volatile("clgi" : : : "memory");
+	/* IF=1 with GIF=0: host interrupts wait, then exit the guest. */
+	raw_local_irq_enable();
+	if (svm_vmrun(vcpu->gprs, svm->vmcb_pa,
+		      page_to_phys(this_cpu_read(svm_vmsave_page)))) {
+		raw_local_irq_disable();
+		asm volatile("stgi" : : : "memory");
+		svm_tsc_aux_exit(svm, host_aux);
+		exit->kind = KHV_EXIT_RESUME;	/* SVM went off: retry */
+		return;
+	}
+	raw_local_irq_disable();
+	asm volatile("stgi" : : : "memory");
+	svm_tsc_aux_exit(svm, host_aux);
+	svm_store_state(svm);
+	svm_translate_exit(svm, exit);
+}
+
+/* Segments: VMCB's packed attributes <-> struct kvm_segment. */
+static void svm_seg_get(const struct vmcb_seg *v, struct kvm_segment *k)
+{
+	u16 a = v->attrib;
+
+	k->base = v->base;
+	k->limit = v->limit;
+	k->selector = v->selector;
+	k->type = a & 0xf;
+	k->s = (a >> 4) & 1;
+	k->dpl = (a >> 5) & 3;
+	k->present = (a >> 7) & 1;
+	k->avl = (a >> 8) & 1;
+	k->l = (a >> 9) & 1;
+	k->db = (a >> 10) & 1;
+	k->g = (a >> 11) & 1;
+	k->unusable = !k->present;
+	k->padding = 0;
+}
+
+static void svm_seg_set(struct vmcb_seg *v, const struct kvm_segment *k)
+{
+	v->base = k->base;
+	v->limit = k->limit;
+	v->selector = k->selector;
+	v->attrib = k->unusable ? 0 :
+		    (k->type & 0xf) | (k->s & 1) << 4 | (k->dpl & 3) << 5 |
+		    (k->present & 1) << 7 | (k->avl & 1) << 8 |
+		    (k->l & 1) << 9 | (k->db & 1) << 10 | (k->g & 1) << 11;
+}
+
+static void svm_dtable_get(const struct vmcb_seg *v, struct kvm_dtable *d)
+{
+	d->base = v->base;
+	d->limit = v->limit;
+	memset(d->padding, 0, sizeof(d->padding));
+}
+
+static void svm_dtable_set(struct vmcb_seg *v, const struct kvm_dtable *d)
+{
+	v->base = d->base;
+	v->limit = d->limit;
+}
+
+void svm_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s)
+{
+	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+
+	svm_seg_get(&v->cs, &s->cs);
+	svm_seg_get(&v->ds, &s->ds);
+	svm_seg_get(&v->es, &s->es);
+	svm_seg_get(&v->fs, &s->fs);
+	svm_seg_get(&v->gs, &s->gs);
+	svm_seg_get(&v->ss, &s->ss);
+	svm_seg_get(&v->tr, &s->tr);
+	svm_seg_get(&v->ldtr, &s->ldt);
+	svm_dtable_get(&v->gdtr, &s->gdt);
+	svm_dtable_get(&v->idtr, &s->idt);
+	s->cr0 = v->cr0;
+	s->cr2 = v->cr2;
+	s->cr3 = v->cr3;
+	s->cr4 = v->cr4;
+	s->efer = v->efer & ~EFER_SVME;
+}
+
+/* @s is validated by the core. CPL follows CS.DPL, as after a far jump. */
+void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
+{
+	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+
+	svm_seg_set(&v->cs, &s->cs);
+	svm_seg_set(&v->ds, &s->ds);
+	svm_seg_set(&v->es, &s->es);
+	svm_seg_set(&v->fs, &s->fs);
+	svm_seg_set(&v->gs, &s->gs);
+	svm_seg_set(&v->ss, &s->ss);
+	svm_seg_set(&v->tr, &s->tr);
+	svm_seg_set(&v->ldtr, &s->ldt);
+	svm_dtable_set(&v->gdtr, &s->gdt);
+	svm_dtable_set(&v->idtr, &s->idt);
+	v->cr0 = s->cr0;
+	v->cr2 = s->cr2;
+	v->cr3 = s->cr3;
+	v->cr4 = s->cr4;
+	v->efer = (s->efer & SVM_EFER_GUEST_BITS) | EFER_SVME;
+	v->cpl = (s->cr0 & X86_CR0_PE) ? s->cs.dpl : 0;
+}
+
+void svm_get_paging(struct khv_vcpu *vcpu, struct khv_paging *p)
+{
+	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+	const struct vmcb_seg *segs[6] = { &v->es, &v->cs, &v->ss, &v->ds,
+					   &v->fs, &v->gs };
+	int i;
+
+	p->cr0 = v->cr0;
+	p->cr3 = v->cr3;
+	p->cr4 = v->cr4;
+	p->efer = v->efer & ~EFER_SVME;
+	p->cs_l = (v->cs.attrib >> 9) & 1;
+	p->cs_db = (v->cs.attrib >> 10) & 1;
+	p->cpl = v->cpl;
+	for (i = 0; i < 6; i++)
+		p->seg_base[i] = segs[i]->base;
+}
+
+/* MSRs the VMCB holds (or this backend switches). */
+static u64 *svm_msr_slot(struct svm_vcpu *svm, u32 index)
+{
+	struct vmcb_save *v = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_STAR:			return &v->star;
+	case MSR_LSTAR:			return &v->lstar;
+	case MSR_CSTAR:			return &v->cstar;
+	case MSR_SYSCALL_MASK:		return &v->sfmask;
+	case MSR_KERNEL_GS_BASE:	return &v->kernel_gs_base;
+	case MSR_IA32_SYSENTER_CS:	return &v->sysenter_cs;
+	case MSR_IA32_SYSENTER_ESP:	return &v->sysenter_esp;
+	case MSR_IA32_SYSENTER_EIP:	return &v->sysenter_eip;
+	case MSR_FS_BASE:		return &v->fs.base;
+	case MSR_GS_BASE:		return &v->gs.base;
+	case MSR_IA32_CR_PAT:		return &v->g_pat;
+	case MSR_TSC_AUX:		return &svm->tsc_aux;
+	default:			return NULL;
+	}
+}
+
+int svm_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 *slot = svm_msr_slot(svm, index);
+
+	if (slot) {
+		*data = *slot;
+	} else if (index == MSR_EFER) {
+		*data = svm->vmcb->save.efer & ~EFER_SVME;
+	} else if (index == MSR_IA32_TSC) {
+		*data = rdtsc() + svm->vmcb->control.tsc_offset;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Values are validated by the core (msr.c). */
+int svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 *slot = svm_msr_slot(svm, index);
+
+	if (slot) {
+		*slot = data;
+	} else if (index == MSR_EFER) {
+		svm->vmcb->save.efer = (data & SVM_EFER_GUEST_BITS) | EFER_SVME;
+	} else if (index == MSR_IA32_TSC) {
+		svm->vmcb->control.tsc_offset = data - rdtsc();
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+u32 svm_interrupt_shadow(struct khv_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.int_state & SVM_INT_STATE_SHADOW ?
+	       KVM_X86_SHADOW_INT_MOV_SS : 0;
+}
+
+void svm_set_interrupt_shadow(struct khv_vcpu *vcpu, u32 shadow)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	if (shadow)
+		c->int_state |= SVM_INT_STATE_SHADOW;
+	else
+		c->int_state &= ~SVM_INT_STATE_SHADOW;
+}
+
+bool svm_event_in_flight(struct khv_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.event_inj & SVM_EVT_VALID;
+}
+
+static void svm_inject(struct khv_vcpu *vcpu, u32 evt, u32 err)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	c->event_inj = evt | SVM_EVT_VALID;
+	c->event_inj_err = err;
+}
+
+void svm_inject_irq(struct khv_vcpu *vcpu, u8 vector)
+{
+	svm_inject(vcpu, vector | SVM_EVT_TYPE_INTR, 0);
+}
+
+void svm_inject_nmi(struct khv_vcpu *vcpu)
+{
+	svm_inject(vcpu, NMI_VECTOR | SVM_EVT_TYPE_NMI, 0);
+}
+
+void svm_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error)
+{
+	svm_inject(vcpu, vector | SVM_EVT_TYPE_EXCEPTION |
+		   (has_error ? SVM_EVT_VALID_ERR : 0), error);
+}
+
+void svm_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error)
+{
+	to_svm(vcpu)->vmcb->save.cr2 = cr2;
+	svm_inject_exception(vcpu, PF_VECTOR, true, error);
+}
+
+/* A virtual interrupt request makes the CPU exit once the guest can take it. */
+void svm_want_irq_window(struct khv_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	u32 virq = SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR | 0xf << SVM_INT_V_PRIO_SHIFT;
+
+	if (on) {
+		c->int_ctl |= virq;
+		c->intercept_misc1 |= SVM_I1_VINTR;
+	} else {
+		c->int_ctl &= ~virq;
+		c->intercept_misc1 &= ~SVM_I1_VINTR;
+	}
+}
+
+/* IRET ends NMI blocking: exit on it while an NMI waits. */
+void svm_want_nmi_window(struct khv_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	if (on)
+		c->intercept_misc1 |= SVM_I1_IRET;
+	else
+		c->intercept_misc1 &= ~SVM_I1_IRET;
+}
