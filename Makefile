@@ -25,7 +25,7 @@ CC := gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror
 
 # Selftests: built static so the test machine needs no libc.
-SELFTEST_LIB := selftests/lib/khv_test.c
+SELFTEST_LIB := $(wildcard selftests/lib/*.c selftests/lib/*.S)
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h uapi/linux/*.h)
 SELFTESTS := $(patsubst selftests/kvm/%.c,$(B)/selftests/%,$(wildcard selftests/kvm/*.c))
 
@@ -64,7 +64,7 @@ selftests: $(SELFTESTS)
 
 $(B)/selftests/%: selftests/kvm/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -static -Iselftests/lib -Iuapi -o $@ $< $(SELFTEST_LIB)
+	$(CC) $(USER_CFLAGS) -static -pthread -Iselftests/lib -Iuapi -o $@ $< $(SELFTEST_LIB)
 
 unit: $(UNIT_BINS)
 

@@ -28,6 +28,8 @@
 #define OP_IMM		BIT(5)	/* immediate, at most 32 bits */
 #define OP_MOFFS	BIT(6)	/* address-sized offset, register rAX */
 #define OP_STRING	BIT(7)	/* rSI/rDI addressing, REP allowed */
+#define OP_SRC32	BIT(8)	/* 32-bit memory source, wider register (MOVSXD) */
+#define OP_LONG		BIT(9)	/* only in 64-bit mode (63 is ARPL elsewhere) */
 #define OP_MODRM_IMM	(OP_MODRM | OP_REG0 | OP_IMM)	/* C6/C7 /0 */
 
 struct khv_opcode {
@@ -56,6 +58,8 @@ static const struct khv_opcode khv_opcodes[] = {
 	{ 0, 0xad, KHV_INSN_LODS,      KHV_EXT_NONE, OP_STRING },		/* LODSW/D/Q */
 	{ 0, 0xc6, KHV_INSN_STORE_IMM, KHV_EXT_NONE, OP_MODRM_IMM | OP_BYTE },	/* MOV r/m8, imm8 */
 	{ 0, 0xc7, KHV_INSN_STORE_IMM, KHV_EXT_NONE, OP_MODRM_IMM },		/* MOV r/m, imm */
+	{ 0, 0x63, KHV_INSN_LOAD,      KHV_EXT_SIGN, OP_MODRM | OP_SRC32 | OP_LONG },	/* MOVSXD r, r/m32 */
+	{ 1, 0xc3, KHV_INSN_STORE_REG, KHV_EXT_NONE, OP_MODRM },		/* MOVNTI m, r */
 	{ 1, 0xb6, KHV_INSN_LOAD,      KHV_EXT_ZERO, OP_MODRM | OP_SRC8 },	/* MOVZX r, r/m8 */
 	{ 1, 0xb7, KHV_INSN_LOAD,      KHV_EXT_ZERO, OP_MODRM | OP_SRC16 },	/* MOVZX r, r/m16 */
 	{ 1, 0xbe, KHV_INSN_LOAD,      KHV_EXT_SIGN, OP_MODRM | OP_SRC8 },	/* MOVSX r, r/m8 */
@@ -185,6 +189,8 @@ static int khv_dec_opcode(struct khv_dec *d, u8 first,
 		map = 1;
 	}
 	for (i = 0; i < ARRAY_SIZE(khv_opcodes); i++) {
+		if ((khv_opcodes[i].flags & OP_LONG) && d->mode != KHV_MODE_LONG64)
+			continue;
 		if (khv_opcodes[i].map == map && khv_opcodes[i].op == op) {
 			*opp = &khv_opcodes[i];
 			return 0;
@@ -366,7 +372,8 @@ static int khv_dec_operands(struct khv_dec *d, struct khv_insn *insn,
 
 	insn->kind = op->kind;
 	insn->ext = op->ext;
-	insn->size = op->flags & OP_SRC8 ? 1 : op->flags & OP_SRC16 ? 2 : opsize;
+	insn->size = op->flags & OP_SRC8 ? 1 : op->flags & OP_SRC16 ? 2 :
+		     op->flags & OP_SRC32 && opsize > 4 ? 4 : opsize;
 	insn->dst_size = load ? opsize : 0;
 	insn->addr_size = khv_dec_addrsize(d);
 	insn->reg = KHV_REG_NONE;

@@ -130,21 +130,29 @@ static s64 khv_string_step(struct khv_vcpu *vcpu, u8 size)
 	return (vcpu->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
 }
 
-/*
- * The segment of an OUTS: DS unless a segment override prefix precedes
- * the opcode (6E/6F).
- */
-static u8 khv_outs_segment(const u8 *b, int n)
+/* Prefixes of a string I/O instruction: segment, address size, REP. */
+static void khv_string_io_prefixes(struct khv_pio *pio, const u8 *b, int n,
+				   enum khv_cpu_mode mode)
 {
 	static const u8 prefix_seg[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
-	u8 seg = KHV_SEG_DS;
+	bool asize = false;
 	int i, s;
 
-	for (i = 0; i < n && b[i] != 0x6e && b[i] != 0x6f; i++)
+	pio->seg = KHV_SEG_DS;
+	for (i = 0; i < n && (b[i] < 0x6c || b[i] > 0x6f); i++) {
 		for (s = 0; s < 6; s++)
 			if (b[i] == prefix_seg[s])
-				seg = s;
-	return seg;
+				pio->seg = s;
+		asize |= b[i] == 0x67;
+		if (b[i] == 0xf3 || b[i] == 0xf2)
+			pio->rep = true;
+	}
+	if (mode == KHV_MODE_LONG64)
+		pio->addr_size = asize ? 4 : 8;
+	else if (mode == KHV_MODE_PROT32)
+		pio->addr_size = asize ? 2 : 4;
+	else
+		pio->addr_size = asize ? 4 : 2;
 }
 
 /* Copy the elements of a string I/O between guest memory and the PIO page. */
@@ -167,14 +175,33 @@ static int khv_string_io_copy(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	return 0;
 }
 
+/*
+ * Elements per INS exit, as KVM: what RCX asks, at most what fits in the
+ * destination page (at least one) and in 1 KiB. OUTS goes one at a time.
+ */
+static u32 khv_ins_count(struct khv_vcpu *vcpu, u64 rcx)
+{
+	struct khv_pio *pio = &vcpu->pio;
+	u64 off = vcpu->gprs[RDI] & ~PAGE_MASK;
+	u64 room = (vcpu->rflags & X86_EFLAGS_DF) ? off : PAGE_SIZE - off;
+
+	room = max_t(u64, 1, room / pio->size);
+	return min3(rcx, room, (u64)(1024 / pio->size));
+}
+
 int khv_string_io_start(struct khv_vcpu *vcpu)
 {
 	struct khv_pio *pio = &vcpu->pio;
-	struct khv_paging p;
-	u64 n = 1;
 	u8 insn[KHV_INSN_MAX_LEN];
+	struct khv_paging p;
 	int r, len = 0;
+	u64 n = 1;
 
+	khv_ops->get_paging(vcpu, &p);
+	r = khv_fetch(vcpu, &p, insn, &len);
+	if (r)
+		return r == KHV_EMU_FAULTED ? 0 : r;
+	khv_string_io_prefixes(pio, insn, len, khv_cpu_mode(&p));
 	if (pio->rep) {
 		n = khv_reg_masked(vcpu->gprs[RCX], pio->addr_size);
 		if (!n) {
@@ -182,19 +209,14 @@ int khv_string_io_start(struct khv_vcpu *vcpu)
 			return 0;
 		}
 	}
-	pio->count = min_t(u64, n, PAGE_SIZE / pio->size);
-	vcpu->pending = KHV_PENDING_PIO;
-	if (pio->in)
-		return 1;
-	khv_ops->get_paging(vcpu, &p);
-	pio->seg = khv_fetch(vcpu, &p, insn, &len) ? KHV_SEG_DS :
-		   khv_outs_segment(insn, len);
-	r = khv_string_io_copy(vcpu, &p, p.seg_base[pio->seg], vcpu->gprs[RSI],
-			       false);
-	if (r) {
-		vcpu->pending = KHV_PENDING_NONE;
-		return r == KHV_EMU_FAULTED ? 0 : r;
+	pio->count = pio->in ? khv_ins_count(vcpu, n) : 1;
+	if (!pio->in) {
+		r = khv_string_io_copy(vcpu, &p, p.seg_base[pio->seg],
+				       vcpu->gprs[RSI], false);
+		if (r)
+			return r == KHV_EMU_FAULTED ? 0 : r;
 	}
+	vcpu->pending = KHV_PENDING_PIO;
 	return 1;
 }
 
@@ -241,7 +263,7 @@ static int khv_emulation_failed(struct khv_vcpu *vcpu, u64 gpa, const u8 *insn,
 }
 
 static void khv_fill_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
-			  u64 data)
+			  const void *data)
 {
 	struct kvm_run *run = vcpu->run;
 
@@ -251,7 +273,7 @@ static void khv_fill_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 	run->mmio.is_write = write;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (write)
-		memcpy(run->mmio.data, &data, len);
+		memcpy(run->mmio.data, data, len);
 }
 
 /* One element of a string instruction is done: step its registers. */
@@ -273,6 +295,94 @@ static void khv_string_step_done(struct khv_vcpu *vcpu,
 }
 
 /*
+ * Cut a MOV-family access at its linear page border and say which part
+ * is RAM and which MMIO. 0, KHV_EMU_FAULTED or < 0.
+ */
+static int khv_mmio_fragments(struct khv_vcpu *vcpu, const struct khv_paging *p)
+{
+	struct khv_mmio *m = &vcpu->mmio;
+	struct khv_insn *in = &m->insn;
+	u64 gla = p->seg_base[in->seg] +
+		  khv_insn_mem_offset(in, vcpu->gprs, vcpu->rip);
+	u8 first = min_t(u64, in->size, PAGE_SIZE - (gla & ~PAGE_MASK));
+	int i, r;
+
+	if (khv_cpu_mode(p) != KHV_MODE_LONG64)
+		gla = (u32)gla;
+	m->nfrag = first < in->size ? 2 : 1;
+	m->frag[0] = (struct khv_mmio_frag){ .offset = 0, .len = first };
+	m->frag[1] = (struct khv_mmio_frag){ .offset = first,
+					     .len = in->size - first };
+	for (i = 0; i < m->nfrag; i++) {
+		struct khv_mmio_frag *f = &m->frag[i];
+
+		r = khv_linear_to_gpa(vcpu, p, gla + f->offset,
+				      m->write ? KHV_GWALK_WRITE : 0, &f->gpa);
+		if (r)
+			return r;
+		f->mmio = !khv_gpa_is_ram(vcpu, f->gpa, m->write);
+	}
+	return 0;
+}
+
+/* The access is complete: a load writes its register; RIP moves on. */
+static void khv_mmio_complete(struct khv_vcpu *vcpu)
+{
+	struct khv_insn *in = &vcpu->mmio.insn;
+	u64 data = 0;
+
+	memcpy(&data, vcpu->mmio.data, in->size);
+	if (in->kind == KHV_INSN_LOAD)
+		vcpu->gprs[in->reg] = khv_insn_reg_after_load(in,
+					vcpu->gprs[in->reg], data);
+	vcpu->rip += in->len;
+}
+
+/* Do RAM fragments, exit for the next MMIO one; 1 when all are done. */
+static int khv_mmio_step(struct khv_vcpu *vcpu)
+{
+	struct khv_mmio *m = &vcpu->mmio;
+
+	for (; m->next < m->nfrag; m->next++) {
+		struct khv_mmio_frag *f = &m->frag[m->next];
+		void *bytes = m->data + f->offset;
+		int r;
+
+		if (f->mmio) {
+			khv_fill_mmio(vcpu, f->gpa, f->len, m->write, bytes);
+			m->last = m->next++;
+			vcpu->pending = KHV_PENDING_MMIO;
+			return 0;
+		}
+		r = m->write ? khv_write_guest(vcpu, f->gpa, bytes, f->len) :
+			       khv_read_guest(vcpu, f->gpa, bytes, f->len);
+		if (r)
+			return -EFAULT;
+	}
+	khv_mmio_complete(vcpu);
+	return 1;
+}
+
+static int khv_mmio_mov(struct khv_vcpu *vcpu, const struct khv_paging *p)
+{
+	struct khv_mmio *m = &vcpu->mmio;
+	struct khv_insn *in = &m->insn;
+	u64 value = 0;
+	int r;
+
+	m->write = in->kind != KHV_INSN_LOAD;
+	if (m->write)
+		value = khv_insn_store_value(in, in->reg == KHV_REG_NONE ?
+					     0 : vcpu->gprs[in->reg]);
+	memcpy(m->data, &value, sizeof(m->data));
+	r = khv_mmio_fragments(vcpu, p);
+	if (r)
+		return r == KHV_EMU_FAULTED ? 1 : r;
+	m->next = 0;
+	return khv_mmio_step(vcpu);
+}
+
+/*
  * A MOVS with MMIO on one side: write if the destination is the MMIO
  * page (read the element from guest memory), else read from MMIO.
  */
@@ -291,13 +401,13 @@ static int khv_mmio_movs(struct khv_vcpu *vcpu, const struct khv_paging *p,
 		r = khv_linear_copy(vcpu, p, src, &data, in->size, false);
 		if (r)
 			return r == KHV_EMU_FAULTED ? 1 : r;
-		khv_fill_mmio(vcpu, gpa, in->size, true, data);
+		khv_fill_mmio(vcpu, gpa, in->size, true, &data);
 		khv_string_step_done(vcpu, in, true, true);
 		return 0;
 	}
 	vcpu->mmio.dst_gla = dst;
 	vcpu->pending = KHV_PENDING_MMIO;
-	khv_fill_mmio(vcpu, gpa, in->size, false, 0);
+	khv_fill_mmio(vcpu, gpa, in->size, false, NULL);
 	return 0;
 }
 
@@ -307,6 +417,7 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 	bool write = error & KHV_PFERR_WRITE;
 	u8 bytes[KHV_INSN_MAX_LEN] = { 0 };
 	struct khv_paging p;
+	u64 data;
 	int len = 0, r;
 
 	khv_ops->get_paging(vcpu, &p);
@@ -317,55 +428,54 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 		return khv_emulation_failed(vcpu, gpa, bytes, len);
 	switch (in->kind) {
 	case KHV_INSN_LOAD:
-	case KHV_INSN_LODS:
-		vcpu->pending = KHV_PENDING_MMIO;
-		khv_fill_mmio(vcpu, gpa, in->size, false, 0);
-		return 0;
 	case KHV_INSN_STORE_REG:
 	case KHV_INSN_STORE_IMM:
-		khv_fill_mmio(vcpu, gpa, in->size, true,
-			      khv_insn_store_value(in, in->reg == KHV_REG_NONE ?
-						   0 : vcpu->gprs[in->reg]));
-		vcpu->rip += in->len;
+		return khv_mmio_mov(vcpu, &p);
+	case KHV_INSN_LODS:
+		vcpu->mmio.write = false;
+		vcpu->pending = KHV_PENDING_MMIO;
+		khv_fill_mmio(vcpu, gpa, in->size, false, NULL);
 		return 0;
 	case KHV_INSN_STOS:
-		khv_fill_mmio(vcpu, gpa, in->size, true,
-			      khv_insn_store_value(in, vcpu->gprs[RAX]));
+		data = khv_insn_store_value(in, vcpu->gprs[RAX]);
+		khv_fill_mmio(vcpu, gpa, in->size, true, &data);
 		khv_string_step_done(vcpu, in, false, true);
 		return 0;
 	case KHV_INSN_MOVS:
+		vcpu->mmio.write = write;
 		return khv_mmio_movs(vcpu, &p, gpa, write);
 	}
 	return khv_emulation_failed(vcpu, gpa, bytes, len);
 }
 
-/* The data of an MMIO read arrived in run->mmio.data: finish the insn. */
+/* User space answered an MMIO exit: take read data and carry on. */
 int khv_mmio_finish(struct khv_vcpu *vcpu)
 {
-	struct khv_insn *in = &vcpu->mmio.insn;
+	struct khv_mmio *m = &vcpu->mmio;
+	struct khv_insn *in = &m->insn;
 	struct khv_paging p;
 	u64 data = 0;
 	int r;
 
+	if (in->kind == KHV_INSN_LOAD || in->kind == KHV_INSN_STORE_REG ||
+	    in->kind == KHV_INSN_STORE_IMM) {
+		struct khv_mmio_frag *f = &m->frag[m->last];
+
+		if (!m->write)
+			memcpy(m->data + f->offset, vcpu->run->mmio.data, f->len);
+		return khv_mmio_step(vcpu);
+	}
 	memcpy(&data, vcpu->run->mmio.data, in->size);
-	switch (in->kind) {
-	case KHV_INSN_LOAD:
-		vcpu->gprs[in->reg] = khv_insn_reg_after_load(in, vcpu->gprs[in->reg],
-							      data);
-		vcpu->rip += in->len;
-		break;
-	case KHV_INSN_LODS:
+	if (in->kind == KHV_INSN_LODS) {
 		vcpu->gprs[RAX] = khv_insn_reg_after_load(in, vcpu->gprs[RAX], data);
 		khv_string_step_done(vcpu, in, true, false);
-		break;
-	case KHV_INSN_MOVS:
-		khv_ops->get_paging(vcpu, &p);
-		r = khv_linear_copy(vcpu, &p, vcpu->mmio.dst_gla, &data, in->size,
-				    true);
-		if (r)
-			return r == KHV_EMU_FAULTED ? 1 : r;
-		khv_string_step_done(vcpu, in, true, true);
-		break;
+		return 1;
 	}
+	/* MOVS from MMIO: the element goes to guest memory */
+	khv_ops->get_paging(vcpu, &p);
+	r = khv_linear_copy(vcpu, &p, m->dst_gla, &data, in->size, true);
+	if (r)
+		return r == KHV_EMU_FAULTED ? 1 : r;
+	khv_string_step_done(vcpu, in, true, true);
 	return 1;
 }

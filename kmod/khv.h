@@ -67,9 +67,26 @@ struct khv_pio {
 	u64 next_rip;
 };
 
-/* An MMIO read in flight: the decoded instruction waits for its data. */
+/*
+ * An MMIO access in flight. A MOV-family access is cut at page borders
+ * into fragments; RAM fragments are done directly, each MMIO fragment is
+ * one exit to user space (as KVM). String elements are one exit each.
+ */
+struct khv_mmio_frag {
+	u64 gpa;
+	u8 offset;		/* within the access */
+	u8 len;
+	bool mmio;
+};
+
 struct khv_mmio {
 	struct khv_insn insn;
+	bool write;
+	u8 nfrag;
+	u8 next;		/* the fragment to do next */
+	u8 last;		/* the fragment whose exit is in flight */
+	struct khv_mmio_frag frag[2];
+	u8 data[8];		/* the access's bytes */
 	u64 dst_gla;		/* MOVS from MMIO: where the element goes */
 };
 
@@ -161,6 +178,7 @@ int khv_mmu_init(struct khv_vm *vm);
 void khv_mmu_destroy(struct khv_vm *vm);
 long khv_set_memory_region(struct khv_vm *vm, unsigned long arg);
 int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio);
+bool khv_gpa_is_ram(struct khv_vcpu *vcpu, u64 gpa, bool write);
 int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len);
 int khv_write_guest(struct khv_vcpu *vcpu, u64 gpa, const void *buf, u32 len);
 

@@ -225,6 +225,19 @@ static int khv_guest_copy(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
 	return r;
 }
 
+/* Does a memslot back @gpa (writably, for @write)? Else it is MMIO. */
+bool khv_gpa_is_ram(struct khv_vcpu *vcpu, u64 gpa, bool write)
+{
+	const struct khv_memslot *m;
+	bool ram;
+
+	mutex_lock(&vcpu->vm->mmu_lock);
+	m = khv_memslot_find(&vcpu->vm->slots, gpa >> PAGE_SHIFT);
+	ram = m && !(write && (m->flags & KVM_MEM_READONLY));
+	mutex_unlock(&vcpu->vm->mmu_lock);
+	return ram;
+}
+
 int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len)
 {
 	return khv_guest_copy(vcpu, gpa, buf, len, false);

@@ -55,17 +55,24 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		r = khv_string_io_start(vcpu);
 		if (r <= 0)
 			return r < 0 ? r : 1;	/* 0: nothing to do (RCX = 0) */
-	} else if (pio->in) {
-		vcpu->pending = KHV_PENDING_PIO;
-	} else {
-		memcpy(vcpu->pio_data, &vcpu->gprs[RAX], pio->size);
-		vcpu->rip = pio->next_rip;
+		khv_fill_io(vcpu);
+		return 0;
 	}
+	if (!pio->in)
+		memcpy(vcpu->pio_data, &vcpu->gprs[RAX], pio->size);
+	/*
+	 * RIP moves on when the exit completes, at the next KVM_RUN; but for
+	 * OUT to port 0x7e before it, as KVM (its OUT_7E_INC_RIP quirk).
+	 */
+	if (!pio->in && pio->port == 0x7e)
+		vcpu->rip = pio->next_rip;
+	else
+		vcpu->pending = KHV_PENDING_PIO;
 	khv_fill_io(vcpu);
 	return 0;
 }
 
-/* The user-space half of an IN or INS finished: take its data. */
+/* The user-space half of an I/O exit finished: take IN data, move on. */
 static int khv_complete_pio(struct khv_vcpu *vcpu)
 {
 	struct khv_pio *pio = &vcpu->pio;
@@ -73,8 +80,10 @@ static int khv_complete_pio(struct khv_vcpu *vcpu)
 
 	if (pio->string)
 		return khv_string_io_finish(vcpu);
-	memcpy(&val, vcpu->pio_data, pio->size);
-	khv_set_rax_sized(vcpu, val, pio->size);
+	if (pio->in) {
+		memcpy(&val, vcpu->pio_data, pio->size);
+		khv_set_rax_sized(vcpu, val, pio->size);
+	}
 	vcpu->rip = pio->next_rip;
 	return 1;
 }

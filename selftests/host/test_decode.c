@@ -313,7 +313,7 @@ static int t_errors(void)
 	static const char * const unsupported[] = {
 		"01 07", "03 07", "21 07", "29 07", "31 07", "39 07", "85 07",
 		"0f 05", "8b c0", "88 c4", "0f b6 c0", "c7 c0 00 00 00 00",
-		"ff 07", "8d 07", "63 07", "c4 e2 79 18 07", "0f 38 f0 07",
+		"ff 07", "8d 07", "63 c0", "c4 e2 79 18 07", "0f 38 f0 07",
 	};
 	struct khv_insn i;
 	u8 buf[16];
@@ -438,7 +438,28 @@ static int t_mem_offset(void)
 	return KSFT_PASS;
 }
 
+/* MOVNTI (memcpy_flushcache) and MOVSXD (sign-extending 32-bit loads). */
+static int t_movnti_movsxd(void)
+{
+	struct khv_insn i;
+	int r;
+
+	CHECK_INSN("48 0f c3 47 28", L64, KHV_INSN_STORE_REG, 5, 8, KHV_REG_RAX);
+	CHECK_MEM(KHV_REG_RDI, NONE, 1, 0x28, KHV_SEG_DS);
+	CHECK_INSN("0f c3 37", L64, KHV_INSN_STORE_REG, 3, 4, KHV_REG_RSI);
+	CHECK_INSN("48 63 47 18", L64, KHV_INSN_LOAD, 4, 4, KHV_REG_RAX);
+	CHECK(i.ext == KHV_EXT_SIGN && i.dst_size == 8, "movsxd widens");
+	CHECK(khv_insn_reg_after_load(&i, 0, 0x80000000) == 0xffffffff80000000ULL,
+	      "movsxd sign-extends");
+	CHECK_INSN("63 07", L64, KHV_INSN_LOAD, 2, 4, KHV_REG_RAX);
+	CHECK(i.dst_size == 4, "movsxd r32 is a plain load");
+	r = dec("63 07", P32, &i);
+	CHECK(r == -EOPNOTSUPP, "63 is ARPL outside 64-bit mode: %d", r);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
+	{ "decode_movnti_movsxd", t_movnti_movsxd },
 	{ "decode_mov_loads_stores", t_mov_loads_stores },
 	{ "decode_movzx_movsx", t_movzx_movsx },
 	{ "decode_rip_relative", t_rip_relative },
