@@ -44,7 +44,7 @@ KMOD_SRCS := Kbuild $(shell find kmod uapi -name '*.[ch]' 2>/dev/null)
 
 # make check's plan: each lane runs the same selftests; unload (destructive)
 # goes last in a lane. khv_refuses needs stock KVM loaded.
-LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state
+LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry
 TEST_TIMEOUT := 300
 
 TESTVM := selftests/testvm

@@ -102,7 +102,7 @@ static bool khv_sregs_valid(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	} else if ((s->efer & EFER_LMA) || s->cs.l) {
 		return false;
 	}
-	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
+	if ((s->cr0 >> 32) || ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE)))
 		return false;
 	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
 		return false;

@@ -121,6 +121,9 @@ static void svm_load_state(struct svm_vcpu *svm, u64 pt_root, bool flush)
 		svm_new_asid(svm, cpu);
 	vmcb->control.nested_cr3 = pt_root;
 	vmcb->control.clean = 0;
+	/* guest CR8 accesses go to V_TPR without an exit */
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~SVM_INT_V_TPR_MASK) |
+				(vcpu->tpr & 0xf);
 	vmcb->save.rax = vcpu->gprs[0];
 	vmcb->save.rsp = vcpu->gprs[4];
 	vmcb->save.rip = vcpu->rip;
@@ -136,6 +139,7 @@ static void svm_store_state(struct svm_vcpu *svm)
 	vcpu->gprs[4] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
+	vcpu->tpr = vmcb->control.int_ctl & 0xf;
 	vmcb->control.tlb_control = 0;
 }
 
@@ -294,8 +298,10 @@ static void svm_translate_exit(struct svm_vcpu *svm, struct khv_exit *exit)
 		exit->npf.error = c->exit_info_1;
 		return;
 	}
-	if (code == SVM_EXIT_INVALID) {
+	/* VMEXIT_INVALID is -1; some CPUs (QEMU's) write only 32 bits of it */
+	if ((u32)code == (u32)SVM_EXIT_INVALID) {
 		exit->kind = KHV_EXIT_FAIL_ENTRY;
+		exit->hw_code = (u32)code;	/* what KVM reports */
 		return;
 	}
 	if (code < ARRAY_SIZE(svm_exit_table))
