@@ -32,6 +32,7 @@ enum khv_exit_kind {
 	KHV_EXIT_WRMSR,		/* index in ECX, value in EDX:EAX */
 	KHV_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
 	KHV_EXIT_NMI_WINDOW,	/* the guest's NMI handler returned */
+	KHV_EXIT_DR_ACCESS,	/* MOV to or from a debug register */
 	KHV_EXIT_SHUTDOWN,	/* triple fault */
 	KHV_EXIT_FAIL_ENTRY,	/* the CPU refused the guest state */
 	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */

@@ -9,6 +9,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
+#include <asm/traps.h>
 
 #include "khv.h"
 #include "emulate.h"
@@ -478,4 +479,48 @@ int khv_mmio_finish(struct khv_vcpu *vcpu)
 		return r == KHV_EMU_FAULTED ? 1 : r;
 	khv_string_step_done(vcpu, in, true, true);
 	return 1;
+}
+
+/*
+ * MOV DRn (0F 21 read, 0F 23 write; ModRM.reg = DR, ModRM.rm = GPR): the
+ * guest's debug registers live in vcpu->dr, the hardware keeps the host's.
+ * DR4/5 alias DR6/7 unless CR4.DE (then #UD); CPL > 0 gets #GP.
+ */
+int khv_emulate_mov_dr(struct khv_vcpu *vcpu)
+{
+	u8 b[KHV_INSN_MAX_LEN], modrm, rex = 0;
+	struct khv_paging p;
+	int len = 0, i = 0, r, dr, gpr;
+	bool write, wide;
+
+	khv_ops->get_paging(vcpu, &p);
+	r = khv_fetch(vcpu, &p, b, &len);
+	if (r)
+		return r == KHV_EMU_FAULTED ? 0 : r;
+	if (khv_cpu_mode(&p) == KHV_MODE_LONG64 && len && (b[0] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (i + 3 > len || b[i] != 0x0f || (b[i + 1] != 0x21 && b[i + 1] != 0x23))
+		return -EFAULT;
+	write = b[i + 1] == 0x23;
+	modrm = b[i + 2];
+	dr = (modrm >> 3) & 7;
+	gpr = (modrm & 7) | (rex & 1 ? 8 : 0);
+	if (p.cpl) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
+	if (dr == 4 || dr == 5) {
+		if (p.cr4 & X86_CR4_DE) {
+			khv_ops->inject_exception(vcpu, UD_VECTOR, false, 0);
+			return 0;
+		}
+		dr += 2;
+	}
+	wide = khv_cpu_mode(&p) == KHV_MODE_LONG64;
+	if (write)
+		vcpu->dr[dr] = wide ? vcpu->gprs[gpr] : (u32)vcpu->gprs[gpr];
+	else
+		vcpu->gprs[gpr] = wide ? vcpu->dr[dr] : (u32)vcpu->dr[dr];
+	vcpu->rip += i + 3;
+	return 0;
 }

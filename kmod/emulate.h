@@ -16,5 +16,7 @@ int khv_string_io_start(struct khv_vcpu *vcpu);
 int khv_string_io_finish(struct khv_vcpu *vcpu);
 int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error);
 int khv_mmio_finish(struct khv_vcpu *vcpu);
+/* MOV to or from DR0-7, against the guest's software copy: 0 or < 0. */
+int khv_emulate_mov_dr(struct khv_vcpu *vcpu);
 
 #endif /* KHV_EMULATE_H */

@@ -110,6 +110,7 @@ struct khv_vcpu {
 	u64 rflags;
 	struct fpu_guest guest_fpu;
 	u64 apic_base;			/* echoed in kvm_run, no in-kernel APIC */
+	u64 dr[8];			/* the guest's debug registers (not loaded) */
 	u8 tpr;				/* CR8 */
 
 	/* CPUID table (KVM_SET_CPUID2), answered in the kernel. */

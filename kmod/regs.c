@@ -24,6 +24,9 @@ void khv_vcpu_reset_regs(struct khv_vcpu *vcpu)
 	vcpu->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
 			  (vcpu->id == 0 ? APIC_BASE_BSP : 0);
 	vcpu->tpr = 0;
+	memset(vcpu->dr, 0, sizeof(vcpu->dr));
+	vcpu->dr[6] = 0xffff0ff0;
+	vcpu->dr[7] = 0x400;
 	vcpu->irq_pending = false;
 	vcpu->nmi_pending = false;
 	vcpu->nmi_masked = false;

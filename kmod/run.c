@@ -151,6 +151,13 @@ static int khv_exit_npf(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return khv_mmio_start(vcpu, exit->npf.gpa, exit->npf.error);
 }
 
+static int khv_exit_dr(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	int r = khv_emulate_mov_dr(vcpu);
+
+	return r < 0 ? r : 1;
+}
+
 static int khv_exit_irq_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	return 1;	/* the loop exits to user space if it asked (below) */
@@ -213,6 +220,7 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_WRMSR]	= khv_exit_wrmsr,
 	[KHV_EXIT_IRQ_WINDOW]	= khv_exit_irq_window,
 	[KHV_EXIT_NMI_WINDOW]	= khv_exit_nmi_window,
+	[KHV_EXIT_DR_ACCESS]	= khv_exit_dr,
 	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
 	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
 	[KHV_EXIT_UNHANDLED]	= khv_exit_unhandled,

@@ -67,13 +67,15 @@ static void svm_save_reset(struct vmcb_save *s)
 
 static void svm_control_init(struct vmcb_control *c)
 {
+	/* DR0-3 are the host's while the guest runs: it never sees them */
+	c->intercept_dr = 0xffffffff;
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
 			     SVM_I1_INIT | SVM_I1_CPUID | SVM_I1_INVD |
 			     SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO_PROT |
 			     SVM_I1_MSR_PROT | SVM_I1_SHUTDOWN;
 	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
 			     SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
-			     SVM_I2_SKINIT | SVM_I2_ICEBP | SVM_I2_MONITOR |
+			     SVM_I2_SKINIT | SVM_I2_MONITOR |
 			     SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV;
 	c->iopm_base_pa = svm_host.iopm_pa;
 	c->msrpm_base_pa = svm_host.msrpm_pa;
@@ -128,6 +130,8 @@ static void svm_load_state(struct svm_vcpu *svm, u64 pt_root, bool flush)
 	vmcb->save.rsp = vcpu->gprs[4];
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
+	/* VMRUN switches DR6 (and the CPU sets it on a guest #DB); DR7 stays 0x400 */
+	vmcb->save.dr6 = vcpu->dr[6];
 }
 
 static void svm_store_state(struct svm_vcpu *svm)
@@ -140,6 +144,7 @@ static void svm_store_state(struct svm_vcpu *svm)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	vcpu->tpr = vmcb->control.int_ctl & 0xf;
+	vcpu->dr[6] = vmcb->save.dr6;
 	vmcb->control.tlb_control = 0;
 }
 
@@ -227,6 +232,11 @@ static void svm_exit_ioio(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->io.rep = info & SVM_IOIO_REP;
 }
 
+static void svm_exit_dr(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_DR_ACCESS;
+}
+
 static void svm_exit_vintr(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	svm_want_irq_window(&svm->vcpu, false);
@@ -244,7 +254,11 @@ static void svm_exit_shutdown(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_SHUTDOWN;
 }
 
+#define SVM_EXIT_DR_FIRST	0x020	/* reads 0x20-0x2f, writes 0x30-0x3f */
+#define SVM_EXIT_DR_LAST	0x03f
+
 static const svm_exit_fn svm_exit_table[] = {
+	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_INTR]		= svm_exit_resume,
 	[SVM_EXIT_NMI]		= svm_exit_resume,
 	[SVM_EXIT_SMI]		= svm_exit_resume,
@@ -265,7 +279,6 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_STGI]		= svm_exit_ud,
 	[SVM_EXIT_CLGI]		= svm_exit_ud,
 	[SVM_EXIT_SKINIT]	= svm_exit_ud,
-	[SVM_EXIT_ICEBP]	= svm_exit_ud,
 	[SVM_EXIT_MONITOR]	= svm_exit_ud,
 	[SVM_EXIT_MWAIT]	= svm_exit_ud,
 	[SVM_EXIT_MWAIT_COND]	= svm_exit_ud,

@@ -148,7 +148,6 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_I2_STGI		BIT(4)
 #define SVM_I2_CLGI		BIT(5)
 #define SVM_I2_SKINIT		BIT(6)
-#define SVM_I2_ICEBP		BIT(8)
 #define SVM_I2_MONITOR		BIT(10)
 #define SVM_I2_MWAIT		BIT(11)
 #define SVM_I2_MWAIT_COND	BIT(12)
@@ -209,7 +208,6 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_EXIT_STGI		0x084
 #define SVM_EXIT_CLGI		0x085
 #define SVM_EXIT_SKINIT		0x086
-#define SVM_EXIT_ICEBP		0x088
 #define SVM_EXIT_MONITOR	0x08a
 #define SVM_EXIT_MWAIT		0x08b
 #define SVM_EXIT_MWAIT_COND	0x08c
