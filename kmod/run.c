@@ -258,6 +258,9 @@ static bool khv_enter(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		schedule_timeout_uninterruptible(1);
 		return false;
 	}
+	/* preempted since the guest FPU was loaded: load it again */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 	WRITE_ONCE(vcpu->cpu, smp_processor_id());
 	smp_mb();	/* pairs with khv_vcpu_kick() */
 	flush = test_and_clear_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
