@@ -24,7 +24,7 @@ struct khv_cpuid_rule {
 
 static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 	/* vendor string; EAX (max basic leaf) is fixed up below */
-	{ 0x0, 0, false, { 0, ~0u, ~0u, ~0u } },
+	{ 0x0, 0, false, { 0, ~0u, ~0u, ~0u }, { 0 } },
 	{ 0x1, 0, false, {
 		~0u,					/* family/model/stepping */
 		0x0000ffffu,				/* brand, CLFLUSH size */
@@ -39,8 +39,8 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 		B(0) | B(3) | B(7) | B(8) | B(9) | B(18) | B(19) | B(20) |
 		B(23) | B(24) | B(29),			/* FSGSBASE BMI1 SMEP BMI2 ERMS RDSEED ADX SMAP CLFLUSHOPT CLWB SHA */
 		B(2),					/* UMIP */
-		0 } },
-	{ 0x80000000, 0, false, { 0, ~0u, ~0u, ~0u } },
+		0 }, { 0 } },
+	{ 0x80000000, 0, false, { 0, ~0u, ~0u, ~0u }, { 0 } },
 	{ 0x80000001, 0, false, {
 		~0u, 0,
 		B(0) | B(5) | B(6) | B(7) | B(8),	/* LAHF_LM ABM SSE4A MISALIGNSSE 3DNOWPREFETCH */
@@ -48,11 +48,11 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 		B(9) | B(11) | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) |
 		B(20) | B(22) | B(23) | B(24) | B(25) | B(26) | B(27) | B(29),
 		/* x87..CMOV as leaf 1, SYSCALL NX MMXEXT MMX FXSR FFXSR 1G RDTSCP LM */
-	  } },
-	{ 0x80000002, 0, false, { ~0u, ~0u, ~0u, ~0u } },	/* brand string */
-	{ 0x80000003, 0, false, { ~0u, ~0u, ~0u, ~0u } },
-	{ 0x80000004, 0, false, { ~0u, ~0u, ~0u, ~0u } },
-	{ 0x80000008, 0, false, { 0xffffu, 0, 0, 0 } },	/* address sizes */
+	  }, { 0 } },
+	{ 0x80000002, 0, false, { ~0u, ~0u, ~0u, ~0u }, { 0 } },	/* brand string */
+	{ 0x80000003, 0, false, { ~0u, ~0u, ~0u, ~0u }, { 0 } },
+	{ 0x80000004, 0, false, { ~0u, ~0u, ~0u, ~0u }, { 0 } },
+	{ 0x80000008, 0, false, { 0xffffu, 0, 0, 0 }, { 0 } },	/* address sizes */
 };
 
 #define KHV_MAX_BASIC		0x7u

@@ -71,15 +71,26 @@ void khv_mmu_destroy(struct khv_vm *vm)
 	kvfree(vm->slots.slot);
 }
 
+#define KHV_UNMAP_CHUNK	(1ULL << 30)	/* reschedule between 1 GiB pieces */
+
 /* Unmap a slot's range: zap, make every vCPU flush, then release. */
 static void khv_mmu_unmap_slot(struct khv_vm *vm, const struct khv_memslot *m)
 {
-	u64 gpa = m->base_gfn << PAGE_SHIFT, size = m->npages << PAGE_SHIFT;
+	u64 start = m->base_gfn << PAGE_SHIFT, end = start + (m->npages << PAGE_SHIFT);
+	u64 gpa, zapped = 0;
 
 	lockdep_assert_held(&vm->mmu_lock);
-	if (khv_pt_zap_range(&vm->npt, gpa, size))
+	for (gpa = start; gpa < end; gpa += KHV_UNMAP_CHUNK) {
+		zapped += khv_pt_zap_range(&vm->npt, gpa,
+					   min(KHV_UNMAP_CHUNK, end - gpa));
+		cond_resched();
+	}
+	if (zapped)
 		khv_vm_flush_tlbs(vm);
-	khv_pt_reap_range(&vm->npt, gpa, size);
+	for (gpa = start; gpa < end; gpa += KHV_UNMAP_CHUNK) {
+		khv_pt_reap_range(&vm->npt, gpa, min(KHV_UNMAP_CHUNK, end - gpa));
+		cond_resched();
+	}
 }
 
 static void khv_region_apply(struct khv_vm *vm, const struct khv_region_req *req,

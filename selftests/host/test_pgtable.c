@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Host unit test of kmod/pgtable.c: map, lookup, zap/reap, destroy. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksft.h"
+#include "pgtable.h"
+
+/* Tables live in a pool; a table's "physical address" is 4096 * (index + 1). */
+#define POOL 64
+static u64 pool[POOL][512] __attribute__((aligned(4096)));
+static bool used[POOL];
+static int released, released_writable;
+
+static void *t_alloc(void *ctx, u64 *pa)
+{
+	int i;
+
+	for (i = 0; i < POOL; i++) {
+		if (!used[i]) {
+			used[i] = true;
+			memset(pool[i], 0, sizeof(pool[i]));
+			*pa = 4096ull * (i + 1);
+			return pool[i];
+		}
+	}
+	return NULL;
+}
+
+static void t_free(void *ctx, void *table)
+{
+	used[((u64 (*)[512])table) - pool] = false;
+}
+
+static void *t_va(void *ctx, u64 pa)
+{
+	return pool[pa / 4096 - 1];
+}
+
+static void t_release(void *ctx, u64 hpa, bool writable)
+{
+	released++;
+	released_writable += writable;
+}
+
+static const struct khv_pt_format fmt = {
+	.table = 0x27, .leaf_ro = 0x25, .leaf_rw = 0x67, .present = 1, .writable = 2,
+};
+static const struct khv_pt_mem mem = { t_alloc, t_free, t_va, t_release, NULL };
+
+static int tables_in_use(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < POOL; i++)
+		n += used[i];
+	return n;
+}
+
+static int t_map_lookup(void)
+{
+	struct khv_pt pt;
+
+	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	CHECK(!khv_pt_map(&pt, 0x1000, 0xabc000, true), "map");
+	CHECK(khv_pt_map(&pt, 0x1000, 0xdef000, true) == -EEXIST, "again");
+	CHECK(!khv_pt_map(&pt, 0x7fff0000000ull, 0x123000, false), "far, ro");
+	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xabc000 | 0x67), "rw leaf");
+	CHECK(khv_pt_lookup(&pt, 0x1fff) == (0xabc000 | 0x67), "same page");
+	CHECK(khv_pt_lookup(&pt, 0x7fff0000000ull) == (0x123000 | 0x25), "ro leaf");
+	CHECK(!khv_pt_lookup(&pt, 0x2000), "unmapped");
+	CHECK(tables_in_use() == 7, "root + 3 + 3 tables: %d", tables_in_use());
+	released = 0;
+	khv_pt_destroy(&pt);
+	CHECK(released == 2 && !tables_in_use(), "destroy: %d released", released);
+	return KSFT_PASS;
+}
+
+/* Zapped leaves are not present but keep their page until reaped. */
+static int t_zap_reap(void)
+{
+	struct khv_pt pt;
+	u64 gpa;
+
+	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	for (gpa = 0; gpa < 0x400000; gpa += 0x1000)	/* 4 MiB: two leaf tables */
+		CHECK(!khv_pt_map(&pt, gpa, 0x10000000 + gpa, gpa & 0x1000), "map");
+	released = released_writable = 0;
+	CHECK(khv_pt_zap_range(&pt, 0x100000, 0x200000) == 512, "zap 2 MiB");
+	CHECK(released == 0, "zap releases nothing");
+	CHECK(!(khv_pt_lookup(&pt, 0x100000) & 1) && khv_pt_lookup(&pt, 0x100000),
+	      "zapped entry kept");
+	CHECK(khv_pt_lookup(&pt, 0xff000) & 1, "below the range kept");
+	CHECK(khv_pt_lookup(&pt, 0x300000) & 1, "above the range kept");
+	CHECK(khv_pt_map(&pt, 0x100000, 0x5000, true) == -EEXIST, "no map over zapped");
+	CHECK(khv_pt_zap_range(&pt, 0x100000, 0x200000) == 0, "zap again: none");
+	khv_pt_reap_range(&pt, 0, 0x400000);
+	CHECK(released == 512 && released_writable == 256, "reaped %d", released);
+	CHECK(!khv_pt_lookup(&pt, 0x100000), "reaped entry cleared");
+	released = 0;
+	khv_pt_destroy(&pt);
+	CHECK(released == 512 && !tables_in_use(), "destroy releases the rest");
+	return KSFT_PASS;
+}
+
+static const struct ksft_case cases[] = {
+	{ "pgtable_map_lookup", t_map_lookup },
+	{ "pgtable_zap_reap", t_zap_reap },
+};
+
+int main(void)
+{
+	return KSFT_RUN(cases);
+}
