@@ -76,6 +76,7 @@ long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 		if (IS_ERR(e))
 			return PTR_ERR(e);
 	}
+	khv_cpuid_apply_runtime(e, c.nent, vcpu->apic_base);
 	/* As KVM: after KVM_RUN only the same table may be set again. */
 	if (vcpu->ran) {
 		bool same = khv_cpuid_equal(e, c.nent, vcpu->cpuid, vcpu->cpuid_nent);
@@ -105,17 +106,19 @@ long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 	return copy_to_user(u, &c, sizeof(c)) ? -EFAULT : 0;
 }
 
-#define CPUID_1_EDX_APIC	BIT(9)
+/* IA32_APIC_BASE changed: the guest's CPUID table follows. */
+void khv_set_apic_base(struct khv_vcpu *vcpu, u64 apic_base)
+{
+	vcpu->apic_base = apic_base;
+	khv_cpuid_apply_runtime(vcpu->cpuid, vcpu->cpuid_nent, apic_base);
+}
 
 void khv_emulate_cpuid(struct khv_vcpu *vcpu)
 {
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
-	u32 leaf = vcpu->gprs[0], r[4];
+	u32 r[4];
 
-	khv_cpuid_answer(&v, leaf, vcpu->gprs[1], r);
-	/* APIC follows IA32_APIC_BASE.EN, as on hardware */
-	if (leaf == 1 && !(vcpu->apic_base & BIT_ULL(11)))
-		r[3] &= ~CPUID_1_EDX_APIC;
+	khv_cpuid_answer(&v, vcpu->gprs[0], vcpu->gprs[1], r);
 	vcpu->gprs[0] = r[0];
 	vcpu->gprs[3] = r[1];
 	vcpu->gprs[1] = r[2];

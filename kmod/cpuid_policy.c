@@ -160,6 +160,20 @@ void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
 	r[EDX] = e ? e->edx : 0;
 }
 
+void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n, u64 apic_base)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].function != 1)
+			continue;
+		if (apic_base & BIT_ULL(11))
+			e[i].edx |= B(9);
+		else
+			e[i].edx &= ~B(9);
+	}
+}
+
 static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
 {
 	u32 r[4];

@@ -47,6 +47,12 @@ const struct kvm_cpuid_entry2 *khv_cpuid_find(const struct khv_cpuid_view *v,
 void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
 		      u32 r[4]);
 
+/*
+ * Bits of a guest's table that follow its state, as on hardware and as
+ * KVM keeps them: leaf 1 EDX.APIC = IA32_APIC_BASE.EN.
+ */
+void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n, u64 apic_base);
+
 u32 khv_guest_maxphyaddr(const struct khv_cpuid_view *v);
 bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 cr4);
 bool khv_apic_base_valid(const struct khv_cpuid_view *v, u64 apic_base);

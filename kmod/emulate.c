@@ -14,6 +14,7 @@
 #include "khv.h"
 #include "emulate.h"
 #include "gwalk.h"
+#include "alu.h"
 #include "cpuid_policy.h"
 
 #define RAX 0
@@ -206,7 +207,7 @@ int khv_string_io_start(struct khv_vcpu *vcpu)
 	if (pio->rep) {
 		n = khv_reg_masked(vcpu->gprs[RCX], pio->addr_size);
 		if (!n) {
-			vcpu->rip = pio->next_rip;
+			khv_skip_insn(vcpu, pio->next_rip);
 			return 0;
 		}
 	}
@@ -241,7 +242,7 @@ int khv_string_io_finish(struct khv_vcpu *vcpu)
 	if (pio->rep)
 		khv_reg_add(&vcpu->gprs[RCX], -(s64)pio->count, pio->addr_size);
 	if (!pio->rep || !khv_reg_masked(vcpu->gprs[RCX], pio->addr_size))
-		vcpu->rip = pio->next_rip;
+		khv_skip_insn(vcpu, pio->next_rip);
 	return 1;
 }
 
@@ -292,7 +293,7 @@ static void khv_string_step_done(struct khv_vcpu *vcpu,
 		if (khv_reg_masked(vcpu->gprs[RCX], in->addr_size))
 			return;		/* the next element faults again */
 	}
-	vcpu->rip += in->len;
+	khv_skip_insn(vcpu, vcpu->rip + in->len);
 }
 
 /*
@@ -326,6 +327,33 @@ static int khv_mmio_fragments(struct khv_vcpu *vcpu, const struct khv_paging *p)
 	return 0;
 }
 
+/*
+ * An ALU instruction read its memory operand: compute, and return true if
+ * it now writes memory back (a second round of fragments).
+ */
+static bool khv_mmio_alu(struct khv_vcpu *vcpu)
+{
+	struct khv_mmio *m = &vcpu->mmio;
+	struct khv_insn *in = &m->insn;
+	u64 mem = 0, reg = in->reg == KHV_REG_NONE ? 0 : vcpu->gprs[in->reg];
+	u64 dst, src, result, mem_out, reg_out, rflags;
+
+	memcpy(&mem, m->data, in->size);
+	khv_insn_alu_operands(in, mem, reg, &dst, &src);
+	result = khv_alu(in->alu_op, dst, src, in->size, vcpu->rflags, &rflags);
+	khv_insn_alu_results(in, mem, reg, result, &mem_out, &reg_out);
+	if (in->flags_write)
+		vcpu->rflags = rflags;
+	if (in->reg_write)
+		vcpu->gprs[in->reg] = reg_out;
+	if (!in->mem_write)
+		return false;
+	memcpy(m->data, &mem_out, sizeof(m->data));
+	m->write = true;
+	m->next = 0;
+	return true;
+}
+
 /* The access is complete: a load writes its register; RIP moves on. */
 static void khv_mmio_complete(struct khv_vcpu *vcpu)
 {
@@ -336,7 +364,7 @@ static void khv_mmio_complete(struct khv_vcpu *vcpu)
 	if (in->kind == KHV_INSN_LOAD)
 		vcpu->gprs[in->reg] = khv_insn_reg_after_load(in,
 					vcpu->gprs[in->reg], data);
-	vcpu->rip += in->len;
+	khv_skip_insn(vcpu, vcpu->rip + in->len);
 }
 
 /* Do RAM fragments, exit for the next MMIO one; 1 when all are done. */
@@ -344,6 +372,7 @@ static int khv_mmio_step(struct khv_vcpu *vcpu)
 {
 	struct khv_mmio *m = &vcpu->mmio;
 
+again:
 	for (; m->next < m->nfrag; m->next++) {
 		struct khv_mmio_frag *f = &m->frag[m->next];
 		void *bytes = m->data + f->offset;
@@ -360,6 +389,8 @@ static int khv_mmio_step(struct khv_vcpu *vcpu)
 		if (r)
 			return -EFAULT;
 	}
+	if (m->insn.kind == KHV_INSN_ALU && !m->write && khv_mmio_alu(vcpu))
+		goto again;
 	khv_mmio_complete(vcpu);
 	return 1;
 }
@@ -371,7 +402,8 @@ static int khv_mmio_mov(struct khv_vcpu *vcpu, const struct khv_paging *p)
 	u64 value = 0;
 	int r;
 
-	m->write = in->kind != KHV_INSN_LOAD;
+	/* ALU forms read first (khv_mmio_alu() turns to writing) */
+	m->write = in->kind != KHV_INSN_LOAD && in->kind != KHV_INSN_ALU;
 	if (m->write)
 		value = khv_insn_store_value(in, in->reg == KHV_REG_NONE ?
 					     0 : vcpu->gprs[in->reg]);
@@ -431,6 +463,7 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 	case KHV_INSN_LOAD:
 	case KHV_INSN_STORE_REG:
 	case KHV_INSN_STORE_IMM:
+	case KHV_INSN_ALU:
 		return khv_mmio_mov(vcpu, &p);
 	case KHV_INSN_LODS:
 		vcpu->mmio.write = false;
@@ -459,7 +492,7 @@ int khv_mmio_finish(struct khv_vcpu *vcpu)
 	int r;
 
 	if (in->kind == KHV_INSN_LOAD || in->kind == KHV_INSN_STORE_REG ||
-	    in->kind == KHV_INSN_STORE_IMM) {
+	    in->kind == KHV_INSN_STORE_IMM || in->kind == KHV_INSN_ALU) {
 		struct khv_mmio_frag *f = &m->frag[m->last];
 
 		if (!m->write)
@@ -521,6 +554,6 @@ int khv_emulate_mov_dr(struct khv_vcpu *vcpu)
 		vcpu->dr[dr] = wide ? vcpu->gprs[gpr] : (u32)vcpu->gprs[gpr];
 	else
 		vcpu->gprs[gpr] = wide ? vcpu->dr[dr] : (u32)vcpu->dr[dr];
-	vcpu->rip += i + 3;
+	khv_skip_insn(vcpu, vcpu->rip + i + 3);
 	return 0;
 }

@@ -25,24 +25,37 @@ bool khv_ready_for_interrupt(struct khv_vcpu *vcpu)
 	return khv_interrupt_allowed(vcpu) && !vcpu->irq_pending;
 }
 
-/* Before each entry: deliver what is pending and can be, ask for windows. */
-void khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
+static bool khv_nmi_allowed(struct khv_vcpu *vcpu)
 {
-	bool need_window = want_window;
+	return !vcpu->nmi_masked && !khv_ops->interrupt_shadow(vcpu);
+}
+
+/*
+ * Before each entry: deliver one pending event, ask for the windows that
+ * let the others in. As KVM, an interrupt queued by KVM_INTERRUPT (user
+ * space saw the guest ready) goes in at the next entry, whatever IF says.
+ * Returns true if an event went in and another waits: the caller makes
+ * the entry exit at once, so the next one follows without delay.
+ */
+bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
+{
+	bool injected = false;
 
 	if (!khv_ops->event_in_flight(vcpu)) {
-		if (vcpu->nmi_pending && !vcpu->nmi_masked) {
+		if (vcpu->irq_pending) {
+			khv_ops->inject_irq(vcpu, vcpu->irq_vector);
+			vcpu->irq_pending = false;
+			injected = true;
+		} else if (vcpu->nmi_pending && khv_nmi_allowed(vcpu)) {
 			khv_ops->inject_nmi(vcpu);
 			vcpu->nmi_pending = false;
 			vcpu->nmi_masked = true;
-		} else if (vcpu->irq_pending && khv_interrupt_allowed(vcpu)) {
-			khv_ops->inject_irq(vcpu, vcpu->irq_vector);
-			vcpu->irq_pending = false;
+			injected = true;
 		}
 	}
-	need_window |= vcpu->irq_pending;
-	khv_ops->want_irq_window(vcpu, need_window && !khv_interrupt_allowed(vcpu));
+	khv_ops->want_irq_window(vcpu, want_window && !khv_interrupt_allowed(vcpu));
 	khv_ops->want_nmi_window(vcpu, vcpu->nmi_masked && !vcpu->nmi_iret_wait);
+	return injected && (vcpu->irq_pending || vcpu->nmi_pending);
 }
 
 /* KVM_INTERRUPT without an in-kernel irqchip: queue one external vector. */

@@ -64,6 +64,7 @@ struct khv_pio {
 	u8 addr_size;		/* 2, 4, 8: for RSI/RDI/RCX updates */
 	u8 seg;			/* source segment of OUTS (SDM order) */
 	u32 count;		/* elements in this exit */
+	u64 rip;		/* of the instruction */
 	u64 next_rip;
 };
 
@@ -172,6 +173,7 @@ void khv_vcpu_free(struct khv_vcpu *vcpu);
 
 /* run.c */
 long khv_vcpu_run(struct khv_vcpu *vcpu);
+void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip);
 void khv_vcpu_kick(struct khv_vcpu *vcpu);
 
 /* mmu.c */
@@ -196,6 +198,7 @@ void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_emulate_cpuid(struct khv_vcpu *vcpu);
+void khv_set_apic_base(struct khv_vcpu *vcpu, u64 apic_base);
 int khv_msrs_alloc(struct khv_vcpu *vcpu);
 long khv_vcpu_get_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg);
@@ -209,7 +212,7 @@ long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
-void khv_inject_events(struct khv_vcpu *vcpu, bool want_window);
+bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window);
 bool khv_ready_for_interrupt(struct khv_vcpu *vcpu);
 
 #endif /* KHV_H */

@@ -204,7 +204,7 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case KHV_MSR_APIC_BASE:
 		if (!khv_apic_base_valid(&v, data))
 			return -EINVAL;
-		vcpu->apic_base = data;
+		khv_set_apic_base(vcpu, data);
 		return 0;
 	case KHV_MSR_HOST_ZERO:
 		return data ? -EINVAL : 0;

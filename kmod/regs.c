@@ -123,7 +123,7 @@ long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg)
 		return -EINVAL;
 	khv_ops->set_sregs(vcpu, &s);
 	vcpu->tpr = s.cr8 & 0xf;
-	vcpu->apic_base = s.apic_base;
+	khv_set_apic_base(vcpu, s.apic_base);
 	vec = find_first_bit((unsigned long *)s.interrupt_bitmap, 256);
 	vcpu->irq_pending = vec < 256;
 	if (vcpu->irq_pending)

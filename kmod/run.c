@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
+#include <asm/smp.h>
 #include <asm/traps.h>
 
 #include "khv.h"
@@ -26,6 +27,16 @@ static void khv_set_rax_sized(struct khv_vcpu *vcpu, u64 val, u8 size)
 		vcpu->gprs[RAX] = (u32)val;
 	else
 		vcpu->gprs[RAX] = (vcpu->gprs[RAX] & ~mask) | (val & mask);
+}
+
+/*
+ * An instruction khv carried out for the guest is done: RIP moves past
+ * it and, as after any instruction, an STI/MOV SS interrupt shadow ends.
+ */
+void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip)
+{
+	vcpu->rip = next_rip;
+	khv_ops->set_interrupt_shadow(vcpu, 0);
 }
 
 static void khv_fill_io(struct khv_vcpu *vcpu)
@@ -49,7 +60,7 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		.port = exit->io.port, .size = exit->io.size,
 		.in = exit->io.in, .string = exit->io.string,
 		.rep = exit->io.rep, .addr_size = exit->io.addr_size,
-		.next_rip = exit->next_rip, .count = 1,
+		.rip = vcpu->rip, .next_rip = exit->next_rip, .count = 1,
 	};
 	if (pio->string) {
 		r = khv_string_io_start(vcpu);
@@ -65,7 +76,7 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	 * OUT to port 0x7e before it, as KVM (its OUT_7E_INC_RIP quirk).
 	 */
 	if (!pio->in && pio->port == 0x7e)
-		vcpu->rip = pio->next_rip;
+		khv_skip_insn(vcpu, pio->next_rip);
 	else
 		vcpu->pending = KHV_PENDING_PIO;
 	khv_fill_io(vcpu);
@@ -80,11 +91,14 @@ static int khv_complete_pio(struct khv_vcpu *vcpu)
 
 	if (pio->string)
 		return khv_string_io_finish(vcpu);
+	/* user space moved RIP: the I/O is forgotten, as KVM does */
+	if (vcpu->rip != pio->rip)
+		return 1;
 	if (pio->in) {
 		memcpy(&val, vcpu->pio_data, pio->size);
 		khv_set_rax_sized(vcpu, val, pio->size);
 	}
-	vcpu->rip = pio->next_rip;
+	khv_skip_insn(vcpu, pio->next_rip);
 	return 1;
 }
 
@@ -103,7 +117,7 @@ static int khv_complete_pending(struct khv_vcpu *vcpu)
 
 static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
-	vcpu->rip = exit->next_rip;
+	khv_skip_insn(vcpu, exit->next_rip);
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
 }
@@ -111,7 +125,7 @@ static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
 static int khv_exit_cpuid(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	khv_emulate_cpuid(vcpu);
-	vcpu->rip = exit->next_rip;
+	khv_skip_insn(vcpu, exit->next_rip);
 	return 1;
 }
 
@@ -125,7 +139,7 @@ static int khv_exit_rdmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	}
 	vcpu->gprs[RAX] = (u32)data;
 	vcpu->gprs[RDX] = data >> 32;
-	vcpu->rip = exit->next_rip;
+	khv_skip_insn(vcpu, exit->next_rip);
 	return 1;
 }
 
@@ -137,7 +151,7 @@ static int khv_exit_wrmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
-	vcpu->rip = exit->next_rip;
+	khv_skip_insn(vcpu, exit->next_rip);
 	return 1;
 }
 
@@ -244,8 +258,13 @@ void khv_vcpu_kick(struct khv_vcpu *vcpu)
 		smp_call_function_single(cpu, khv_nop, NULL, 1);
 }
 
-/* One entry. Returns false if this CPU cannot run guests right now. */
-static bool khv_enter(struct khv_vcpu *vcpu, struct khv_exit *exit)
+/*
+ * One entry. Returns false if this CPU cannot run guests right now.
+ * @exit_at_once: leave the guest right after event delivery (a self-IPI
+ * makes the entry end with a host-interrupt exit).
+ */
+static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
+		      struct khv_exit *exit)
 {
 	bool flush;
 
@@ -264,6 +283,8 @@ static bool khv_enter(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	WRITE_ONCE(vcpu->cpu, smp_processor_id());
 	smp_mb();	/* pairs with khv_vcpu_kick() */
 	flush = test_and_clear_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
+	if (exit_at_once)
+		smp_ops.smp_send_reschedule(smp_processor_id());
 	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
 	WRITE_ONCE(vcpu->cpu, -1);
 	local_irq_enable();
@@ -283,6 +304,7 @@ static void khv_nmi_iret_done(struct khv_vcpu *vcpu)
 static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 {
 	struct khv_exit exit;
+	bool at_once;
 	int r;
 
 	for (;;) {
@@ -295,8 +317,8 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 			return -EINTR;
 		}
 		cond_resched();
-		khv_inject_events(vcpu, want_window);
-		if (!khv_enter(vcpu, &exit))
+		at_once = khv_inject_events(vcpu, want_window);
+		if (!khv_enter(vcpu, at_once, &exit))
 			continue;
 		khv_nmi_iret_done(vcpu);
 		if (WARN_ON_ONCE(exit.kind >= ARRAY_SIZE(khv_exit_handlers)))

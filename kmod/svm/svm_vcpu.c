@@ -196,7 +196,7 @@ static u64 svm_next_rip(struct svm_vcpu *svm, u8 len)
 /* INVD: a guest has no caches of its own to drop; skip it. */
 static void svm_exit_invd(struct svm_vcpu *svm, struct khv_exit *exit)
 {
-	svm->vcpu.rip = svm_next_rip(svm, 2);
+	khv_skip_insn(&svm->vcpu, svm_next_rip(svm, 2));
 	exit->kind = KHV_EXIT_RESUME;
 }
 
@@ -517,8 +517,9 @@ int svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 
 u32 svm_interrupt_shadow(struct khv_vcpu *vcpu)
 {
+	/* SVM has one shadow bit for both causes; KVM reports it as both */
 	return to_svm(vcpu)->vmcb->control.int_state & SVM_INT_STATE_SHADOW ?
-	       KVM_X86_SHADOW_INT_MOV_SS : 0;
+	       KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS : 0;
 }
 
 void svm_set_interrupt_shadow(struct khv_vcpu *vcpu, u32 shadow)

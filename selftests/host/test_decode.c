@@ -2,7 +2,9 @@
 /*
  * Host unit test of kmod/decode.c: the MMIO instruction decoder. The byte
  * sequences are what GCC emits for Linux's readX/writeX, memcpy_toio and
- * friends, plus the 16-bit and prefix corner cases.
+ * friends, the read-modify-write forms (ALU) as GNU as assembles them,
+ * plus the 16-bit and prefix corner cases. Lengths agree with
+ * objdump -D -b binary -mi386:x86-64 (-mi386, -mi8086 for the other modes).
  */
 #include <stdio.h>
 #include <string.h>
@@ -309,11 +311,22 @@ static int t_errors(void)
 	static const char * const truncated[] = {
 		"", "8b", "0f", "0f b6", "48", "66 f3", "8b 87 00 01", "8b 04",
 		"c7 07 78 56", "65 8b 04 25 28 00", "8b 46", "89 83 00",
+		"ff", "f6", "f0 01", "80 07", "81 07 00 00 00", "48 83 47",
+		"f7 07 00", "83 04 25 00 00 00 00",
 	};
 	static const char * const unsupported[] = {
-		"01 07", "03 07", "21 07", "29 07", "31 07", "39 07", "85 07",
+		"01 c0", "03 c7", "21 c8", "29 d8", "31 f6", "39 c0", "85 c0",
 		"0f 05", "8b c0", "88 c4", "0f b6 c0", "c7 c0 00 00 00 00",
-		"ff 07", "8d 07", "63 c0", "c4 e2 79 18 07", "0f 38 f0 07",
+		"ff c0", "8d 07", "63 c0", "c4 e2 79 18 07", "0f 38 f0 07",
+		"87 c0", "f7 d0", "83 c0 01", "80 c4 01",
+		/* the other members of groups 1, 3, 4 and 5 */
+		"f7 27", "f6 37", "f7 3f", "f6 2f", "fe 17", "fe 3f", "ff 17",
+		"ff 27", "ff 37", "ff 3f",
+		/* RMW instructions that are not ALU ones (yet) */
+		"0f c1 07", "0f b1 0f", "d1 27", "c1 2f 04", "0f ab 07",
+		"0f ba 2f 03", "0f c7 0f",
+		/* accumulator forms: no memory operand */
+		"04 01", "05 01 00 00 00", "3c 01", "a8 01", "a9 01 00 00 00",
 	};
 	struct khv_insn i;
 	u8 buf[16];
@@ -326,7 +339,10 @@ static int t_errors(void)
 	/* LOCK MOV is #UD; LOCK on something unknown is just unknown. */
 	CHECK(dec("f0 89 07", L64, &i) == -EINVAL, "lock mov");
 	CHECK(dec("f0 a5", L64, &i) == -EINVAL, "lock movs");
-	CHECK(dec("f0 01 07", L64, &i) == -EOPNOTSUPP, "lock add");
+	CHECK(dec("f0 01 07", L64, &i) == 0 && i.lock, "lock add");
+	CHECK(dec("f0 0f c1 07", L64, &i) == -EOPNOTSUPP, "lock xadd");
+	/* 82 is group 1 outside 64-bit mode only. */
+	CHECK(dec("82 07 01", L64, &i) == -EOPNOTSUPP, "82 in 64-bit mode");
 	/* At most 15 bytes: 13 prefixes + 8b 07 fit, 14 do not. */
 	memset(buf, 0x66, sizeof(buf));
 	buf[13] = 0x8b;
@@ -458,6 +474,329 @@ static int t_movnti_movsxd(void)
 	return KSFT_PASS;
 }
 
+/* What the decoder says about an ALU form; bits of alu_form.bits: */
+#define MW	BIT(0)	/* mem_write */
+#define RW	BIT(1)	/* reg_write */
+#define FW	BIT(2)	/* flags_write */
+#define LK	BIT(3)	/* lock */
+#define HI	BIT(4)	/* reg_high */
+
+#define MEM	KHV_OPND_MEM
+#define REG	KHV_OPND_REG
+#define IMM	KHV_OPND_IMM
+#define NO	KHV_OPND_NONE
+
+struct alu_form {
+	const char *hex;
+	enum khv_cpu_mode mode;
+	u8 len, size, reg, op, dst, src;
+	u64 imm;
+	u32 bits;
+};
+
+static const struct alu_form alu_forms[] = {
+	/* the guest RMW accesses that motivated it */
+	{ "f0 48 01 07", L64, 4, 8, KHV_REG_RAX, KHV_ALU_ADD, MEM, REG, 0, MW | FW | LK },
+	{ "81 4f 08 00 00 00 80", L64, 7, 4, NONE, KHV_ALU_OR, MEM, IMM, 0x80000000, MW | FW },
+	{ "80 27 fe", L64, 3, 1, NONE, KHV_ALU_AND, MEM, IMM, 0xfe, MW | FW },
+	{ "83 3f 01", L64, 3, 4, NONE, KHV_ALU_CMP, MEM, IMM, 1, FW },
+	{ "85 07", L64, 2, 4, KHV_REG_RAX, KHV_ALU_TEST, MEM, REG, 0, FW },
+	/* op r/m, r */
+	{ "00 07", L64, 2, 1, KHV_REG_RAX, KHV_ALU_ADD, MEM, REG, 0, MW | FW },
+	{ "66 09 0f", L64, 3, 2, KHV_REG_RCX, KHV_ALU_OR, MEM, REG, 0, MW | FW },
+	{ "11 17", L64, 2, 4, KHV_REG_RDX, KHV_ALU_ADC, MEM, REG, 0, MW | FW },
+	{ "48 19 1f", L64, 3, 8, KHV_REG_RBX, KHV_ALU_SBB, MEM, REG, 0, MW | FW },
+	{ "21 37", L64, 2, 4, KHV_REG_RSI, KHV_ALU_AND, MEM, REG, 0, MW | FW },
+	{ "29 7f 10", L64, 3, 4, KHV_REG_RDI, KHV_ALU_SUB, MEM, REG, 0, MW | FW },
+	{ "30 27", L64, 2, 1, KHV_REG_RAX, KHV_ALU_XOR, MEM, REG, 0, MW | FW | HI },
+	{ "39 07", L64, 2, 4, KHV_REG_RAX, KHV_ALU_CMP, MEM, REG, 0, FW },
+	/* op r, r/m: memory only read */
+	{ "02 07", L64, 2, 1, KHV_REG_RAX, KHV_ALU_ADD, REG, MEM, 0, RW | FW },
+	{ "0b 0f", L64, 2, 4, KHV_REG_RCX, KHV_ALU_OR, REG, MEM, 0, RW | FW },
+	{ "4c 13 07", L64, 3, 8, KHV_REG_R8, KHV_ALU_ADC, REG, MEM, 0, RW | FW },
+	{ "1a 3f", L64, 2, 1, KHV_REG_RBX, KHV_ALU_SBB, REG, MEM, 0, RW | FW | HI },
+	{ "66 23 17", L64, 3, 2, KHV_REG_RDX, KHV_ALU_AND, REG, MEM, 0, RW | FW },
+	{ "2b 07", L64, 2, 4, KHV_REG_RAX, KHV_ALU_SUB, REG, MEM, 0, RW | FW },
+	{ "44 33 0f", L64, 3, 4, KHV_REG_R9, KHV_ALU_XOR, REG, MEM, 0, RW | FW },
+	{ "3b 07", L64, 2, 4, KHV_REG_RAX, KHV_ALU_CMP, REG, MEM, 0, FW },
+	{ "3a 2f", L64, 2, 1, KHV_REG_RCX, KHV_ALU_CMP, REG, MEM, 0, FW | HI },
+	/* group 1: 81 imm16/32 (sign-extended with REX.W), 83 imm8 sign-extended */
+	{ "48 83 07 ff", L64, 4, 8, NONE, KHV_ALU_ADD, MEM, IMM, ~0ULL, MW | FW },
+	{ "48 81 07 ff ff ff 7f", L64, 7, 8, NONE, KHV_ALU_ADD, MEM, IMM, 0x7fffffff, MW | FW },
+	{ "48 81 0f 00 00 00 80", L64, 7, 8, NONE, KHV_ALU_OR, MEM, IMM, 0xffffffff80000000ULL, MW | FW },
+	{ "66 81 27 34 12", L64, 5, 2, NONE, KHV_ALU_AND, MEM, IMM, 0x1234, MW | FW },
+	{ "66 83 17 fe", L64, 4, 2, NONE, KHV_ALU_ADC, MEM, IMM, 0xfffe, MW | FW },
+	{ "83 1f 7f", L64, 3, 4, NONE, KHV_ALU_SBB, MEM, IMM, 0x7f, MW | FW },
+	{ "83 1f 80", L64, 3, 4, NONE, KHV_ALU_SBB, MEM, IMM, 0xffffff80, MW | FW },
+	{ "80 2f 80", L64, 3, 1, NONE, KHV_ALU_SUB, MEM, IMM, 0x80, MW | FW },
+	{ "81 37 78 56 34 12", L64, 6, 4, NONE, KHV_ALU_XOR, MEM, IMM, 0x12345678, MW | FW },
+	{ "48 83 3f ff", L64, 4, 8, NONE, KHV_ALU_CMP, MEM, IMM, ~0ULL, FW },
+	{ "83 4c 8c 10 01", L64, 5, 4, NONE, KHV_ALU_OR, MEM, IMM, 1, MW | FW },
+	/* TEST */
+	{ "84 07", L64, 2, 1, KHV_REG_RAX, KHV_ALU_TEST, MEM, REG, 0, FW },
+	{ "84 37", L64, 2, 1, KHV_REG_RDX, KHV_ALU_TEST, MEM, REG, 0, FW | HI },
+	{ "4c 85 17", L64, 3, 8, KHV_REG_R10, KHV_ALU_TEST, MEM, REG, 0, FW },
+	{ "f6 07 80", L64, 3, 1, NONE, KHV_ALU_TEST, MEM, IMM, 0x80, FW },
+	{ "66 f7 07 00 80", L64, 5, 2, NONE, KHV_ALU_TEST, MEM, IMM, 0x8000, FW },
+	{ "f7 07 00 00 00 80", L64, 6, 4, NONE, KHV_ALU_TEST, MEM, IMM, 0x80000000, FW },
+	{ "48 f7 07 fe ff ff ff", L64, 7, 8, NONE, KHV_ALU_TEST, MEM, IMM, ~1ULL, FW },
+	{ "f6 0f 01", L64, 3, 1, NONE, KHV_ALU_TEST, MEM, IMM, 1, FW },
+	{ "f7 0b 00 01 08 00", L64, 6, 4, NONE, KHV_ALU_TEST, MEM, IMM, 0x80100, FW },
+	/* INC DEC NOT NEG: no source */
+	{ "fe 07", L64, 2, 1, NONE, KHV_ALU_INC, MEM, NO, 0, MW | FW },
+	{ "ff 07", L64, 2, 4, NONE, KHV_ALU_INC, MEM, NO, 0, MW | FW },
+	{ "48 ff 47 08", L64, 4, 8, NONE, KHV_ALU_INC, MEM, NO, 0, MW | FW },
+	{ "66 ff 0f", L64, 3, 2, NONE, KHV_ALU_DEC, MEM, NO, 0, MW | FW },
+	{ "ff 0f", L64, 2, 4, NONE, KHV_ALU_DEC, MEM, NO, 0, MW | FW },
+	{ "f6 17", L64, 2, 1, NONE, KHV_ALU_NOT, MEM, NO, 0, MW },
+	{ "f7 17", L64, 2, 4, NONE, KHV_ALU_NOT, MEM, NO, 0, MW },
+	{ "48 f7 1f", L64, 3, 8, NONE, KHV_ALU_NEG, MEM, NO, 0, MW | FW },
+	{ "66 f7 1f", L64, 3, 2, NONE, KHV_ALU_NEG, MEM, NO, 0, MW | FW },
+	/* XCHG: locked with or without F0 */
+	{ "86 07", L64, 2, 1, KHV_REG_RAX, KHV_ALU_XCHG, MEM, REG, 0, MW | RW | LK },
+	{ "86 27", L64, 2, 1, KHV_REG_RAX, KHV_ALU_XCHG, MEM, REG, 0, MW | RW | LK | HI },
+	{ "40 86 27", L64, 3, 1, KHV_REG_RSP, KHV_ALU_XCHG, MEM, REG, 0, MW | RW | LK },
+	{ "87 07", L64, 2, 4, KHV_REG_RAX, KHV_ALU_XCHG, MEM, REG, 0, MW | RW | LK },
+	{ "4c 87 1f", L64, 3, 8, KHV_REG_R11, KHV_ALU_XCHG, MEM, REG, 0, MW | RW | LK },
+	{ "f0 87 07", L64, 3, 4, KHV_REG_RAX, KHV_ALU_XCHG, MEM, REG, 0, MW | RW | LK },
+	/* LOCK where it is allowed */
+	{ "f0 ff 07", L64, 3, 4, NONE, KHV_ALU_INC, MEM, NO, 0, MW | FW | LK },
+	{ "f0 48 ff 0f", L64, 4, 8, NONE, KHV_ALU_DEC, MEM, NO, 0, MW | FW | LK },
+	{ "f0 f7 17", L64, 3, 4, NONE, KHV_ALU_NOT, MEM, NO, 0, MW | LK },
+	{ "f0 f6 1f", L64, 3, 1, NONE, KHV_ALU_NEG, MEM, NO, 0, MW | FW | LK },
+	{ "f0 81 4f 08 00 00 00 80", L64, 8, 4, NONE, KHV_ALU_OR, MEM, IMM, 0x80000000, MW | FW | LK },
+	{ "f0 80 27 fe", L64, 4, 1, NONE, KHV_ALU_AND, MEM, IMM, 0xfe, MW | FW | LK },
+	{ "f0 11 07", L64, 3, 4, KHV_REG_RAX, KHV_ALU_ADC, MEM, REG, 0, MW | FW | LK },
+	{ "f0 83 1f 01", L64, 4, 4, NONE, KHV_ALU_SBB, MEM, IMM, 1, MW | FW | LK },
+	{ "f0 48 31 07", L64, 4, 8, KHV_REG_RAX, KHV_ALU_XOR, MEM, REG, 0, MW | FW | LK },
+	{ "66 f0 29 07", L64, 4, 2, KHV_REG_RAX, KHV_ALU_SUB, MEM, REG, 0, MW | FW | LK },
+	{ "f3 f0 01 07", L64, 4, 4, KHV_REG_RAX, KHV_ALU_ADD, MEM, REG, 0, MW | FW | LK },
+	/* segment override, RIP-relative with an immediate after the disp32 */
+	{ "64 01 07", L64, 3, 4, KHV_REG_RAX, KHV_ALU_ADD, MEM, REG, 0, MW | FW },
+	{ "83 05 78 56 34 12 01", L64, 7, 4, NONE, KHV_ALU_ADD, MEM, IMM, 1, MW | FW },
+	/* 32-bit protected mode; 82 = 80 there */
+	{ "01 07", P32, 2, 4, KHV_REG_RAX, KHV_ALU_ADD, MEM, REG, 0, MW | FW },
+	{ "81 4f 08 00 00 00 80", P32, 7, 4, NONE, KHV_ALU_OR, MEM, IMM, 0x80000000, MW | FW },
+	{ "f7 03 01 00 00 00", P32, 6, 4, NONE, KHV_ALU_TEST, MEM, IMM, 1, FW },
+	{ "66 83 3f ff", P32, 4, 2, NONE, KHV_ALU_CMP, MEM, IMM, 0xffff, FW },
+	{ "87 0e", P32, 2, 4, KHV_REG_RCX, KHV_ALU_XCHG, MEM, REG, 0, MW | RW | LK },
+	{ "82 07 01", P32, 3, 1, NONE, KHV_ALU_ADD, MEM, IMM, 1, MW | FW },
+	{ "82 3f 80", P32, 3, 1, NONE, KHV_ALU_CMP, MEM, IMM, 0x80, FW },
+	{ "f0 82 17 05", P32, 4, 1, NONE, KHV_ALU_ADC, MEM, IMM, 5, MW | FW | LK },
+	/* real mode: 16-bit operands, 66 for 32 */
+	{ "01 07", REAL, 2, 2, KHV_REG_RAX, KHV_ALU_ADD, MEM, REG, 0, MW | FW },
+	{ "66 81 07 78 56 34 12", REAL, 7, 4, NONE, KHV_ALU_ADD, MEM, IMM, 0x12345678, MW | FW },
+	{ "81 66 02 34 12", REAL, 5, 2, NONE, KHV_ALU_AND, MEM, IMM, 0x1234, MW | FW },
+	{ "83 2c ff", REAL, 3, 2, NONE, KHV_ALU_SUB, MEM, IMM, 0xffff, MW | FW },
+	{ "80 0d 01", P16, 3, 1, NONE, KHV_ALU_OR, MEM, IMM, 1, MW | FW },
+	{ "ff 07", REAL, 2, 2, NONE, KHV_ALU_INC, MEM, NO, 0, MW | FW },
+};
+
+static int t_alu_forms(void)
+{
+	struct khv_insn i;
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(alu_forms); k++) {
+		const struct alu_form *f = &alu_forms[k];
+
+		CHECK_INSN(f->hex, f->mode, KHV_INSN_ALU, f->len, f->size, f->reg);
+		CHECK(i.alu_op == f->op, "%s: op %u", f->hex, i.alu_op);
+		CHECK(i.dst == f->dst && i.src == f->src, "%s: dst %u src %u",
+		      f->hex, i.dst, i.src);
+		CHECK(i.imm == f->imm, "%s: imm %#llx", f->hex,
+		      (unsigned long long)i.imm);
+		CHECK(i.mem_write == !!(f->bits & MW), "%s: mem_write", f->hex);
+		CHECK(i.reg_write == !!(f->bits & RW), "%s: reg_write", f->hex);
+		CHECK(i.flags_write == !!(f->bits & FW), "%s: flags_write", f->hex);
+		CHECK(i.lock == !!(f->bits & LK), "%s: lock", f->hex);
+		CHECK(i.reg_high == !!(f->bits & HI), "%s: reg_high", f->hex);
+		CHECK(i.dst_size == (i.reg_write ? i.size : 0), "%s: dst_size", f->hex);
+		CHECK(i.ext == KHV_EXT_NONE && i.rep == KHV_REP_NONE, "%s: ext/rep", f->hex);
+	}
+	return KSFT_PASS;
+}
+
+static int t_alu_memory_operand(void)
+{
+	static const u64 gprs[KHV_NR_GPRS];
+	struct khv_insn i;
+
+	CHECK_INSN("81 4f 08 00 00 00 80", L64, KHV_INSN_ALU, 7, 4, NONE);
+	CHECK_MEM(KHV_REG_RDI, NONE, 1, 8, KHV_SEG_DS);
+	CHECK_INSN("83 4c 8c 10 01", L64, KHV_INSN_ALU, 5, 4, NONE);
+	CHECK_MEM(KHV_REG_RSP, KHV_REG_RCX, 4, 0x10, KHV_SEG_SS);
+	CHECK_INSN("64 01 07", L64, KHV_INSN_ALU, 3, 4, KHV_REG_RAX);
+	CHECK_MEM(KHV_REG_RDI, NONE, 1, 0, KHV_SEG_FS);
+	CHECK_INSN("81 66 02 34 12", REAL, KHV_INSN_ALU, 5, 2, NONE);
+	CHECK_MEM(KHV_REG_RBP, NONE, 1, 2, KHV_SEG_SS);
+	/* RIP-relative: the next instruction starts after the immediate. */
+	CHECK_INSN("83 05 78 56 34 12 01", L64, KHV_INSN_ALU, 7, 4, NONE);
+	CHECK(i.mem.rip_rel, "rip_rel");
+	CHECK(khv_insn_mem_offset(&i, gprs, 0x1000) == 0x1000 + 7 + 0x12345678,
+	      "rip + len + disp");
+	return KSFT_PASS;
+}
+
+/* LOCK only where the SDM allows it: memory destination of the listed ops. */
+static int t_alu_lock(void)
+{
+	static const char * const ud[] = {
+		/* CMP, TEST: not lockable */
+		"f0 38 07", "f0 39 07", "f0 80 3f 01", "f0 81 3f 01 00 00 00",
+		"f0 83 3f 01", "f0 84 07", "f0 85 07", "f0 f6 07 01",
+		"f0 f7 07 01 00 00 00", "f0 f6 0f 01",
+		/* the register is the destination, memory the source */
+		"f0 02 07", "f0 03 07", "f0 0a 07", "f0 0b 07", "f0 12 07",
+		"f0 13 07", "f0 1a 07", "f0 1b 07", "f0 22 07", "f0 23 07",
+		"f0 2a 07", "f0 2b 07", "f0 32 07", "f0 33 07", "f0 3a 07",
+		"f0 3b 07",
+		/* no memory operand at all */
+		"f0 01 c0", "f0 87 c0", "f0 ff c0", "f0 f7 d0", "f0 83 c0 01",
+		"f0 80 c4 01", "f0 fe c8",
+		/* MOV and friends */
+		"f0 89 07", "f0 8b 07", "f0 c7 07 00 00 00 00", "f0 a5",
+		"f0 0f b6 07",
+	};
+	static const u8 lockable_rm[] = {
+		0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19,
+		0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x86, 0x87,
+	};
+	struct khv_insn i;
+	u8 buf[8];
+	size_t k;
+	int r;
+
+	for (k = 0; k < ARRAY_SIZE(ud); k++) {
+		r = dec(ud[k], L64, &i);
+		CHECK(r == -EINVAL, "'%s': %d", ud[k], r);
+	}
+	/* F0 op /r with ModRM 07: [rdi] */
+	for (k = 0; k < ARRAY_SIZE(lockable_rm); k++) {
+		buf[0] = 0xf0;
+		buf[1] = lockable_rm[k];
+		buf[2] = 0x07;
+		r = khv_insn_decode(buf, 3, L64, &i);
+		CHECK(r == 0 && i.lock && i.mem_write && i.len == 3,
+		      "lock %02x: %d", lockable_rm[k], r);
+	}
+	/* F0 80/81/83 /0../6 [rdi], imm; /7 is CMP */
+	for (k = 0; k < 8 * 3; k++) {
+		static const u8 ops[] = { 0x80, 0x81, 0x83 };
+		u8 n = k % 8;
+
+		buf[0] = 0xf0;
+		buf[1] = ops[k / 8];
+		buf[2] = 0x07 | n << 3;
+		memset(buf + 3, 0, 4);
+		r = khv_insn_decode(buf, 7, L64, &i);
+		if (n == 7) {
+			CHECK(r == -EINVAL, "lock %02x /7: %d", buf[1], r);
+			continue;
+		}
+		CHECK(r == 0 && i.lock && i.alu_op == n &&
+		      i.len == (buf[1] == 0x81 ? 7 : 4),
+		      "lock %02x /%u: %d", buf[1], n, r);
+	}
+	/* F0 FE/FF /0 /1, F6/F7 /2 /3 */
+	CHECK(dec("f0 fe 07", L64, &i) == 0 && i.alu_op == KHV_ALU_INC, "lock incb");
+	CHECK(dec("f0 fe 0f", L64, &i) == 0 && i.alu_op == KHV_ALU_DEC, "lock decb");
+	CHECK(dec("f0 ff 07", L64, &i) == 0 && i.alu_op == KHV_ALU_INC, "lock incl");
+	CHECK(dec("f0 ff 0f", L64, &i) == 0 && i.alu_op == KHV_ALU_DEC, "lock decl");
+	CHECK(dec("f0 f6 17", L64, &i) == 0 && i.alu_op == KHV_ALU_NOT, "lock notb");
+	CHECK(dec("f0 f7 1f", L64, &i) == 0 && i.alu_op == KHV_ALU_NEG, "lock negl");
+	/* Without F0 only XCHG is locked. */
+	CHECK(dec("01 07", L64, &i) == 0 && !i.lock, "add unlocked");
+	CHECK(dec("87 07", L64, &i) == 0 && i.lock, "xchg always locked");
+	/* LOCK on an instruction khv does not know stays unknown. */
+	CHECK(dec("f0 f7 27", L64, &i) == -EOPNOTSUPP, "lock mul");
+	CHECK(dec("f0 ff 17", L64, &i) == -EOPNOTSUPP, "lock call");
+	/* ... and a lockable one cut short just wants more bytes. */
+	CHECK(dec("f0 01", L64, &i) == -EAGAIN, "lock add, no ModRM yet");
+	return KSFT_PASS;
+}
+
+/* khv_insn_alu_operands() and khv_insn_alu_results() for each form. */
+static int t_alu_operands_results(void)
+{
+	const u64 reg = 0x1122334455667788ULL, mem = 0xa1a2a3a4a5a6a7a8ULL;
+	struct khv_insn i;
+	u64 d, s, m, r;
+
+	/* xor %ah,(%rdi): dst memory, src bits 15:8 of RAX */
+	CHECK(dec("30 27", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0xa8 && s == 0x77, "xor ah: %#llx %#llx",
+	      (unsigned long long)d, (unsigned long long)s);
+	khv_insn_alu_results(&i, mem, reg, 0xdf, &m, &r);
+	CHECK(m == 0xdf && r == reg, "xor ah results");
+
+	/* add (%rdi),%al: dst AL, src memory; AL merged into RAX */
+	CHECK(dec("02 07", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0x88 && s == 0xa8, "add al operands");
+	khv_insn_alu_results(&i, mem, reg, 0x30, &m, &r);
+	CHECK(r == 0x1122334455667730ULL && m == 0xa8, "add al results %#llx",
+	      (unsigned long long)r);
+
+	/* sbb (%rdi),%bh: the result goes to bits 15:8 */
+	CHECK(dec("1a 3f", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0x77 && s == 0xa8, "sbb bh operands");
+	khv_insn_alu_results(&i, mem, reg, 0xce, &m, &r);
+	CHECK(r == 0x112233445566ce88ULL, "sbb bh results");
+
+	/* and (%rdi),%dx: 16-bit merge; sub (%rdi),%eax: 32-bit zero-extends */
+	CHECK(dec("66 23 17", L64, &i) == 0, "decode");
+	khv_insn_alu_results(&i, mem, reg, 0xa788, &m, &r);
+	CHECK(r == 0x112233445566a788ULL, "and dx results");
+	CHECK(dec("2b 07", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0x55667788 && s == 0xa5a6a7a8, "sub eax operands");
+	khv_insn_alu_results(&i, mem, reg, 3, &m, &r);
+	CHECK(r == 3, "sub eax zero-extends");
+	CHECK(dec("4c 13 07", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == reg && s == mem, "adc r8 operands");
+
+	/* cmp (%rdi),%eax writes nothing */
+	CHECK(dec("3b 07", L64, &i) == 0, "decode");
+	khv_insn_alu_results(&i, mem, reg, 0x55667788, &m, &r);
+	CHECK(!i.reg_write && !i.mem_write && r == reg && m == 0xa5a6a7a8,
+	      "cmp results");
+
+	/* xchg %eax,(%rdi): memory gets EAX, RAX gets memory zero-extended */
+	CHECK(dec("87 07", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0xa5a6a7a8 && s == 0x55667788, "xchg operands");
+	khv_insn_alu_results(&i, mem, reg, s, &m, &r);
+	CHECK(m == 0x55667788 && r == 0xa5a6a7a8, "xchg results");
+	/* xchg %ah,(%rdi) */
+	CHECK(dec("86 27", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0xa8 && s == 0x77, "xchg ah operands");
+	khv_insn_alu_results(&i, mem, reg, s, &m, &r);
+	CHECK(m == 0x77 && r == 0x112233445566a888ULL, "xchg ah results");
+
+	/* immediates, sign-extended to the operand size */
+	CHECK(dec("48 83 07 ff", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == mem && s == ~0ULL, "addq $-1 operands");
+	khv_insn_alu_results(&i, mem, reg, mem - 1, &m, &r);
+	CHECK(m == mem - 1 && r == reg, "addq $-1 results");
+	CHECK(dec("66 83 17 fe", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0xa7a8 && s == 0xfffe, "adcw $-2 operands");
+	khv_insn_alu_results(&i, mem, reg, 0x1a7a6, &m, &r);
+	CHECK(m == 0xa7a6, "results are masked to size");
+
+	/* unary: no source */
+	CHECK(dec("f7 17", L64, &i) == 0, "decode");
+	khv_insn_alu_operands(&i, mem, reg, &d, &s);
+	CHECK(d == 0xa5a6a7a8 && s == 0, "notl operands");
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "decode_movnti_movsxd", t_movnti_movsxd },
 	{ "decode_mov_loads_stores", t_mov_loads_stores },
@@ -473,6 +812,10 @@ static const struct ksft_case cases[] = {
 	{ "decode_reg_after_load", t_reg_after_load },
 	{ "decode_store_value", t_store_value },
 	{ "decode_mem_offset", t_mem_offset },
+	{ "decode_alu_forms", t_alu_forms },
+	{ "decode_alu_memory_operand", t_alu_memory_operand },
+	{ "decode_alu_lock", t_alu_lock },
+	{ "decode_alu_operands_results", t_alu_operands_results },
 };
 
 int main(void)
