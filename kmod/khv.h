@@ -180,6 +180,7 @@ void khv_vcpu_kick(struct khv_vcpu *vcpu);
 int khv_mmu_init(struct khv_vm *vm);
 void khv_mmu_destroy(struct khv_vm *vm);
 long khv_set_memory_region(struct khv_vm *vm, unsigned long arg);
+long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg);
 int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio);
 bool khv_gpa_is_ram(struct khv_vcpu *vcpu, u64 gpa, bool write);
 int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len);

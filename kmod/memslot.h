@@ -28,6 +28,7 @@ struct khv_memslot {
 	u64 base_gfn;
 	u64 npages;
 	u64 uaddr;
+	unsigned long *dirty;	/* KVM_MEM_LOG_DIRTY_PAGES: a bit per page; owned by mmu.c */
 };
 
 /* Sorted by base_gfn; non-overlapping. */

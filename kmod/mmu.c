@@ -66,6 +66,10 @@ int khv_mmu_init(struct khv_vm *vm)
 /* No vCPU runs any more: release everything at once. */
 void khv_mmu_destroy(struct khv_vm *vm)
 {
+	u32 i;
+
+	for (i = 0; i < vm->slots.nr; i++)
+		kvfree(vm->slots.slot[i].dirty);
 	khv_pt_destroy(&vm->npt);
 	WARN_ON_ONCE(vm->held_pages);
 	kvfree(vm->slots.slot);
@@ -93,8 +97,52 @@ static void khv_mmu_unmap_slot(struct khv_vm *vm, const struct khv_memslot *m)
 	}
 }
 
-static void khv_region_apply(struct khv_vm *vm, const struct khv_region_req *req,
-			     enum khv_slot_change change, int index)
+static size_t khv_dirty_bytes(const struct khv_memslot *m)
+{
+	return BITS_TO_LONGS(m->npages) * sizeof(long);
+}
+
+/* Give a slot a (clear) dirty bitmap if it logs dirty pages. */
+static int khv_slot_dirty_alloc(struct khv_memslot *m)
+{
+	if (!(m->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		return 0;
+	m->dirty = kvzalloc(khv_dirty_bytes(m), GFP_KERNEL_ACCOUNT);
+	return m->dirty ? 0 : -ENOMEM;
+}
+
+static void khv_slot_dirty_free(struct khv_memslot *m)
+{
+	kvfree(m->dirty);
+	m->dirty = NULL;
+}
+
+/* Logging starts: the slot's writable mappings must fault again on write. */
+static void khv_slot_start_logging(struct khv_vm *vm, struct khv_memslot *m)
+{
+	if (khv_pt_write_protect_range(&vm->npt, m->base_gfn << PAGE_SHIFT,
+				       m->npages << PAGE_SHIFT))
+		khv_vm_flush_tlbs(vm);
+}
+
+static int khv_slot_set_flags(struct khv_vm *vm, struct khv_memslot *m,
+			      u32 flags)
+{
+	bool was = m->dirty, now = flags & KVM_MEM_LOG_DIRTY_PAGES;
+
+	m->flags = flags;
+	if (now && !was) {
+		if (khv_slot_dirty_alloc(m))
+			return -ENOMEM;
+		khv_slot_start_logging(vm, m);
+	} else if (!now) {
+		khv_slot_dirty_free(m);
+	}
+	return 0;
+}
+
+static int khv_region_apply(struct khv_vm *vm, const struct khv_region_req *req,
+			    enum khv_slot_change change, int index)
 {
 	struct khv_memslot m = {
 		.id = req->slot & 0xffff, .flags = req->flags,
@@ -104,25 +152,31 @@ static void khv_region_apply(struct khv_vm *vm, const struct khv_region_req *req
 
 	switch (change) {
 	case KHV_SLOT_CREATE:
+		if (khv_slot_dirty_alloc(&m))
+			return -ENOMEM;
 		khv_memslot_insert(&vm->slots, &m);
 		break;
 	case KHV_SLOT_DELETE:
 	case KHV_SLOT_MOVE:
 		khv_mmu_unmap_slot(vm, &vm->slots.slot[index]);
+		khv_slot_dirty_free(&vm->slots.slot[index]);
 		khv_memslot_remove(&vm->slots, index);
-		if (change == KHV_SLOT_MOVE)
-			khv_memslot_insert(&vm->slots, &m);
+		if (change == KHV_SLOT_DELETE)
+			break;
+		if (khv_slot_dirty_alloc(&m))
+			return -ENOMEM;
+		khv_memslot_insert(&vm->slots, &m);
 		break;
 	case KHV_SLOT_FLAGS:
-		vm->slots.slot[index].flags = req->flags;
-		break;
+		return khv_slot_set_flags(vm, &vm->slots.slot[index], req->flags);
 	case KHV_SLOT_NONE:
 		break;
 	}
+	return 0;
 }
 
 /* The KVM_MEM_* flags khv implements. */
-#define KHV_MEM_FLAGS	KVM_MEM_READONLY
+#define KHV_MEM_FLAGS	(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES)
 
 long khv_set_memory_region(struct khv_vm *vm, unsigned long arg)
 {
@@ -141,7 +195,7 @@ long khv_set_memory_region(struct khv_vm *vm, unsigned long arg)
 	mutex_lock(&vm->mmu_lock);
 	r = khv_memslot_check(&vm->slots, &req, KHV_MEM_FLAGS, &change, &index);
 	if (!r)
-		khv_region_apply(vm, &req, change, index);
+		r = khv_region_apply(vm, &req, change, index);
 	mutex_unlock(&vm->mmu_lock);
 	return r;
 }
@@ -167,6 +221,28 @@ static struct page *khv_pin_page(u64 hva, bool *writable, bool need_write)
 	return NULL;
 }
 
+static void khv_mark_dirty(const struct khv_memslot *m, u64 gpa)
+{
+	if (m->dirty)
+		set_bit((gpa >> PAGE_SHIFT) - m->base_gfn, m->dirty);
+}
+
+/*
+ * A write to a present read-only mapping: a logged page's first write
+ * (upgrade it and log it), a race with another vCPU, or a page the host
+ * itself has read-only (-EFAULT, as KVM).
+ */
+static int khv_mmu_write_fault(struct khv_vm *vm, const struct khv_memslot *m,
+			       u64 gpa)
+{
+	if (khv_pt_lookup(&vm->npt, gpa) & khv_ops->pt_format->writable)
+		return 0;
+	if (khv_pt_make_writable(&vm->npt, gpa))
+		return -EFAULT;
+	khv_mark_dirty(m, gpa);
+	return 0;
+}
+
 /*
  * A nested page fault at @gpa: map the page from its slot, or report
  * that no slot (or a read-only slot, for a write) backs it: MMIO.
@@ -187,20 +263,22 @@ int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio)
 		goto out_unlock;
 	}
 	if (khv_pt_lookup(&vm->npt, gpa)) {
-		/* mapped meanwhile, or a write to a page the host has read-only */
-		r = write && !(khv_pt_lookup(&vm->npt, gpa) &
-			       khv_ops->pt_format->writable) ? -EFAULT : 0;
+		r = write ? khv_mmu_write_fault(vm, m, gpa) : 0;
 		goto out_unlock;
 	}
 	page = khv_pin_page(khv_slot_hva(m, gpa & PAGE_MASK), &writable, write);
 	r = -EFAULT;
 	if (!page)
 		goto out_unlock;
-	r = khv_pt_map(&vm->npt, gpa & PAGE_MASK, page_to_phys(page), writable);
+	/* a logged slot maps read-only until the guest writes */
+	r = khv_pt_map(&vm->npt, gpa & PAGE_MASK, page_to_phys(page),
+		       writable && (write || !m->dirty), writable);
 	if (r) {
 		unpin_user_page(page);
 		goto out_unlock;
 	}
+	if (write)
+		khv_mark_dirty(m, gpa);
 	vm->held_pages++;
 	atomic64_inc(&khv_stats.pages);
 out_unlock:
@@ -228,6 +306,8 @@ static int khv_guest_copy(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
 		hva = (void __user *)khv_slot_hva(m, gpa);
 		if (write ? copy_to_user(hva, buf, n) : copy_from_user(buf, hva, n))
 			r = -EFAULT;
+		else if (write)
+			khv_mark_dirty(m, gpa);
 		gpa += n;
 		buf += n;
 		len -= n;
@@ -257,4 +337,49 @@ int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len)
 int khv_write_guest(struct khv_vcpu *vcpu, u64 gpa, const void *buf, u32 len)
 {
 	return khv_guest_copy(vcpu, gpa, (void *)buf, len, true);
+}
+
+/*
+ * KVM_GET_DIRTY_LOG: the pages written since the last call, one bit each;
+ * they are write-protected again so the next write is seen.
+ */
+long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_dirty_log log;
+	struct khv_memslot *m;
+	unsigned long *snap = NULL, bit;
+	size_t bytes = 0;
+	bool flush = false;
+	int index;
+	long r;
+
+	if (copy_from_user(&log, (void __user *)arg, sizeof(log)))
+		return -EFAULT;
+	if (log.slot >> 16 || (log.slot & 0xffff) >= KHV_USER_MEM_SLOTS)
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	index = khv_memslot_by_id(&vm->slots, log.slot);
+	r = -ENOENT;
+	if (index < 0 || !vm->slots.slot[index].dirty)
+		goto out_unlock;
+	m = &vm->slots.slot[index];
+	bytes = khv_dirty_bytes(m);
+	r = -ENOMEM;
+	snap = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		goto out_unlock;
+	memcpy(snap, m->dirty, bytes);
+	memset(m->dirty, 0, bytes);
+	for_each_set_bit(bit, snap, m->npages)
+		flush |= khv_pt_write_protect(&vm->npt,
+					      (m->base_gfn + bit) << PAGE_SHIFT);
+	if (flush)
+		khv_vm_flush_tlbs(vm);
+	r = 0;
+out_unlock:
+	mutex_unlock(&vm->mmu_lock);
+	if (!r && copy_to_user(log.dirty_bitmap, snap, bytes))
+		r = -EFAULT;
+	kvfree(snap);
+	return r;
 }

@@ -59,7 +59,8 @@ static u64 *khv_pt_walk(const struct khv_pt *pt, u64 gpa, bool create)
 	return table;
 }
 
-int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable)
+int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable,
+	       bool backing_rw)
 {
 	u64 *table = khv_pt_walk(pt, gpa, true);
 	u64 *e;
@@ -70,8 +71,36 @@ int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable)
 	if (*e)		/* mapped, or zapped and not yet reaped */
 		return -EEXIST;
 	*e = (hpa & KHV_PT_ADDR_MASK) |
-	     (writable ? pt->fmt->leaf_rw : pt->fmt->leaf_ro);
+	     (writable ? pt->fmt->leaf_rw : pt->fmt->leaf_ro) |
+	     (writable || backing_rw ? pt->fmt->backing_rw : 0);
 	return 0;
+}
+
+static u64 *khv_pt_leaf(const struct khv_pt *pt, u64 gpa)
+{
+	u64 *table = khv_pt_walk(pt, gpa, false);
+
+	return table ? &table[khv_pt_index(gpa, 1)] : NULL;
+}
+
+int khv_pt_make_writable(struct khv_pt *pt, u64 gpa)
+{
+	u64 *e = khv_pt_leaf(pt, gpa);
+
+	if (!e || !khv_pt_present(pt, *e) || !(*e & pt->fmt->backing_rw))
+		return -EPERM;
+	*e = (*e & KHV_PT_ADDR_MASK) | pt->fmt->leaf_rw | pt->fmt->backing_rw;
+	return 0;
+}
+
+bool khv_pt_write_protect(struct khv_pt *pt, u64 gpa)
+{
+	u64 *e = khv_pt_leaf(pt, gpa);
+
+	if (!e || !khv_pt_present(pt, *e) || !(*e & pt->fmt->writable))
+		return false;
+	*e = (*e & KHV_PT_ADDR_MASK) | pt->fmt->leaf_ro | pt->fmt->backing_rw;
+	return true;
 }
 
 u64 khv_pt_lookup(const struct khv_pt *pt, u64 gpa)
@@ -82,6 +111,7 @@ u64 khv_pt_lookup(const struct khv_pt *pt, u64 gpa)
 }
 
 enum khv_pt_op {
+	KHV_PT_WP,		/* writable leaves: make read-only */
 	KHV_PT_ZAP,		/* present leaves: clear the present bits */
 	KHV_PT_REAP,		/* zapped leaves: release and clear */
 	KHV_PT_DROP,		/* every leaf: release and clear */
@@ -93,6 +123,12 @@ static bool khv_pt_leaf_op(struct khv_pt *pt, u64 *e, enum khv_pt_op op)
 	u64 v = *e;
 	bool present = khv_pt_present(pt, v), zapped = !present && v;
 
+	if (op == KHV_PT_WP) {
+		if (!present || !(v & pt->fmt->writable))
+			return false;
+		*e = (v & KHV_PT_ADDR_MASK) | pt->fmt->leaf_ro | pt->fmt->backing_rw;
+		return true;
+	}
 	if (op == KHV_PT_ZAP) {
 		if (present)
 			*e = v & ~pt->fmt->present;
@@ -101,7 +137,9 @@ static bool khv_pt_leaf_op(struct khv_pt *pt, u64 *e, enum khv_pt_op op)
 	if (!zapped && !(op == KHV_PT_DROP && present))
 		return false;
 	*e = 0;
-	pt->mem.release(pt->mem.ctx, v & KHV_PT_ADDR_MASK, v & pt->fmt->writable);
+	/* a page pinned for writing may have been written: release it dirty */
+	pt->mem.release(pt->mem.ctx, v & KHV_PT_ADDR_MASK,
+			v & (pt->fmt->writable | pt->fmt->backing_rw));
 	return true;
 }
 
@@ -124,6 +162,14 @@ static u64 khv_pt_range_op(struct khv_pt *pt, u64 *table, int level, u64 base,
 			n += khv_pt_leaf_op(pt, &table[i], op);
 	}
 	return n;
+}
+
+u64 khv_pt_write_protect_range(struct khv_pt *pt, u64 gpa, u64 size)
+{
+	if (!pt->root)
+		return 0;
+	return khv_pt_range_op(pt, pt->root, KHV_PT_LEVELS, 0, gpa, gpa + size,
+			       KHV_PT_WP);
 }
 
 u64 khv_pt_zap_range(struct khv_pt *pt, u64 gpa, u64 size)

@@ -19,6 +19,7 @@ struct khv_pt_format {
 	u64 leaf_rw;		/* a writable 4 KiB leaf */
 	u64 present;		/* any of these set: the entry is present */
 	u64 writable;		/* this set in a leaf: writable */
+	u64 backing_rw;		/* a bit the CPU ignores: the page may be made writable */
 };
 
 struct khv_pt_mem {
@@ -39,8 +40,22 @@ struct khv_pt {
 
 int khv_pt_init(struct khv_pt *pt, const struct khv_pt_format *fmt,
 		const struct khv_pt_mem *mem);
-/* Map one 4 KiB page: 0, -ENOMEM, or -EEXIST if @gpa is mapped already. */
-int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable);
+/*
+ * Map one 4 KiB page: 0, -ENOMEM, or -EEXIST if @gpa is mapped already.
+ * @backing_rw: the page behind it is writable even if mapped read-only
+ * now (dirty logging); khv_pt_make_writable() may then upgrade it.
+ */
+int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable,
+	       bool backing_rw);
+/* Upgrade a present read-only leaf with writable backing: 0 or -EPERM. */
+int khv_pt_make_writable(struct khv_pt *pt, u64 gpa);
+/*
+ * Make @gpa's leaf read-only again (its backing stays writable); true if
+ * it was writable, and a TLB flush is due.
+ */
+bool khv_pt_write_protect(struct khv_pt *pt, u64 gpa);
+/* The same over [gpa, gpa + size); returns how many leaves changed. */
+u64 khv_pt_write_protect_range(struct khv_pt *pt, u64 gpa, u64 size);
 /* The leaf entry for @gpa, or 0. */
 u64 khv_pt_lookup(const struct khv_pt *pt, u64 gpa);
 /*

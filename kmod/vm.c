@@ -80,7 +80,7 @@ static long khv_vm_set_identity_map_addr(struct khv_vm *vm, unsigned long arg)
 
 /*
  * VM ioctls. Locks: CREATE_VCPU takes vm->lock; SET_USER_MEMORY_REGION
- * takes vm->mmu_lock; the others take vm->lock.
+ * and GET_DIRTY_LOG take vm->mmu_lock; the others take vm->lock.
  */
 static const struct {
 	unsigned int cmd;
@@ -89,6 +89,7 @@ static const struct {
 } khv_vm_ioctls[] = {
 	{ KVM_CREATE_VCPU,		khv_vm_create_vcpu,		false },
 	{ KVM_SET_USER_MEMORY_REGION,	khv_set_memory_region,		false },
+	{ KVM_GET_DIRTY_LOG,		khv_get_dirty_log,		false },
 	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
 	{ KVM_SET_IDENTITY_MAP_ADDR,	khv_vm_set_identity_map_addr,	true },
 };

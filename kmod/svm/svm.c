@@ -165,6 +165,7 @@ static void svm_cpu_disable(void)
 #define NPT_US	BIT_ULL(2)
 #define NPT_A	BIT_ULL(5)
 #define NPT_D	BIT_ULL(6)
+#define NPT_AVL_RW	BIT_ULL(9)	/* software: the backing page is writable */
 
 static const struct khv_pt_format svm_npt_format = {
 	.table		= NPT_P | NPT_RW | NPT_US | NPT_A,
@@ -172,6 +173,7 @@ static const struct khv_pt_format svm_npt_format = {
 	.leaf_rw	= NPT_P | NPT_RW | NPT_US | NPT_A | NPT_D,
 	.present	= NPT_P,
 	.writable	= NPT_RW,
+	.backing_rw	= NPT_AVL_RW,
 };
 
 const struct khv_backend_ops khv_svm_ops = {

@@ -23,7 +23,7 @@ static int check(u32 slot, u32 flags, u64 gpa, u64 size, u64 uaddr,
 /* Apply a request the way mmu.c does. */
 static int apply(u32 slot, u32 flags, u64 gpa, u64 size, u64 uaddr)
 {
-	struct khv_memslot m = { slot & 0xffff, flags, gpa / PG, size / PG, uaddr };
+	struct khv_memslot m = { slot & 0xffff, flags, gpa / PG, size / PG, uaddr, NULL };
 	enum khv_slot_change c;
 	int i, r = check(slot, flags, gpa, size, uaddr, &c, &i);
 

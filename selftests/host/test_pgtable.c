@@ -45,6 +45,7 @@ static void t_release(void *ctx, u64 hpa, bool writable)
 
 static const struct khv_pt_format fmt = {
 	.table = 0x27, .leaf_ro = 0x25, .leaf_rw = 0x67, .present = 1, .writable = 2,
+	.backing_rw = 0x200,
 };
 static const struct khv_pt_mem mem = { t_alloc, t_free, t_va, t_release, NULL };
 
@@ -62,11 +63,11 @@ static int t_map_lookup(void)
 	struct khv_pt pt;
 
 	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
-	CHECK(!khv_pt_map(&pt, 0x1000, 0xabc000, true), "map");
-	CHECK(khv_pt_map(&pt, 0x1000, 0xdef000, true) == -EEXIST, "again");
-	CHECK(!khv_pt_map(&pt, 0x7fff0000000ull, 0x123000, false), "far, ro");
-	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xabc000 | 0x67), "rw leaf");
-	CHECK(khv_pt_lookup(&pt, 0x1fff) == (0xabc000 | 0x67), "same page");
+	CHECK(!khv_pt_map(&pt, 0x1000, 0xabc000, true, true), "map");
+	CHECK(khv_pt_map(&pt, 0x1000, 0xdef000, true, true) == -EEXIST, "again");
+	CHECK(!khv_pt_map(&pt, 0x7fff0000000ull, 0x123000, false, false), "far, ro");
+	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xabc000 | 0x267), "rw leaf");
+	CHECK(khv_pt_lookup(&pt, 0x1fff) == (0xabc000 | 0x267), "same page");
 	CHECK(khv_pt_lookup(&pt, 0x7fff0000000ull) == (0x123000 | 0x25), "ro leaf");
 	CHECK(!khv_pt_lookup(&pt, 0x2000), "unmapped");
 	CHECK(tables_in_use() == 7, "root + 3 + 3 tables: %d", tables_in_use());
@@ -84,7 +85,7 @@ static int t_zap_reap(void)
 
 	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
 	for (gpa = 0; gpa < 0x400000; gpa += 0x1000)	/* 4 MiB: two leaf tables */
-		CHECK(!khv_pt_map(&pt, gpa, 0x10000000 + gpa, gpa & 0x1000), "map");
+		CHECK(!khv_pt_map(&pt, gpa, 0x10000000 + gpa, gpa & 0x1000, gpa & 0x1000), "map");
 	released = released_writable = 0;
 	CHECK(khv_pt_zap_range(&pt, 0x100000, 0x200000) == 512, "zap 2 MiB");
 	CHECK(released == 0, "zap releases nothing");
@@ -92,7 +93,7 @@ static int t_zap_reap(void)
 	      "zapped entry kept");
 	CHECK(khv_pt_lookup(&pt, 0xff000) & 1, "below the range kept");
 	CHECK(khv_pt_lookup(&pt, 0x300000) & 1, "above the range kept");
-	CHECK(khv_pt_map(&pt, 0x100000, 0x5000, true) == -EEXIST, "no map over zapped");
+	CHECK(khv_pt_map(&pt, 0x100000, 0x5000, true, true) == -EEXIST, "no map over zapped");
 	CHECK(khv_pt_zap_range(&pt, 0x100000, 0x200000) == 0, "zap again: none");
 	khv_pt_reap_range(&pt, 0, 0x400000);
 	CHECK(released == 512 && released_writable == 256, "reaped %d", released);
@@ -103,7 +104,33 @@ static int t_zap_reap(void)
 	return KSFT_PASS;
 }
 
+/* Dirty logging: read-only with writable backing, upgrade, protect again. */
+static int t_write_protect(void)
+{
+	struct khv_pt pt;
+
+	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	CHECK(!khv_pt_map(&pt, 0x1000, 0xa000, false, true), "logged, not written");
+	CHECK(!khv_pt_map(&pt, 0x2000, 0xb000, false, false), "host read-only");
+	CHECK(!(khv_pt_lookup(&pt, 0x1000) & 2), "mapped read-only");
+	CHECK(!khv_pt_make_writable(&pt, 0x1000), "upgrade");
+	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | 0x267), "now writable");
+	CHECK(khv_pt_make_writable(&pt, 0x2000) == -EPERM, "no writable backing");
+	CHECK(khv_pt_make_writable(&pt, 0x3000) == -EPERM, "not mapped");
+	CHECK(khv_pt_write_protect(&pt, 0x1000), "protect");
+	CHECK(!khv_pt_write_protect(&pt, 0x1000), "protect twice");
+	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | 0x225), "read-only again");
+	CHECK(!khv_pt_make_writable(&pt, 0x1000), "upgrade again");
+	CHECK(khv_pt_write_protect_range(&pt, 0, 0x10000) == 1, "range protect");
+	released = released_writable = 0;
+	khv_pt_destroy(&pt);
+	CHECK(released == 2 && released_writable == 1, "released dirty: %d",
+	      released_writable);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
+	{ "pgtable_write_protect", t_write_protect },
 	{ "pgtable_map_lookup", t_map_lookup },
 	{ "pgtable_zap_reap", t_zap_reap },
 };
