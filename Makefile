@@ -49,7 +49,10 @@ KMOD_SRCS := Kbuild $(shell find kmod uapi -name '*.[ch]' 2>/dev/null)
 
 # make check's plan: each lane runs the same selftests; unload (destructive)
 # goes last in a lane. khv_refuses needs stock KVM loaded.
-LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry
+LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
+	      guest_long_mode guest_modes io_exits mmio_exits halt_shutdown \
+	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
+	      vcpu_migration held_pages debug_regs
 TEST_TIMEOUT := 300
 
 TESTVM := selftests/testvm

@@ -184,11 +184,22 @@ static int khv_exit_nmi_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return 1;
 }
 
+/*
+ * The guest state is undefined after a shutdown: KVM on SVM INITs the
+ * vCPU, and so does khv. INIT (unlike power-on) keeps CR0.CD and NW.
+ */
 static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
-	/* The guest state is undefined after a shutdown: reset it, as KVM. */
+	struct kvm_sregs s;
+	u64 cache_bits;
+
+	khv_ops->get_sregs(vcpu, &s);
+	cache_bits = s.cr0 & (X86_CR0_CD | X86_CR0_NW);
 	khv_vcpu_reset_regs(vcpu);
 	khv_ops->vcpu_init(vcpu);
+	khv_ops->get_sregs(vcpu, &s);
+	s.cr0 = X86_CR0_ET | cache_bits;
+	khv_ops->set_sregs(vcpu, &s);
 	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
 }
@@ -357,8 +368,8 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	r = khv_complete_pending(vcpu);
 	if (r <= 0)
 		goto out;
+	/* as KVM, exit_reason keeps what the last exit said */
 	if (READ_ONCE(run->immediate_exit)) {
-		run->exit_reason = KVM_EXIT_INTR;
 		r = -EINTR;
 		goto out;
 	}

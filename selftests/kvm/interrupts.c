@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Interrupts without an in-kernel irqchip, as QEMU's userspace PIC/LAPIC
+ * drives them: KVM_INTERRUPT, request_interrupt_window and
+ * KVM_EXIT_IRQ_WINDOW_OPEN, the if_flag and ready_for_interrupt_injection
+ * fields, KVM_NMI, KVM_GET/SET_VCPU_EVENTS and KVM_GET/SET_MP_STATE.
+ * Guest handlers are C functions entered through the library's IDT stubs.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "guest.h"
+
+static int sys_fd;
+
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+
+static volatile uint64_t irq_count, irq_vector, nmi_count;
+
+GUEST_CODE static void on_irq(struct guest_frame *f)
+{
+	irq_count++;
+	irq_vector = f->vector;
+}
+
+GUEST_CODE static void on_nmi(struct guest_frame *f)
+{
+	nmi_count++;
+}
+
+/* irq_count and the last vector, as one SYNC value */
+#define IRQ_STATE() (irq_count | irq_vector << 8)
+
+/* A VM with handlers for vectors 0x40-0x4f and NMI, running @fn. */
+static struct gvcpu *irq_vcpu(struct gvm **vm, const void *fn)
+{
+	int vec;
+
+	*vm = gvm_create(sys_fd, 0);
+	if (!*vm)
+		return NULL;
+	for (vec = 0x40; vec < 0x50; vec++)
+		gvm_set_handler(*vm, vec, on_irq);
+	gvm_set_handler(*vm, 2, on_nmi);
+	return gvcpu_create_long(*vm, 0, fn, 0, 0);
+}
+
+static void put_vcpu(struct gvm *vm, struct gvcpu *v)
+{
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+}
+
+static int interrupt(struct gvcpu *v, uint32_t vector)
+{
+	struct kvm_interrupt irq = { .irq = vector };
+
+	return (int)khv_ioctl(v->fd, KVM_INTERRUPT, (unsigned long)&irq);
+}
+
+GUEST_CODE static void guest_sti_sync(uint64_t a, uint64_t b)
+{
+	__asm__ volatile("sti; nop");
+	GUEST_SYNC(1, 0);
+	GUEST_SYNC(2, IRQ_STATE());
+}
+
+/* With IF=1 at an exit, KVM_INTERRUPT is delivered on the next entry. */
+static int t_inject(void)
+{
+	struct gvm *vm;
+	struct gvcpu *v = irq_vcpu(&vm, guest_sti_sync);
+	uint64_t val;
+
+	CHECK(v, "VM/vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "SYNC 1");
+	CHECK(v->run->if_flag == 1 && v->run->ready_for_interrupt_injection == 1,
+	      "if_flag %u ready %u", v->run->if_flag,
+	      v->run->ready_for_interrupt_injection);
+	CHECK(!interrupt(v, 0x41), "KVM_INTERRUPT");
+	CHECK(!gvcpu_run_sync(v, 2, &val), "SYNC 2");
+	CHECK(val == (0x41 << 8 | 1), "handler count %lu vector %#lx", val & 0xff,
+	      val >> 8);
+	CHECK(interrupt(v, 256) == -EINVAL, "vector 256 accepted");
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+extern const char window_open_at[];
+
+GUEST_CODE static void guest_window(uint64_t a, uint64_t b)
+{
+	uint64_t i, sum = 0;
+
+	GUEST_SYNC(1, 0);
+	for (i = 0; i < 100; i++)	/* IF=0: the window stays shut */
+		sum += i;
+	__asm__ volatile("sti; nop\nwindow_open_at:\n\tnop; cli" : : : "memory");
+	GUEST_SYNC(2, IRQ_STATE());
+	GUEST_SYNC(3, sum);
+}
+
+/*
+ * request_interrupt_window while the guest has IF=0: no exit until it
+ * executes STI (and the instruction in its shadow); then
+ * KVM_EXIT_IRQ_WINDOW_OPEN, where KVM_INTERRUPT is taken at once.
+ */
+static int t_irq_window(void)
+{
+	struct gvm *vm;
+	struct gvcpu *v = irq_vcpu(&vm, guest_window);
+	struct kvm_run *run;
+	struct kvm_regs regs;
+	uint64_t val;
+
+	CHECK(v, "VM/vCPU");
+	run = v->run;
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "SYNC 1");
+	CHECK(run->if_flag == 0 && run->ready_for_interrupt_injection == 0,
+	      "IF=0: if_flag %u ready %u", run->if_flag,
+	      run->ready_for_interrupt_injection);
+	run->request_interrupt_window = 1;
+	CHECK(!gvcpu_run_expect(v, KVM_EXIT_IRQ_WINDOW_OPEN), "window exit");
+	CHECK(run->if_flag == 1 && run->ready_for_interrupt_injection == 1,
+	      "window open: if_flag %u ready %u", run->if_flag,
+	      run->ready_for_interrupt_injection);
+	CHECK(!gvcpu_get_regs(v, &regs), "KVM_GET_REGS");
+	CHECK(regs.rip == (uint64_t)window_open_at, "RIP %#llx, want %p",
+	      regs.rip, window_open_at);
+	CHECK(!interrupt(v, 0x42), "KVM_INTERRUPT");
+	run->request_interrupt_window = 0;
+	CHECK(!gvcpu_run_sync(v, 2, &val), "SYNC 2");
+	CHECK(val == (0x42 << 8 | 1), "handler count %lu vector %#lx", val & 0xff,
+	      val >> 8);
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == 4950, "guest sum %lu", val);
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+/*
+ * Fill the 128-byte red zone below RSP, SYNC(1) with IF=1 (the host
+ * injects an interrupt), then count the red-zone words still intact. The
+ * library's IDT runs handlers on IST stacks, so all 16 must be.
+ */
+GUEST_CODE static void guest_red_zone(uint64_t a, uint64_t b)
+{
+	uint64_t intact;
+
+	__asm__ volatile("mov $0x5a5a5a5a5a5a5a5a, %%rax\n"
+			 "mov $16, %%rcx\n"
+			 "1: mov %%rcx, %%rdx\n"
+			 "neg %%rdx\n"
+			 "mov %%rax, (%%rsp,%%rdx,8)\n"
+			 "loop 1b\n"
+			 "mov $" XSTR(UCALL_SYNC) ", %%edi\n"
+			 "mov %%edi, %%eax\n"
+			 "mov $1, %%esi\n"
+			 "mov $" XSTR(UCALL_PORT) ", %%edx\n"
+			 "sti\n"
+			 "outl %%eax, %%dx\n"
+			 "cli\n"
+			 "xor %%ebx, %%ebx\n"
+			 "mov $0x5a5a5a5a5a5a5a5a, %%rax\n"
+			 "mov $16, %%rcx\n"
+			 "2: mov %%rcx, %%rdx\n"
+			 "neg %%rdx\n"
+			 "cmp %%rax, (%%rsp,%%rdx,8)\n"
+			 "jne 3f\n"
+			 "inc %%ebx\n"
+			 "3: loop 2b\n"
+			 : "=b"(intact)
+			 : : "rax", "rcx", "rdx", "rsi", "rdi", "memory", "cc");
+	GUEST_SYNC(2, intact | IRQ_STATE() << 8);
+}
+
+static int t_red_zone_kept(void)
+{
+	struct gvm *vm;
+	struct gvcpu *v = irq_vcpu(&vm, guest_red_zone);
+	uint64_t val;
+
+	CHECK(v, "VM/vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "SYNC 1");
+	CHECK(!interrupt(v, 0x45), "KVM_INTERRUPT");
+	CHECK(!gvcpu_run_sync(v, 2, &val), "SYNC 2");
+	CHECK(val >> 8 == (0x45 << 8 | 1), "handler count %lu vector %#lx",
+	      (val >> 8) & 0xff, val >> 16);
+	CHECK((val & 0xff) == 16, "%lu of 16 red-zone words intact", val & 0xff);
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_sti_out(uint64_t a, uint64_t b)
+{
+	__asm__ volatile("sti; outb %%al, $0x80; cli" : : "a"(0) : "memory");
+	GUEST_SYNC(1, IRQ_STATE());
+}
+
+/*
+ * An exit on the instruction right after STI: the STI shadow is in the
+ * vCPU events and blocks injection (ready_for_interrupt_injection = 0).
+ * (Stock KVM on AMD cannot tell STI from MOV SS shadows and reports both
+ * bits; the STI bit is what must be there.)
+ */
+static int t_sti_shadow(void)
+{
+	struct gvm *vm;
+	struct gvcpu *v = irq_vcpu(&vm, guest_sti_out);
+	struct kvm_vcpu_events ev;
+
+	CHECK(v, "VM/vCPU");
+	CHECK(!gvcpu_run_expect(v, KVM_EXIT_IO), "OUT exit");
+	CHECK(!khv_ioctl(v->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&ev),
+	      "KVM_GET_VCPU_EVENTS");
+	CHECK(ev.flags & KVM_VCPUEVENT_VALID_SHADOW, "flags %#x", ev.flags);
+	CHECK(ev.interrupt.shadow & KVM_X86_SHADOW_INT_STI, "shadow %#x",
+	      ev.interrupt.shadow);
+	CHECK(v->run->if_flag == 1 && v->run->ready_for_interrupt_injection == 0,
+	      "if_flag %u ready %u", v->run->if_flag,
+	      v->run->ready_for_interrupt_injection);
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "SYNC 1");
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_nmi(uint64_t a, uint64_t b)
+{
+	GUEST_SYNC(1, nmi_count);
+	GUEST_SYNC(2, nmi_count);
+	GUEST_SYNC(3, nmi_count);
+}
+
+/* KVM_NMI is delivered on the next entry, IF=0 or not; IRETQ unblocks. */
+static int t_nmi(void)
+{
+	struct gvm *vm;
+	struct gvcpu *v = irq_vcpu(&vm, guest_nmi);
+	uint64_t val;
+
+	CHECK(v, "VM/vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 0, "SYNC 1, %lu NMIs", val);
+	CHECK(!khv_ioctl(v->fd, KVM_NMI, 0), "KVM_NMI");
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == 1, "SYNC 2, %lu NMIs", val);
+	CHECK(!khv_ioctl(v->fd, KVM_NMI, 0), "KVM_NMI");
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == 2, "SYNC 3, %lu NMIs", val);
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+extern const char hlt_next[];
+
+GUEST_CODE static void guest_sti_hlt(uint64_t a, uint64_t b)
+{
+	__asm__ volatile("sti; hlt\nhlt_next:\n\tcli" : : : "memory");
+	GUEST_SYNC(1, IRQ_STATE());
+}
+
+/* HLT exits to user space; an interrupt injected then runs the handler. */
+static int t_interrupt_after_hlt(void)
+{
+	struct gvm *vm;
+	struct gvcpu *v = irq_vcpu(&vm, guest_sti_hlt);
+	uint64_t val;
+
+	CHECK(v, "VM/vCPU");
+	CHECK(!gvcpu_run_expect(v, KVM_EXIT_HLT), "HLT");
+	CHECK(v->run->ready_for_interrupt_injection == 1, "not ready");
+	CHECK(!interrupt(v, 0x4f), "KVM_INTERRUPT");
+	CHECK(!gvcpu_run_sync(v, 1, &val), "SYNC 1");
+	CHECK(val == (0x4f << 8 | 1), "handler count %lu vector %#lx", val & 0xff,
+	      val >> 8);
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_first_sync(uint64_t a, uint64_t b)
+{
+	GUEST_SYNC(1, IRQ_STATE() | nmi_count << 16);
+}
+
+/*
+ * An interrupt queued by KVM_INTERRUPT shows in KVM_GET_VCPU_EVENTS as
+ * injected; put with KVM_SET_VCPU_EVENTS into another vCPU (a migration),
+ * it is delivered there, even with IF=0, like an NMI pending there.
+ */
+static int t_vcpu_events(void)
+{
+	struct gvm *vm;
+	struct gvcpu *src = irq_vcpu(&vm, guest_first_sync), *dst;
+	struct kvm_vcpu_events ev, back;
+	uint64_t val;
+
+	CHECK(src, "VM/vCPU");
+	dst = gvcpu_create_long(vm, 1, guest_first_sync, 0, 0);
+	CHECK(dst, "second vCPU");
+	CHECK(!khv_ioctl(src->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&ev), "get");
+	CHECK(!ev.interrupt.injected && !ev.nmi.pending && !ev.exception.injected,
+	      "fresh vCPU has events");
+	CHECK(!interrupt(src, 0x44), "KVM_INTERRUPT");
+	CHECK(!khv_ioctl(src->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&ev), "get");
+	CHECK(ev.interrupt.injected == 1 && ev.interrupt.nr == 0x44 &&
+	      !ev.interrupt.soft, "interrupt injected %u nr %#x soft %u",
+	      ev.interrupt.injected, ev.interrupt.nr, ev.interrupt.soft);
+	ev.nmi.pending = 1;
+	ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING;
+	CHECK(!khv_ioctl(dst->fd, KVM_SET_VCPU_EVENTS, (unsigned long)&ev), "set");
+	CHECK(!khv_ioctl(dst->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&back), "get");
+	CHECK(back.interrupt.injected == 1 && back.interrupt.nr == 0x44 &&
+	      back.nmi.pending == 1, "round trip: injected %u nr %#x nmi %u",
+	      back.interrupt.injected, back.interrupt.nr, back.nmi.pending);
+	CHECK(!gvcpu_run_sync(dst, 1, &val), "SYNC 1");
+	CHECK(val == (1 << 16 | 0x44 << 8 | 1), "NMIs %lu, irqs %lu vector %#lx",
+	      val >> 16, val & 0xff, (val >> 8) & 0xff);
+	CHECK(!khv_ioctl(dst->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&back), "get");
+	CHECK(!back.interrupt.injected && !back.nmi.pending, "events left");
+	gvcpu_destroy(dst);
+	put_vcpu(vm, src);
+	return KSFT_PASS;
+}
+
+/*
+ * Without an in-kernel irqchip stock KVM reports RUNNABLE and accepts only
+ * RUNNABLE (halting and INIT/SIPI are user space's business then).
+ */
+static int t_mp_state(void)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct kvm_mp_state mp;
+	struct gvcpu *v;
+	uint32_t s;
+
+	SKIP_IF(!khv_cap(sys_fd, KVM_CAP_MP_STATE), "no KVM_CAP_MP_STATE");
+	CHECK(vm, "VM");
+	v = gvcpu_create(vm, 0);
+	CHECK(v, "vCPU");
+	CHECK(!khv_ioctl(v->fd, KVM_GET_MP_STATE, (unsigned long)&mp), "get");
+	CHECK(mp.mp_state == KVM_MP_STATE_RUNNABLE, "state %u", mp.mp_state);
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	CHECK(!khv_ioctl(v->fd, KVM_SET_MP_STATE, (unsigned long)&mp), "RUNNABLE");
+	for (s = KVM_MP_STATE_UNINITIALIZED; s <= KVM_MP_STATE_SIPI_RECEIVED; s++) {
+		mp.mp_state = s;
+		CHECK(khv_ioctl(v->fd, KVM_SET_MP_STATE, (unsigned long)&mp) == -EINVAL,
+		      "state %u accepted", s);
+	}
+	CHECK(!khv_ioctl(v->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
+	      mp.mp_state == KVM_MP_STATE_RUNNABLE, "state %u after", mp.mp_state);
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+static const struct ksft_case cases[] = {
+	{ "inject", t_inject },
+	{ "irq_window", t_irq_window },
+	{ "sti_shadow", t_sti_shadow },
+	{ "red_zone_kept", t_red_zone_kept },
+	{ "nmi", t_nmi },
+	{ "interrupt_after_hlt", t_interrupt_after_hlt },
+	{ "vcpu_events", t_vcpu_events },
+	{ "mp_state", t_mp_state },
+};
+
+int main(int argc, char **argv)
+{
+	khv_test_init(argc, argv);
+	sys_fd = khv_open_dev();
+	return KSFT_RUN(cases);
+}
