@@ -122,14 +122,17 @@ $(B)/check.plan: Makefile
 	@{ echo '@lane stock'; \
 	  for t in $(LANE_TESTS) khv_refuses unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
 	  echo '@lane khv'; \
-	  for t in $(LANE_TESTS) unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  for t in $(LANE_TESTS); do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  echo "khv_idle 30 khv-idle"; \
+	  echo "unload $(TEST_TIMEOUT) unload"; \
 	  echo '@lane khv kvm_compat=1'; \
 	  echo "compat_dev $(TEST_TIMEOUT) compat_dev"; \
 	  echo 'rmmod_khv 60 rmmod khv'; } > $@
 
 check-vm: $(TEST_KO) $(SELFTESTS) $(B)/check.plan
 	@$(TESTVM) --kver $(KVER) --khv-ko $(TEST_KO) --plan $(B)/check.plan \
-		$(addprefix --bin ,$(SELFTESTS)) --tap $(B)/testvm.tap
+		$(addprefix --bin ,$(SELFTESTS)) --bin selftests/khv-idle \
+		--tap $(B)/testvm.tap
 
 demo: deps $(TEST_KO) $(SELFTESTS)
 	@KVER=$(KVER) KDIR=$(KDIR) TEST_KO=$(TEST_KO) scripts/demo.sh $(SELFTESTS)
