@@ -396,18 +396,30 @@ static void svm_dtable_set(struct vmcb_seg *v, const struct kvm_dtable *d)
 	v->limit = d->limit;
 }
 
+/* VMCB segments and their struct kvm_sregs counterparts. */
+static const struct {
+	size_t vmcb, sregs;
+} svm_segs[] = {
+	{ offsetof(struct vmcb_save, cs), offsetof(struct kvm_sregs, cs) },
+	{ offsetof(struct vmcb_save, ds), offsetof(struct kvm_sregs, ds) },
+	{ offsetof(struct vmcb_save, es), offsetof(struct kvm_sregs, es) },
+	{ offsetof(struct vmcb_save, fs), offsetof(struct kvm_sregs, fs) },
+	{ offsetof(struct vmcb_save, gs), offsetof(struct kvm_sregs, gs) },
+	{ offsetof(struct vmcb_save, ss), offsetof(struct kvm_sregs, ss) },
+	{ offsetof(struct vmcb_save, tr), offsetof(struct kvm_sregs, tr) },
+	{ offsetof(struct vmcb_save, ldtr), offsetof(struct kvm_sregs, ldt) },
+};
+
+#define SVM_SEG(v, i)	((struct vmcb_seg *)((char *)(v) + svm_segs[i].vmcb))
+#define KVM_SEG(s, i)	((struct kvm_segment *)((char *)(s) + svm_segs[i].sregs))
+
 void svm_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s)
 {
 	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+	int i;
 
-	svm_seg_get(&v->cs, &s->cs);
-	svm_seg_get(&v->ds, &s->ds);
-	svm_seg_get(&v->es, &s->es);
-	svm_seg_get(&v->fs, &s->fs);
-	svm_seg_get(&v->gs, &s->gs);
-	svm_seg_get(&v->ss, &s->ss);
-	svm_seg_get(&v->tr, &s->tr);
-	svm_seg_get(&v->ldtr, &s->ldt);
+	for (i = 0; i < ARRAY_SIZE(svm_segs); i++)
+		svm_seg_get(SVM_SEG(v, i), KVM_SEG(s, i));
 	svm_dtable_get(&v->gdtr, &s->gdt);
 	svm_dtable_get(&v->idtr, &s->idt);
 	s->cr0 = v->cr0;
@@ -421,15 +433,10 @@ void svm_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s)
 void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 {
 	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+	int i;
 
-	svm_seg_set(&v->cs, &s->cs);
-	svm_seg_set(&v->ds, &s->ds);
-	svm_seg_set(&v->es, &s->es);
-	svm_seg_set(&v->fs, &s->fs);
-	svm_seg_set(&v->gs, &s->gs);
-	svm_seg_set(&v->ss, &s->ss);
-	svm_seg_set(&v->tr, &s->tr);
-	svm_seg_set(&v->ldtr, &s->ldt);
+	for (i = 0; i < ARRAY_SIZE(svm_segs); i++)
+		svm_seg_set(SVM_SEG(v, i), KVM_SEG(s, i));
 	svm_dtable_set(&v->gdtr, &s->gdt);
 	svm_dtable_set(&v->idtr, &s->idt);
 	v->cr0 = s->cr0;
