@@ -14,17 +14,11 @@ native_ok() {
 		[ -f "$KDIR/Makefile" ]
 }
 
-show() {
-	echo "== dmesg"; dmesg | grep 'khv:' | tail -n 3
-	echo "== device"; ls -l /dev/khv
-	echo "== system_ioctls on /dev/khv"; system_ioctls --device /dev/khv
-}
-
 if native_ok; then
 	make --no-print-directory module
 	insmod khv.ko
 	trap 'rmmod khv' EXIT
-	PATH="$PWD/build/selftests:$PATH" show
+	PATH="$PWD/build/selftests:$PATH" scripts/demo-show.sh
 	exit 0
 fi
 
@@ -32,4 +26,4 @@ echo "demo: this host cannot load modules or lacks SVM/VMX; running in the test 
 bins=()
 for b in "$@"; do bins+=(--bin "$b"); done
 exec selftests/testvm --kver "$KVER" --khv-ko "$TEST_KO" "${bins[@]}" \
-	--modules khv -- sh -c "$(declare -f show); show"
+	--bin scripts/demo-show.sh --modules khv -- demo-show.sh
