@@ -8,6 +8,7 @@
 /* Limits khv really enforces in KVM_CREATE_VCPU (same numbers as KVM 6.1). */
 #define KHV_MAX_VCPUS		1024
 #define KHV_MAX_VCPU_IDS	4096
+#define KHV_MAX_IRQ_ROUTES	4096	/* KVM_CAP_IRQ_ROUTING, as KVM */
 
 /* What a capability's value may depend on, sampled by the caller. */
 struct khv_host_info {

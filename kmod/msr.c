@@ -48,38 +48,44 @@ struct khv_msr_desc {
 	u64 value;		/* KHV_MSR_CONST */
 };
 
+/* Designated initializers only: a positional one after them shifts fields. */
+#define RANGE(a, b)	.first = (a), .last = (b)
+#define ONE(i)		RANGE(i, i)
+#define BACKEND		.kind = KHV_MSR_BACKEND
 #define FIELD(m)	.kind = KHV_MSR_FIELD, .offset = offsetof(struct khv_msrs, m)
-#define ONE(i)		.first = (i), .last = (i)
+#define CONST(v)	.kind = KHV_MSR_CONST, .value = (v)
 
 static const struct khv_msr_desc khv_msr_table[] = {
-	{ ONE(MSR_IA32_TSC), KHV_MSR_BACKEND, F_LIST | F_GUEST },
-	{ ONE(MSR_KVM_WALL_CLOCK_OLD), KHV_MSR_HOST_ZERO, 0 },
-	{ ONE(MSR_KVM_SYSTEM_TIME_OLD), KHV_MSR_HOST_ZERO, 0 },
-	{ ONE(MSR_IA32_APICBASE), KHV_MSR_APIC_BASE, F_GUEST },
-	{ ONE(MSR_MTRRcap), KHV_MSR_CONST, F_GUEST, .value = 0x508 },
-	{ MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP, KHV_MSR_BACKEND,
-	  F_LIST | F_GUEST },
-	{ ONE(MSR_IA32_MCG_CAP), KHV_MSR_CONST, F_GUEST,
-	  .value = KHV_MCE_BANKS | BIT_ULL(8) },		/* MCG_CTL_P */
-	{ ONE(MSR_IA32_MCG_STATUS), FIELD(mcg_status), F_LIST | F_GUEST },
-	{ ONE(MSR_IA32_MCG_CTL), FIELD(mcg_ctl), F_LIST | F_GUEST },
-	{ ONE(MSR_IA32_MISC_ENABLE), FIELD(misc_enable), F_LIST | F_GUEST },
-	{ 0x200, 0x20f, FIELD(mtrr_var), F_GUEST },
-	{ ONE(MSR_MTRRfix64K_00000), FIELD(mtrr_fixed[0]), F_GUEST },
-	{ MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000, FIELD(mtrr_fixed[1]), F_GUEST },
-	{ MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_F8000, FIELD(mtrr_fixed[3]), F_GUEST },
-	{ ONE(MSR_IA32_CR_PAT), KHV_MSR_BACKEND, F_LIST | F_GUEST },
-	{ ONE(MSR_MTRRdefType), FIELD(mtrr_def_type), F_GUEST },
-	{ MSR_IA32_MC0_CTL, MSR_IA32_MC0_CTL + KHV_MCE_BANKS * 4 - 1,
-	  FIELD(mc_bank), F_GUEST },
-	{ ONE(MSR_EFER), KHV_MSR_BACKEND, F_GUEST },
-	{ ONE(MSR_STAR), KHV_MSR_BACKEND, F_LIST | F_GUEST },
-	{ MSR_LSTAR, MSR_CSTAR, KHV_MSR_BACKEND, F_LIST | F_GUEST | F_CANON },
-	{ ONE(MSR_SYSCALL_MASK), KHV_MSR_BACKEND, F_LIST | F_GUEST },
-	{ MSR_FS_BASE, MSR_GS_BASE, KHV_MSR_BACKEND, F_GUEST | F_CANON },
-	{ ONE(MSR_KERNEL_GS_BASE), KHV_MSR_BACKEND, F_LIST | F_GUEST | F_CANON },
-	{ ONE(MSR_TSC_AUX), KHV_MSR_BACKEND, F_LIST | F_GUEST },
-	{ ONE(MSR_K7_HWCR), FIELD(hwcr), F_GUEST },
+	{ ONE(MSR_IA32_TSC), BACKEND, .flags = F_LIST | F_GUEST },
+	{ ONE(MSR_KVM_WALL_CLOCK_OLD), .kind = KHV_MSR_HOST_ZERO },
+	{ ONE(MSR_KVM_SYSTEM_TIME_OLD), .kind = KHV_MSR_HOST_ZERO },
+	{ ONE(MSR_IA32_APICBASE), .kind = KHV_MSR_APIC_BASE, .flags = F_GUEST },
+	{ ONE(MSR_MTRRcap), CONST(0x508), .flags = F_GUEST },
+	{ RANGE(MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP), BACKEND,
+	  .flags = F_LIST | F_GUEST },
+	/* MCG_CTL_P and the bank count */
+	{ ONE(MSR_IA32_MCG_CAP), CONST(KHV_MCE_BANKS | BIT_ULL(8)), .flags = F_GUEST },
+	{ ONE(MSR_IA32_MCG_STATUS), FIELD(mcg_status), .flags = F_LIST | F_GUEST },
+	{ ONE(MSR_IA32_MCG_CTL), FIELD(mcg_ctl), .flags = F_LIST | F_GUEST },
+	{ ONE(MSR_IA32_MISC_ENABLE), FIELD(misc_enable), .flags = F_LIST | F_GUEST },
+	{ RANGE(0x200, 0x20f), FIELD(mtrr_var), .flags = F_GUEST },
+	{ ONE(MSR_MTRRfix64K_00000), FIELD(mtrr_fixed[0]), .flags = F_GUEST },
+	{ RANGE(MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000), FIELD(mtrr_fixed[1]),
+	  .flags = F_GUEST },
+	{ RANGE(MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_F8000), FIELD(mtrr_fixed[3]),
+	  .flags = F_GUEST },
+	{ ONE(MSR_IA32_CR_PAT), BACKEND, .flags = F_LIST | F_GUEST },
+	{ ONE(MSR_MTRRdefType), FIELD(mtrr_def_type), .flags = F_GUEST },
+	{ RANGE(MSR_IA32_MC0_CTL, MSR_IA32_MC0_CTL + KHV_MCE_BANKS * 4 - 1),
+	  FIELD(mc_bank), .flags = F_GUEST },
+	{ ONE(MSR_EFER), BACKEND, .flags = F_GUEST },
+	{ ONE(MSR_STAR), BACKEND, .flags = F_LIST | F_GUEST },
+	{ RANGE(MSR_LSTAR, MSR_CSTAR), BACKEND, .flags = F_LIST | F_GUEST | F_CANON },
+	{ ONE(MSR_SYSCALL_MASK), BACKEND, .flags = F_LIST | F_GUEST },
+	{ RANGE(MSR_FS_BASE, MSR_GS_BASE), BACKEND, .flags = F_GUEST | F_CANON },
+	{ ONE(MSR_KERNEL_GS_BASE), BACKEND, .flags = F_LIST | F_GUEST | F_CANON },
+	{ ONE(MSR_TSC_AUX), BACKEND, .flags = F_LIST | F_GUEST },
+	{ ONE(MSR_K7_HWCR), FIELD(hwcr), .flags = F_GUEST },
 };
 
 static const struct khv_msr_desc *khv_msr_desc(u32 index)

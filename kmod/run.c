@@ -134,6 +134,8 @@ static int khv_exit_rdmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	u64 data;
 
 	if (khv_guest_rdmsr(vcpu, (u32)vcpu->gprs[RCX], &data)) {
+		pr_info_ratelimited("khv: vCPU %u: unhandled RDMSR(%#x) at %#llx: #GP\n",
+				    vcpu->id, (u32)vcpu->gprs[RCX], vcpu->rip);
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
@@ -148,6 +150,8 @@ static int khv_exit_wrmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	u64 data = (u32)vcpu->gprs[RAX] | (vcpu->gprs[RDX] << 32);
 
 	if (khv_guest_wrmsr(vcpu, (u32)vcpu->gprs[RCX], data)) {
+		pr_info_ratelimited("khv: vCPU %u: unhandled WRMSR(%#x) = %#llx at %#llx: #GP\n",
+				    vcpu->id, (u32)vcpu->gprs[RCX], data, vcpu->rip);
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}

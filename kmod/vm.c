@@ -79,6 +79,16 @@ static long khv_vm_set_identity_map_addr(struct khv_vm *vm, unsigned long arg)
 }
 
 /*
+ * KVM_SET_GSI_ROUTING routes GSIs to an in-kernel irqchip; like KVM's, it
+ * is refused while the VM has none (khv never has one yet). QEMU requires
+ * the capability even when it drives its own PIC and IOAPIC.
+ */
+static long khv_vm_set_gsi_routing(struct khv_vm *vm, unsigned long arg)
+{
+	return -EINVAL;
+}
+
+/*
  * VM ioctls. Locks: CREATE_VCPU takes vm->lock; SET_USER_MEMORY_REGION
  * and GET_DIRTY_LOG take vm->mmu_lock; the others take vm->lock.
  */
@@ -90,6 +100,7 @@ static const struct {
 	{ KVM_CREATE_VCPU,		khv_vm_create_vcpu,		false },
 	{ KVM_SET_USER_MEMORY_REGION,	khv_set_memory_region,		false },
 	{ KVM_GET_DIRTY_LOG,		khv_get_dirty_log,		false },
+	{ KVM_SET_GSI_ROUTING,		khv_vm_set_gsi_routing,		false },
 	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
 	{ KVM_SET_IDENTITY_MAP_ADDR,	khv_vm_set_identity_map_addr,	true },
 };

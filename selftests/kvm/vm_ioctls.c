@@ -83,7 +83,25 @@ static int t_other_process(void)
 	return KSFT_PASS;
 }
 
+/* Without an in-kernel irqchip, GSI routing is refused (as KVM). */
+static int t_gsi_routing_without_irqchip(void)
+{
+	struct kvm_irq_routing routing = { .nr = 0 };
+	int vm;
+	long r;
+
+	SKIP_IF(khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING) <= 0,
+		"no KVM_CAP_IRQ_ROUTING");
+	vm = khv_create_vm(sys_fd);
+	CHECK(vm >= 0, "KVM_CREATE_VM: %d", vm);
+	r = khv_ioctl(vm, KVM_SET_GSI_ROUTING, (unsigned long)&routing);
+	close(vm);
+	CHECK(r == -EINVAL, "KVM_SET_GSI_ROUTING without an irqchip: %ld", r);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
+	{ "gsi_routing_without_irqchip", t_gsi_routing_without_irqchip },
 	{ "vm_types", t_vm_types },
 	{ "many_vms", t_many_vms },
 	{ "vm_check_extension", t_vm_check_extension },
