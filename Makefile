@@ -57,10 +57,10 @@ TEST_TIMEOUT := 300
 
 TESTVM := selftests/testvm
 
-.PHONY: all deps module selftests unit check check-run check-unit check-kbuild \
-	check-vm demo clean
+.PHONY: all deps module selftests unit vmm check check-run check-unit \
+	check-kbuild check-vmm-unit check-vm demo clean
 
-all: module selftests unit
+all: module selftests unit vmm
 
 deps:
 	@scripts/deps.sh
@@ -69,6 +69,10 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 selftests: $(SELFTESTS)
+
+# khv-vmm (userspace-vmm/): the VMM and its host unit tests.
+vmm:
+	$(MAKE) -C userspace-vmm
 
 $(B)/selftests/%: selftests/kvm/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
@@ -87,11 +91,13 @@ check:
 
 # Every step writes TAP to $(B)/*.tap; the summary judges them all.
 check-run:
-	@rm -f $(B)/unit.tap $(B)/kbuild.tap $(B)/testvm.tap
+	@rm -f $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap
 	-@$(MAKE) --no-print-directory check-unit
+	-@$(MAKE) --no-print-directory check-vmm-unit
 	-@$(MAKE) --no-print-directory check-kbuild
 	-@$(MAKE) --no-print-directory check-vm
-	@scripts/tap-summary $(B)/unit.tap $(B)/kbuild.tap $(B)/testvm.tap
+	@scripts/tap-summary $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap \
+		$(B)/testvm.tap
 
 HOST_PY_TESTS := selftests/host/test_testvm.py
 
@@ -101,6 +107,15 @@ check-unit: unit
 		if [ $$rc = 0 ]; then echo "ok unit/$${t##*/}"; \
 		else echo "not ok unit/$${t##*/} # rc=$$rc"; fi; \
 	done | tee $(B)/unit.tap
+
+# The VMM's unit tests (bus, UART, PIC, PIT, PCI, virtqueue, virtio-blk,
+# boot protocol, CLI, CMOS, i8042) as one TAP subtest.
+check-vmm-unit:
+	@mkdir -p $(B); set -o pipefail; \
+	out=$$($(MAKE) -s --no-print-directory -C userspace-vmm test 2>&1); rc=$$?; \
+	{ echo "$$out" | sed 's/^/    /'; \
+	  if [ $$rc = 0 ]; then echo "ok unit/khv-vmm"; \
+	  else echo "not ok unit/khv-vmm # rc=$$rc"; fi; } | tee $(B)/vmm-unit.tap
 
 check-kbuild: $(TEST_KO)
 	@if grep -qE 'warning:|error:' $(TEST_KO_DIR)/build.log; then \
@@ -139,4 +154,5 @@ demo: deps $(TEST_KO) $(SELFTESTS)
 
 clean:
 	-@[ -f $(KDIR)/Makefile ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null
+	-@$(MAKE) -s -C userspace-vmm clean
 	rm -rf $(B)

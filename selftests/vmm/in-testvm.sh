@@ -1,0 +1,100 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test machine (selftests/testvm): boots the guest of
+# selftests/vmm/mkguest with khv-vmm on $KHV_DEVICE and prints TAP.
+# Files (put there by selftests/vmm/boot-test): /vmm/vmlinuz,
+# /vmm/initramfs.cpio, /vmm/disk.img, /vmm/tun.ko.
+# The host end of the guest's NIC is tap khvtap0, 169.254.100.1/24 (IPv4
+# link-local); the guest is 169.254.100.2.
+
+dev=${KHV_DEVICE:-/dev/kvm}
+cmdline=${VMM_CMDLINE:-"console=ttyS0 reboot=k panic=-1 acpi=off io_delay=none quiet"}
+log=/tmp/guest.log
+n=0
+fails=0
+
+tap() {	# tap ok|fail NAME [DETAIL]
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2${3:+ # $3}"
+	else
+		echo "not ok $n - $2${3:+ # $3}"
+		fails=$((fails + 1))
+	fi
+}
+
+echo "TAP version 13"
+grep -q '^tun ' /proc/modules || insmod /vmm/tun.ko || echo "# insmod tun.ko failed"
+tunctl -t khvtap0 >/dev/null &&
+	ip addr add 169.254.100.1/24 dev khvtap0 &&
+	ip link set khvtap0 up
+[ $? = 0 ] && tap ok "host tap khvtap0 up" || tap fail "host tap khvtap0 up"
+
+# One line of console input once the guest's init has opened the console
+# (bytes sent earlier are lost: Linux clears the UART FIFO when it opens
+# ttyS0). Gives up when khv-vmm is gone or after two minutes.
+feed_console() {
+	i=0
+	while ! grep -q "KHV-GUEST: init started" $log 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && return
+		[ $i -gt 20 ] && ! pidof khv-vmm >/dev/null && return
+		usleep 100000
+	done
+	echo "khv-console-check"
+}
+
+# A hung guest: two state dumps (SIGUSR2) two seconds apart, then SIGTERM.
+watchdog() {
+	sleep "${VMM_TIMEOUT:-300}"
+	pid=$(pidof khv-vmm) || return
+	echo "# khv-vmm still running after ${VMM_TIMEOUT:-300}s: state dumps, then SIGTERM"
+	kill -USR2 $pid; sleep 2; kill -USR2 $pid; sleep 2; kill -TERM $pid
+}
+
+echo "# khv-vmm on $dev, cmdline: $cmdline"
+: >$log
+watchdog &
+wd=$!
+t0=$(cut -d' ' -f1 /proc/uptime)
+{
+	feed_console | khv-vmm ${VMM_ARGS:-} --device "$dev" --kernel /vmm/vmlinuz \
+		--initrd /vmm/initramfs.cpio --mem 256M --disk /vmm/disk.img \
+		--net khvtap0 --cmdline "$cmdline"
+	echo "KHV-VMM-EXIT $?"
+} 2>&1 | awk -v t0="$t0" '
+	{ print; print >"'$log'"; fflush() }
+	/KHV-GUEST: init started/ && !seen {
+		getline up <"/proc/uptime"; close("/proc/uptime")
+		split(up, a, " ")
+		line = sprintf("KHV-BOOT-TO-MARKER %.2f", a[1] - t0)
+		print "# " line; print line >"'$log'"; seen = 1; fflush()
+	}'
+t1=$(cut -d' ' -f1 /proc/uptime)
+kill $wd 2>/dev/null
+
+rc=$(sed -n 's/^KHV-VMM-EXIT //p' $log)
+boot=$(sed -n 's/^KHV-BOOT-TO-MARKER //p' $log)
+whole=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+check() {	# check NAME PATTERN
+	if grep -q "$2" $log; then tap ok "$1"; else tap fail "$1"; fi
+}
+check "guest reached init" "KHV-GUEST: init started"
+echo "# boot-to-marker: ${boot:-none} s, whole run: $whole s"
+check "console input reaches the guest (COM1 receive)" "KHV-GUEST: console input: khv-console-check"
+check "virtio modules loaded" "modules loaded: .*virtio_blk.*virtio_net"
+check "virtio-blk read: disk content matches" "KHV-GUEST: disk read ok"
+check "virtio-blk get-id: serial" "KHV-GUEST: disk serial: khv-disk0"
+check "virtio-blk write + flush" "KHV-GUEST: disk write done"
+if [ "$(dd if=/vmm/disk.img bs=512 skip=1 count=1 2>/dev/null | head -c 12)" = KHV-WRITE-OK ]; then
+	tap ok "guest write reached the disk file"
+else
+	tap fail "guest write reached the disk file"
+fi
+check "virtio-net: guest pings host tap" "KHV-GUEST: ping ok"
+check "guest powered off" "KHV-GUEST: powering off"
+[ "$rc" = 0 ] && tap ok "khv-vmm exit status 0" || tap fail "khv-vmm exit status 0" "got ${rc:-none}"
+echo "1..$n"
+ip link del khvtap0 2>/dev/null || tunctl -d khvtap0 >/dev/null 2>&1
+[ $fails = 0 ]
