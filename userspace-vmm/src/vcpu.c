@@ -97,6 +97,7 @@ static void handle_io(struct vm *vm)
 		vm_stop_locked(vm, VM_ERROR);
 		return;
 	}
+	vm->port_exits[port]++;
 	for (uint32_t i = 0; i < count; i++)
 		dispatch(vm, BUS_PIO, port, data + i * size, size,
 		       dir == KVM_EXIT_IO_OUT);

@@ -132,6 +132,30 @@ static void dump_pic(const struct pic_chip *c, const char *name)
 		c->icw_step);
 }
 
+/* The eight ports with the most exits. */
+static void dump_busiest_ports(const struct vm *vm)
+{
+	uint32_t top[8] = { 0 }, n[8] = { 0 };
+
+	for (uint32_t p = 0; p < 65536; p++) {
+		uint32_t c = vm->port_exits[p];
+		int i = 8;
+
+		while (i > 0 && c > n[i - 1])
+			i--;
+		if (i == 8)
+			continue;
+		memmove(&n[i + 1], &n[i], (7 - i) * sizeof(n[0]));
+		memmove(&top[i + 1], &top[i], (7 - i) * sizeof(top[0]));
+		n[i] = c;
+		top[i] = p;
+	}
+	fprintf(stderr, "  busiest ports:");
+	for (int i = 0; i < 8 && n[i]; i++)
+		fprintf(stderr, " %#x:%u", top[i], n[i]);
+	fprintf(stderr, "\n");
+}
+
 void vm_dump_locked(struct vm *vm)
 {
 	struct kvm_run *run = vm->hv.run;
@@ -155,6 +179,7 @@ void vm_dump_locked(struct vm *vm)
 		p0->mode, p0->reload, p0->loaded, p0->running,
 		(unsigned long long)p0->edges_seen, vm->uart.ier,
 		vm->uart.thre_pending, vm->line_sources[4]);
+	dump_busiest_ports(vm);
 	if (!vm->in_guest)
 		hv_dump_regs(&vm->hv);
 }

@@ -77,6 +77,7 @@ struct vm {
 	uint8_t last_vector;
 	uint32_t last_exit;
 	uint64_t halt_waits;
+	uint32_t port_exits[65536];	/* port I/O exits by port */
 };
 
 /* Build the machine described by cfg; errors are reported. */
