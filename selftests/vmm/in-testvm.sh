@@ -9,7 +9,7 @@
 # link-local); the guest is 169.254.100.2.
 
 dev=${KHV_DEVICE:-/dev/kvm}
-cmdline=${VMM_CMDLINE:-"console=ttyS0 reboot=k panic=-1 acpi=off io_delay=none quiet"}
+cmdline=${VMM_CMDLINE:-"console=ttyS0 reboot=k panic=-1 acpi=off io_delay=none pci=noearly quiet"}
 log=/tmp/guest.log
 n=0
 fails=0
