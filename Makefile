@@ -58,7 +58,7 @@ TEST_TIMEOUT := 300
 TESTVM := selftests/testvm
 
 .PHONY: all deps module selftests unit vmm check check-run check-unit \
-	check-kbuild check-vmm-unit check-vm demo clean
+	check-kbuild check-vmm-unit check-vm demo clean bench
 
 all: module selftests unit vmm
 
@@ -156,3 +156,5 @@ clean:
 	-@[ -f $(KDIR)/Makefile ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null
 	-@$(MAKE) -s -C userspace-vmm clean
 	rm -rf $(B)
+
+include selftests/bench/bench.mk

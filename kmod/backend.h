@@ -119,6 +119,18 @@ struct khv_backend_ops {
 	/* Exit with KHV_EXIT_IRQ_WINDOW / _NMI_WINDOW when it opens. */
 	void (*want_irq_window)(struct khv_vcpu *vcpu, bool on);
 	void (*want_nmi_window)(struct khv_vcpu *vcpu, bool on);
+
+	/*
+	 * Benchmark only (KHV_BENCH_VMRUN, bench.c); may be absent. On this
+	 * CPU, interrupts off, SVM/VMX on: one entry as vcpu_enter, then, if
+	 * it exited at the guest's CPUID, up to @n more entries in the
+	 * tightest loop the hardware allows, leaving RIP at the CPUID, for
+	 * as long as the guest exits there. Returns those tight round trips,
+	 * in *@ns the time they took. @exit describes the first entry's exit;
+	 * RESUME when the loop stopped early (for the host: enter again).
+	 */
+	u32 (*bench_vmrun)(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
+			   u32 n, u64 *ns, struct khv_exit *exit);
 };
 
 /* Services the core offers backends. */

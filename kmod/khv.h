@@ -216,4 +216,7 @@ long khv_vcpu_set_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
 bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window);
 bool khv_ready_for_interrupt(struct khv_vcpu *vcpu);
 
+/* bench.c: KHV_BENCH_VMRUN, for make bench only */
+long khv_bench_vmrun(struct khv_vcpu *vcpu, unsigned long arg);
+
 #endif /* KHV_H */

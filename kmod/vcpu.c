@@ -9,6 +9,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/khv.h>
 
 #include "khv.h"
 #include "caps.h"
@@ -117,6 +118,7 @@ static const struct {
 	{ KVM_GET_MP_STATE,	khv_vcpu_get_mp_state },
 	{ KVM_SET_MP_STATE,	khv_vcpu_set_mp_state },
 	{ KVM_SET_SIGNAL_MASK,	khv_vcpu_set_signal_mask },
+	{ KHV_BENCH_VMRUN,	khv_bench_vmrun },	/* benchmark only */
 };
 
 static long khv_vcpu_ioctl(struct file *filp, unsigned int cmd,

@@ -203,4 +203,5 @@ const struct khv_backend_ops khv_svm_ops = {
 	.inject_page_fault	= svm_inject_page_fault,
 	.want_irq_window	= svm_want_irq_window,
 	.want_nmi_window	= svm_want_nmi_window,
+	.bench_vmrun	= svm_bench_vmrun,
 };

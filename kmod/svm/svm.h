@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* SVM backend internals, shared by svm.c and svm_vcpu.c only. */
+/* SVM backend internals, shared by the files of svm/ only. */
 #ifndef KHV_SVM_H
 #define KHV_SVM_H
 
@@ -62,5 +62,9 @@ void svm_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,
 void svm_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error);
 void svm_want_irq_window(struct khv_vcpu *vcpu, bool on);
 void svm_want_nmi_window(struct khv_vcpu *vcpu, bool on);
+
+/* svm_bench.c */
+u32 svm_bench_vmrun(struct khv_vcpu *vcpu, u64 pt_root, bool flush, u32 n,
+		    u64 *ns, struct khv_exit *exit);
 
 #endif /* KHV_SVM_H */
