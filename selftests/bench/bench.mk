@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: every microbenchmark and a khv-vmm Linux boot on stock KVM
+# and on khv, alternating, in one test-machine boot; medians as a table and
+# as $(B)/bench.json. See Documentation/performance.md. Included by the
+# top Makefile (uses its B, KVER, TEST_KO, CC, USER_CFLAGS, SELFTEST_*).
+#
+#   make bench BENCH_REPS=3 BENCH_SECONDS=2
+
+BENCH_REPS ?= 3
+BENCH_SECONDS ?= 2
+BENCH_BIN := $(B)/bench/khv-bench
+BENCH_INITRAMFS := $(B)/bench/initramfs.cpio
+BENCH_VMM := userspace-vmm/build/khv-vmm
+
+.PHONY: bench-run bench-unit
+
+# deps first, in its own make: KVER comes from what deps installs.
+bench:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: check-kbuild bench-unit $(BENCH_BIN) $(BENCH_INITRAMFS) vmm
+	@selftests/bench/run-bench --kver $(KVER) --khv-ko $(TEST_KO) \
+		--bench $(BENCH_BIN) --vmm $(BENCH_VMM) \
+		--kernel /boot/vmlinuz-$(KVER) --initramfs $(BENCH_INITRAMFS) \
+		--reps $(BENCH_REPS) --seconds $(BENCH_SECONDS) --out $(B)/bench.json
+
+# run-bench's own arithmetic and formatting (well under a second)
+bench-unit:
+	@out=$$(python3 selftests/bench/test_run_bench.py 2>&1) || \
+		{ echo "$$out"; exit 1; }; \
+	echo "bench-unit: run-bench $$(echo "$$out" | grep '^Ran'): ok"
+
+$(BENCH_BIN): selftests/bench/khv-bench.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -pthread -Iselftests/lib -Iuapi -o $@ $< $(SELFTEST_LIB)
+
+$(BENCH_INITRAMFS): selftests/bench/mkinitramfs selftests/bench/guest-init
+	@selftests/bench/mkinitramfs $@

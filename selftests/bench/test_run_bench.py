@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of run-bench's pure parts: plan, parsing, medians, table, JSON."""
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_loader = importlib.machinery.SourceFileLoader("run_bench", os.path.join(HERE, "run-bench"))
+_spec = importlib.util.spec_from_loader("run_bench", _loader)
+rb = importlib.util.module_from_spec(_spec)
+_loader.exec_module(rb)
+
+
+class Median(unittest.TestCase):
+    def test_odd_even_empty(self):
+        self.assertEqual(rb.median([3.0, 1.0, 2.0]), 2.0)
+        self.assertEqual(rb.median([4.0, 1.0, 2.0, 3.0]), 2.5)
+        self.assertEqual(rb.median([7.0]), 7.0)
+        self.assertIsNone(rb.median([]))
+
+
+class Plan(unittest.TestCase):
+    def test_lanes_alternate_and_floor_only_on_khv(self):
+        plan = rb.make_plan(2, 1.5).splitlines()
+        lanes = [line.split()[1] for line in plan if line.startswith("@lane")]
+        self.assertEqual(lanes, ["stock", "khv", "stock", "khv"])
+        steps = [line.split()[0] for line in plan if line and line[0] not in "#@"]
+        self.assertEqual(len(steps), 2 * (2 * len(rb.WORKLOADS) - 1))
+        self.assertEqual(len(set(steps)), 2 * len(rb.WORKLOADS))  # per rep
+        self.assertIn("r2-floor 120 khv-bench --seconds 1.5 floor", plan)
+        first_khv = plan.index("@lane khv")
+        self.assertFalse(any("floor" in line for line in plan[:first_khv]))
+
+
+TAP = """\
+TAP version 13
+ok 1 lane-stock
+    BENCH stock cpuid 100.0 ns/exit
+ok 2 stock/r1-cpuid
+    BENCH stock floor n/a ns/exit
+    BENCH stock first_touch 50.0 MiB/s
+ok 3 stock/r1-first_touch
+    not ok 1 inner
+ok 4 lane-khv
+    BENCH khv cpuid 300.0 ns/exit
+    BENCH khv floor 50.0 ns/exit
+    BENCH khv first_touch 25.0 MiB/s
+not ok 5 khv/r1-boot # rc=1
+    BENCH stock cpuid 200.0 ns/exit
+    BENCH khv cpuid 500.0 ns/exit
+    BENCH stock cpuid 120.0 ns/exit
+    BENCH khv cpuid bogus ns/exit
+"""
+
+
+class Parse(unittest.TestCase):
+    def setUp(self):
+        self.runs, self.failed = rb.parse_output(TAP.splitlines(True))
+
+    def test_values_by_workload_and_lane(self):
+        self.assertEqual(self.runs["cpuid"]["stock"], [100.0, 200.0, 120.0])
+        self.assertEqual(self.runs["cpuid"]["khv"], [300.0, 500.0])
+        self.assertNotIn("stock", self.runs["floor"])
+
+    def test_only_top_level_failures(self):
+        self.assertEqual(self.failed, ["not ok 5 khv/r1-boot # rc=1"])
+
+    def test_summary(self):
+        rows = {r["workload"]: r for r in rb.summarize(self.runs)}
+        cpuid = rows["cpuid"]
+        self.assertEqual(cpuid["stock"], 120.0)
+        self.assertEqual(cpuid["khv"], 400.0)
+        self.assertAlmostEqual(cpuid["khv_per_stock"], 400.0 / 120.0)
+        self.assertAlmostEqual(cpuid["khv_per_floor"], 8.0)
+        self.assertAlmostEqual(cpuid["stock_per_floor"], 2.4)
+        self.assertAlmostEqual(rows["first_touch"]["khv_per_stock"], 0.5)
+        self.assertNotIn("khv_per_floor", rows["first_touch"])
+        self.assertIsNone(rows["boot"]["khv"])
+        self.assertIsNone(rows["boot"]["khv_per_stock"])
+
+    def test_table_and_json(self):
+        rows = rb.summarize(self.runs)
+        table = rb.format_table(rows)
+        self.assertTrue(table[0].startswith("workload"))
+        line = next(t for t in table if t.startswith("exit handled in the kernel"))
+        self.assertEqual(line.split()[-4:], ["ns/exit", "120", "400", "3.33"])
+        self.assertTrue(any("higher is better" in t for t in table))
+        self.assertIn("  cpuid            2.40     8.00", table)
+        md = rb.format_markdown(rows)
+        self.assertEqual(len(md), 2 + len(rb.WORKLOADS))
+        self.assertIn("| 120 | 400 | 3.33 | 2.40 | 8.00 |", md[2])
+        data = json.loads(rb.make_json(rows, {"reps": 1}))
+        self.assertEqual(data["reps"], 1)
+        self.assertEqual(data["results"][0]["workload"], "cpuid")
+        self.assertEqual(data["results"][0]["khv_runs"], [300.0, 500.0])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
