@@ -111,6 +111,8 @@ struct khv_backend_ops {
 	u32 (*interrupt_shadow)(struct khv_vcpu *vcpu);	/* KVM_X86_SHADOW_* */
 	void (*set_interrupt_shadow)(struct khv_vcpu *vcpu, u32 shadow);
 	bool (*event_in_flight)(struct khv_vcpu *vcpu);
+	/* an injected interrupt not yet taken: its vector or -1; cancel it */
+	int (*queued_irq)(struct khv_vcpu *vcpu, bool cancel);
 	void (*inject_irq)(struct khv_vcpu *vcpu, u8 vector);
 	void (*inject_nmi)(struct khv_vcpu *vcpu);
 	void (*inject_exception)(struct khv_vcpu *vcpu, u8 vector,

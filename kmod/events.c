@@ -80,11 +80,13 @@ long khv_vcpu_nmi(struct khv_vcpu *vcpu, unsigned long arg)
 
 long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg)
 {
+	int queued = khv_ops->queued_irq(vcpu, false);
 	struct kvm_vcpu_events e;
 
 	memset(&e, 0, sizeof(e));
-	e.interrupt.injected = vcpu->irq_pending;
-	e.interrupt.nr = vcpu->irq_vector;
+	e.interrupt.injected = vcpu->irq_pending || queued >= 0;
+	e.interrupt.nr = vcpu->irq_pending ? vcpu->irq_vector :
+			 queued >= 0 ? queued : 0;
 	e.interrupt.shadow = khv_ops->interrupt_shadow(vcpu);
 	e.nmi.pending = vcpu->nmi_pending;
 	e.nmi.masked = vcpu->nmi_masked;
@@ -107,6 +109,8 @@ long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg)
 	/* khv holds no exception for user space to see or set */
 	if (e.exception.injected || e.exception.pending)
 		return -EINVAL;
+	/* the state given replaces whatever khv had queued */
+	khv_ops->queued_irq(vcpu, true);
 	vcpu->irq_pending = e.interrupt.injected;
 	vcpu->irq_vector = e.interrupt.nr;
 	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW)

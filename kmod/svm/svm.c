@@ -197,6 +197,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.interrupt_shadow	= svm_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.event_in_flight	= svm_event_in_flight,
+	.queued_irq		= svm_queued_irq,
 	.inject_irq	= svm_inject_irq,
 	.inject_nmi	= svm_inject_nmi,
 	.inject_exception	= svm_inject_exception,

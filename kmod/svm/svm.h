@@ -14,6 +14,7 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_gen;
 	u64 tsc_aux;
+	bool virq_injected;		/* V_IRQ carries an injected vector */
 };
 
 static inline struct svm_vcpu *to_svm(struct khv_vcpu *vcpu)
@@ -55,6 +56,7 @@ int svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data);
 u32 svm_interrupt_shadow(struct khv_vcpu *vcpu);
 void svm_set_interrupt_shadow(struct khv_vcpu *vcpu, u32 shadow);
 bool svm_event_in_flight(struct khv_vcpu *vcpu);
+int svm_queued_irq(struct khv_vcpu *vcpu, bool cancel);
 void svm_inject_irq(struct khv_vcpu *vcpu, u8 vector);
 void svm_inject_nmi(struct khv_vcpu *vcpu);
 void svm_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,

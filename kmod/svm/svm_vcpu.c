@@ -285,11 +285,38 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_XSETBV]	= svm_exit_ud,
 };
 
-/* An event the exit interrupted is delivered again on the next entry. */
-static void svm_requeue_event(struct vmcb_control *c)
+/* V_IRQ delivers @vector to the guest (no VINTR exit on the way). */
+static void svm_set_virq(struct vmcb_control *c, u8 vector)
 {
+	c->intercept_misc1 &= ~SVM_I1_VINTR;
+	c->int_vector = vector;
+	c->int_ctl |= SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR |
+		      0xf << SVM_INT_V_PRIO_SHIFT;
+}
+
+/*
+ * An event the exit interrupted is delivered again on the next entry; an
+ * external interrupt the way svm_inject_irq() would put it in.
+ */
+static void svm_requeue_event(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u32 type = c->exit_int_info & SVM_EVT_TYPE_MASK;
+	u8 vector = c->exit_int_info & SVM_EVT_VECTOR_MASK;
+
+	if (svm->virq_injected && !(c->int_ctl & SVM_INT_V_IRQ))
+		svm->virq_injected = false;	/* the guest took it */
 	if (!(c->exit_int_info & SVM_EVT_VALID))
 		return;
+	/*
+	 * QEMU's TCG records an interrupt it delivered through V_IRQ as an
+	 * exception, which vectors 32-255 can never be.
+	 */
+	if (type == SVM_EVT_TYPE_INTR ||
+	    (type == SVM_EVT_TYPE_EXCEPTION && vector >= 32)) {
+		svm_inject_irq(&svm->vcpu, vector);
+		return;
+	}
 	c->event_inj = c->exit_int_info;
 	c->event_inj_err = c->exit_int_info_err;
 }
@@ -304,7 +331,7 @@ static void svm_translate_exit(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->info1 = c->exit_info_1;
 	exit->info2 = c->exit_info_2;
 	exit->next_rip = 0;
-	svm_requeue_event(c);
+	svm_requeue_event(svm);
 	if (code == SVM_EXIT_NPF) {
 		exit->kind = KHV_EXIT_NPF;
 		exit->npf.gpa = c->exit_info_2;
@@ -541,7 +568,28 @@ void svm_set_interrupt_shadow(struct khv_vcpu *vcpu, u32 shadow)
 
 bool svm_event_in_flight(struct khv_vcpu *vcpu)
 {
-	return to_svm(vcpu)->vmcb->control.event_inj & SVM_EVT_VALID;
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	return (svm->vmcb->control.event_inj & SVM_EVT_VALID) ||
+	       svm->virq_injected;
+}
+
+/* The vector V_IRQ still holds for the guest, or -1; @cancel takes it back. */
+int svm_queued_irq(struct khv_vcpu *vcpu, bool cancel)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control *c = &svm->vmcb->control;
+	int vector;
+
+	if (!svm->virq_injected)
+		return -1;
+	vector = c->int_vector & 0xff;
+	if (cancel) {
+		c->int_ctl &= ~(SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR |
+				SVM_INT_V_PRIO_MASK);
+		svm->virq_injected = false;
+	}
+	return vector;
 }
 
 static void svm_inject(struct khv_vcpu *vcpu, u32 evt, u32 err)
@@ -552,9 +600,28 @@ static void svm_inject(struct khv_vcpu *vcpu, u32 evt, u32 err)
 	c->event_inj_err = err;
 }
 
+/*
+ * An external interrupt the guest can take now (IF=1, no interrupt shadow)
+ * goes in as a virtual interrupt, V_IRQ with the vector: the CPU delivers
+ * it at the guest's first instruction, as EVENTINJ would. Only one queued
+ * while the guest cannot take it (KVM_INTERRUPT ignoring
+ * ready_for_interrupt_injection, or KVM_SET_VCPU_EVENTS) is forced in
+ * through EVENTINJ, as KVM does. The reason: QEMU 7.2's TCG, the test
+ * machine, can deliver an EVENTINJ interrupt a second time when its
+ * round-robin scheduler preempts the vCPU right after VMRUN; the guest
+ * then takes it again inside its handler, with IF=0, and crashes or
+ * deadlocks. V_IRQ does not go through that path.
+ */
 void svm_inject_irq(struct khv_vcpu *vcpu, u8 vector)
 {
-	svm_inject(vcpu, vector | SVM_EVT_TYPE_INTR, 0);
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (!(vcpu->rflags & X86_EFLAGS_IF) || svm_interrupt_shadow(vcpu)) {
+		svm_inject(vcpu, vector | SVM_EVT_TYPE_INTR, 0);
+		return;
+	}
+	svm_set_virq(&svm->vmcb->control, vector);
+	svm->virq_injected = true;
 }
 
 void svm_inject_nmi(struct khv_vcpu *vcpu)
@@ -581,6 +648,9 @@ void svm_want_irq_window(struct khv_vcpu *vcpu, bool on)
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u32 virq = SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR | 0xf << SVM_INT_V_PRIO_SHIFT;
 
+	/* V_IRQ is busy with an injected vector: its delivery ends the wait */
+	if (to_svm(vcpu)->virq_injected)
+		return;
 	if (on) {
 		c->int_ctl |= virq;
 		c->intercept_misc1 |= SVM_I1_VINTR;

@@ -157,6 +157,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_INT_V_TPR_MASK	0xffu
 #define SVM_INT_V_IRQ		BIT(8)
 #define SVM_INT_V_PRIO_SHIFT	16
+#define SVM_INT_V_PRIO_MASK	(0xfu << SVM_INT_V_PRIO_SHIFT)
 #define SVM_INT_V_IGN_TPR	BIT(20)
 #define SVM_INT_V_INTR_MASKING	BIT(24)
 
