@@ -57,8 +57,19 @@ TEST_TIMEOUT := 300
 
 TESTVM := selftests/testvm
 
+# khv-vmm's boot test (issue 4) runs in both lanes of make check's test
+# machine: the VMM, Debian's kernel and the guest of selftests/vmm/mkguest.
+VMM_BIN := userspace-vmm/build/khv-vmm
+VMM_GUEST := userspace-vmm/build/guest
+VMM_BOOT_TIMEOUT := 420
+VMM_ADD := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
+	--add $(VMM_GUEST)/initramfs.cpio:/vmm/initramfs.cpio \
+	--add $(VMM_GUEST)/disk.img:/vmm/disk.img \
+	--add $(VMM_GUEST)/tun.ko:/vmm/tun.ko \
+	--add selftests/vmm/in-testvm.sh:/vmm/in-testvm.sh
+
 .PHONY: all deps module selftests unit vmm check check-run check-unit \
-	check-kbuild check-vmm-unit check-vm demo clean bench
+	check-kbuild check-vmm-unit check-vm check-qemu vmm-guest demo clean bench
 
 all: module selftests unit vmm
 
@@ -91,13 +102,23 @@ check:
 
 # Every step writes TAP to $(B)/*.tap; the summary judges them all.
 check-run:
-	@rm -f $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap
+	@rm -f $(CHECK_TAPS)
 	-@$(MAKE) --no-print-directory check-unit
 	-@$(MAKE) --no-print-directory check-vmm-unit
 	-@$(MAKE) --no-print-directory check-kbuild
 	-@$(MAKE) --no-print-directory check-vm
-	@scripts/tap-summary $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap \
-		$(B)/testvm.tap
+	-@$(MAKE) --no-print-directory check-qemu
+	@scripts/tap-summary $(CHECK_TAPS)
+
+CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
+	      $(B)/qemu-boot.tap $(B)/libvirt.tap
+
+# Unmodified QEMU 7.2 (pc, q35) and libvirt on stock KVM and on khv
+# (Documentation/qemu-libvirt.md): two test-machine boots, the second with
+# a Debian root filesystem image built once and cached in /var/cache/khv.
+check-qemu: $(TEST_KO)
+	-@selftests/qemu/run-boot-tests --khv-ko $(TEST_KO) --tap $(B)/qemu-boot.tap
+	-@selftests/qemu/run-libvirt-tests --khv-ko $(TEST_KO) --tap $(B)/libvirt.tap
 
 HOST_PY_TESTS := selftests/host/test_testvm.py
 
@@ -111,11 +132,17 @@ check-unit: unit
 # The VMM's unit tests (bus, UART, PIC, PIT, PCI, virtqueue, virtio-blk,
 # boot protocol, CLI, CMOS, i8042) as one TAP subtest.
 check-vmm-unit:
+	@$(MAKE) -s --no-print-directory -C userspace-vmm
 	@mkdir -p $(B); set -o pipefail; \
 	out=$$($(MAKE) -s --no-print-directory -C userspace-vmm test 2>&1); rc=$$?; \
 	{ echo "$$out" | sed 's/^/    /'; \
 	  if [ $$rc = 0 ]; then echo "ok unit/khv-vmm"; \
 	  else echo "not ok unit/khv-vmm # rc=$$rc"; fi; } | tee $(B)/vmm-unit.tap
+	@set -o pipefail; \
+	out=$$(selftests/vmm/cli-errors $(VMM_BIN) /boot/vmlinuz-$(KVER)); rc=$$?; \
+	{ echo "$$out" | sed 's/^/    /'; \
+	  if [ $$rc = 0 ]; then echo "ok unit/khv-vmm-cli-errors"; \
+	  else echo "not ok unit/khv-vmm-cli-errors # rc=$$rc"; fi; } | tee -a $(B)/vmm-unit.tap
 
 check-kbuild: $(TEST_KO)
 	@if grep -qE 'warning:|error:' $(TEST_KO_DIR)/build.log; then \
@@ -135,22 +162,30 @@ $(TEST_KO): $(KMOD_SRCS)
 $(B)/check.plan: Makefile
 	@mkdir -p $(@D)
 	@{ echo '@lane stock'; \
-	  for t in $(LANE_TESTS) khv_refuses unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  for t in $(LANE_TESTS); do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
+	  for t in khv_refuses unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
 	  echo '@lane khv'; \
 	  for t in $(LANE_TESTS); do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
 	  echo "khv_idle 30 khv-idle"; \
 	  echo "unload $(TEST_TIMEOUT) unload"; \
 	  echo '@lane khv kvm_compat=1'; \
 	  echo "compat_dev $(TEST_TIMEOUT) compat_dev"; \
 	  echo 'rmmod_khv 60 rmmod khv'; } > $@
 
-check-vm: $(TEST_KO) $(SELFTESTS) $(B)/check.plan
+check-vm: $(TEST_KO) $(SELFTESTS) $(B)/check.plan vmm-guest
 	@$(TESTVM) --kver $(KVER) --khv-ko $(TEST_KO) --plan $(B)/check.plan \
 		$(addprefix --bin ,$(SELFTESTS)) --bin selftests/khv-idle \
-		--tap $(B)/testvm.tap
+		$(VMM_ADD) --tap $(B)/testvm.tap
 
-demo: deps $(TEST_KO) $(SELFTESTS)
-	@KVER=$(KVER) KDIR=$(KDIR) TEST_KO=$(TEST_KO) scripts/demo.sh $(SELFTESTS)
+# The boot test's guest: initramfs (busybox, virtio modules), disk, tun.ko.
+vmm-guest: vmm
+	@selftests/vmm/mkguest $(VMM_GUEST) $(KVER)
+
+demo: deps $(TEST_KO) vmm-guest
+	@KVER=$(KVER) KDIR=$(KDIR) TEST_KO=$(TEST_KO) VMM_BIN=$(VMM_BIN) \
+		VMM_GUEST=$(VMM_GUEST) scripts/demo.sh
 
 clean:
 	-@[ -f $(KDIR)/Makefile ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null

@@ -1,29 +1,39 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make demo: load khv and show it answering KVM's ABI. Natively when this
-# host can load modules and has SVM/VMX; otherwise inside the test machine.
-# (Booting a Linux guest arrives with khv-vmm.)
-# Usage: KVER=… KDIR=… TEST_KO=… scripts/demo.sh SELFTEST_BINARIES…
+# make demo: load khv and boot Debian's stock kernel with khv-vmm on it,
+# showing the guest's console: natively when this host can load modules
+# and has SVM (khv's VMX backend cannot run guests yet), otherwise inside
+# the test machine (selftests/testvm).
+# Usage: KVER=… KDIR=… TEST_KO=… VMM_BIN=… VMM_GUEST=… scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 native_ok() {
 	[ "$(id -u)" = 0 ] && [ -r /proc/modules ] &&
 		! grep -qw nomodule /proc/cmdline &&
-		grep -qwE 'svm|vmx' /proc/cpuinfo &&
-		[ -f "$KDIR/Makefile" ]
+		grep -qw svm /proc/cpuinfo &&
+		[ -f "$KDIR/Makefile" ] && [ -f "/boot/vmlinuz-$KVER" ]
 }
 
 if native_ok; then
 	make --no-print-directory module
+	dir=$(mktemp -d)
+	trap 'rmmod khv 2>/dev/null; rm -rf "$dir"' EXIT
 	insmod khv.ko
-	trap 'rmmod khv' EXIT
-	PATH="$PWD/build/selftests:$PATH" scripts/demo-show.sh
+	ln -s "/boot/vmlinuz-$KVER" "$dir/vmlinuz"
+	cp "$VMM_GUEST/initramfs.cpio" "$VMM_GUEST/disk.img" "$VMM_GUEST/tun.ko" "$dir/"
+	PATH="$PWD/$(dirname "$VMM_BIN"):$PATH" VMM_DIR=$dir \
+		VMM_SCRIPT=$PWD/selftests/vmm/in-testvm.sh \
+		scripts/demo-show.sh
 	exit 0
 fi
 
-echo "demo: this host cannot load modules or lacks SVM/VMX; running in the test machine"
-bins=()
-for b in "$@"; do bins+=(--bin "$b"); done
-exec selftests/testvm --kver "$KVER" --khv-ko "$TEST_KO" "${bins[@]}" \
-	--bin scripts/demo-show.sh --modules khv -- demo-show.sh
+echo "demo: this host cannot load modules or lacks AMD-V; running in the test machine"
+exec selftests/testvm --kver "$KVER" --khv-ko "$TEST_KO" --modules khv \
+	--test-timeout 600 --bin "$VMM_BIN" \
+	--add "/boot/vmlinuz-$KVER:/vmm/vmlinuz" \
+	--add "$VMM_GUEST/initramfs.cpio:/vmm/initramfs.cpio" \
+	--add "$VMM_GUEST/disk.img:/vmm/disk.img" \
+	--add "$VMM_GUEST/tun.ko:/vmm/tun.ko" \
+	--add selftests/vmm/in-testvm.sh:/vmm/in-testvm.sh \
+	--bin scripts/demo-show.sh -- demo-show.sh

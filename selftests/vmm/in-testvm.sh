@@ -3,14 +3,19 @@
 #
 # Runs inside the test machine (selftests/testvm): boots the guest of
 # selftests/vmm/mkguest with khv-vmm on $KHV_DEVICE and prints TAP.
-# Files (put there by selftests/vmm/boot-test): /vmm/vmlinuz,
-# /vmm/initramfs.cpio, /vmm/disk.img, /vmm/tun.ko.
+# Files (put there by selftests/vmm/boot-test or make check) in $VMM_DIR
+# (default /vmm): vmlinuz,
+# initramfs.cpio, disk.img, tun.ko.
 # The host end of the guest's NIC is tap khvtap0, 169.254.100.1/24 (IPv4
 # link-local); the guest is 169.254.100.2.
 
 dev=${KHV_DEVICE:-/dev/kvm}
+d=${VMM_DIR:-/vmm}	# make demo on a real host points this elsewhere
 cmdline=${VMM_CMDLINE:-"console=ttyS0 reboot=k panic=-1 acpi=off io_delay=none pci=noearly quiet"}
 log=/tmp/guest.log
+# The guest writes to its disk: each run gets a fresh copy.
+disk=/tmp/vmm-disk.img
+cp "$d/disk.img" $disk
 n=0
 fails=0
 
@@ -25,8 +30,9 @@ tap() {	# tap ok|fail NAME [DETAIL]
 }
 
 echo "TAP version 13"
-grep -q '^tun ' /proc/modules || insmod /vmm/tun.ko || echo "# insmod tun.ko failed"
-tunctl -t khvtap0 >/dev/null &&
+[ -e /sys/module/tun ] || modprobe tun 2>/dev/null || insmod $d/tun.ko ||
+	echo "# loading tun failed"
+{ ip tuntap add dev khvtap0 mode tap 2>/dev/null || tunctl -t khvtap0 >/dev/null; } &&
 	ip addr add 169.254.100.1/24 dev khvtap0 &&
 	ip link set khvtap0 up
 [ $? = 0 ] && tap ok "host tap khvtap0 up" || tap fail "host tap khvtap0 up"
@@ -40,7 +46,7 @@ feed_console() {
 		i=$((i + 1))
 		[ $i -gt 1200 ] && return
 		[ $i -gt 20 ] && ! pidof khv-vmm >/dev/null && return
-		usleep 100000
+		usleep 100000 2>/dev/null || sleep 0.1
 	done
 	echo "khv-console-check"
 }
@@ -59,8 +65,8 @@ watchdog &
 wd=$!
 t0=$(cut -d' ' -f1 /proc/uptime)
 {
-	feed_console | khv-vmm ${VMM_ARGS:-} --device "$dev" --kernel /vmm/vmlinuz \
-		--initrd /vmm/initramfs.cpio --mem 256M --disk /vmm/disk.img \
+	feed_console | khv-vmm ${VMM_ARGS:-} --device "$dev" --kernel $d/vmlinuz \
+		--initrd $d/initramfs.cpio --mem 256M --disk $disk \
 		--net khvtap0 --cmdline "$cmdline"
 	echo "KHV-VMM-EXIT $?"
 } 2>&1 | awk -v t0="$t0" '
@@ -87,7 +93,7 @@ check "virtio modules loaded" "modules loaded: .*virtio_blk.*virtio_net"
 check "virtio-blk read: disk content matches" "KHV-GUEST: disk read ok"
 check "virtio-blk get-id: serial" "KHV-GUEST: disk serial: khv-disk0"
 check "virtio-blk write + flush" "KHV-GUEST: disk write done"
-if [ "$(dd if=/vmm/disk.img bs=512 skip=1 count=1 2>/dev/null | head -c 12)" = KHV-WRITE-OK ]; then
+if [ "$(dd if=$disk bs=512 skip=1 count=1 2>/dev/null | head -c 12)" = KHV-WRITE-OK ]; then
 	tap ok "guest write reached the disk file"
 else
 	tap fail "guest write reached the disk file"
