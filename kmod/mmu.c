@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
 
 #include "khv.h"
 
@@ -244,6 +245,93 @@ static int khv_mmu_write_fault(struct khv_vm *vm, const struct khv_memslot *m,
 }
 
 /*
+ * Fault-around: a fault in ordinary RAM pins and maps the aligned block of
+ * KHV_FAULT_AROUND pages around it, with one pin_user_pages_fast() call,
+ * so a guest walking fresh memory takes one nested page fault per block.
+ */
+#define KHV_FAULT_AROUND	16
+
+/*
+ * The run of unmapped pages around @gfn that fault-around may fill: inside
+ * the aligned block, the slot and one VMA of plain anonymous, writable
+ * memory that no userfaultfd watches (the VMM sees those faults itself).
+ * Read-only and dirty-logged slots fault page by page. Returns the number
+ * of pages, the first in *@first; 1 (just @gfn) where it does not apply.
+ */
+static u64 khv_fault_block(struct khv_vm *vm, const struct khv_memslot *m,
+			   u64 gfn, u64 *first)
+{
+	u64 start = max(ALIGN_DOWN(gfn, KHV_FAULT_AROUND), m->base_gfn);
+	u64 end = min(ALIGN_DOWN(gfn, KHV_FAULT_AROUND) + KHV_FAULT_AROUND,
+		      m->base_gfn + m->npages);
+	unsigned long hva = khv_slot_hva(m, gfn << PAGE_SHIFT);
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 lo = gfn, hi = gfn + 1;
+
+	*first = gfn;
+	if (m->flags & (KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES) || m->dirty)
+		return 1;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, hva);
+	if (vma && vma_is_anonymous(vma) && !userfaultfd_armed(vma) &&
+	    (vma->vm_flags & VM_WRITE)) {
+		unsigned long lo_hva = khv_slot_hva(m, start << PAGE_SHIFT);
+
+		lo_hva = max(lo_hva, vma->vm_start);
+		start = gfn - ((hva - lo_hva) >> PAGE_SHIFT);
+		end = min(end, gfn + ((vma->vm_end - hva) >> PAGE_SHIFT));
+	} else {
+		start = gfn;
+		end = gfn + 1;
+	}
+	mmap_read_unlock(mm);
+	while (lo > start && !khv_pt_lookup(&vm->npt, (lo - 1) << PAGE_SHIFT))
+		lo--;
+	while (hi < end && !khv_pt_lookup(&vm->npt, hi << PAGE_SHIFT))
+		hi++;
+	*first = lo;
+	return hi - lo;
+}
+
+/*
+ * Pin the block around @gfn writable and map what is pinned. 0 if @gfn is
+ * mapped now; -EAGAIN if the block could not be pinned as far as @gfn (the
+ * caller maps the page alone); another error if mapping @gfn failed.
+ */
+static int khv_map_around(struct khv_vm *vm, const struct khv_memslot *m,
+			  u64 gfn, u64 first, u64 n)
+{
+	struct page *pages[KHV_FAULT_AROUND];
+	u64 mapped = 0;
+	int got, i, r = 0;
+
+	got = pin_user_pages_fast(khv_slot_hva(m, first << PAGE_SHIFT), n,
+				  FOLL_WRITE | FOLL_LONGTERM, pages);
+	if (got <= 0)
+		return -EAGAIN;
+	if ((u64)got <= gfn - first) {
+		unpin_user_pages(pages, got);
+		return -EAGAIN;
+	}
+	for (i = 0; i < got; i++) {
+		int e = khv_pt_map(&vm->npt, (first + i) << PAGE_SHIFT,
+				   page_to_phys(pages[i]), true, true);
+
+		if (e) {
+			unpin_user_page(pages[i]);
+			if (first + i == gfn)
+				r = e;
+			continue;
+		}
+		mapped++;
+	}
+	vm->held_pages += mapped;
+	atomic64_add(mapped, &khv_stats.pages);
+	return r;
+}
+
+/*
  * A nested page fault at @gpa: map the page from its slot, or report
  * that no slot (or a read-only slot, for a write) backs it: MMIO.
  */
@@ -265,6 +353,17 @@ int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio)
 	if (khv_pt_lookup(&vm->npt, gpa)) {
 		r = write ? khv_mmu_write_fault(vm, m, gpa) : 0;
 		goto out_unlock;
+	}
+	if (writable) {
+		u64 gfn = gpa >> PAGE_SHIFT, first, n;
+
+		n = khv_fault_block(vm, m, gfn, &first);
+		if (n > 1) {
+			r = khv_map_around(vm, m, gfn, first, n);
+			if (r != -EAGAIN)
+				goto out_unlock;
+			r = 0;
+		}
 	}
 	page = khv_pin_page(khv_slot_hva(m, gpa & PAGE_MASK), &writable, write);
 	r = -EFAULT;
