@@ -7,6 +7,8 @@
  * Guest handlers are C functions entered through the library's IDT stubs.
  */
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "guest.h"
@@ -274,6 +276,70 @@ static int t_interrupt_after_hlt(void)
 	return KSFT_PASS;
 }
 
+#define HLT_ROUNDS	20000
+
+GUEST_CODE static void guest_hlt_rounds(uint64_t a, uint64_t b)
+{
+	uint64_t i, before, missed = 0;
+
+	for (i = 0; i < HLT_ROUNDS; i++) {
+		before = irq_count;
+		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		if (irq_count != before + 1)
+			missed++;
+	}
+	GUEST_SYNC(1, missed << 32 | irq_count);
+}
+
+static struct kvm_run *volatile watchdog_run;
+
+static void on_watchdog(int sig)
+{
+	if (watchdog_run)
+		watchdog_run->immediate_exit = 1;
+}
+
+/*
+ * Many HLT exits, each answered with KVM_INTERRUPT: every interrupt runs
+ * the handler exactly once. (A khv bug delivered some a second time inside
+ * their own handler, with IF=0; guests crashed or spun for ever: a
+ * watchdog turns that into a failure.)
+ */
+static int t_hlt_inject_rounds(void)
+{
+	struct sigaction sa = { .sa_handler = on_watchdog };
+	struct gvm *vm;
+	struct gvcpu *v = irq_vcpu(&vm, guest_hlt_rounds);
+	struct ucall uc;
+	uint64_t n = 0;
+	int r;
+
+	CHECK(v, "VM/vCPU");
+	watchdog_run = v->run;
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(90);
+	for (;;) {
+		r = gvcpu_run(v);
+		if (r == -EINTR)
+			gvcpu_describe_exit(v, "watchdog: no HLT exit for 90 s");
+		CHECK(!r, "KVM_RUN after %lu rounds: %d", n, r);
+		if (v->run->exit_reason != KVM_EXIT_HLT)
+			break;
+		CHECK(v->run->ready_for_interrupt_injection == 1 &&
+		      v->run->if_flag == 1, "round %lu: not ready", n);
+		CHECK(!interrupt(v, 0x4e), "KVM_INTERRUPT");
+		n++;
+	}
+	alarm(0);
+	CHECK(ucall_get(v, &uc) == UCALL_SYNC && uc.args[0] == 1,
+	      "round %lu: no SYNC", n);
+	CHECK(n == HLT_ROUNDS && uc.args[1] == HLT_ROUNDS,
+	      "%lu HLT exits, %lu interrupts handled, %lu rounds missed",
+	      n, uc.args[1] & 0xffffffff, uc.args[1] >> 32);
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
 GUEST_CODE static void guest_first_sync(uint64_t a, uint64_t b)
 {
 	GUEST_SYNC(1, IRQ_STATE() | nmi_count << 16);
@@ -351,6 +417,7 @@ static int t_mp_state(void)
 
 static const struct ksft_case cases[] = {
 	{ "inject", t_inject },
+	{ "hlt_inject_rounds", t_hlt_inject_rounds },
 	{ "irq_window", t_irq_window },
 	{ "sti_shadow", t_sti_shadow },
 	{ "red_zone_kept", t_red_zone_kept },
