@@ -26,21 +26,11 @@ static bool khv_bench_batch(struct khv_vcpu *vcpu, u32 n, u32 *done,
 {
 	bool flush;
 
-	preempt_disable();
-	local_irq_disable();
-	if (!khv_this_cpu_on()) {
-		local_irq_enable();
-		preempt_enable();
+	if (!khv_entry_begin(vcpu, &flush))
 		return false;
-	}
-	WRITE_ONCE(vcpu->cpu, smp_processor_id());
-	smp_mb();	/* pairs with khv_vcpu_kick() */
-	flush = test_and_clear_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
 	*done = khv_ops->bench_vmrun(vcpu, vcpu->vm->npt.root_pa, flush, n,
 				     ns, exit);
-	WRITE_ONCE(vcpu->cpu, -1);
-	local_irq_enable();
-	preempt_enable();
+	khv_entry_end(vcpu);
 	return true;
 }
 

@@ -172,6 +172,8 @@ long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id);
 void khv_vcpu_free(struct khv_vcpu *vcpu);
 
 /* run.c */
+bool khv_entry_begin(struct khv_vcpu *vcpu, bool *flush);
+void khv_entry_end(struct khv_vcpu *vcpu);
 long khv_vcpu_run(struct khv_vcpu *vcpu);
 void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip);
 void khv_vcpu_kick(struct khv_vcpu *vcpu);

@@ -274,6 +274,38 @@ void khv_vcpu_kick(struct khv_vcpu *vcpu)
 }
 
 /*
+ * The frame of every entry: preemption and interrupts off, on a CPU that
+ * can run guests, the guest FPU loaded, kicks seen. Returns false (with
+ * everything restored) if this CPU cannot run guests right now; else
+ * *@flush says whether the guest's TLB must be flushed, and
+ * khv_entry_end() closes the frame.
+ */
+bool khv_entry_begin(struct khv_vcpu *vcpu, bool *flush)
+{
+	preempt_disable();
+	local_irq_disable();
+	if (!khv_this_cpu_on()) {
+		local_irq_enable();
+		preempt_enable();
+		return false;
+	}
+	/* preempted since the guest FPU was loaded: load it again */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	WRITE_ONCE(vcpu->cpu, smp_processor_id());
+	smp_mb();	/* pairs with khv_vcpu_kick() */
+	*flush = test_and_clear_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
+	return true;
+}
+
+void khv_entry_end(struct khv_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->cpu, -1);
+	local_irq_enable();
+	preempt_enable();
+}
+
+/*
  * One entry. Returns false if this CPU cannot run guests right now.
  * @exit_at_once: leave the guest right after event delivery (a self-IPI
  * makes the entry end with a host-interrupt exit).
@@ -283,27 +315,15 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 {
 	bool flush;
 
-	preempt_disable();
-	local_irq_disable();
-	if (!khv_this_cpu_on()) {
+	if (!khv_entry_begin(vcpu, &flush)) {
 		/* CPU coming up or going down: let hotplug finish. */
-		local_irq_enable();
-		preempt_enable();
 		schedule_timeout_uninterruptible(1);
 		return false;
 	}
-	/* preempted since the guest FPU was loaded: load it again */
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-	WRITE_ONCE(vcpu->cpu, smp_processor_id());
-	smp_mb();	/* pairs with khv_vcpu_kick() */
-	flush = test_and_clear_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
 	if (exit_at_once)
 		smp_ops.smp_send_reschedule(smp_processor_id());
 	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
-	WRITE_ONCE(vcpu->cpu, -1);
-	local_irq_enable();
-	preempt_enable();
+	khv_entry_end(vcpu);
 	return true;
 }
 
