@@ -185,7 +185,7 @@ vmm-guest: vmm
 
 demo: deps $(TEST_KO) vmm-guest
 	@KVER=$(KVER) KDIR=$(KDIR) TEST_KO=$(TEST_KO) VMM_BIN=$(VMM_BIN) \
-		VMM_GUEST=$(VMM_GUEST) scripts/demo.sh
+		VMM_GUEST=$(VMM_GUEST) VMM_ADD="$(VMM_ADD)" scripts/demo.sh
 
 clean:
 	-@[ -f $(KDIR)/Makefile ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null

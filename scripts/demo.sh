@@ -4,7 +4,9 @@
 # showing the guest's console: natively when this host can load modules
 # and has SVM (khv's VMX backend cannot run guests yet), otherwise inside
 # the test machine (selftests/testvm).
-# Usage: KVER=… KDIR=… TEST_KO=… VMM_BIN=… VMM_GUEST=… scripts/demo.sh
+# Usage: KVER=… KDIR=… TEST_KO=… VMM_BIN=… VMM_GUEST=… VMM_ADD=… scripts/demo.sh
+# (VMM_ADD: the testvm options that put khv-vmm and its guest in the
+# test machine, as make check uses them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,11 +31,7 @@ if native_ok; then
 fi
 
 echo "demo: this host cannot load modules or lacks AMD-V; running in the test machine"
+# shellcheck disable=SC2086 # VMM_ADD: testvm options, one word each
 exec selftests/testvm --kver "$KVER" --khv-ko "$TEST_KO" --modules khv \
-	--test-timeout 600 --bin "$VMM_BIN" \
-	--add "/boot/vmlinuz-$KVER:/vmm/vmlinuz" \
-	--add "$VMM_GUEST/initramfs.cpio:/vmm/initramfs.cpio" \
-	--add "$VMM_GUEST/disk.img:/vmm/disk.img" \
-	--add "$VMM_GUEST/tun.ko:/vmm/tun.ko" \
-	--add selftests/vmm/in-testvm.sh:/vmm/in-testvm.sh \
+	--test-timeout 600 $VMM_ADD \
 	--bin scripts/demo-show.sh -- demo-show.sh

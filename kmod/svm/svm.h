@@ -14,7 +14,6 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_gen;
 	u64 tsc_aux;
-	bool virq_injected;		/* V_IRQ carries an injected vector */
 };
 
 static inline struct svm_vcpu *to_svm(struct khv_vcpu *vcpu)

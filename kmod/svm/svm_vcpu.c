@@ -285,13 +285,16 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_XSETBV]	= svm_exit_ud,
 };
 
-/* V_IRQ delivers @vector to the guest (no VINTR exit on the way). */
-static void svm_set_virq(struct vmcb_control *c, u8 vector)
+/*
+ * V_IRQ serves two purposes: without the VINTR intercept it carries an
+ * injected interrupt (svm_inject_irq()), which the CPU clears when the
+ * guest takes it; with the intercept it only asks for the exit that says
+ * the guest can take one (svm_want_irq_window()).
+ */
+static bool svm_virq_injected(const struct vmcb_control *c)
 {
-	c->intercept_misc1 &= ~SVM_I1_VINTR;
-	c->int_vector = vector;
-	c->int_ctl |= SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR |
-		      0xf << SVM_INT_V_PRIO_SHIFT;
+	return (c->int_ctl & SVM_INT_V_IRQ) &&
+	       !(c->intercept_misc1 & SVM_I1_VINTR);
 }
 
 /*
@@ -304,8 +307,6 @@ static void svm_requeue_event(struct svm_vcpu *svm)
 	u32 type = c->exit_int_info & SVM_EVT_TYPE_MASK;
 	u8 vector = c->exit_int_info & SVM_EVT_VECTOR_MASK;
 
-	if (svm->virq_injected && !(c->int_ctl & SVM_INT_V_IRQ))
-		svm->virq_injected = false;	/* the guest took it */
 	if (!(c->exit_int_info & SVM_EVT_VALID))
 		return;
 	/*
@@ -571,24 +572,19 @@ bool svm_event_in_flight(struct khv_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 
 	return (svm->vmcb->control.event_inj & SVM_EVT_VALID) ||
-	       svm->virq_injected;
+	       svm_virq_injected(&svm->vmcb->control);
 }
 
 /* The vector V_IRQ still holds for the guest, or -1; @cancel takes it back. */
 int svm_queued_irq(struct khv_vcpu *vcpu, bool cancel)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_control *c = &svm->vmcb->control;
-	int vector;
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	int vector = c->int_vector & 0xff;
 
-	if (!svm->virq_injected)
+	if (!svm_virq_injected(c))
 		return -1;
-	vector = c->int_vector & 0xff;
-	if (cancel) {
-		c->int_ctl &= ~(SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR |
-				SVM_INT_V_PRIO_MASK);
-		svm->virq_injected = false;
-	}
+	if (cancel)
+		c->int_ctl &= ~SVM_INT_VIRQ_BITS;
 	return vector;
 }
 
@@ -614,14 +610,15 @@ static void svm_inject(struct khv_vcpu *vcpu, u32 evt, u32 err)
  */
 void svm_inject_irq(struct khv_vcpu *vcpu, u8 vector)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 
 	if (!(vcpu->rflags & X86_EFLAGS_IF) || svm_interrupt_shadow(vcpu)) {
 		svm_inject(vcpu, vector | SVM_EVT_TYPE_INTR, 0);
 		return;
 	}
-	svm_set_virq(&svm->vmcb->control, vector);
-	svm->virq_injected = true;
+	c->intercept_misc1 &= ~SVM_I1_VINTR;
+	c->int_vector = vector;
+	c->int_ctl |= SVM_INT_VIRQ_BITS;
 }
 
 void svm_inject_nmi(struct khv_vcpu *vcpu)
@@ -646,16 +643,15 @@ void svm_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error)
 void svm_want_irq_window(struct khv_vcpu *vcpu, bool on)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
-	u32 virq = SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR | 0xf << SVM_INT_V_PRIO_SHIFT;
 
 	/* V_IRQ is busy with an injected vector: its delivery ends the wait */
-	if (to_svm(vcpu)->virq_injected)
+	if (svm_virq_injected(c))
 		return;
 	if (on) {
-		c->int_ctl |= virq;
+		c->int_ctl |= SVM_INT_VIRQ_BITS;
 		c->intercept_misc1 |= SVM_I1_VINTR;
 	} else {
-		c->int_ctl &= ~virq;
+		c->int_ctl &= ~SVM_INT_VIRQ_BITS;
 		c->intercept_misc1 &= ~SVM_I1_VINTR;
 	}
 }

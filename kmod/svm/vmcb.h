@@ -160,6 +160,9 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_INT_V_PRIO_MASK	(0xfu << SVM_INT_V_PRIO_SHIFT)
 #define SVM_INT_V_IGN_TPR	BIT(20)
 #define SVM_INT_V_INTR_MASKING	BIT(24)
+/* a virtual interrupt above any TPR: khv's injections and window requests */
+#define SVM_INT_VIRQ_BITS	(SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR | \
+				 SVM_INT_V_PRIO_MASK)
 
 /* int_state (VMCB 0x068) */
 #define SVM_INT_STATE_SHADOW	BIT(0)
