@@ -345,6 +345,96 @@ def run_unexpected_markers_are_output():
     assert run.phase == "idle"
 
 
+@test
+def run_hang_resumes_in_a_fresh_machine_and_retries_once():
+    run, out = make_run("@lane stock\na 5 true\nb 5 true\nc 5 true\n")
+    run.resumable = True
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-stock", "@@KHV@@ END 1 lane-stock rc=0",
+               "@@KHV@@ BEGIN 2 stock/a", "@@KHV@@ END 2 stock/a rc=0",
+               "@@KHV@@ BEGIN 3 stock/b"])
+    run.abort(*run.deadline()[1:])
+    # b is not reported yet: it runs again, after its lane is set up again.
+    assert tap_results(out) == ["ok 1 lane-stock", "ok 2 stock/a"], out
+    steps = run.continuation()
+    assert [(s.name, s.seq) for s in steps] == [
+        ("lane-stock-again", 1), ("stock/b", 3), ("stock/c", 4)], steps
+    assert "L 1 stock\nT 3 5 stock/b true\n" in tv.init_plan(steps)
+    # Second machine: b hangs again -> it fails, c still runs.
+    run2 = tv.Run(steps, run.tap, 200.0, 60, 1800)
+    run2.retried, run2.resumable = run.retried, True
+    play(run2, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-stock-again",
+                "@@KHV@@ END 1 lane-stock-again rc=0", "@@KHV@@ BEGIN 3 stock/b"], now=201.0)
+    run2.abort(*run2.deadline()[1:])
+    steps = run2.continuation()
+    assert [s.name for s in steps] == ["lane-stock-again", "stock/c"], steps
+    assert tap_results(out)[-2:] == [
+        "ok 3 lane-stock-again", "not ok 4 stock/b # hang: no END within 35s"], out
+
+
+@test
+def run_retried_test_that_passes_says_so():
+    run, out = make_run("a 5 true\n")
+    run.retried = {"none/a"}
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0",
+               "@@KHV@@ BEGIN 2 none/a", "@@KHV@@ END 2 none/a rc=0", "@@KHV@@ DONE"])
+    assert tap_results(out)[-1] == "ok 2 none/a # run again after a test-machine hang", out
+    assert run.finish(110.0)
+
+
+@test
+def run_hang_with_splat_or_in_a_lane_is_not_resumed():
+    run, out = make_run("@lane stock\na 5 true\n")
+    run.resumable = True
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-stock"])
+    run.abort(*run.deadline()[1:])
+    assert run.continuation() == [] and tap_results(out)[-1].startswith("not ok 2 stock/a")
+    run, out = make_run("a 5 true\nb 5 true\n")
+    run.resumable = True
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none", "@@KHV@@ END 1 lane-none rc=0",
+               "@@KHV@@ BEGIN 2 none/a", "[   12.000000] BUG: soft lockup - CPU#0 stuck"])
+    run.abort(*run.deadline()[1:])
+    # A splat is evidence, not a flake: no second try, but b still runs.
+    assert tap_results(out)[-1].startswith("not ok 2 none/a # hang"), out
+    assert [s.name for s in run.continuation()] == ["lane-none-again", "none/b"]
+
+
+# ------------------------------------------------------------ hang reports
+
+INFO_REGISTERS = """\
+CPU#0
+RAX=0000000000000000 RBX=ffffffff8a613940 RCX=0000000000000001 RDX=0000000000000000
+RIP=ffffffff89a75a20 RFL=00000046 [---Z-P-] CPL=0 II=0 A20=1 SMM=0 HLT=1
+CR0=80050033 CR2=00007f0f3e1b5000 CR3=000000003cb72000 CR4=000006f0
+EFER=0000000000000d01
+CPU#1
+RIP=0000000000401511 RFL=00000246 [---Z-P-] CPL=3 II=0 A20=1 SMM=0 HLT=0
+CR0=80050033 CR2=0000000000000000 CR3=0000000002428000 CR4=000006f0
+EFER=0000000000000d01
+"""
+
+
+@test
+def hang_report_parses_and_places_each_cpu():
+    cpus = tv.parse_registers(INFO_REGISTERS.splitlines())
+    assert [c["cpu"] for c in cpus] == ["0", "1"], cpus
+    assert cpus[0]["RIP"] == "ffffffff89a75a20" and cpus[0]["HLT"] == "1", cpus[0]
+    assert cpus[1]["CR3"] == "0000000002428000" and cpus[1]["CPL"] == "3", cpus[1]
+    line = tv.describe_cpu(cpus[0], 0xffffffff89a00000)
+    assert line.startswith("cpu0 RIP=ffffffff89a75a20 _text+0x75a20 CPL=0 RFL=00000046"), line
+    assert "(not the machine's kernel)" in tv.describe_cpu(cpus[1], 0xffffffff89a00000)
+    assert "(module space)" in tv.describe_cpu({"cpu": "0", "RIP": "ffffffffc0a01234"}, 1)
+    # Without the machine's _text (no kaslr line seen) nothing is placed.
+    assert "(not the machine's kernel)" in tv.describe_cpu(cpus[0], 0)
+
+
+@test
+def run_records_kaslr_line_without_showing_it():
+    run, out = make_run("a 5 true\n")
+    play(run, ["@@KHV@@ INIT", "testvm-init: kaslr _text ffffffff89a00000"])
+    assert run.text_addr == 0xffffffff89a00000
+    assert not any("kaslr" in line for line in out), out
+
+
 def main():
     print("TAP version 13")
     print(f"1..{len(TESTS)}")
