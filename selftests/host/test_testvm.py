@@ -435,6 +435,30 @@ def run_records_kaslr_line_without_showing_it():
     assert not any("kaslr" in line for line in out), out
 
 
+# The state of a test machine that froze in stock/qemu_pc (one vCPU).
+LAPIC_ASLEEP = """\
+dumping local APIC state for CPU 0 
+LVTT\t 0x000000ec active-hi edge                 one-shot     Fixed  (vec 236)
+Timer\t DCR=0x3 (divide by 16) initial_count = 73638 current_count = 0
+ISR\t (none)
+IRR\t 236 
+APR 0x00 TPR 0x10 DFR 0x0f LDR 0x01 PPR 0x10
+"""
+
+
+@test
+def lost_wakeup_signature():
+    lapic = tv.parse_lapic(LAPIC_ASLEEP.splitlines())
+    assert lapic == (236, -1, 0x10), lapic
+    assert tv.stuck_request(lapic) == 236
+    # Nothing requested, or the request at or below the processor priority
+    # (an interrupt of that class in service, or the TPR).
+    assert tv.stuck_request((-1, -1, 0x10)) is None
+    assert tv.stuck_request((0xec, 0xef, 0xe0)) is None
+    assert tv.stuck_request((0x31, -1, 0x30)) is None
+    assert tv.stuck_request((0x41, -1, 0x30)) == 0x41
+
+
 def main():
     print("TAP version 13")
     print(f"1..{len(TESTS)}")
