@@ -33,6 +33,11 @@ enum khv_exit_kind {
 	KHV_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
 	KHV_EXIT_NMI_WINDOW,	/* the guest's NMI handler returned */
 	KHV_EXIT_DR_ACCESS,	/* MOV to or from a debug register */
+	KHV_EXIT_CR_WRITE,	/* MOV to a control register: .cr */
+	KHV_EXIT_EXCEPTION,	/* an exception the guest raised: .exc, reflect it */
+	KHV_EXIT_ICEBP,		/* INT1 (ICEBP, F1) */
+	KHV_EXIT_RDPMC,
+	KHV_EXIT_WBINVD,	/* WBINVD or WBNOINVD */
 	KHV_EXIT_SHUTDOWN,	/* triple fault */
 	KHV_EXIT_FAIL_ENTRY,	/* the CPU refused the guest state */
 	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */
@@ -54,6 +59,15 @@ struct khv_exit {
 			u64 gpa;
 			u64 error;	/* #PF-style error code of the access */
 		} npf;
+		struct {
+			u8 cr;		/* which CR */
+			s8 gpr;		/* source GPR (KVM order), -1: decode */
+		} cr;
+		struct {
+			u8 vector;
+			bool has_error;
+			u32 error;
+		} exc;
 	};
 };
 
@@ -102,6 +116,8 @@ struct khv_backend_ops {
 	void (*get_sregs)(struct khv_vcpu *vcpu, struct kvm_sregs *s);
 	void (*set_sregs)(struct khv_vcpu *vcpu, const struct kvm_sregs *s);
 	void (*get_paging)(struct khv_vcpu *vcpu, struct khv_paging *p);
+	/* A CR4 value the core has checked (MOV to CR4). */
+	void (*set_cr4)(struct khv_vcpu *vcpu, u64 cr4);
 
 	/* MSRs the backend holds: 0, or -ENOENT when it does not hold @index. */
 	int (*get_msr)(struct khv_vcpu *vcpu, u32 index, u64 *data);

@@ -7,12 +7,19 @@
  * The backend runs the tight loop in batches, interrupts off; between
  * batches the host gets its interrupts, the scheduler and signals, and
  * requests posted to the vCPU (a TLB flush) are taken as KVM_RUN takes
- * them. The guest only ever executes CPUID, which never touches the FPU,
- * so its FPU state is not loaded.
+ * them. The guest's FPU state is loaded as for KVM_RUN: the first entry
+ * of a batch may run any guest code, which must never see the VMM's
+ * registers. Entries go through the same world switch as KVM_RUN's, so
+ * every speculation mitigation applies to them too.
+ *
+ * It is not for VMMs: only CAP_SYS_ADMIN may use it (make bench runs as
+ * root), so that no VMM user can keep a host CPU busy with interrupts
+ * off in batches of its choosing.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
+#include <linux/capability.h>
 #include <linux/khv.h>
 
 #include "khv.h"
@@ -90,6 +97,8 @@ long khv_bench_vmrun(struct khv_vcpu *vcpu, unsigned long arg)
 
 	if (!khv_ops->bench_vmrun)
 		return -ENOTTY;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (copy_from_user(&b, ub, sizeof(b)))
 		return -EFAULT;
 	if (vcpu->irq_pending || vcpu->nmi_pending)
@@ -98,7 +107,9 @@ long khv_bench_vmrun(struct khv_vcpu *vcpu, unsigned long arg)
 	b.ns = 0;
 	b.breaks = 0;
 	vcpu->ran = true;	/* the guest ran: its CPUID is frozen */
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	r = khv_bench_loop(vcpu, &b);
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	if (copy_to_user(ub, &b, sizeof(b)))
 		return -EFAULT;
 	return r;

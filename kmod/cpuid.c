@@ -30,6 +30,25 @@ struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
 	return e;
 }
 
+/* CR4 bits khv lets guests set on this host; set once at load. */
+u64 khv_host_cr4;
+
+/* At load, on one CPU: what the supported CPUID allows in CR4. */
+int khv_cpuid_init(void)
+{
+	struct khv_cpuid_view v;
+	struct kvm_cpuid_entry2 *e;
+	u32 n;
+
+	e = khv_supported_cpuid(&n);
+	if (!e)
+		return -ENOMEM;
+	v = khv_cpuid_view(e, n);
+	khv_host_cr4 = khv_cr4_allowed(&v);
+	kvfree(e);
+	return 0;
+}
+
 /* KVM_GET_SUPPORTED_CPUID: -E2BIG until nent is large enough (KVM's protocol). */
 long khv_get_supported_cpuid(unsigned long arg)
 {

@@ -182,17 +182,25 @@ static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
 	return r[reg];
 }
 
+/*
+ * CPUID 0x80000008 EAX[7:0], the guest's MAXPHYADDR. User space may put
+ * any byte there; every address check shifts by it, so it is held to
+ * what a CPU can have (32..52 bits); without the leaf, 36 as KVM.
+ */
 u32 khv_guest_maxphyaddr(const struct khv_cpuid_view *v)
 {
 	const struct kvm_cpuid_entry2 *e = khv_cpuid_find(v, 0x80000000u, 0);
+	u32 bits = 0;
 
-	if (e && e->eax >= 0x80000008u) {
-		u32 bits = khv_cpuid_reg(v, 0x80000008u, EAX) & 0xff;
-
-		if (bits)
-			return bits;
-	}
-	return 36;
+	if (e && e->eax >= 0x80000008u)
+		bits = khv_cpuid_reg(v, 0x80000008u, EAX) & 0xff;
+	if (!bits)
+		bits = 36;
+	if (bits < KHV_MIN_PHYS_BITS)
+		bits = KHV_MIN_PHYS_BITS;
+	if (bits > KHV_MAX_PHYS_BITS)
+		bits = KHV_MAX_PHYS_BITS;
+	return bits;
 }
 
 /* CR4 bits a guest may set, each with the CPUID feature it needs. */
@@ -221,21 +229,23 @@ static const struct {
 	{ BIT_ULL(21), 7, EBX, B(20) },		/* SMAP */
 };
 
-bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 cr4)
+u64 khv_cr4_allowed(const struct khv_cpuid_view *v)
 {
+	u64 allowed = 0;
 	u32 i;
 
-	for (i = 0; i < ARRAY_SIZE(khv_cr4_rules); i++) {
-		if (!(cr4 & khv_cr4_rules[i].bit))
-			continue;
-		cr4 &= ~khv_cr4_rules[i].bit;
-		if (khv_cr4_rules[i].feature &&
-		    !(khv_cpuid_reg(v, khv_cr4_rules[i].leaf,
-				    khv_cr4_rules[i].reg) &
-		      khv_cr4_rules[i].feature))
-			return false;
-	}
-	return !cr4;	/* anything left is reserved or unsupported */
+	for (i = 0; i < ARRAY_SIZE(khv_cr4_rules); i++)
+		if (!khv_cr4_rules[i].feature ||
+		    (khv_cpuid_reg(v, khv_cr4_rules[i].leaf,
+				   khv_cr4_rules[i].reg) &
+		     khv_cr4_rules[i].feature))
+			allowed |= khv_cr4_rules[i].bit;
+	return allowed;
+}
+
+bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 host_allowed, u64 cr4)
+{
+	return !(cr4 & ~(khv_cr4_allowed(v) & host_allowed));
 }
 
 /* IA32_APIC_BASE: BSP(8), x2APIC enable(10) only with x2APIC, EN(11), base. */

@@ -53,8 +53,18 @@ void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
  */
 void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n, u64 apic_base);
 
+/* The guest's MAXPHYADDR, held to KHV_MIN_PHYS_BITS..KHV_MAX_PHYS_BITS. */
+#define KHV_MIN_PHYS_BITS	32
+#define KHV_MAX_PHYS_BITS	52
 u32 khv_guest_maxphyaddr(const struct khv_cpuid_view *v);
-bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 cr4);
+/* The CR4 bits a CPUID table allows (each with the feature it needs). */
+u64 khv_cr4_allowed(const struct khv_cpuid_view *v);
+/*
+ * A CR4 value is valid if it sets only bits both the guest's CPUID and
+ * @host_allowed (what khv supports on this host: khv_cr4_allowed() of the
+ * supported CPUID) allow, as KVM checks guest CPUID and host support.
+ */
+bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 host_allowed, u64 cr4);
 bool khv_apic_base_valid(const struct khv_cpuid_view *v, u64 apic_base);
 
 #endif /* KHV_CPUID_POLICY_H */

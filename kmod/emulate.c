@@ -515,45 +515,199 @@ int khv_mmio_finish(struct khv_vcpu *vcpu)
 }
 
 /*
- * MOV DRn (0F 21 read, 0F 23 write; ModRM.reg = DR, ModRM.rm = GPR): the
- * guest's debug registers live in vcpu->dr, the hardware keeps the host's.
- * DR4/5 alias DR6/7 unless CR4.DE (then #UD); CPL > 0 gets #GP.
+ * MOV to or from a control or debug register: 0F 20 (MOV r, CRn), 0F 21
+ * (MOV r, DRn), 0F 22 (MOV CRn, r), 0F 23 (MOV DRn, r), ModRM.reg the
+ * CR/DR (REX.R adds 8), ModRM.rm the GPR (REX.B adds 8); the operand is
+ * 64 bits in 64-bit mode, else 32. Legacy prefixes change nothing.
+ */
+struct khv_mov_ctl {
+	u8 op;		/* 0x20 .. 0x23 */
+	u8 reg;		/* CR or DR number */
+	u8 gpr;
+	u8 len;
+	bool wide;	/* 64-bit operand */
+};
+
+static bool khv_legacy_prefix(u8 b)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Decode the instruction at RIP: 0, KHV_EMU_FAULTED, or -EFAULT if it is no such MOV. */
+static int khv_decode_mov_ctl(struct khv_vcpu *vcpu, const struct khv_paging *p,
+			      struct khv_mov_ctl *m)
+{
+	u8 b[KHV_INSN_MAX_LEN], rex = 0, modrm;
+	bool long64 = khv_cpu_mode(p) == KHV_MODE_LONG64;
+	int len = 0, i = 0, r;
+
+	r = khv_fetch(vcpu, p, b, &len);
+	if (r)
+		return r;
+	while (i < len && khv_legacy_prefix(b[i]))
+		i++;
+	if (long64 && i < len && (b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (i + 3 > len || b[i] != 0x0f || (b[i + 1] & ~3) != 0x20)
+		return -EFAULT;
+	modrm = b[i + 2];
+	*m = (struct khv_mov_ctl){
+		.op = b[i + 1],
+		.reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0),
+		.gpr = (modrm & 7) | (rex & 1 ? 8 : 0),
+		.len = i + 3,
+		.wide = long64,
+	};
+	return 0;
+}
+
+/* DR6 and DR7 bits a MOV may change; the others read as fixed values. */
+#define KHV_DR6_VOLATILE	0x0000e00fULL	/* B0-B3, BD, BS, BT */
+#define KHV_DR6_FIXED		0xffff0ff0ULL
+#define KHV_DR7_VOLATILE	0xffff2bffULL
+#define KHV_DR7_FIXED		0x00000400ULL
+#define KHV_DR6_BD		BIT_ULL(13)
+#define KHV_DR7_GD		BIT_ULL(13)
+
+/*
+ * A guest write to DRn, checked as the CPU checks it: DR6 and DR7 take no
+ * bits in 63:32 (#GP), their fixed bits keep their values. 0, or 1 when
+ * the write must raise #GP.
+ */
+static int khv_set_dr(struct khv_vcpu *vcpu, int dr, u64 val)
+{
+	switch (dr) {
+	case 6:
+		if (val >> 32)
+			return 1;
+		vcpu->dr[6] = (val & KHV_DR6_VOLATILE) | KHV_DR6_FIXED;
+		break;
+	case 7:
+		if (val >> 32)
+			return 1;
+		vcpu->dr[7] = (val & KHV_DR7_VOLATILE) | KHV_DR7_FIXED;
+		break;
+	default:
+		vcpu->dr[dr] = val;
+	}
+	return 0;
+}
+
+/*
+ * MOV DRn: the guest's debug registers live in vcpu->dr, the hardware
+ * keeps the host's. CPL > 0 gets #GP; DR4/5 alias DR6/7 unless CR4.DE
+ * (then #UD), DR8-15 #UD; with DR7.GD set, the access raises #DB (DR6.BD)
+ * and GD clears, as on the CPU.
  */
 int khv_emulate_mov_dr(struct khv_vcpu *vcpu)
 {
-	u8 b[KHV_INSN_MAX_LEN], modrm, rex = 0;
+	struct khv_mov_ctl m;
 	struct khv_paging p;
-	int len = 0, i = 0, r, dr, gpr;
-	bool write, wide;
+	int r, dr;
 
 	khv_ops->get_paging(vcpu, &p);
-	r = khv_fetch(vcpu, &p, b, &len);
+	r = khv_decode_mov_ctl(vcpu, &p, &m);
 	if (r)
 		return r == KHV_EMU_FAULTED ? 0 : r;
-	if (khv_cpu_mode(&p) == KHV_MODE_LONG64 && len && (b[0] & 0xf0) == 0x40)
-		rex = b[i++];
-	if (i + 3 > len || b[i] != 0x0f || (b[i + 1] != 0x21 && b[i + 1] != 0x23))
+	if (m.op != 0x21 && m.op != 0x23)
 		return -EFAULT;
-	write = b[i + 1] == 0x23;
-	modrm = b[i + 2];
-	dr = (modrm >> 3) & 7;
-	gpr = (modrm & 7) | (rex & 1 ? 8 : 0);
+	dr = m.reg;
+	if (dr > 7 || ((dr == 4 || dr == 5) && (p.cr4 & X86_CR4_DE))) {
+		khv_ops->inject_exception(vcpu, UD_VECTOR, false, 0);
+		return 0;
+	}
 	if (p.cpl) {
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 0;
 	}
-	if (dr == 4 || dr == 5) {
-		if (p.cr4 & X86_CR4_DE) {
-			khv_ops->inject_exception(vcpu, UD_VECTOR, false, 0);
-			return 0;
-		}
-		dr += 2;
+	if (vcpu->dr[7] & KHV_DR7_GD) {
+		vcpu->dr[6] = (vcpu->dr[6] & ~KHV_DR6_VOLATILE) | KHV_DR6_BD;
+		vcpu->dr[7] &= ~KHV_DR7_GD;
+		khv_ops->inject_exception(vcpu, DB_VECTOR, false, 0);
+		return 0;
 	}
-	wide = khv_cpu_mode(&p) == KHV_MODE_LONG64;
-	if (write)
-		vcpu->dr[dr] = wide ? vcpu->gprs[gpr] : (u32)vcpu->gprs[gpr];
-	else
-		vcpu->gprs[gpr] = wide ? vcpu->dr[dr] : (u32)vcpu->dr[dr];
-	khv_skip_insn(vcpu, vcpu->rip + i + 3);
+	if (dr == 4 || dr == 5)
+		dr += 2;
+	if (m.op == 0x21)
+		vcpu->gprs[m.gpr] = m.wide ? vcpu->dr[dr] : (u32)vcpu->dr[dr];
+	else if (khv_set_dr(vcpu, dr, m.wide ? vcpu->gprs[m.gpr] :
+					      (u32)vcpu->gprs[m.gpr])) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
+	khv_skip_insn(vcpu, vcpu->rip + m.len);
+	return 0;
+}
+
+/* CR4 bits whose change makes cached translations stale. */
+#define KHV_CR4_TLB_BITS	(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | \
+				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP | \
+				 X86_CR4_PKE | X86_CR4_LA57)
+
+/*
+ * The checks of MOV to CR4 (SDM vol. 3 2.5, KVM's): bits the guest's CPUID
+ * or this host do not allow, clearing PAE in long mode, setting PCIDE
+ * outside long mode or with CR3[11:0] set. True if @cr4 may be loaded.
+ */
+static bool khv_cr4_write_ok(struct khv_vcpu *vcpu, const struct khv_paging *p,
+			     u64 cr4)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	bool lma = p->efer & EFER_LMA;
+
+	if (!khv_cr4_valid(&v, khv_host_cr4, cr4))
+		return false;
+	if (lma && !(cr4 & X86_CR4_PAE))
+		return false;
+	if ((cr4 & X86_CR4_PCIDE) && !(p->cr4 & X86_CR4_PCIDE) &&
+	    (!lma || (p->cr3 & 0xfff)))
+		return false;
+	return true;
+}
+
+/*
+ * MOV to CR4, intercepted so that a guest sets only the bits khv allows
+ * (without the intercept it could set PKE or OSXSAVE on a host that has
+ * them and reach host state through WRPKRU/XRSTOR). @gpr is the source
+ * register when the CPU said (decode assists), else -1. 0 or < 0.
+ */
+int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
+{
+	struct khv_mov_ctl m = { .gpr = gpr };
+	struct khv_paging p;
+	u64 val;
+	int r;
+
+	khv_ops->get_paging(vcpu, &p);
+	if (gpr < 0 || !next_rip) {
+		r = khv_decode_mov_ctl(vcpu, &p, &m);
+		if (r)
+			return r == KHV_EMU_FAULTED ? 0 : r;
+		if (m.op != 0x22 || m.reg != 4)
+			return -EFAULT;
+		next_rip = vcpu->rip + m.len;
+	}
+	if (p.cpl) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
+	val = vcpu->gprs[m.gpr];
+	if (khv_cpu_mode(&p) != KHV_MODE_LONG64)
+		val = (u32)val;
+	if (!khv_cr4_write_ok(vcpu, &p, val)) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
+	khv_ops->set_cr4(vcpu, val);
+	/* as the CPU drops translations on these changes, the guest TLB goes */
+	if ((val ^ p.cr4) & KHV_CR4_TLB_BITS)
+		set_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
+	khv_skip_insn(vcpu, next_rip);
 	return 0;
 }

@@ -18,5 +18,7 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error);
 int khv_mmio_finish(struct khv_vcpu *vcpu);
 /* MOV to or from DR0-7, against the guest's software copy: 0 or < 0. */
 int khv_emulate_mov_dr(struct khv_vcpu *vcpu);
+/* MOV to CR4 (@gpr: the source when known, else -1): 0 or < 0. */
+int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
 
 #endif /* KHV_EMULATE_H */

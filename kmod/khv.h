@@ -198,6 +198,8 @@ long khv_vcpu_set_fpu(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);
 
 /* cpuid.c, msr.c */
+extern u64 khv_host_cr4;
+int khv_cpuid_init(void);
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_emulate_cpuid(struct khv_vcpu *vcpu);

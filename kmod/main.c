@@ -232,6 +232,9 @@ static int __init khv_init(void)
 		pr_err("%s; not loading\n", hw.what);
 		return khv_hw_errno(hw.verdict);
 	}
+	r = khv_cpuid_init();
+	if (r)
+		return r;
 	r = khv_ops->hw_setup();
 	if (r)
 		return r;

@@ -13,6 +13,9 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/userfaultfd_k.h>
+#include <linux/module.h>
+#include <linux/capability.h>
+#include <linux/sched/signal.h>
 
 #include "khv.h"
 
@@ -36,21 +39,60 @@ static void *khv_npt_va(void *ctx, u64 pa)
 	return __va(pa);
 }
 
+/*
+ * Pinned guest pages cannot be swapped or migrated, so they count as
+ * locked memory of the VM's process: in its mm->pinned_vm (VmPin in
+ * /proc/PID/status), held to its RLIMIT_MEMLOCK unless it has
+ * CAP_IPC_LOCK, as for other long-term pins (RDMA, io_uring).
+ */
+static bool enforce_memlock = true;
+module_param(enforce_memlock, bool, 0444);
+MODULE_PARM_DESC(enforce_memlock,
+		 "hold pinned guest memory to the VMM's RLIMIT_MEMLOCK (default: on)");
+
+static int khv_charge_pins(struct khv_vm *vm, u64 n)
+{
+	u64 limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 now = atomic64_add_return(n, &vm->mm->pinned_vm);
+
+	if (enforce_memlock && now > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(n, &vm->mm->pinned_vm);
+		pr_info_ratelimited("khv: pid %d: guest memory over RLIMIT_MEMLOCK (%llu pages); raise it or grant CAP_IPC_LOCK\n",
+				    task_pid_nr(current), limit);
+		return -ENOMEM;
+	}
+	vm->held_pages += n;
+	atomic64_add(n, &khv_stats.pages);
+	return 0;
+}
+
+static void khv_uncharge_pins(struct khv_vm *vm, u64 n)
+{
+	atomic64_sub(n, &vm->mm->pinned_vm);
+	vm->held_pages -= n;
+	atomic64_sub(n, &khv_stats.pages);
+}
+
 static void khv_npt_release(void *ctx, u64 hpa, bool writable)
 {
 	struct khv_vm *vm = ctx;
 	struct page *page = pfn_to_page(hpa >> PAGE_SHIFT);
 
 	unpin_user_pages_dirty_lock(&page, 1, writable);
-	vm->held_pages--;
-	atomic64_dec(&khv_stats.pages);
+	khv_uncharge_pins(vm, 1);
+}
+
+static void khv_npt_yield(void *ctx)
+{
+	cond_resched();
 }
 
 int khv_mmu_init(struct khv_vm *vm)
 {
 	struct khv_pt_mem mem = {
 		.alloc = khv_npt_alloc, .free = khv_npt_free,
-		.va = khv_npt_va, .release = khv_npt_release, .ctx = vm,
+		.va = khv_npt_va, .release = khv_npt_release,
+		.yield = khv_npt_yield, .ctx = vm,
 	};
 
 	mutex_init(&vm->mmu_lock);
@@ -314,6 +356,11 @@ static int khv_map_around(struct khv_vm *vm, const struct khv_memslot *m,
 		unpin_user_pages(pages, got);
 		return -EAGAIN;
 	}
+	/* over the limit as a block: the page alone may still fit */
+	if (khv_charge_pins(vm, got)) {
+		unpin_user_pages(pages, got);
+		return -EAGAIN;
+	}
 	for (i = 0; i < got; i++) {
 		int e = khv_pt_map(&vm->npt, (first + i) << PAGE_SHIFT,
 				   page_to_phys(pages[i]), true, true);
@@ -326,8 +373,7 @@ static int khv_map_around(struct khv_vm *vm, const struct khv_memslot *m,
 		}
 		mapped++;
 	}
-	vm->held_pages += mapped;
-	atomic64_add(mapped, &khv_stats.pages);
+	khv_uncharge_pins(vm, got - mapped);
 	return r;
 }
 
@@ -369,17 +415,22 @@ int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio)
 	r = -EFAULT;
 	if (!page)
 		goto out_unlock;
+	r = khv_charge_pins(vm, 1);
+	if (r)
+		goto out_unpin;
 	/* a logged slot maps read-only until the guest writes */
 	r = khv_pt_map(&vm->npt, gpa & PAGE_MASK, page_to_phys(page),
 		       writable && (write || !m->dirty), writable);
-	if (r) {
-		unpin_user_page(page);
-		goto out_unlock;
-	}
+	if (r)
+		goto out_uncharge;
 	if (write)
 		khv_mark_dirty(m, gpa);
-	vm->held_pages++;
-	atomic64_inc(&khv_stats.pages);
+	goto out_unlock;
+
+out_uncharge:
+	khv_uncharge_pins(vm, 1);
+out_unpin:
+	unpin_user_page(page);
 out_unlock:
 	mutex_unlock(&vm->mmu_lock);
 	return r;
@@ -446,7 +497,7 @@ long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg)
 {
 	struct kvm_dirty_log log;
 	struct khv_memslot *m;
-	unsigned long *snap = NULL, bit;
+	unsigned long *snap = NULL, bit, done = 0;
 	size_t bytes = 0;
 	bool flush = false;
 	int index;
@@ -469,9 +520,12 @@ long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg)
 		goto out_unlock;
 	memcpy(snap, m->dirty, bytes);
 	memset(m->dirty, 0, bytes);
-	for_each_set_bit(bit, snap, m->npages)
+	for_each_set_bit(bit, snap, m->npages) {
 		flush |= khv_pt_write_protect(&vm->npt,
 					      (m->base_gfn + bit) << PAGE_SHIFT);
+		if (!(++done & 4095))
+			cond_resched();
+	}
 	if (flush)
 		khv_vm_flush_tlbs(vm);
 	r = 0;

@@ -161,6 +161,9 @@ static u64 khv_pt_range_op(struct khv_pt *pt, u64 *table, int level, u64 base,
 		else
 			n += khv_pt_leaf_op(pt, &table[i], op);
 	}
+	/* a walk over a whole slot may take long: let the host breathe */
+	if (level == 1 && pt->mem.yield)
+		pt->mem.yield(pt->mem.ctx);
 	return n;
 }
 
@@ -196,6 +199,8 @@ static void khv_pt_free_tables(struct khv_pt *pt, u64 *table, int level)
 			khv_pt_free_tables(pt, khv_pt_table(pt, table[i]),
 					   level - 1);
 	pt->mem.free(pt->mem.ctx, table);
+	if (level == 2 && pt->mem.yield)
+		pt->mem.yield(pt->mem.ctx);
 }
 
 void khv_pt_destroy(struct khv_pt *pt)

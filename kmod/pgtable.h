@@ -28,6 +28,8 @@ struct khv_pt_mem {
 	void *(*va)(void *ctx, u64 pa);		/* a table's address */
 	/* a present leaf is being removed: drop what backs it */
 	void (*release)(void *ctx, u64 hpa, bool writable);
+	/* optional: called after each leaf table of a long walk (reschedule) */
+	void (*yield)(void *ctx);
 	void *ctx;
 };
 

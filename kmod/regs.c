@@ -109,7 +109,8 @@ static bool khv_sregs_valid(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 		return false;
 	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
 		return false;
-	return khv_cr4_valid(&v, s->cr4) && khv_apic_base_valid(&v, s->apic_base);
+	return khv_cr4_valid(&v, khv_host_cr4, s->cr4) &&
+	       khv_apic_base_valid(&v, s->apic_base);
 }
 
 long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg)

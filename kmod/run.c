@@ -169,11 +169,86 @@ static int khv_exit_npf(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return khv_mmio_start(vcpu, exit->npf.gpa, exit->npf.error);
 }
 
+static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit);
+
+/*
+ * An instruction khv must carry out could not be decoded (another vCPU
+ * rewrote it, its page went away): KVM's emulation-failure exit.
+ */
+static int khv_emulation_failed(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 2;
+	run->internal.data[0] = exit->hw_code;
+	run->internal.data[1] = vcpu->rip;
+	return 0;
+}
+
 static int khv_exit_dr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	int r = khv_emulate_mov_dr(vcpu);
 
+	if (r == -EFAULT)
+		return khv_emulation_failed(vcpu, exit);
 	return r < 0 ? r : 1;
+}
+
+static int khv_exit_cr_write(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	int r;
+
+	if (exit->cr.cr != 4)
+		return khv_exit_unhandled(vcpu, exit);
+	r = khv_emulate_mov_cr4(vcpu, exit->cr.gpr, exit->next_rip);
+	if (r == -EFAULT)
+		return khv_emulation_failed(vcpu, exit);
+	return r < 0 ? r : 1;
+}
+
+/*
+ * An exception khv intercepts so that the CPU cannot loop delivering it
+ * (#AC, #DB: each delivery now exits, so the host keeps its CPU) goes to
+ * the guest as it would have without the intercept.
+ */
+static int khv_exit_exception(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	khv_ops->inject_exception(vcpu, exit->exc.vector, exit->exc.has_error,
+				  exit->exc.error);
+	return 1;
+}
+
+/* INT1 is a trap: #DB with RIP after the instruction, no DR6 cause bit. */
+static int khv_exit_icebp(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	khv_skip_insn(vcpu, exit->next_rip);
+	khv_ops->inject_exception(vcpu, DB_VECTOR, false, 0);
+	return 1;
+}
+
+/* khv gives guests no performance counters: RDPMC is #GP, never the host's. */
+static int khv_exit_rdpmc(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+	return 1;
+}
+
+/*
+ * WBINVD would flush every cache of the host CPU at the guest's will; a
+ * guest without assigned devices has nothing that needs it (as KVM).
+ */
+static int khv_exit_wbinvd(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct khv_paging p;
+
+	khv_ops->get_paging(vcpu, &p);
+	if (p.cpl)
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+	else
+		khv_skip_insn(vcpu, exit->next_rip);
+	return 1;
 }
 
 static int khv_exit_irq_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
@@ -250,6 +325,11 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_IRQ_WINDOW]	= khv_exit_irq_window,
 	[KHV_EXIT_NMI_WINDOW]	= khv_exit_nmi_window,
 	[KHV_EXIT_DR_ACCESS]	= khv_exit_dr,
+	[KHV_EXIT_CR_WRITE]	= khv_exit_cr_write,
+	[KHV_EXIT_EXCEPTION]	= khv_exit_exception,
+	[KHV_EXIT_ICEBP]	= khv_exit_icebp,
+	[KHV_EXIT_RDPMC]	= khv_exit_rdpmc,
+	[KHV_EXIT_WBINVD]	= khv_exit_wbinvd,
 	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
 	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
 	[KHV_EXIT_UNHANDLED]	= khv_exit_unhandled,

@@ -6,6 +6,7 @@
 #include <linux/module.h>
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -184,23 +185,40 @@ static struct khv_vcpu *khv_vcpu_alloc(struct khv_vm *vm, u32 id)
 	return vcpu;
 }
 
-static int khv_vcpu_install_fd(struct khv_vcpu *vcpu)
+/*
+ * The vCPU's file, holding a VM reference for it, on a reserved fd: the
+ * last steps of creation that can fail, done before anyone can see it.
+ */
+static struct file *khv_vcpu_file(struct khv_vcpu *vcpu, int *fd)
 {
+	struct file *file;
 	char name[24];
-	int fd;
 
+	*fd = get_unused_fd_flags(O_CLOEXEC);
+	if (*fd < 0)
+		return ERR_PTR(*fd);
 	snprintf(name, sizeof(name), "khv-vcpu:%u", vcpu->id);
 	kref_get(&vcpu->vm->ref);
-	fd = anon_inode_getfd(name, &khv_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	file = anon_inode_getfile(name, &khv_vcpu_fops, vcpu, O_RDWR);
+	if (IS_ERR(file)) {
 		khv_vm_put(vcpu->vm);	/* never the last: the VM fd holds one */
-	return fd;
+		put_unused_fd(*fd);
+	}
+	return file;
 }
 
-/* KVM_CREATE_VCPU: the same limits and errors as KVM. Takes vm->lock. */
+/*
+ * KVM_CREATE_VCPU: the same limits and errors as KVM. Takes vm->lock.
+ * The vCPU is published (vm->vcpus, where TLB-flush walks find it, then
+ * its fd) only once nothing can fail any more: its xarray slot is
+ * reserved first, so storing into it cannot fail, and no error path ever
+ * frees a vCPU another thread may have seen.
+ */
 long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id)
 {
 	struct khv_vcpu *vcpu;
+	struct file *file;
+	int fd;
 	long r;
 
 	if (id >= KHV_MAX_VCPU_IDS)
@@ -214,24 +232,29 @@ long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id)
 	r = -EEXIST;
 	if (xa_load(&vm->vcpus, id))
 		goto out_unlock;
+	r = xa_reserve(&vm->vcpus, id, GFP_KERNEL_ACCOUNT);
+	if (r)
+		goto out_unlock;
 	r = -ENOMEM;
 	vcpu = khv_vcpu_alloc(vm, id);
 	if (!vcpu)
-		goto out_unlock;
-	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
-	if (r)
+		goto out_release_id;
+	file = khv_vcpu_file(vcpu, &fd);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
 		goto out_free_vcpu;
-	r = khv_vcpu_install_fd(vcpu);
-	if (r < 0)
-		goto out_erase;
+	}
+	/* cannot fail: the slot is reserved */
+	WARN_ON_ONCE(xa_err(xa_store(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT)));
 	vm->nr_vcpus++;
+	fd_install(fd, file);
 	mutex_unlock(&vm->lock);
-	return r;
+	return fd;
 
-out_erase:
-	xa_erase(&vm->vcpus, id);
 out_free_vcpu:
 	khv_vcpu_free(vcpu);
+out_release_id:
+	xa_release(&vm->vcpus, id);
 out_unlock:
 	mutex_unlock(&vm->lock);
 	return r;

@@ -17,6 +17,7 @@ static DEFINE_PER_CPU(struct page *, svm_hsave_page);
 /* ... and one for the host state VMRUN leaves alone (VMSAVE/VMLOAD). */
 DEFINE_PER_CPU(struct page *, svm_vmsave_page);
 DEFINE_PER_CPU(struct svm_asids, svm_asids);
+DEFINE_PER_CPU(struct vmcb *, svm_last_vmcb);
 
 struct svm_host svm_host;
 
@@ -113,6 +114,7 @@ static int svm_hw_setup(void)
 
 	svm_host.max_asid = cpuid_ebx(0x8000000a);
 	svm_host.nrips = cpuid_edx(0x8000000a) & BIT(3);
+	svm_host.decode_assists = cpuid_edx(0x8000000a) & BIT(7);
 	for_each_possible_cpu(cpu)
 		per_cpu(svm_asids, cpu).next = svm_host.max_asid;
 	r = khv_percpu_pages_alloc(&svm_hsave_page);
@@ -192,6 +194,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.get_sregs	= svm_get_sregs,
 	.set_sregs	= svm_set_sregs,
 	.get_paging	= svm_get_paging,
+	.set_cr4	= svm_set_cr4,
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,
 	.interrupt_shadow	= svm_interrupt_shadow,

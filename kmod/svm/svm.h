@@ -31,6 +31,7 @@ struct svm_asids {
 struct svm_host {
 	u32 max_asid;		/* CPUID 0x8000000A.EBX */
 	bool nrips;		/* next-RIP saved on exits */
+	bool decode_assists;	/* CR/DR exits name their GPR */
 	u64 iopm_pa;		/* 12 KiB, every port intercepted */
 	u64 msrpm_pa;		/* 8 KiB */
 };
@@ -38,6 +39,8 @@ extern struct svm_host svm_host;
 
 DECLARE_PER_CPU(struct page *, svm_vmsave_page);
 DECLARE_PER_CPU(struct svm_asids, svm_asids);
+/* The VMCB this CPU entered last (for the predictor barrier); may be stale. */
+DECLARE_PER_CPU(struct vmcb *, svm_last_vmcb);
 
 int svm_vmrun(u64 *gprs, u64 vmcb_pa, u64 host_vmsave_pa);
 
@@ -49,6 +52,7 @@ void svm_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
 		    struct khv_exit *exit);
 void svm_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s);
 void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s);
+void svm_set_cr4(struct khv_vcpu *vcpu, u64 cr4);
 void svm_get_paging(struct khv_vcpu *vcpu, struct khv_paging *p);
 int svm_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data);

@@ -9,6 +9,10 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/traps.h>
+#include <asm/mce.h>
+#include <asm/nospec-branch.h>
+#include <asm/special_insns.h>
+#include <asm/cpufeature.h>
 
 #include "svm.h"
 
@@ -35,7 +39,11 @@ struct khv_vcpu *svm_vcpu_alloc(void)
 void svm_vcpu_free(struct khv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
+	int cpu;
 
+	/* a new VMCB at this address must still get its barrier */
+	for_each_possible_cpu(cpu)
+		cmpxchg(per_cpu_ptr(&svm_last_vmcb, cpu), svm->vmcb, NULL);
 	free_page((unsigned long)svm->vmcb);
 	kfree(svm);
 }
@@ -65,18 +73,33 @@ static void svm_save_reset(struct vmcb_save *s)
 	s->g_pat = 0x0007040600070406ULL;			/* power-on PAT */
 }
 
+/*
+ * What the guest may not do without khv seeing it; the reasons are in
+ * Documentation/security.md. Exceptions: #DB and #AC, whose delivery can
+ * fault again forever inside the CPU (no interrupt would get the host CPU
+ * back), and #MC, which belongs to the host. CR4 writes: only bits khv
+ * allows (PKE, OSXSAVE would reach host PKRU/XCR0). RDPMC (host counters),
+ * WBINVD (host-wide cache flush), RDPRU, ICEBP as KVM.
+ */
+#define SVM_INTERCEPT_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | \
+					 BIT(MC_VECTOR))
+
 static void svm_control_init(struct vmcb_control *c)
 {
+	c->intercept_cr = SVM_ICR_WRITE(4);
 	/* DR0-3 are the host's while the guest runs: it never sees them */
 	c->intercept_dr = 0xffffffff;
+	c->intercept_exceptions = SVM_INTERCEPT_EXCEPTIONS;
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
-			     SVM_I1_INIT | SVM_I1_CPUID | SVM_I1_INVD |
-			     SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO_PROT |
-			     SVM_I1_MSR_PROT | SVM_I1_SHUTDOWN;
+			     SVM_I1_INIT | SVM_I1_RDPMC | SVM_I1_CPUID |
+			     SVM_I1_INVD | SVM_I1_HLT | SVM_I1_INVLPGA |
+			     SVM_I1_IOIO_PROT | SVM_I1_MSR_PROT |
+			     SVM_I1_SHUTDOWN;
 	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
 			     SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
-			     SVM_I2_SKINIT | SVM_I2_MONITOR |
-			     SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV;
+			     SVM_I2_SKINIT | SVM_I2_ICEBP | SVM_I2_WBINVD |
+			     SVM_I2_MONITOR | SVM_I2_MWAIT |
+			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU;
 	c->iopm_base_pa = svm_host.iopm_pa;
 	c->msrpm_base_pa = svm_host.msrpm_pa;
 	/* Guest RFLAGS.IF masks only virtual interrupts; host ones exit. */
@@ -178,7 +201,7 @@ static void svm_exit_resume(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_RESUME;
 }
 
-/* SVM instructions, MONITOR/MWAIT, XSETBV (no XSAVE in CPUID): #UD. */
+/* SVM instructions, MONITOR/MWAIT, XSETBV (no XSAVE in CPUID), RDPRU: #UD. */
 static void svm_exit_ud(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	svm_inject_exception(&svm->vcpu, UD_VECTOR, false, 0);
@@ -237,6 +260,69 @@ static void svm_exit_dr(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_DR_ACCESS;
 }
 
+/* MOV to CR4; with decode assists the CPU names the source register. */
+static void svm_exit_cr_write(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_CR_WRITE;
+	exit->cr.cr = exit->hw_code - SVM_EXIT_WRITE_CR0;
+	exit->cr.gpr = -1;
+	if (svm_host.decode_assists && (exit->info1 & SVM_CR_INFO_VALID))
+		exit->cr.gpr = exit->info1 & SVM_CR_INFO_GPR_MASK;
+	if (svm_host.nrips)
+		exit->next_rip = svm->vmcb->control.next_rip;
+}
+
+/* #DB: the CPU already updated the guest's DR6 (saved in the VMCB). */
+static void svm_exit_db(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_EXCEPTION;
+	exit->exc.vector = DB_VECTOR;
+	exit->exc.has_error = false;
+}
+
+/* #AC always has error code 0. */
+static void svm_exit_ac(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_EXCEPTION;
+	exit->exc.vector = AC_VECTOR;
+	exit->exc.has_error = true;
+	exit->exc.error = 0;
+}
+
+/*
+ * A machine check while the guest ran: the CPU gave it to us instead of
+ * to the host's handler, which gets it now (interrupts still off), as if
+ * it had hit user space. The guest goes on.
+ */
+static void svm_exit_mc(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	if (IS_ENABLED(CONFIG_X86_MCE))
+		do_machine_check(&regs);
+	exit->kind = KHV_EXIT_RESUME;
+}
+
+static void svm_exit_icebp(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_ICEBP;
+	exit->next_rip = svm_next_rip(svm, 1);
+}
+
+static void svm_exit_rdpmc(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_RDPMC;
+}
+
+static void svm_exit_wbinvd(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_WBINVD;
+	exit->next_rip = svm_next_rip(svm, 2);
+}
+
 static void svm_exit_vintr(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	svm_want_irq_window(&svm->vcpu, false);
@@ -258,12 +344,17 @@ static void svm_exit_shutdown(struct svm_vcpu *svm, struct khv_exit *exit)
 #define SVM_EXIT_DR_LAST	0x03f
 
 static const svm_exit_fn svm_exit_table[] = {
+	[SVM_EXIT_WRITE_CR4]	= svm_exit_cr_write,
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
+	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
 	[SVM_EXIT_INTR]		= svm_exit_resume,
 	[SVM_EXIT_NMI]		= svm_exit_resume,
 	[SVM_EXIT_SMI]		= svm_exit_resume,
 	[SVM_EXIT_INIT]		= svm_exit_resume,
 	[SVM_EXIT_VINTR]	= svm_exit_vintr,
+	[SVM_EXIT_RDPMC]	= svm_exit_rdpmc,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_IRET]		= svm_exit_iret,
 	[SVM_EXIT_INVD]		= svm_exit_invd,
@@ -279,10 +370,13 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_STGI]		= svm_exit_ud,
 	[SVM_EXIT_CLGI]		= svm_exit_ud,
 	[SVM_EXIT_SKINIT]	= svm_exit_ud,
+	[SVM_EXIT_ICEBP]	= svm_exit_icebp,
+	[SVM_EXIT_WBINVD]	= svm_exit_wbinvd,
 	[SVM_EXIT_MONITOR]	= svm_exit_ud,
 	[SVM_EXIT_MWAIT]	= svm_exit_ud,
 	[SVM_EXIT_MWAIT_COND]	= svm_exit_ud,
 	[SVM_EXIT_XSETBV]	= svm_exit_ud,
+	[SVM_EXIT_RDPRU]	= svm_exit_ud,
 };
 
 /*
@@ -354,14 +448,47 @@ static void svm_translate_exit(struct svm_vcpu *svm, struct khv_exit *exit)
 	fn(svm, exit);
 }
 
+/*
+ * Branch predictions one vCPU trained must not steer the next: when this
+ * CPU enters a different VMCB than last time, IBPB first (unless the host
+ * already issues one at every #VMEXIT), as KVM.
+ */
+static void svm_predictor_barrier(struct svm_vcpu *svm)
+{
+	if (this_cpu_read(svm_last_vmcb) == svm->vmcb)
+		return;
+	this_cpu_write(svm_last_vmcb, svm->vmcb);
+	if (!cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
+		indirect_branch_prediction_barrier();
+}
+
+/*
+ * PKRU is not switched by VMRUN. khv guests cannot enable CR4.PKE (nor
+ * OSXSAVE, for XRSTOR), so theirs is the host's; should that ever change,
+ * the host's value comes back here before anything in the host runs.
+ */
+static u32 svm_pkru_enter(void)
+{
+	return cpu_feature_enabled(X86_FEATURE_OSPKE) ? rdpkru() : 0;
+}
+
+static void svm_pkru_exit(u32 host)
+{
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != host)
+		wrpkru(host);
+}
+
 void svm_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
 		    struct khv_exit *exit)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	u64 host_aux;
+	u32 host_pkru;
 
 	svm_load_state(svm, pt_root, flush);
+	svm_predictor_barrier(svm);
 	host_aux = svm_tsc_aux_enter(svm);
+	host_pkru = svm_pkru_enter();
 	asm volatile("clgi" : : : "memory");
 	/* IF=1 with GIF=0: host interrupts wait, then exit the guest. */
 	raw_local_irq_enable();
@@ -369,11 +496,13 @@ void svm_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
 		      page_to_phys(this_cpu_read(svm_vmsave_page)))) {
 		raw_local_irq_disable();
 		asm volatile("stgi" : : : "memory");
+		svm_pkru_exit(host_pkru);
 		svm_tsc_aux_exit(svm, host_aux);
 		exit->kind = KHV_EXIT_RESUME;	/* SVM went off: retry */
 		return;
 	}
 	raw_local_irq_disable();
+	svm_pkru_exit(host_pkru);
 	asm volatile("stgi" : : : "memory");
 	svm_tsc_aux_exit(svm, host_aux);
 	svm_store_state(svm);
@@ -473,6 +602,11 @@ void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	v->cr4 = s->cr4;
 	v->efer = (s->efer & SVM_EFER_GUEST_BITS) | EFER_SVME;
 	v->cpl = (s->cr0 & X86_CR0_PE) ? s->cs.dpl : 0;
+}
+
+void svm_set_cr4(struct khv_vcpu *vcpu, u64 cr4)
+{
+	to_svm(vcpu)->vmcb->save.cr4 = cr4;
 }
 
 void svm_get_paging(struct khv_vcpu *vcpu, struct khv_paging *p)

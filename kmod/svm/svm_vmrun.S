@@ -17,6 +17,8 @@
 #include <linux/linkage.h>
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
+#include <asm/alternative.h>
+#include <asm/cpufeatures.h>
 
 #define GPR(n)	((n) * 8)
 #define RCX	GPR(1)
@@ -100,8 +102,19 @@ SYM_FUNC_START(svm_vmrun)
 	mov	SP_HOST(%rsp), %rax
 	vmload	%rax
 
-	/* The guest may have filled the return stack buffer: overwrite it. */
+	/*
+	 * Speculation, as the host kernel mitigates it (its X86_FEATURE_*
+	 * bits pick what the alternatives below patch in, as for KVM):
+	 * the guest may have filled the return stack buffer: overwrite it
+	 * before the first RET; untrain return predictions (retbleed, SRSO)
+	 * before any RET or interrupt; a full barrier where the host wants
+	 * one at every #VMEXIT. SPEC_CTRL needs nothing: khv never lets a
+	 * guest write it, so the guest runs with the host's value (or, with
+	 * V_SPEC_CTRL, the CPU switches it). Clobbers RAX, RCX, RDX.
+	 */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
 
 	/* Leave no guest values in registers. */
 	xor	%ecx, %ecx

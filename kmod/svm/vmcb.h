@@ -125,12 +125,16 @@ VMCB_CHECK(vmcb, save.g_pat, 0x668);
 VMCB_CHECK(vmcb, save.spec_ctrl, 0x6e0);
 static_assert(sizeof(struct vmcb) <= 4096);
 
+/* intercept_cr (VMCB 0x000): reads in bits 15:0, writes in 31:16 */
+#define SVM_ICR_WRITE(n)	BIT(16 + (n))
+
 /* intercept_misc1 (VMCB 0x00c) */
 #define SVM_I1_INTR		BIT(0)
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
 #define SVM_I1_INIT		BIT(3)
 #define SVM_I1_VINTR		BIT(4)
+#define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_IRET		BIT(20)
 #define SVM_I1_INVD		BIT(22)
@@ -148,10 +152,13 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_I2_STGI		BIT(4)
 #define SVM_I2_CLGI		BIT(5)
 #define SVM_I2_SKINIT		BIT(6)
+#define SVM_I2_ICEBP		BIT(8)
+#define SVM_I2_WBINVD		BIT(9)
 #define SVM_I2_MONITOR		BIT(10)
 #define SVM_I2_MWAIT		BIT(11)
 #define SVM_I2_MWAIT_COND	BIT(12)
 #define SVM_I2_XSETBV		BIT(13)
+#define SVM_I2_RDPRU		BIT(14)
 
 /* int_ctl (VMCB 0x060) */
 #define SVM_INT_V_TPR_MASK	0xffu
@@ -181,6 +188,10 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_NESTED_CTL_NP_ENABLE	BIT_ULL(0)
 #define SVM_TLB_CONTROL_FLUSH_ALL	1
 
+/* CR access exit_info_1 with decode assists: the GPR operand of MOV CRn */
+#define SVM_CR_INFO_VALID	BIT_ULL(63)
+#define SVM_CR_INFO_GPR_MASK	0xfULL
+
 /* IOIO exit_info_1 */
 #define SVM_IOIO_IN		BIT(0)
 #define SVM_IOIO_STR		BIT(2)
@@ -191,12 +202,15 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_IOIO_PORT_SHIFT	16
 
 /* exit codes (AMD APM vol. 2, appendix C) */
-#define SVM_EXIT_EXCP_BASE	0x040
+#define SVM_EXIT_WRITE_CR0	0x010	/* MOV to CRn: 0x010 + n */
+#define SVM_EXIT_WRITE_CR4	0x014
+#define SVM_EXIT_EXCP_BASE	0x040	/* exception n: 0x040 + n */
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
 #define SVM_EXIT_VINTR		0x064
+#define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
@@ -212,10 +226,13 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_EXIT_STGI		0x084
 #define SVM_EXIT_CLGI		0x085
 #define SVM_EXIT_SKINIT		0x086
+#define SVM_EXIT_ICEBP		0x088
+#define SVM_EXIT_WBINVD		0x089
 #define SVM_EXIT_MONITOR	0x08a
 #define SVM_EXIT_MWAIT		0x08b
 #define SVM_EXIT_MWAIT_COND	0x08c
 #define SVM_EXIT_XSETBV		0x08d
+#define SVM_EXIT_RDPRU		0x08e
 #define SVM_EXIT_NPF		0x400
 #define SVM_EXIT_INVALID	((u64)-1)
 

@@ -84,12 +84,17 @@ static int t_cr4_apic(void)
 	};
 	struct khv_cpuid_view v = khv_cpuid_view(t, 2);
 
-	CHECK(khv_cr4_valid(&v, 0x6f0), "PAE PGE OSFXSR ...");
-	CHECK(khv_cr4_valid(&v, 1u << 20), "SMEP with CPUID");
-	CHECK(!khv_cr4_valid(&v, 1u << 21), "SMAP without CPUID");
-	CHECK(!khv_cr4_valid(&v, 1u << 18), "OSXSAVE without XSAVE");
-	CHECK(!khv_cr4_valid(&v, 1u << 13), "VMXE never");
-	CHECK(!khv_cr4_valid(&v, 1ull << 40), "reserved");
+	const u64 all = ~0ULL;
+
+	CHECK(khv_cr4_valid(&v, all, 0x6f0), "PAE PGE OSFXSR ...");
+	CHECK(khv_cr4_valid(&v, all, 1u << 20), "SMEP with CPUID");
+	CHECK(!khv_cr4_valid(&v, ~(1ull << 20), 1u << 20), "SMEP without host support");
+	CHECK(!khv_cr4_valid(&v, all, 1u << 21), "SMAP without CPUID");
+	CHECK(!khv_cr4_valid(&v, all, 1u << 18), "OSXSAVE without XSAVE");
+	CHECK(!khv_cr4_valid(&v, all, 1u << 22), "PKE never (no PKRU switching)");
+	CHECK(!khv_cr4_valid(&v, all, 1u << 13), "VMXE never");
+	CHECK(!khv_cr4_valid(&v, all, 1ull << 40), "reserved");
+	CHECK(khv_cr4_allowed(&v) == (0x7ffull | (1ull << 20)), "allowed mask");
 	CHECK(khv_apic_base_valid(&v, 0xfee00900), "default");
 	CHECK(!khv_apic_base_valid(&v, 0xfee00d00), "x2APIC without CPUID");
 	CHECK(!khv_apic_base_valid(&v, 0xfee00901), "reserved bit 0");
@@ -97,10 +102,36 @@ static int t_cr4_apic(void)
 	return KSFT_PASS;
 }
 
+/* Any byte in CPUID 0x80000008 EAX[7:0] gives a MAXPHYADDR shifts can use. */
+static int t_maxphyaddr_clamped(void)
+{
+	struct kvm_cpuid_entry2 t[2] = {
+		{ .function = 0x80000000u, .eax = 0x80000008u },
+		{ .function = 0x80000008u },
+	};
+	struct khv_cpuid_view v = khv_cpuid_view(t, 2);
+	static const struct { u32 eax, bits; } c[] = {
+		{ 0, 36 }, { 1, 32 }, { 31, 32 }, { 40, 40 }, { 52, 52 },
+		{ 53, 52 }, { 64, 52 }, { 0xff, 52 }, { 0x3028, 40 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		t[1].eax = c[i].eax;
+		CHECK(khv_guest_maxphyaddr(&v) == c[i].bits, "EAX %#x -> %u bits",
+		      c[i].eax, c[i].bits);
+	}
+	t[1].eax = 0xff;
+	CHECK(!khv_apic_base_valid(&v, 1ull << 52), "APIC base above the clamp");
+	CHECK(khv_apic_base_valid(&v, 0xfee00900), "APIC base below it");
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "cpuid_supported", t_supported },
 	{ "cpuid_answer", t_answer },
 	{ "cpuid_cr4_apic_rules", t_cr4_apic },
+	{ "cpuid_maxphyaddr_clamped", t_maxphyaddr_clamped },
 };
 
 int main(void)

@@ -47,7 +47,9 @@ static const struct khv_pt_format fmt = {
 	.table = 0x27, .leaf_ro = 0x25, .leaf_rw = 0x67, .present = 1, .writable = 2,
 	.backing_rw = 0x200,
 };
-static const struct khv_pt_mem mem = { t_alloc, t_free, t_va, t_release, NULL };
+static const struct khv_pt_mem mem = {
+	.alloc = t_alloc, .free = t_free, .va = t_va, .release = t_release,
+};
 
 static int tables_in_use(void)
 {

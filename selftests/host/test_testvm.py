@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Host-side unit tests of selftests/testvm's pure logic; prints TAP."""
 
+import contextlib
 import importlib.machinery
 import importlib.util
+import io
 import os
 import sys
+import tempfile
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -103,6 +106,60 @@ def kver_from_depends():
     assert tv.kver_from_depends("linux-image-6.1.0-56-amd64 (= 6.1.192-2)") == "6.1.0-56-amd64"
     assert tv.kver_from_depends("linux-image-6.1.0-9-amd64-unsigned (= 1)") == "6.1.0-9-amd64"
     raises(tv.UsageError, tv.kver_from_depends, "linux-base")
+
+
+# ------------------------------------- another kernel (--kernel, --modules-dir)
+
+def fake_bzimage(version, ptr=0x300, magic=b"HdrS"):
+    """The first bytes of a bzImage: setup header magic, and the
+    kernel_version pointer to `version` (0x200 + ptr)."""
+    image = bytearray(0x1000)
+    image[0x202:0x206] = magic
+    image[0x20e:0x210] = ptr.to_bytes(2, "little")
+    image[0x200 + ptr:0x200 + ptr + len(version) + 1] = version + b"\0"
+    return bytes(image)
+
+
+@test
+def bzimage_version_from_setup_header():
+    head = fake_bzimage(b"6.1.192-khvdebug (root@host) #1 SMP PREEMPT_DYNAMIC")
+    assert tv.bzimage_version(head) == "6.1.192-khvdebug"
+    raises(tv.UsageError, tv.bzimage_version, fake_bzimage(b"6.1", magic=b"MZ\0\0"))
+    raises(tv.UsageError, tv.bzimage_version, fake_bzimage(b"", ptr=0))
+    raises(tv.UsageError, tv.bzimage_version, fake_bzimage(b" "))
+
+
+def quiet_parse(argv):
+    with contextlib.redirect_stderr(io.StringIO()):
+        return tv.parse_args(argv)
+
+
+@test
+def another_kernel_and_its_modules():
+    with tempfile.TemporaryDirectory() as tmp:
+        image = os.path.join(tmp, "bzImage")
+        with open(image, "wb") as f:
+            f.write(fake_bzimage(b"6.1.192-khvdebug (root@host) #1 SMP"))
+        mods = os.path.join(tmp, "lib", "modules", "6.1.192-khvdebug")
+        os.makedirs(mods)
+        args = quiet_parse(["--kernel", image, "--modules-dir", mods, "--", "true"])
+        tv.machine_kernel(args)
+        assert (args.kver, args.kernel, args.modules_dir) == ("6.1.192-khvdebug", image, mods)
+        assert tv.stock_module_paths(mods)[1] == os.path.join(mods, "kernel/arch/x86/kvm/kvm.ko")
+        args.monitor, args.append = "/tmp/m", ""
+        cmd = tv.qemu_command(args, "/tmp/initrd")
+        assert cmd[cmd.index("-kernel") + 1] == image
+        # --kver wins over the image's own version; modules default to its dir.
+        args = quiet_parse(["--kernel", image, "--kver", "other", "--", "true"])
+        tv.machine_kernel(args)
+        assert (args.kver, args.modules_dir) == ("other", "/lib/modules/other")
+        for bad in (["--kernel", os.path.join(tmp, "none")], ["--modules-dir", image]):
+            raises(SystemExit, quiet_parse, bad + ["--", "true"])
+    # Without --kernel: the stock kernel of that version, as before.
+    args = quiet_parse(["--kver", "0.0-none", "--", "true"])
+    err = raises(tv.UsageError, tv.machine_kernel, args)
+    assert str(err) == "no /boot/vmlinuz-0.0-none", str(err)
+    assert args.modules_dir == "/lib/modules/0.0-none"
 
 
 # --------------------------------------------------------- console stream

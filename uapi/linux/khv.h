@@ -36,6 +36,9 @@
  * pending for injection. @ns counts only the tight loops (the first entry
  * of each batch, an ordinary one, is left out).
  *
+ * Only a caller with CAP_SYS_ADMIN may use it (-EPERM otherwise). The
+ * guest's FPU state is loaded as for KVM_RUN.
+ *
  * Returns 0; -EINTR with the counts so far on a pending signal; -EINVAL
  * if the guest exits for anything but CPUID (RIP not at a CPUID, an event
  * to deliver); -EBUSY if an interrupt or NMI is queued; -ENOTTY where the
