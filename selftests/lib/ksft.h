@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define KSFT_PASS	0
 #define KSFT_FAIL	1
@@ -64,16 +65,19 @@ static inline void __attribute__((noreturn)) ksft_exit_skip(const char *why)
 
 /*
  * Run every case, print TAP, return the exit code: fail if any failed,
- * skip if all were skipped, else pass.
+ * skip if all were skipped, else pass. $KSFT_ONLY, when set, names the
+ * one case to run (for debugging); the others are skipped.
  */
 static inline int ksft_run(const struct ksft_case *cases, int n)
 {
+	const char *only = getenv("KSFT_ONLY");
 	int i, failed = 0, skipped = 0;
 
 	printf("TAP version 13\n1..%d\n", n);
 	fflush(stdout);
 	for (i = 0; i < n; i++) {
-		int r = cases[i].fn();
+		int r = only && strcmp(only, cases[i].name) ? KSFT_SKIP :
+			cases[i].fn();
 
 		if (r == KSFT_SKIP) {
 			skipped++;

@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a guest sees of the events and instructions a hypervisor must
+ * intercept to keep the host safe (Documentation/security.md): the guest
+ * still gets the architectural behaviour, on stock KVM as on khv.
+ *
+ * - #AC and #DB (intercepted so their delivery cannot loop in the CPU
+ *   forever): a misaligned user access with CR0.AM and RFLAGS.AC raises
+ *   #AC with error code 0 at the faulting instruction; single-stepping
+ *   raises #DB with DR6.BS after the next instruction; ICEBP (INT1) is a
+ *   #DB trap with RIP after it.
+ * - RDPMC gives #GP or an idle counter's 0, never another value or #UD;
+ *   an invalid counter is #GP. WBINVD completes at CPL 0 and is #GP at
+ *   CPL 3. RDPRU is #UD.
+ * - MOV to CR4 (intercepted so a guest cannot set what the hypervisor
+ *   does not switch): reserved and unsupported bits, PKE and OSXSAVE
+ *   without the guest's CPUID bit, clearing PAE in long mode are #GP; a
+ *   PGE toggle still flushes global translations.
+ * - The VMM thread's PKRU and XCR0 are the same after guests that try to
+ *   change theirs.
+ */
+#include <string.h>
+#include <unistd.h>
+#include <cpuid.h>
+
+#include "guest.h"
+
+static int sys_fd;
+
+#define CR0_AM		(1ull << 18)
+#define RFLAGS_TF	(1ull << 8)
+#define RFLAGS_AC	(1ull << 18)
+#define CR4_PSE		(1ull << 4)
+#define CR4_PAE		(1ull << 5)
+#define CR4_PGE		(1ull << 7)
+#define CR4_VMXE	(1ull << 13)
+#define CR4_OSXSAVE	(1ull << 18)
+#define CR4_PKE		(1ull << 22)
+#define DR6_BS		(1ull << 14)
+
+/*
+ * Ring 3 for the guest: a 64-bit code and a data segment of DPL 3 in the
+ * GDT slot of the last vCPU's TSS (these tests use vCPU 0 only), and the
+ * user bit in every page-table entry.
+ */
+#define USER_GDT_SLOT	(GDT_TSS + 16 * (GUEST_MAX_VCPUS - 1))
+#define USER_CS		(USER_GDT_SLOT | 3)
+#define USER_DS		((USER_GDT_SLOT + 8) | 3)
+#define USER_STACK	0x300000ull	/* in the free area, grows down */
+#define AC_DATA		0x200000ull	/* a free page the user code reads */
+
+/* What the last exception handler saw, in the guest's memory. */
+static volatile uint64_t g_count, g_vec, g_err, g_rip, g_cs, g_dr6;
+/* The kernel stack pointer to come back to from ring 3. */
+static volatile uint64_t g_kernel_rsp;
+
+/* Snippets run at CPL 3; each ends in UD2, so "no exception" shows as #UD there. */
+extern const char user_misaligned[], user_misaligned_end[];
+extern const char user_wbinvd[], user_back_in_kernel[];
+extern const char icebp_insn[], icebp_after[], step_after[];
+__asm__(".pushsection .text\n"
+	".globl user_misaligned, user_misaligned_end, user_wbinvd\n"
+	"user_misaligned:\n"
+	"	movl 0x200001, %eax\n"	/* AC_DATA + 1: misaligned */
+	"user_misaligned_end:\n"
+	"	ud2\n"
+	"user_wbinvd:\n"
+	"	wbinvd\n"
+	"	ud2\n"
+	".popsection\n");
+
+GUEST_CODE static void record(struct guest_frame *f)
+{
+	uint64_t dr6;
+
+	__asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+	g_count++;
+	g_vec = f->vector;
+	g_err = f->error_code;
+	g_rip = f->rip;
+	g_cs = f->cs;
+	g_dr6 = dr6;
+}
+
+/* Trap-like events: record and go on. */
+GUEST_CODE static void record_and_resume(struct guest_frame *f)
+{
+	record(f);
+	f->rflags &= ~RFLAGS_TF;
+}
+
+/* Faults of a skippable instruction of known length (the host sets it). */
+static volatile uint64_t g_skip;
+
+GUEST_CODE static void record_and_skip(struct guest_frame *f)
+{
+	record(f);
+	f->rip += g_skip;
+}
+
+/* Anything raised at CPL 3: back to ring 0, after the user entry. */
+GUEST_CODE static void record_and_return_to_kernel(struct guest_frame *f)
+{
+	record(f);
+	f->rip = (uint64_t)user_back_in_kernel;
+	f->cs = GDT_CODE64;
+	f->ss = GDT_DATA;
+	f->rsp = g_kernel_rsp;
+	f->rflags = 2;
+}
+
+/* Run the snippet at @rip in ring 3 with @rflags; returns the vector it raised. */
+GUEST_CODE static uint64_t guest_user_call(const void *rip, uint64_t rflags)
+{
+	__asm__ volatile("mov %%rsp, %[save]\n\t"
+			 "sub $128, %%rsp\n\t"	/* keep the red zone */
+			 "pushq %[ss]\n\t"
+			 "pushq %[usp]\n\t"
+			 "pushq %[fl]\n\t"
+			 "pushq %[cs]\n\t"
+			 "pushq %[ip]\n\t"
+			 "iretq\n"
+			 ".globl user_back_in_kernel\n"
+			 "user_back_in_kernel:\n\t"
+			 : [save] "=m"(g_kernel_rsp)
+			 : [ss] "i"(USER_DS), [usp] "r"(USER_STACK),
+			   [fl] "r"(rflags), [cs] "i"(USER_CS), [ip] "r"(rip)
+			 : "rax", "memory", "cc");
+	return g_vec;
+}
+
+static uint64_t gdt_desc(uint8_t access, uint8_t flags)
+{
+	return 0xffffull | 0xfull << 48 | (uint64_t)access << 40 |
+	       (uint64_t)flags << 52;
+}
+
+static void make_ring3_ready(struct gvm *vm)
+{
+	uint64_t *gdt = gvm_hva(vm, GUEST_GDT_GPA);
+	uint64_t *pt = gvm_hva(vm, GUEST_PT_GPA);
+	int i;
+
+	gdt[USER_GDT_SLOT / 8] = gdt_desc(0xfb, 0xa);	/* code, DPL 3, L */
+	gdt[USER_GDT_SLOT / 8 + 1] = gdt_desc(0xf3, 0xc); /* data, DPL 3 */
+	/* PML4, PDPT and the 4 PDs are the 6 pages from GUEST_PT_GPA */
+	for (i = 0; i < 6 * 512; i++)
+		if (pt[i] & 1)
+			pt[i] |= 4;
+}
+
+/* A VM whose vCPU 0 calls @fn, with @handler on @vectors. */
+struct fixture {
+	struct gvm *vm;
+	struct gvcpu *v;
+};
+
+static int fixture_init(struct fixture *fx, const void *fn,
+			guest_handler_t handler, const int *vectors, int n)
+{
+	int i;
+
+	fx->vm = gvm_create(sys_fd, 0);
+	fx->v = fx->vm ? gvcpu_create_long(fx->vm, 0, fn, 0, 0) : NULL;
+	if (!fx->v)
+		return -1;
+	make_ring3_ready(fx->vm);
+	for (i = 0; i < n; i++)
+		if (gvm_set_handler(fx->vm, vectors[i], handler))
+			return -1;
+	return 0;
+}
+
+static void fixture_fini(struct fixture *fx)
+{
+	if (fx->v)
+		gvcpu_destroy(fx->v);
+	if (fx->vm)
+		gvm_destroy(fx->vm);
+}
+
+/* Run the fixture's guest to DONE; KSFT_PASS or KSFT_FAIL. */
+static int run_to_done(const void *fn, guest_handler_t handler,
+		       const int *vectors, int n)
+{
+	struct fixture fx;
+	int r = KSFT_FAIL;
+
+	if (!fixture_init(&fx, fn, handler, vectors, n) && !gvcpu_run_done(fx.v))
+		r = KSFT_PASS;
+	fixture_fini(&fx);
+	return r;
+}
+
+static const int all_faults[] = { 1, 6, 13, 14, 17 };
+
+/* ------------------------------------------------------------------ #AC */
+
+GUEST_CODE static void guest_ac_user(uint64_t a0, uint64_t a1)
+{
+	uint64_t cr0, vec;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 | CR0_AM));
+	vec = guest_user_call(user_misaligned, 2 | RFLAGS_AC);
+	if (vec == 6 && g_rip == (uint64_t)user_misaligned_end)
+		GUEST_SYNC(2, 0);	/* the CPU raised no #AC at all */
+	GUEST_ASSERT_EQ(vec, 17);
+	GUEST_ASSERT_EQ(g_err, 0);
+	GUEST_ASSERT_EQ(g_rip, (uint64_t)user_misaligned);
+	GUEST_ASSERT_EQ(g_cs, USER_CS);
+	/* without RFLAGS.AC the same access is fine */
+	g_count = 0;
+	vec = guest_user_call(user_misaligned, 2);
+	GUEST_ASSERT_EQ(vec, 6);
+	GUEST_ASSERT_EQ(g_rip, (uint64_t)user_misaligned_end);
+	GUEST_ASSERT_EQ(g_count, 1);
+	GUEST_DONE();
+}
+
+static int t_ac_user(void)
+{
+	struct fixture fx;
+	struct ucall uc;
+	int r = KSFT_FAIL, cmd;
+
+	if (fixture_init(&fx, guest_ac_user, record_and_return_to_kernel,
+			 all_faults, 5))
+		goto out;
+	cmd = gvcpu_run_ucall(fx.v, &uc);
+	if (cmd == UCALL_SYNC && uc.args[0] == 2) {
+		ksft_diag("the CPU raises no #AC for a misaligned CPL-3 load "
+			  "(QEMU's TCG does not model alignment checks)");
+		r = KSFT_SKIP;
+	} else if (cmd == UCALL_DONE) {
+		r = KSFT_PASS;
+	}
+out:
+	fixture_fini(&fx);
+	return r;
+}
+
+/* ------------------------------------------------------------------ #DB */
+
+GUEST_CODE static void guest_single_step(uint64_t a0, uint64_t a1)
+{
+	__asm__ volatile("pushfq\n\t"
+			 "orq $0x100, (%%rsp)\n\t"
+			 "popfq\n\t"
+			 "nop\n"
+			 ".globl step_after\n"
+			 "step_after:\n\t"
+			 : : : "memory", "cc");
+	GUEST_ASSERT_EQ(g_count, 1);
+	GUEST_ASSERT_EQ(g_vec, 1);
+	GUEST_ASSERT_EQ(g_rip, (uint64_t)step_after);
+	GUEST_ASSERT(g_dr6 & DR6_BS);
+	GUEST_DONE();
+}
+
+static int t_db_single_step(void)
+{
+	return run_to_done(guest_single_step, record_and_resume, all_faults, 5);
+}
+
+GUEST_CODE static void guest_icebp(uint64_t a0, uint64_t a1)
+{
+	__asm__ volatile(".globl icebp_insn, icebp_after\n"
+			 "icebp_insn: .byte 0xf1\n"
+			 "icebp_after:\n\t"
+			 : : : "memory");
+	GUEST_ASSERT_EQ(g_count, 1);
+	GUEST_ASSERT_EQ(g_vec, 1);
+	GUEST_ASSERT_EQ(g_rip, (uint64_t)icebp_after);
+	GUEST_ASSERT(!(g_dr6 & DR6_BS));
+	GUEST_DONE();
+}
+
+/* QEMU's TCG, the test machine's CPU, re-executes ICEBP forever. */
+static bool cpu_is_qemu_tcg(void)
+{
+	char line[256];
+	bool qemu = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && !qemu && fgets(line, sizeof(line), f))
+		qemu = !strncmp(line, "model name", 10) && strstr(line, "QEMU");
+	if (f)
+		fclose(f);
+	return qemu;
+}
+
+static int t_icebp(void)
+{
+	SKIP_IF(cpu_is_qemu_tcg(),
+		"QEMU's TCG loops on ICEBP (to an external debugger) instead of raising #DB");
+	return run_to_done(guest_icebp, record_and_resume, all_faults, 5);
+}
+
+/* --------------------------------------------------- RDPMC WBINVD RDPRU */
+
+/* RDPMC(@ecx): the value, or ~0 with g_vec set if it faulted. */
+GUEST_CODE static uint64_t guest_rdpmc(uint32_t ecx)
+{
+	uint32_t lo = 0, hi = 0;
+	uint64_t before = g_count;
+
+	g_skip = 2;
+	__asm__ volatile("rdpmc" : "+a"(lo), "+d"(hi) : "c"(ecx));
+	if (g_count != before)
+		return ~0ull;
+	return (uint64_t)hi << 32 | lo;
+}
+
+GUEST_CODE static void guest_rdpmc_test(uint64_t a0, uint64_t a1)
+{
+	uint64_t v = guest_rdpmc(0);
+
+	/* an idle counter of a virtual PMU reads 0; no PMU: #GP */
+	if (v == ~0ull)
+		GUEST_ASSERT_EQ(g_vec, 13);
+	else
+		GUEST_ASSERT_EQ(v, 0);
+	g_vec = 0;
+	GUEST_ASSERT_EQ(guest_rdpmc(0x12345), ~0ull);
+	GUEST_ASSERT_EQ(g_vec, 13);
+	GUEST_DONE();
+}
+
+static int t_rdpmc(void)
+{
+	return run_to_done(guest_rdpmc_test, record_and_skip, all_faults, 5);
+}
+
+GUEST_CODE static void guest_wbinvd_test(uint64_t a0, uint64_t a1)
+{
+	uint64_t vec;
+
+	__asm__ volatile("wbinvd" : : : "memory");
+	GUEST_ASSERT_EQ(g_count, 0);
+	vec = guest_user_call(user_wbinvd, 2);
+	GUEST_ASSERT_EQ(vec, 13);
+	GUEST_ASSERT_EQ(g_rip, (uint64_t)user_wbinvd);
+	GUEST_DONE();
+}
+
+static int t_wbinvd(void)
+{
+	return run_to_done(guest_wbinvd_test, record_and_return_to_kernel,
+			   all_faults, 5);
+}
+
+GUEST_CODE static void guest_rdpru_test(uint64_t a0, uint64_t a1)
+{
+	g_skip = 3;
+	__asm__ volatile(".byte 0x0f, 0x01, 0xfd"	/* RDPRU */
+			 : : "c"(0) : "rax", "rdx", "memory");
+	GUEST_ASSERT_EQ(g_count, 1);
+	GUEST_ASSERT_EQ(g_vec, 6);
+	GUEST_DONE();
+}
+
+static int t_rdpru(void)
+{
+	return run_to_done(guest_rdpru_test, record_and_skip, all_faults, 5);
+}
+
+/* ----------------------------------------------------------------- CR4 */
+
+GUEST_CODE static uint64_t guest_read_cr4(void)
+{
+	uint64_t cr4;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	return cr4;
+}
+
+/* MOV to CR4 (a 3-byte instruction here): true if it took, false on #GP. */
+GUEST_CODE static bool guest_write_cr4(uint64_t val)
+{
+	uint64_t before = g_count;
+
+	g_skip = 3;
+	g_vec = 0;
+	__asm__ volatile(".byte 0x0f, 0x22, 0xe0"	/* mov %rax, %cr4 */
+			 : : "a"(val) : "memory");
+	if (g_count == before)
+		return true;
+	GUEST_ASSERT_EQ(g_vec, 13);
+	return false;
+}
+
+GUEST_CODE static bool guest_cpuid_bit(uint32_t leaf, int reg, int bit)
+{
+	uint32_t r[4];
+
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(0));
+	return r[reg] >> bit & 1;
+}
+
+GUEST_CODE static void guest_cr4_checks(uint64_t a0, uint64_t a1)
+{
+	uint64_t cr4 = guest_read_cr4();
+	bool pku = guest_cpuid_bit(7, 2, 3), xsave = guest_cpuid_bit(1, 2, 26);
+
+	GUEST_ASSERT(!guest_write_cr4(cr4 | (1ull << 15)));	/* reserved */
+	GUEST_ASSERT(!guest_write_cr4(cr4 | CR4_VMXE));	/* no VMX in CPUID */
+	GUEST_ASSERT(!guest_write_cr4(cr4 & ~CR4_PAE));	/* long mode */
+	GUEST_ASSERT_EQ(guest_write_cr4(cr4 | CR4_PKE), pku);
+	GUEST_ASSERT_EQ(guest_read_cr4() & CR4_PKE, pku ? CR4_PKE : 0);
+	GUEST_ASSERT(guest_write_cr4(cr4));
+	GUEST_ASSERT_EQ(guest_write_cr4(cr4 | CR4_OSXSAVE), xsave);
+	GUEST_ASSERT_EQ(guest_read_cr4() & CR4_OSXSAVE, xsave ? CR4_OSXSAVE : 0);
+	GUEST_ASSERT(guest_write_cr4(cr4));
+	GUEST_ASSERT_EQ(guest_read_cr4(), cr4);
+	GUEST_DONE();
+}
+
+static int t_cr4_checks(void)
+{
+	return run_to_done(guest_cr4_checks, record_and_skip, all_faults, 5);
+}
+
+/*
+ * Two 2 MiB regions of RAM with different contents; the guest maps the
+ * virtual address of the first to the second with a global entry, and
+ * only a flush of global translations (a CR4.PGE toggle) makes it seen.
+ */
+#define REGION_A	0x1000000ull
+#define REGION_B	0x1200000ull
+
+GUEST_CODE static void guest_pge_toggle(uint64_t a0, uint64_t a1)
+{
+	volatile uint64_t *va = (volatile uint64_t *)REGION_A;
+	uint64_t *pd0 = (uint64_t *)(GUEST_PT_GPA + 0x2000);
+	uint64_t cr4 = guest_read_cr4(), pde = pd0[REGION_A >> 21];
+
+	*(volatile uint64_t *)REGION_A = 0xaaaa;
+	*(volatile uint64_t *)REGION_B = 0xbbbb;
+	GUEST_ASSERT(guest_write_cr4(cr4 | CR4_PGE));
+	pd0[REGION_A >> 21] = pde | (1ull << 8);	/* global */
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	GUEST_ASSERT_EQ(*va, 0xaaaa);			/* now in the TLB */
+	pd0[REGION_A >> 21] = REGION_B | (pde & 0xfff) | (1ull << 8);
+	GUEST_ASSERT(guest_write_cr4(cr4));		/* PGE off: flushes */
+	GUEST_ASSERT_EQ(*va, 0xbbbb);
+	pd0[REGION_A >> 21] = pde;
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	GUEST_ASSERT_EQ(*va, 0xaaaa);
+	GUEST_DONE();
+}
+
+static int t_cr4_pge_toggle_flushes(void)
+{
+	return run_to_done(guest_pge_toggle, record_and_skip, all_faults, 5);
+}
+
+/* ------------------------------------------------- the VMM's PKRU, XCR0 */
+
+static bool host_has(uint32_t leaf, int reg, int bit)
+{
+	unsigned int r[4] = { 0 };
+
+	__cpuid_count(leaf, 0, r[0], r[1], r[2], r[3]);
+	return r[reg] >> bit & 1;
+}
+
+static uint32_t host_rdpkru(void)
+{
+	uint32_t pkru, edx;
+
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	return pkru;
+}
+
+static void host_wrpkru(uint32_t pkru)
+{
+	__asm__ volatile(".byte 0x0f, 0x01, 0xef" : : "a"(pkru), "c"(0), "d"(0));
+}
+
+static uint64_t host_xcr0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * The guest sets what it may of CR4.PKE and OSXSAVE, writes PKRU (all
+ * keys access-disabled but key 0) and XCR0 (x87 only) where it could, and
+ * reports; the host's values must not have moved.
+ */
+GUEST_CODE static void guest_touch_pkru_xcr0(uint64_t a0, uint64_t a1)
+{
+	uint64_t cr4 = guest_read_cr4();
+
+	if (guest_write_cr4(cr4 | CR4_PKE))
+		__asm__ volatile(".byte 0x0f, 0x01, 0xef"	/* WRPKRU */
+				 : : "a"(0x55555554), "c"(0), "d"(0));
+	if (guest_write_cr4(guest_read_cr4() | CR4_OSXSAVE))
+		__asm__ volatile("xsetbv" : : "a"(1), "c"(0), "d"(0));
+	GUEST_SYNC(1, 0);
+	GUEST_DONE();
+}
+
+static int t_vmm_pkru_xcr0_unchanged(void)
+{
+	bool pke = host_has(7, 2, 4), osxsave = host_has(1, 2, 27);
+	uint64_t xcr0 = osxsave ? host_xcr0() : 0;
+	uint32_t pkru = 0x5555554c;	/* some keys write-disabled */
+	uint32_t orig = pke ? host_rdpkru() : 0;
+	struct fixture fx;
+	int r = KSFT_FAIL;
+
+	SKIP_IF(!pke && !osxsave, "the host has neither PKU (OSPKE) nor XSAVE (OSXSAVE)");
+	if (pke)
+		host_wrpkru(pkru);
+	if (fixture_init(&fx, guest_touch_pkru_xcr0, record_and_skip, all_faults, 5) ||
+	    gvcpu_run_sync(fx.v, 1, NULL))
+		goto out;
+	if (pke && host_rdpkru() != pkru) {
+		ksft_diag("PKRU %#x after the exit, %#x before", host_rdpkru(), pkru);
+		goto out;
+	}
+	if (osxsave && host_xcr0() != xcr0) {
+		ksft_diag("XCR0 %#llx after the exit, %#llx before",
+			  (unsigned long long)host_xcr0(), (unsigned long long)xcr0);
+		goto out;
+	}
+	if (!gvcpu_run_done(fx.v))
+		r = KSFT_PASS;
+out:
+	if (pke)
+		host_wrpkru(orig);
+	fixture_fini(&fx);
+	return r;
+}
+
+static const struct ksft_case cases[] = {
+	{ "ac_user", t_ac_user },
+	{ "db_single_step", t_db_single_step },
+	{ "icebp", t_icebp },
+	{ "rdpmc", t_rdpmc },
+	{ "wbinvd", t_wbinvd },
+	{ "rdpru", t_rdpru },
+	{ "cr4_checks", t_cr4_checks },
+	{ "cr4_pge_toggle_flushes", t_cr4_pge_toggle_flushes },
+	{ "vmm_pkru_xcr0_unchanged", t_vmm_pkru_xcr0_unchanged },
+};
+
+int main(int argc, char **argv)
+{
+	khv_test_init(argc, argv);
+	sys_fd = khv_open_dev();
+	return KSFT_RUN(cases);
+}
