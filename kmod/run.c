@@ -169,7 +169,19 @@ static int khv_exit_npf(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return khv_mmio_start(vcpu, exit->npf.gpa, exit->npf.error);
 }
 
-static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit);
+static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	run->internal.ndata = 4;
+	run->internal.data[0] = exit->hw_code;
+	run->internal.data[1] = exit->info1;
+	run->internal.data[2] = exit->info2;
+	run->internal.data[3] = vcpu->rip;
+	return 0;
+}
 
 /*
  * An instruction khv must carry out could not be decoded (another vCPU
@@ -290,20 +302,6 @@ static int khv_exit_fail_entry(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = exit->hw_code;
 	run->fail_entry.cpu = raw_smp_processor_id();
-	return 0;
-}
-
-static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit)
-{
-	struct kvm_run *run = vcpu->run;
-
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
-	run->internal.ndata = 4;
-	run->internal.data[0] = exit->hw_code;
-	run->internal.data[1] = exit->info1;
-	run->internal.data[2] = exit->info2;
-	run->internal.data[3] = vcpu->rip;
 	return 0;
 }
 

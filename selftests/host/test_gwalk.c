@@ -24,9 +24,9 @@
 #define CR4_PAE	(1ULL << 5)
 #define CR4_LA57 (1ULL << 12)
 #define CR4_SMEP (1ULL << 20)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
+#define T_EFER_LME (1ULL << 8)
+#define T_EFER_LMA (1ULL << 10)
+#define T_EFER_NXE (1ULL << 11)
 
 #define W	KHV_GWALK_WRITE
 #define U	KHV_GWALK_USER
@@ -196,7 +196,7 @@ static int t_32bit_protection(void)
 	CHECK_MAP(c, 0x10, W, 0x10010, 4096);
 	CHECK_PF(c, 0x10, U, KHV_PFERR_PRESENT | U);
 	CHECK_PF(c, 0x10, X | U, KHV_PFERR_PRESENT | U);	/* no I/D */
-	c.efer = EFER_NXE;	/* no XD bit to honour either */
+	c.efer = T_EFER_NXE;	/* no XD bit to honour either */
 	CHECK_PF(c, 0x10, X | U, KHV_PFERR_PRESENT | U);
 	CHECK_PF(c, 0x800000, X, 0);
 	c.efer = 0;
@@ -211,7 +211,7 @@ static int t_32bit_protection(void)
 
 static int t_pae(void)
 {
-	struct khv_gwalk_ctx c = ctx_of(CR0_PE | CR0_PG, 0x1020, CR4_PAE, EFER_NXE);
+	struct khv_gwalk_ctx c = ctx_of(CR0_PE | CR0_PG, 0x1020, CR4_PAE, T_EFER_NXE);
 	u64 regs[4] = { 0 };
 
 	reset();
@@ -267,7 +267,7 @@ static int t_pae_nx_off(void)
 static int t_4level_sizes(void)
 {
 	struct khv_gwalk_ctx c = ctx_of(CR0_PE | CR0_PG | CR0_WP, 0x1000,
-					CR4_PAE, EFER_LME | EFER_LMA | EFER_NXE);
+					CR4_PAE, T_EFER_LME | T_EFER_LMA | T_EFER_NXE);
 	const u64 hi = 0xffff888012345678ULL;	/* PML4 273 */
 
 	reset();
@@ -300,7 +300,7 @@ static int t_4level_sizes(void)
 static int t_4level_reserved(void)
 {
 	struct khv_gwalk_ctx c = ctx_of(CR0_PE | CR0_PG, 0x1000, CR4_PAE,
-					EFER_LME | EFER_LMA);
+					T_EFER_LME | T_EFER_LMA);
 	const u64 gla = 0x201000;	/* PML4 0, PDPT 0, PD 1, PT 1 */
 	const u32 rsvd = KHV_PFERR_PRESENT | KHV_PFERR_RSVD;
 
@@ -321,7 +321,7 @@ static int t_4level_reserved(void)
 	CHECK_MAP(c, gla, 0, 0x5000, 4096);
 	put64(0x1000, 0x2000 | ALL | XD);
 	CHECK_PF(c, gla, X, rsvd);
-	c.efer |= EFER_NXE;
+	c.efer |= T_EFER_NXE;
 	CHECK_MAP(c, gla, 0, 0x5000, 4096);
 	CHECK_PF(c, gla, X, KHV_PFERR_PRESENT | KHV_PFERR_FETCH);
 	/* A reserved bit under a not-present entry is not looked at. */
@@ -333,7 +333,7 @@ static int t_4level_reserved(void)
 static int t_4level_protection(void)
 {
 	struct khv_gwalk_ctx c = ctx_of(CR0_PE | CR0_PG, 0x1000, CR4_PAE,
-					EFER_LME | EFER_LMA | EFER_NXE);
+					T_EFER_LME | T_EFER_LMA | T_EFER_NXE);
 	const u64 gla = 0x400000123ULL;
 	const u32 pp = KHV_PFERR_PRESENT;
 
@@ -359,7 +359,7 @@ static int t_4level_protection(void)
 	/* SMEP: no supervisor fetch from a user page, I/D even without NXE. */
 	map4(gla, ALL, ALL, ALL, ALL, 0x8000);
 	c.cr4 |= CR4_SMEP;
-	c.efer &= ~EFER_NXE;
+	c.efer &= ~T_EFER_NXE;
 	CHECK_PF(c, gla, X, pp | KHV_PFERR_FETCH);
 	CHECK_MAP(c, gla, X | U, 0x8123, 4096);
 	CHECK_MAP(c, gla, 0, 0x8123, 4096);
@@ -381,7 +381,7 @@ static int t_4level_protection(void)
 static int t_errors(void)
 {
 	struct khv_gwalk_ctx c = ctx_of(CR0_PE | CR0_PG, 0x1000, CR4_PAE,
-					EFER_LME | EFER_LMA);
+					T_EFER_LME | T_EFER_LMA);
 	struct khv_gwalk_result res;
 
 	reset();
