@@ -10,6 +10,8 @@
 #include <linux/smp.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
+#include <asm/cpufeature.h>
+#include <asm/nospec-branch.h>
 
 #include "khv.h"
 #include "emulate.h"
@@ -199,25 +201,25 @@ static int khv_emulation_failed(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return 0;
 }
 
-static int khv_exit_dr(struct khv_vcpu *vcpu, struct khv_exit *exit)
+/* An emulation's 0 / -errno as an exit handler's 1 / 0 / -errno. */
+static int khv_emulated(struct khv_vcpu *vcpu, struct khv_exit *exit, int r)
 {
-	int r = khv_emulate_mov_dr(vcpu);
-
 	if (r == -EFAULT)
 		return khv_emulation_failed(vcpu, exit);
 	return r < 0 ? r : 1;
 }
 
+static int khv_exit_dr(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	return khv_emulated(vcpu, exit, khv_emulate_mov_dr(vcpu));
+}
+
 static int khv_exit_cr_write(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
-	int r;
-
 	if (exit->cr.cr != 4)
 		return khv_exit_unhandled(vcpu, exit);
-	r = khv_emulate_mov_cr4(vcpu, exit->cr.gpr, exit->next_rip);
-	if (r == -EFAULT)
-		return khv_emulation_failed(vcpu, exit);
-	return r < 0 ? r : 1;
+	return khv_emulated(vcpu, exit, khv_emulate_mov_cr4(vcpu, exit->cr.gpr,
+							   exit->next_rip));
 }
 
 /*
@@ -379,6 +381,14 @@ bool khv_entry_begin(struct khv_vcpu *vcpu, bool *flush)
 void khv_entry_end(struct khv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->cpu, -1);
+	/*
+	 * VMSCAPE: where the host asks for it, the host's user space (the
+	 * VMM first of all) gets a predictor barrier before it runs again,
+	 * so it cannot be steered by what the guest trained. On the CPU that
+	 * ran the guest: before preemption is enabled, as KVM.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
 	local_irq_enable();
 	preempt_enable();
 }

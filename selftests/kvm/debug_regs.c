@@ -79,7 +79,7 @@ GUEST_CODE static void guest_dr_reserved(uint64_t a0, uint64_t a1)
 	GUEST_ASSERT_EQ(GUEST_RDR(7), 0x401);
 	GUEST_WDR3(7, 0x400);
 	GUEST_ASSERT_EQ(g_gp, 2);
-	GUEST_SYNC(1, 0);	/* an entry after all that: still runs */
+	GUEST_SYNC(1, DR_VALUE(2));	/* an entry after all that: still runs */
 	GUEST_DONE();
 }
 
@@ -102,26 +102,37 @@ GUEST_CODE static void guest_dr_gd(uint64_t a0, uint64_t a1)
 	GUEST_DONE();
 }
 
+/*
+ * Run @fn with the #GP and #DB handlers above. With @sync it must first
+ * SYNC(1, DR_VALUE(2)); a SYNC stage 2 means "the CPU cannot show this":
+ * skipped. Then DONE.
+ */
 static int run_guest(const void *fn, bool sync)
 {
 	struct gvm *vm = gvm_create(sys_fd, 0);
 	struct gvcpu *v = vm ? gvcpu_create_long(vm, 0, fn, 0, 0) : NULL;
-	uint64_t val = 0;
-	int r = KSFT_PASS;
+	struct ucall uc;
+	int r = KSFT_FAIL, cmd;
 
-	if (v && (gvm_set_handler(vm, 13, gp_skip) || gvm_set_handler(vm, 1, db_note))) {
-		gvcpu_destroy(v);
-		v = NULL;
-	}
-	if (!v) {
+	if (!v || gvm_set_handler(vm, 13, gp_skip) || gvm_set_handler(vm, 1, db_note)) {
 		ksft_diag("VM setup failed");
-		r = KSFT_FAIL;
-	} else if (sync && (gvcpu_run_sync(v, 1, &val) || val != DR_VALUE(2))) {
-		ksft_diag("SYNC with DR2 %#lx", (unsigned long)val);
-		r = KSFT_FAIL;
-	} else if (gvcpu_run_done(v)) {
-		r = KSFT_FAIL;
+		goto out;
 	}
+	cmd = gvcpu_run_ucall(v, &uc);
+	if (sync && cmd == UCALL_SYNC && uc.args[0] == 1) {
+		if (uc.args[1] != DR_VALUE(2)) {
+			ksft_diag("SYNC with DR2 %#lx", (unsigned long)uc.args[1]);
+			goto out;
+		}
+		cmd = gvcpu_run_ucall(v, &uc);
+	}
+	if (cmd == UCALL_SYNC && uc.args[0] == 2) {
+		ksft_diag("MOV DR with DR7.GD set raised no #DB: the CPU does not model GD");
+		r = KSFT_SKIP;
+	} else if (cmd == UCALL_DONE) {
+		r = KSFT_PASS;
+	}
+out:
 	if (v)
 		gvcpu_destroy(v);
 	if (vm)
@@ -149,41 +160,12 @@ static int t_no_leak_between_vms(void)
 
 static int t_reserved_bits_gp(void)
 {
-	struct gvm *vm = gvm_create(sys_fd, 0);
-	struct gvcpu *v = vm ? gvcpu_create_long(vm, 0, guest_dr_reserved, 0, 0) : NULL;
-	int r = KSFT_FAIL;
-
-	if (v && !gvm_set_handler(vm, 13, gp_skip) &&
-	    !gvcpu_run_sync(v, 1, NULL) && !gvcpu_run_done(v))
-		r = KSFT_PASS;
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
-	return r;
+	return run_guest(guest_dr_reserved, true);
 }
 
 static int t_general_detect(void)
 {
-	struct gvm *vm = gvm_create(sys_fd, 0);
-	struct gvcpu *v = vm ? gvcpu_create_long(vm, 0, guest_dr_gd, 0, 0) : NULL;
-	struct ucall uc;
-	int r = KSFT_FAIL, cmd;
-
-	if (v && !gvm_set_handler(vm, 1, db_note)) {
-		cmd = gvcpu_run_ucall(v, &uc);
-		if (cmd == UCALL_DONE)
-			r = KSFT_PASS;
-		if (cmd == UCALL_SYNC && uc.args[0] == 2) {
-			ksft_diag("MOV DR with DR7.GD set raised no #DB: the CPU does not model GD");
-			r = KSFT_SKIP;
-		}
-	}
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
-	return r;
+	return run_guest(guest_dr_gd, false);
 }
 
 static const struct ksft_case cases[] = {
