@@ -69,13 +69,19 @@ VMM_ADD := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
 	--add $(VMM_GUEST)/tun.ko:/vmm/tun.ko \
 	--add selftests/vmm/in-testvm.sh:/vmm/in-testvm.sh
 
-.PHONY: all deps module selftests unit vmm check check-run check-unit \
+.PHONY: all deps module selftests unit vmm check check-run check-unit check-debug \
 	check-kbuild check-vmm-unit check-vm check-qemu vmm-guest demo clean bench
 
 all: module selftests unit vmm
 
 deps:
 	@scripts/deps.sh
+
+# The debug test kernel (KASAN, UBSAN, lockdep, kmemleak, KCOV, KUnit),
+# built once into /var/cache/khv/debug-kernel; see Documentation/testing.md.
+.PHONY: debug-kernel
+debug-kernel:
+	@scripts/build-debug-kernel.sh
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
@@ -109,10 +115,17 @@ check-run:
 	-@$(MAKE) --no-print-directory check-kbuild
 	-@$(MAKE) --no-print-directory check-vm
 	-@$(MAKE) --no-print-directory check-qemu
+	-@$(MAKE) --no-print-directory check-debug
 	@scripts/tap-summary $(CHECK_TAPS)
 
 CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
-	      $(B)/qemu-boot.tap $(B)/libvirt.tap
+	      $(B)/qemu-boot.tap $(B)/libvirt.tap $(B)/debug.tap
+
+# The debug-kernel lane: KUnit and every selftest on both lanes, on a
+# kernel with KASAN, lockdep, UBSAN and kmemleak (scripts/check-debug-lane).
+check-debug: $(SELFTESTS)
+	@scripts/check-debug-lane $(B)/debug.tap $(LANE_TESTS) -- \
+		$(SELFTESTS) selftests/khv-idle
 
 # Unmodified QEMU 7.2 (pc, q35) and libvirt on stock KVM and on khv
 # (Documentation/qemu-libvirt.md): two test-machine boots, the second with
