@@ -171,18 +171,33 @@ static int khv_exit_npf(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return khv_mmio_start(vcpu, exit->npf.gpa, exit->npf.error);
 }
 
-static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit)
+/*
+ * KVM_EXIT_INTERNAL_ERROR with @suberror and, as data, the raw exit code,
+ * for an unexpected exit also its information, and the guest's RIP.
+ */
+static int khv_internal_error(struct khv_vcpu *vcpu, struct khv_exit *exit,
+			      u32 suberror)
 {
 	struct kvm_run *run = vcpu->run;
+	bool unexpected = suberror == KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	u32 n = 0;
 
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
-	run->internal.ndata = 4;
-	run->internal.data[0] = exit->hw_code;
-	run->internal.data[1] = exit->info1;
-	run->internal.data[2] = exit->info2;
-	run->internal.data[3] = vcpu->rip;
+	run->internal.suberror = suberror;
+	run->internal.data[n++] = exit->hw_code;
+	if (unexpected) {
+		run->internal.data[n++] = exit->info1;
+		run->internal.data[n++] = exit->info2;
+	}
+	run->internal.data[n++] = vcpu->rip;
+	run->internal.ndata = n;
 	return 0;
+}
+
+static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	return khv_internal_error(vcpu, exit,
+				  KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
 }
 
 /*
@@ -191,14 +206,7 @@ static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit)
  */
 static int khv_emulation_failed(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
-	struct kvm_run *run = vcpu->run;
-
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 2;
-	run->internal.data[0] = exit->hw_code;
-	run->internal.data[1] = vcpu->rip;
-	return 0;
+	return khv_internal_error(vcpu, exit, KVM_INTERNAL_ERROR_EMULATION);
 }
 
 /* An emulation's 0 / -errno as an exit handler's 1 / 0 / -errno. */
