@@ -96,6 +96,15 @@ $(B)/selftests/%: selftests/kvm/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -pthread -Iselftests/lib -Iuapi -o $@ $< $(SELFTEST_LIB)
 
+# The ioctl and guest fuzzer (selftests/fuzz/), static like the selftests.
+FUZZ_BIN := $(B)/fuzz/khv_fuzz
+.PHONY: fuzz
+fuzz: $(FUZZ_BIN)
+$(FUZZ_BIN): $(wildcard selftests/fuzz/*.c selftests/fuzz/*.h) selftests/lib/khv_test.c \
+	     $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -pthread -Iselftests/lib -Iuapi -o $@ $(filter %.c,$^)
+
 unit: $(UNIT_BINS)
 
 .SECONDEXPANSION:
