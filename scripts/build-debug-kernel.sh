@@ -11,11 +11,13 @@
 #   scripts/build-debug-kernel.sh --force  rebuild from a fresh source tree
 #   scripts/build-debug-kernel.sh --config configure and check the config only
 #   scripts/build-debug-kernel.sh --prune  also delete other cached builds
+#                                          unused for a day
 #
 # The build lives in $KHV_DEBUG_KERNEL_CACHE (default
 # /var/cache/khv/debug-kernel) /<source version>-<hash>, <hash> covering
-# scripts/debug-kernel.config, the base config, this script's LAYOUT and
-# the compiler: changing any of them makes a new build.  In there:
+# the settings in scripts/debug-kernel.config (not its comments), the base
+# config, this script's LAYOUT and the compiler: changing any of them makes
+# a new build.  In there:
 #   bzImage, System.map, config     the kernel, its symbols and .config
 #   modules/lib/modules/<kver>/     `make modules_install` (kernel/..., the
 #                                   stock lane's modules at stock's paths)
@@ -95,15 +97,26 @@ if [ -n "$stockver" ] && [ "$stockver" != "$srcver" ]; then
 	log "warning: $SRC_PKG is $srcver but linux-image-amd64 is $stockver"
 fi
 
+# fragment_settings: `SYMBOL VALUE` per line of the fragment, VALUE being
+# y, m, n (for `is not set`) or the literal right-hand side.
+fragment_settings() {
+	sed -n -e 's/^CONFIG_\([A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' \
+		-e 's/^# CONFIG_\([A-Za-z0-9_]*\) is not set$/\1 n/p' "$FRAGMENT"
+}
+
+# The settings, not the fragment's comments, make the key: a comment edit
+# must not cost a 20-minute rebuild.
 hash=$( { echo "layout $LAYOUT base $BASE source $srcver"; gcc --version | head -n1;
-	  cat "$FRAGMENT"; } | sha256sum | cut -c1-12)
+	  fragment_settings; } | sha256sum | cut -c1-12)
 D=$CACHE/$srcver-$hash
 KDIR=$D/linux
 
 # KEY=VALUE lines for the caller: what to boot and what to build against.
+# Each call marks the build as used, so that --prune spares it.
 print_paths() {
 	local kver
 	kver=$(cat "$D/kernel.release")
+	touch "$D/last-used" 2>/dev/null || true
 	echo "KVER=$kver"
 	echo "BZIMAGE=$D/bzImage"
 	echo "MODULES_DIR=$D/modules/lib/modules/$kver"
@@ -124,10 +137,19 @@ if ! flock -n 9; then
 	flock 9
 fi
 
+# Other checkouts (an older commit, a clean clone running make check) may
+# be using another build right now, by path: only builds nobody has asked
+# for in a day go.
 if [ $prune = 1 ]; then
 	for old in "$CACHE"/*/; do
 		old=${old%/}
-		[ "$old" = "$D" ] || { log "pruning $old"; rm -rf "$old"; }
+		[ "$old" != "$D" ] || continue
+		if [ -n "$(find "$old/" -maxdepth 1 -name last-used -mmin -1440)" ]; then
+			log "keeping $old (used in the last day)"
+		else
+			log "pruning $old"
+			rm -rf "$old"
+		fi
 	done
 fi
 
@@ -159,13 +181,6 @@ cd "$KDIR"
 # only rebuilds what a changed symbol touches.
 log "configuring: $BASE + $FRAGMENT"
 make -s $BASE >/dev/null
-
-# fragment_settings: `SYMBOL VALUE` per line of the fragment, VALUE being
-# y, m, n (for `is not set`) or the literal right-hand side.
-fragment_settings() {
-	sed -n -e 's/^CONFIG_\([A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' \
-		-e 's/^# CONFIG_\([A-Za-z0-9_]*\) is not set$/\1 n/p' "$FRAGMENT"
-}
 
 fragment_settings | while read -r sym val; do
 	case $val in
