@@ -46,6 +46,22 @@
 enum { NO_SYS = 1, NO_WEIRD = 2, NO_EVENTS = 4, NO_MSRS = 8, NO_LONG = 16,
        NO_IO = 32, NO_FLOW = 64, NO_RAW = 128 };
 
+static unsigned int env_mask(const char *name, unsigned int dflt)
+{
+	const char *e = getenv(name);
+
+	return e ? (unsigned int)strtoul(e, NULL, 0) : dflt;
+}
+
+static unsigned int weird(void)
+{
+	static int v = -1;
+
+	if (v < 0)
+		v = (int)env_mask("KHV_FUZZ_WEIRD", 7);
+	return (unsigned int)v;
+}
+
 static unsigned int no_mask(void)
 {
 	static int v = -1;
@@ -823,7 +839,7 @@ static void build_paging(struct rng *r, uint8_t *m, int mode)
 				put64(m + G_PT + 8 * j, (j << 12) | 3 | (one_in(r, 64) ? nx : 0));
 		}
 	}
-	if (one_in(r, 4) && !(no_mask() & NO_WEIRD))
+	if (one_in(r, 4) && !(no_mask() & NO_WEIRD) && weird() & 4)
 		corrupt_tables(r, m, G_PML4, G_PT + 0x800);
 }
 
@@ -1207,7 +1223,7 @@ static void scenario_state(struct fthread *t, struct rng *r, int fd, int mode,
 	uint8_t *buf = t->scratch;
 
 	mode_sregs(r, mode, s);
-	if (one_in(r, 3) && !(no_mask() & NO_WEIRD))
+	if (one_in(r, 3) && !(no_mask() & NO_WEIRD) && weird() & 2)
 		mutate_sregs(r, s);
 	sanitize_tr(s);
 	fz_ioctl(t, fd, KVM_SET_SREGS, (unsigned long)s);
@@ -1215,6 +1231,17 @@ static void scenario_state(struct fthread *t, struct rng *r, int fd, int mode,
 	fz_ioctl(t, fd, KVM_SET_REGS, (unsigned long)regs);
 	if (one_in(r, 3) && !(no_mask() & NO_MSRS)) {
 		gen_msrs(r, (void *)buf, 1 + rnd_below(r, 6));
+		if (env_mask("KHV_FUZZ_MSRSAFE", 0)) {
+			static const uint32_t plain[] = { 0x174, 0x175, 0x176, 0x277,
+				0xc0000080, 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
+				0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103, 0x1b, 0x2ff,
+				0x200, 0x250, 0x17a, 0x17b, 0x1a0, 0xc0010015 };
+			struct kvm_msrs *m = (void *)buf;
+			uint32_t i;
+
+			for (i = 0; i < m->nmsrs; i++)
+				m->entries[i].index = plain[rnd_below(r, ARRAY_SIZE(plain))];
+		}
 		fz_ioctl(t, fd, KVM_SET_MSRS, (unsigned long)buf);
 	}
 	if (one_in(r, 6)) {
@@ -1269,7 +1296,7 @@ void op_scenario(struct fthread *t, struct rng *r)
 	vm = obj_get_vm_of(v);
 	fd = obj_fd(v);
 	mode = rnd_weighted(r, mode_weight, NR_MODES);
-	if (no_mask() & NO_WEIRD && mode == M_RANDOM)
+	if ((no_mask() & NO_WEIRD || !(weird() & 1)) && mode == M_RANDOM)
 		mode = M_PM32;
 	if (no_mask() & NO_LONG && (mode == M_LONG64 || mode == M_COMPAT))
 		mode = M_PAE32;
