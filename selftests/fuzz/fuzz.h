@@ -251,7 +251,14 @@ struct fuzz_cfg {
 	int guide;		/* GUIDE_* */
 	uint32_t op_mask;	/* ops allowed (--ops) */
 	int handlers;		/* IDT handlers: 0 step over, 1 halt (--handlers) */
+	int guest;		/* GUEST_*: what guests may do (--guest) */
 };
+
+/*
+ * GUEST_TCG: what the test machine (QEMU 7.2 TCG emulating SVM) survives;
+ * GUEST_FULL: everything, for real hardware. See fuzz_guest.c.
+ */
+enum { GUEST_FULL, GUEST_TCG };
 
 enum { GUIDE_NONE, GUIDE_RESULTS, GUIDE_KCOV };
 
@@ -318,6 +325,8 @@ void gen_regs_random(struct rng *r, struct kvm_regs *regs);
 void gen_sregs_random(struct rng *r, struct kvm_sregs *s);
 void gen_events(struct rng *r, struct kvm_vcpu_events *e);
 void sanitize_tr(struct kvm_sregs *s);
+bool tcg_msr_ok(uint32_t index);
+uint64_t tcg_msr_value(uint32_t index, uint64_t data);
 void fix_tr(struct fthread *t, int fd);
 int guest_codegen_check(void);
 

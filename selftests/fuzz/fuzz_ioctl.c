@@ -235,9 +235,12 @@ void gen_msrs(struct rng *r, struct kvm_msrs *m, uint32_t n)
 	m->nmsrs = n;
 	m->pad = one_in(r, 16) ? rnd32(r) : 0;
 	for (i = 0; i < n && i < 256; i++) {
-		m->entries[i].index = rnd_msr_index(r);
+		do
+			m->entries[i].index = rnd_msr_index(r);
+		while (!tcg_msr_ok(m->entries[i].index));
 		m->entries[i].reserved = one_in(r, 16) ? rnd32(r) : 0;
-		m->entries[i].data = rnd_msr_value(r, m->entries[i].index);
+		m->entries[i].data = tcg_msr_value(m->entries[i].index,
+						   rnd_msr_value(r, m->entries[i].index));
 	}
 }
 

@@ -65,6 +65,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <linux/kcov.h>
 
@@ -75,6 +76,7 @@ struct fuzz_cfg cfg = {
 	.threads = 4,
 	.guide = -1,
 	.op_mask = ~0u,
+	.guest = -1,
 };
 volatile int stop_now;
 static volatile int failed_hard;
@@ -637,10 +639,49 @@ static void record(struct fthread *t, unsigned long cmd, long ret)
 			(uint64_t)(ret < 0 ? ret : ret > 0));
 }
 
+/*
+ * SIGUSR1 bounds every KVM_RUN, so no vCPU signal mask may block it (a
+ * blocked kick leaves a spinning guest running for good, on KVM as on
+ * khv). The generators never ask for that, but random ioctl numbers,
+ * corruptions and scribbles can: here, whatever the buffer holds, the bit
+ * goes before the call. process_vm_readv/writev on ourselves, so a bad
+ * pointer (EFAULT is a case) is left for the kernel to refuse.
+ */
+static void keep_kick_unblocked(unsigned long arg)
+{
+	struct kvm_signal_mask m;
+	uint64_t set;
+	struct iovec local = { &m, sizeof(m) }, remote = { (void *)arg, sizeof(m) };
+
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != sizeof(m) ||
+	    m.len != 8)
+		return;
+	local = (struct iovec){ &set, 8 };
+	remote = (struct iovec){ (void *)(arg + sizeof(m)), 8 };
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 8 ||
+	    !(set & (1ull << (SIGUSR1 - 1))))
+		return;
+	set &= ~(1ull << (SIGUSR1 - 1));
+	process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+}
+
 long fz_ioctl(struct fthread *t, int fd, unsigned long cmd, unsigned long arg)
 {
 	long r;
 
+	if (cmd == KVM_SET_SIGNAL_MASK && arg)
+		keep_kick_unblocked(arg);
+	/*
+	 * The test machine: an injected external interrupt makes khv's next
+	 * VMRUN carry V_IRQ, and QEMU 7.2's VMRUN helper then updates the
+	 * vCPU's interrupt-request word without the lock its APIC takes to
+	 * post host interrupts: some get lost, and the CPU stays in the guest
+	 * for good. Fewer V_IRQ entries, fewer losses (800,000-ioctl runs:
+	 * 4 of 4 stuck with KVM_INTERRUPT, 1 of 2 without); the other
+	 * windows stay. See Documentation/testing.md, "Fuzzing".
+	 */
+	if (cmd == KVM_INTERRUPT && cfg.guest == GUEST_TCG)
+		return 0;
 	busy_begin(t, BUSY_IOCTL, cmd);
 	r = ioctl(fd, cmd, arg);
 	if (r < 0)
@@ -1622,6 +1663,45 @@ static void report_threads(void)
 	}
 }
 
+/* Where in the kernel each fuzzing thread is (root only: else nothing). */
+static void dump_kernel_stacks(void)
+{
+	char path[64], line[256];
+	int i;
+
+	/* $KHV_FUZZ_SYSRQ: the running CPUs' backtraces into the kernel log */
+	if (getenv("KHV_FUZZ_SYSRQ")) {
+		FILE *f = fopen("/proc/sysrq-trigger", "w");
+
+		if (f) {
+			fputs("l", f);
+			fclose(f);
+		}
+	}
+	for (i = 0; i < cfg.threads; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", threads[i].tid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		printf("# thread %d kernel stack:\n", i);
+		while (fgets(line, sizeof(line), f))
+			printf("#   %s", line);
+		fclose(f);
+		/* its state, CPU and signal masks: can a kick reach it? */
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", threads[i].tid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "State:", 6) || !strncmp(line, "Sig", 3) ||
+			    !strncmp(line, "ShdPnd:", 7))
+				printf("#   %s", line);
+		fclose(f);
+	}
+}
+
 static void report_hang(struct fthread *t, double secs)
 {
 	unsigned int i;
@@ -1641,6 +1721,7 @@ static void report_hang(struct fthread *t, double secs)
 	}
 	printf("\n");
 	report_threads();
+	dump_kernel_stacks();
 	printf("not ok 1 fuzz\n");
 	fflush(stdout);
 }
@@ -1724,6 +1805,7 @@ static void *watchdog_main(void *arg)
 				printf("# stuck: thread %d in KVM_RUN for %.1f s despite kicks\n",
 				       i, age);
 				report_threads();
+				dump_kernel_stacks();
 				fflush(stdout);
 			}
 			if ((busy == BUSY_RUN && first_kick[i] && now - first_kick[i] > 20) ||
@@ -1875,7 +1957,7 @@ static void usage(void)
 {
 	printf("usage: khv_fuzz [--device PATH] [--seed N] [--ioctls N] [--seconds S]\n"
 	       "                [--threads T] [--guide kcov|results|none] [--ops LIST]\n"
-	       "                [--replay OP,OP...] [--trace] [--self-test]\n");
+	       "                [--guest full|tcg] [--replay OP,OP...] [--trace] [--self-test]\n");
 	exit(2);
 }
 
@@ -1899,6 +1981,23 @@ static uint32_t parse_ops(const char *list)
 }
 
 static int self_test(void);
+
+/* The test machine: QEMU's TCG, whose CPU model names itself. */
+static bool under_qemu_tcg(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	bool qemu = false;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10)) {
+			qemu = strstr(line, "QEMU") != NULL;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return qemu;
+}
 
 static void print_summary(double secs)
 {
@@ -1979,6 +2078,9 @@ int main(int argc, char **argv)
 			cfg.guide = !strcmp(v, "kcov") ? GUIDE_KCOV :
 				    !strcmp(v, "results") ? GUIDE_RESULTS :
 				    !strcmp(v, "none") ? GUIDE_NONE : -2;
+		else if (!strcmp(a, "--guest"))
+			cfg.guest = !strcmp(v, "full") ? GUEST_FULL :
+				    !strcmp(v, "tcg") ? GUEST_TCG : -2;
 		else if (!strcmp(a, "--handlers"))
 			cfg.handlers = !strcmp(v, "halt");
 		else if (!strcmp(a, "--ops"))
@@ -1998,8 +2100,11 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (cfg.threads < 1 || cfg.threads > MAX_THREADS || cfg.guide == -2)
+	if (cfg.threads < 1 || cfg.threads > MAX_THREADS || cfg.guide == -2 ||
+	    cfg.guest == -2)
 		usage();
+	if (cfg.guest == -1)
+		cfg.guest = under_qemu_tcg() ? GUEST_TCG : GUEST_FULL;
 	if (selftest)
 		return self_test();
 	if (!cfg.dev)
@@ -2048,8 +2153,9 @@ int main(int argc, char **argv)
 	       cfg.guide == GUIDE_KCOV ? "kcov" : cfg.guide == GUIDE_RESULTS ?
 	       "result signatures" : "none",
 	       kcov_err ? " (kcov: unavailable)" : "");
-	printf("# kvm_run mmap size %ld, %u supported CPUID entries, %d listed MSRs\n",
-	       vcpu_mmap_size, supported_cpuid->nent, nmsr_list);
+	printf("# kvm_run mmap size %ld, %u supported CPUID entries, %d listed MSRs, guests: %s\n",
+	       vcpu_mmap_size, supported_cpuid->nent, nmsr_list,
+	       cfg.guest == GUEST_TCG ? "tcg (what the test machine survives)" : "full");
 
 	for (i = 0; i < MAX_OBJS; i++)
 		objs[i].fd = -1;
