@@ -47,16 +47,22 @@
 enum { NO_SYS = 1, NO_WEIRD = 2, NO_EVENTS = 4, NO_MSRS = 8, NO_LONG = 16,
        NO_IO = 32, NO_FLOW = 64, NO_RAW = 128 };
 
+/* A debugging bit mask from the environment, read once into *@cache. */
+static unsigned int env_bits(const char *name, int *cache)
+{
+	if (*cache < 0) {
+		const char *e = getenv(name);
+
+		*cache = e ? (int)strtoul(e, NULL, 0) : 0;
+	}
+	return (unsigned int)*cache;
+}
+
 static unsigned int no_mask(void)
 {
 	static int v = -1;
 
-	if (v < 0) {
-		const char *e = getenv("KHV_FUZZ_NO");
-
-		v = e ? (int)strtoul(e, NULL, 0) : 0;
-	}
-	return (unsigned int)v;
+	return env_bits("KHV_FUZZ_NO", &v);
 }
 
 enum gmode {
@@ -1265,12 +1271,7 @@ static unsigned int skip_mask(void)
 {
 	static int v = -1;
 
-	if (v < 0) {
-		const char *e = getenv("KHV_FUZZ_SKIP");
-
-		v = e ? (int)strtoul(e, NULL, 0) : 0;
-	}
-	return (unsigned int)v;
+	return env_bits("KHV_FUZZ_SKIP", &v);
 }
 
 static void seg_trace(struct fthread *t, const char *n, const struct kvm_segment *g)
