@@ -169,11 +169,14 @@ check-qemu: $(TEST_KO)
 
 HOST_PY_TESTS := selftests/host/test_testvm.py
 
-check-unit: unit
-	@set -o pipefail; for t in $(UNIT_BINS) $(HOST_PY_TESTS); do \
+# The fuzzer's own logic (PRNG, pointer rules, corpus, ioctl table, guest
+# code generator) is a unit test too: khv_fuzz --self-test.
+check-unit: unit $(FUZZ_BIN)
+	@set -o pipefail; for t in $(UNIT_BINS) $(HOST_PY_TESTS) "$(FUZZ_BIN) --self-test"; do \
 		out=$$($$t); rc=$$?; echo "$$out" | sed 's/^/    /'; \
-		if [ $$rc = 0 ]; then echo "ok unit/$${t##*/}"; \
-		else echo "not ok unit/$${t##*/} # rc=$$rc"; fi; \
+		n=$${t%% *}; n=$${n##*/}; \
+		if [ $$rc = 0 ]; then echo "ok unit/$$n"; \
+		else echo "not ok unit/$$n # rc=$$rc"; fi; \
 	done | tee $(B)/unit.tap
 
 # The VMM's unit tests (bus, UART, PIC, PIT, PCI, virtqueue, virtio-blk,
