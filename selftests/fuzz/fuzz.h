@@ -326,6 +326,7 @@ void gen_sregs_random(struct rng *r, struct kvm_sregs *s);
 void gen_events(struct rng *r, struct kvm_vcpu_events *e);
 void sanitize_tr(struct kvm_sregs *s);
 bool tcg_msr_ok(uint32_t index);
+bool fd_link_is(int fd, const char *prefix);
 uint64_t tcg_msr_value(uint32_t index, uint64_t data);
 void fix_tr(struct fthread *t, int fd);
 int guest_codegen_check(void);

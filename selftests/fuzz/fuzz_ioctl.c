@@ -1094,19 +1094,6 @@ static void gen_create_device(struct gctx *g)
 	c->flags = one_in(g->r, 2) ? KVM_CREATE_DEVICE_TEST : one_in(g->r, 4) ? rnd32(g->r) : 0;
 }
 
-static bool link_prefix(int fd, const char *prefix)
-{
-	char path[64], link[80];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return false;
-	link[n] = 0;
-	return !strncmp(link, prefix, strlen(prefix));
-}
-
 /* A KVM device's fd (kvm-vfio, ...): not one of the fuzzer's objects. */
 static void post_create_device(struct gctx *g, long ret)
 {
@@ -1115,15 +1102,15 @@ static void post_create_device(struct gctx *g, long ret)
 	memcpy(&c, g->buf, sizeof(c));
 	if (ret || c.flags & KVM_CREATE_DEVICE_TEST || (int)c.fd <= 2)
 		return;
-	if (link_prefix(c.fd, "anon_inode:kvm-") &&
-	    !link_prefix(c.fd, "anon_inode:kvm-vm") &&
-	    !link_prefix(c.fd, "anon_inode:kvm-vcpu"))
+	if (fd_link_is(c.fd, "anon_inode:kvm-") &&
+	    !fd_link_is(c.fd, "anon_inode:kvm-vm") &&
+	    !fd_link_is(c.fd, "anon_inode:kvm-vcpu"))
 		close(c.fd);
 }
 
 static void post_stats_fd(struct gctx *g, long ret)
 {
-	if (ret > 2 && link_prefix((int)ret, "anon_inode:kvm-"))
+	if (ret > 2 && fd_link_is((int)ret, "anon_inode:kvm-"))
 		close((int)ret);
 }
 
@@ -1572,7 +1559,7 @@ void op_random_ioctl(struct fthread *t, struct rng *r)
 	}
 	ret = fz_ioctl(t, obj_fd(obj), cmd, arg);
 	/* an fd from a number nobody described: not ours to keep */
-	if (ret > 2 && link_prefix((int)ret, "anon_inode:k")) {
+	if (ret > 2 && fd_link_is((int)ret, "anon_inode:k")) {
 		unexpected(t, "%s on %d returned fd %ld", ioctl_name(cmd), obj_fd(obj), ret);
 		close((int)ret);
 	}

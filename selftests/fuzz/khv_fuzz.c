@@ -262,21 +262,21 @@ bool prot_copy(void *dst, const void *src, size_t n)
 	return ok;
 }
 
+/* Random bytes into arena memory, through prot_copy() (whole words). */
 bool prot_fill(void *dst, struct rng *r, size_t n)
 {
-	sigjmp_buf jb;
-	bool ok = true;
+	uint8_t buf[256], *d = dst;
 
-	prot_jmp = &jb;
-	if (sigsetjmp(jb, 0) == 0) {
-		prot_active = 1;
-		rnd_fill(r, dst, n);
-		__asm__ volatile("" ::: "memory");
-	} else {
-		ok = false;
+	while (n) {
+		size_t k = n < sizeof(buf) ? n : sizeof(buf);
+
+		rnd_fill(r, buf, k);
+		if (!prot_copy(d, buf, k))
+			return false;
+		d += k;
+		n -= k;
 	}
-	prot_active = 0;
-	return ok;
+	return true;
 }
 
 static void install_signals(void)
@@ -726,41 +726,46 @@ long fz_run_ioctl(struct fthread *t, int fd, unsigned long cmd, unsigned long ar
 	return r;
 }
 
+/* One diagnostic line, @head then @fmt, whole among the threads' output. */
+static void print_line(const char *head, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&print_lock);
+	fputs(head, stdout);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	pthread_mutex_unlock(&print_lock);
+}
+
 void unexpected(struct fthread *t, const char *fmt, ...)
 {
 	uint64_t n = __atomic_add_fetch(&n_unexpected, 1, __ATOMIC_RELAXED);
+	char head[96];
 	va_list ap;
 
 	if (t)
 		t->unexpected++;
 	if (n > 20)
 		return;
-	pthread_mutex_lock(&print_lock);
-	printf("# UNEXPECTED (thread %d, op %d, sequence 0x%llx): ",
-	       t ? t->id : -1, t ? t->cur_op : -1,
-	       t ? (unsigned long long)t->cur_seq_seed : 0ull);
+	snprintf(head, sizeof(head), "# UNEXPECTED (thread %d, op %d, sequence 0x%llx): ",
+		 t ? t->id : -1, t ? t->cur_op : -1,
+		 t ? (unsigned long long)t->cur_seq_seed : 0ull);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	print_line(head, fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	pthread_mutex_unlock(&print_lock);
 }
 
 void trace(struct fthread *t, const char *fmt, ...)
 {
+	char head[16];
 	va_list ap;
 
 	if (!cfg.trace)
 		return;
-	pthread_mutex_lock(&print_lock);
-	printf("# t%d: ", t ? t->id : -1);
+	snprintf(head, sizeof(head), "# t%d: ", t ? t->id : -1);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	print_line(head, fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	pthread_mutex_unlock(&print_lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1823,7 +1828,8 @@ static void *watchdog_main(void *arg)
 /* The end: close everything, look for leftovers                       */
 /* ------------------------------------------------------------------ */
 
-static bool is_kvm_fd(int fd)
+/* Does what @fd refers to (its /proc/self/fd link) start with @prefix? */
+bool fd_link_is(int fd, const char *prefix)
 {
 	char path[64], link[80];
 	ssize_t n;
@@ -1833,9 +1839,13 @@ static bool is_kvm_fd(int fd)
 	if (n <= 0)
 		return false;
 	link[n] = 0;
-	return !strncmp(link, "anon_inode:kvm-", 15) ||
-	       !strncmp(link, "anon_inode:khv-", 15) ||
-	       !strcmp(link, cfg.dev);
+	return !strncmp(link, prefix, strlen(prefix));
+}
+
+static bool is_kvm_fd(int fd)
+{
+	return fd_link_is(fd, "anon_inode:kvm-") ||
+	       fd_link_is(fd, "anon_inode:khv-") || fd_link_is(fd, cfg.dev);
 }
 
 static void close_everything(void)
