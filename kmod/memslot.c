@@ -117,9 +117,12 @@ int khv_memslot_check(const struct khv_memslots *s,
 		if (r)
 			return r;
 	}
-	if ((*change == KHV_SLOT_CREATE || *change == KHV_SLOT_MOVE) &&
-	    khv_memslot_overlaps(s, gfn, npages, id))
+	if (*change != KHV_SLOT_CREATE && *change != KHV_SLOT_MOVE)
+		return 0;
+	if (khv_memslot_overlaps(s, gfn, npages, id))
 		return -EEXIST;
+	if (gfn + npages - 1 > s->max_gfn)
+		return -EINVAL;
 	return 0;
 }
 

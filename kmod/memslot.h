@@ -36,6 +36,7 @@ struct khv_memslots {
 	struct khv_memslot *slot;
 	u32 nr;
 	u32 cap;
+	u64 max_gfn;		/* the last gfn nested paging can map */
 };
 
 enum khv_slot_change {
@@ -48,7 +49,9 @@ enum khv_slot_change {
 
 /*
  * Judge a request: 0 and *change (and *index of the existing slot for
- * DELETE/MOVE/FLAGS), or -EINVAL / -EEXIST as KVM would answer.
+ * DELETE/MOVE/FLAGS), or -EINVAL / -EEXIST as KVM would answer. As KVM's,
+ * a slot that would be created or moved past @s->max_gfn is refused
+ * (-EINVAL, after the overlap check).
  * @supported_flags: the KVM_MEM_* flags khv implements.
  */
 int khv_memslot_check(const struct khv_memslots *s,

@@ -87,6 +87,21 @@ static void khv_npt_yield(void *ctx)
 	cond_resched();
 }
 
+/*
+ * The last gfn a slot may cover, as KVM's: what the host's MAXPHYADDR
+ * (CPUID, which SME/MKTME do not reduce) reaches, and no more than khv's
+ * nested page table does. Hardware reports nested faults only below it.
+ */
+static u64 khv_max_gfn(void)
+{
+	unsigned int bits = boot_cpu_data.x86_phys_bits;
+
+	if (boot_cpu_data.extended_cpuid_level >= 0x80000008)
+		bits = cpuid_eax(0x80000008) & 0xff;
+	bits = clamp(bits, 32U, (unsigned int)KHV_PT_GPA_BITS);
+	return (1ULL << (bits - PAGE_SHIFT)) - 1;
+}
+
 int khv_mmu_init(struct khv_vm *vm)
 {
 	struct khv_pt_mem mem = {
@@ -97,6 +112,7 @@ int khv_mmu_init(struct khv_vm *vm)
 
 	mutex_init(&vm->mmu_lock);
 	vm->slots.cap = KHV_USER_MEM_SLOTS;
+	vm->slots.max_gfn = khv_max_gfn();
 	vm->slots.slot = kvcalloc(vm->slots.cap, sizeof(*vm->slots.slot),
 				  GFP_KERNEL_ACCOUNT);
 	if (!vm->slots.slot)
@@ -120,22 +136,28 @@ void khv_mmu_destroy(struct khv_vm *vm)
 
 #define KHV_UNMAP_CHUNK	(1ULL << 30)	/* reschedule between 1 GiB pieces */
 
-/* Unmap a slot's range: zap, make every vCPU flush, then release. */
+/*
+ * Unmap a slot's range: zap, make every vCPU flush, then release. The
+ * walk goes by what is left, never by comparing with the range's end: a
+ * slot may end just below 2^64, where an address stepped past its end
+ * wraps to a small one.
+ */
 static void khv_mmu_unmap_slot(struct khv_vm *vm, const struct khv_memslot *m)
 {
-	u64 start = m->base_gfn << PAGE_SHIFT, end = start + (m->npages << PAGE_SHIFT);
-	u64 gpa, zapped = 0;
+	u64 start = m->base_gfn << PAGE_SHIFT, size = m->npages << PAGE_SHIFT;
+	u64 off, n, zapped = 0;
 
 	lockdep_assert_held(&vm->mmu_lock);
-	for (gpa = start; gpa < end; gpa += KHV_UNMAP_CHUNK) {
-		zapped += khv_pt_zap_range(&vm->npt, gpa,
-					   min(KHV_UNMAP_CHUNK, end - gpa));
+	for (off = 0; off < size; off += n) {
+		n = min(KHV_UNMAP_CHUNK, size - off);
+		zapped += khv_pt_zap_range(&vm->npt, start + off, n);
 		cond_resched();
 	}
 	if (zapped)
 		khv_vm_flush_tlbs(vm);
-	for (gpa = start; gpa < end; gpa += KHV_UNMAP_CHUNK) {
-		khv_pt_reap_range(&vm->npt, gpa, min(KHV_UNMAP_CHUNK, end - gpa));
+	for (off = 0; off < size; off += n) {
+		n = min(KHV_UNMAP_CHUNK, size - off);
+		khv_pt_reap_range(&vm->npt, start + off, n);
 		cond_resched();
 	}
 }

@@ -40,6 +40,8 @@ static u64 *khv_pt_walk(const struct khv_pt *pt, u64 gpa, bool create)
 	u64 *table = pt->root;
 	int level;
 
+	if (gpa >> KHV_PT_GPA_BITS)	/* would alias a lower address */
+		return NULL;
 	for (level = KHV_PT_LEVELS; level > 1; level--) {
 		u64 *e = &table[khv_pt_index(gpa, level)];
 
@@ -62,9 +64,12 @@ static u64 *khv_pt_walk(const struct khv_pt *pt, u64 gpa, bool create)
 int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable,
 	       bool backing_rw)
 {
-	u64 *table = khv_pt_walk(pt, gpa, true);
+	u64 *table;
 	u64 *e;
 
+	if (gpa >> KHV_PT_GPA_BITS)
+		return -EINVAL;
+	table = khv_pt_walk(pt, gpa, true);
 	if (!table)
 		return -ENOMEM;
 	e = &table[khv_pt_index(gpa, 1)];

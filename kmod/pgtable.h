@@ -11,6 +11,7 @@
 #include "khv_pure.h"
 
 #define KHV_PT_ADDR_MASK	0x000ffffffffff000ULL
+#define KHV_PT_GPA_BITS		48	/* what 4 levels of 512 entries reach */
 
 /* Entry bits, besides the address, as the hardware wants them. */
 struct khv_pt_format {
@@ -43,7 +44,8 @@ struct khv_pt {
 int khv_pt_init(struct khv_pt *pt, const struct khv_pt_format *fmt,
 		const struct khv_pt_mem *mem);
 /*
- * Map one 4 KiB page: 0, -ENOMEM, or -EEXIST if @gpa is mapped already.
+ * Map one 4 KiB page: 0, -ENOMEM, -EEXIST if @gpa is mapped already, or
+ * -EINVAL if @gpa lies beyond KHV_PT_GPA_BITS (lookups there find nothing).
  * @backing_rw: the page behind it is writable even if mapped read-only
  * now (dirty logging); khv_pt_make_writable() may then upgrade it.
  */

@@ -10,7 +10,9 @@
 #define PG	4096ull
 
 static struct khv_memslot storage[KHV_USER_MEM_SLOTS];
-static struct khv_memslots s = { storage, 0, KHV_USER_MEM_SLOTS };
+#define MAX_GFN	((1ull << (40 - 12)) - 1)	/* a host with MAXPHYADDR 40 */
+
+static struct khv_memslots s = { storage, 0, KHV_USER_MEM_SLOTS, MAX_GFN };
 
 static int check(u32 slot, u32 flags, u64 gpa, u64 size, u64 uaddr,
 		 enum khv_slot_change *change, int *index)
@@ -54,6 +56,34 @@ static int t_validation(void)
 	      c == KHV_SLOT_CREATE, "last id");
 	CHECK(check(0, 0, ~0ull - PG + 1, 2 * PG, 0x10000, &c, &i) == -EINVAL, "wrap");
 	CHECK(check(0, 0, 0, 0, 0, &c, &i) == -EINVAL, "delete nothing");
+	CHECK(check(0, 0, (MAX_GFN - 3) * PG, 4 * PG, 0x10000, &c, &i) == 0 &&
+	      c == KHV_SLOT_CREATE, "ending at the last gfn");
+	CHECK(check(0, 0, (MAX_GFN - 3) * PG, 5 * PG, 0x10000, &c, &i) == -EINVAL,
+	      "one page past it");
+	CHECK(check(0, 0, ~0ull - 2 * PG + 1, PG, 0x10000, &c, &i) == -EINVAL,
+	      "just below 2^64");
+	return KSFT_PASS;
+}
+
+/* The reach applies to created and moved slots; other changes pass. */
+static int t_reach(void)
+{
+	u64 top = (MAX_GFN + 1) * PG;
+	enum khv_slot_change c;
+	int i;
+
+	s.nr = 0;
+	CHECK(!apply(0, 0, top - 8 * PG, 8 * PG, 0x100000), "top 8 pages");
+	CHECK(check(0, 0, top - 4 * PG, 8 * PG, 0x100000, &c, &i) == -EINVAL,
+	      "moved half past the top");
+	CHECK(check(1, 0, top - 4 * PG, 8 * PG, 0x200000, &c, &i) == -EEXIST,
+	      "overlap is judged first");
+	CHECK(check(0, RO, top - 8 * PG, 8 * PG, 0x100000, &c, &i) == -EINVAL,
+	      "READONLY cannot change");
+	CHECK(!check(0, 0, top - 8 * PG, 0, 0, &c, &i) && c == KHV_SLOT_DELETE,
+	      "delete");
+	CHECK(!check(0, 0, 0, 8 * PG, 0x100000, &c, &i) && c == KHV_SLOT_MOVE,
+	      "move down");
 	return KSFT_PASS;
 }
 
@@ -108,6 +138,7 @@ static int t_sorted_lookup(void)
 static const struct ksft_case cases[] = {
 	{ "memslot_validation", t_validation },
 	{ "memslot_changes", t_changes },
+	{ "memslot_reach", t_reach },
 	{ "memslot_sorted_lookup", t_sorted_lookup },
 };
 

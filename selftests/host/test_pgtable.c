@@ -131,7 +131,45 @@ static int t_write_protect(void)
 	return KSFT_PASS;
 }
 
+/*
+ * The reach: 48 bits. Beyond it nothing maps or is found (no alias of a
+ * lower address); range operations up to 2^64 - 4096 touch only what
+ * lies inside them.
+ */
+static int t_reach(void)
+{
+	u64 last = (1ull << KHV_PT_GPA_BITS) - 0x1000;
+	struct khv_pt pt;
+
+	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	CHECK(!khv_pt_map(&pt, 0x5000, 0xa000, true, true), "low page");
+	CHECK(!khv_pt_map(&pt, last, 0xb000, true, true), "last page in reach");
+	CHECK(khv_pt_map(&pt, last + 0x1000, 0xc000, true, true) == -EINVAL,
+	      "first page beyond");
+	CHECK(khv_pt_map(&pt, (1ull << 63) | 0x5000, 0xc000, true, true) == -EINVAL,
+	      "an alias of the low page");
+	CHECK(!khv_pt_lookup(&pt, (1ull << KHV_PT_GPA_BITS) | 0x5000), "no alias found");
+	CHECK(!khv_pt_write_protect(&pt, (1ull << 52) | 0x5000), "no alias protected");
+	CHECK(khv_pt_make_writable(&pt, (1ull << 52) | last) == -EPERM,
+	      "no alias upgraded");
+	CHECK(khv_pt_zap_range(&pt, 1ull << KHV_PT_GPA_BITS,
+			       -(1ull << KHV_PT_GPA_BITS) - 0x1000) == 0,
+	      "zap beyond the reach, to 2^64 - 4096: none");
+	CHECK(khv_pt_write_protect_range(&pt, last, -last - 0x1000) == 1,
+	      "protect from the last page to 2^64 - 4096");
+	CHECK(khv_pt_zap_range(&pt, 0x6000, -0x6000ull - 0x1000) == 1,
+	      "zap above the low page: the last one");
+	released = 0;
+	khv_pt_reap_range(&pt, 0, -0x1000ull);
+	CHECK(released == 1 && (khv_pt_lookup(&pt, 0x5000) & 1), "reap: the zapped one");
+	released = 0;
+	khv_pt_destroy(&pt);
+	CHECK(released == 1 && !tables_in_use(), "destroy");
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
+	{ "pgtable_reach", t_reach },
 	{ "pgtable_write_protect", t_write_protect },
 	{ "pgtable_map_lookup", t_map_lookup },
 	{ "pgtable_zap_reap", t_zap_reap },

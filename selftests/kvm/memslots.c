@@ -2,8 +2,10 @@
 /*
  * KVM_SET_USER_MEMORY_REGION as the guest sees it: create, move, delete,
  * KVM_MEM_READONLY (reads from memory, writes become MMIO exits), flag
- * changes, the KVM_CAP_NR_MEMSLOTS limit, overlaps and argument checks.
+ * changes, the KVM_CAP_NR_MEMSLOTS limit, overlaps, argument checks and
+ * slots at the top of the host's physical address reach.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -275,6 +277,67 @@ static int t_bad_args(void)
 	return KSFT_PASS;
 }
 
+/*
+ * The top of the reach: a slot may end at the host's MAXPHYADDR (CPUID
+ * 0x80000008, which nested page faults are reported below), not past it,
+ * and never near 2^64. Slots of several GiB up there are logged, toggled,
+ * moved and deleted at once (a walk that wrapped past 2^64 would never end).
+ */
+#define TOP_SLOT	2
+#define TOP_SIZE	((3ull << 30) + 4096)
+
+static int t_top_of_reach(void)
+{
+	unsigned int a, b, c, d, phys;
+	struct kvm_dirty_log log = { .slot = TOP_SLOT };
+	uint64_t top, gpa, *bits;
+	struct gvm *vm;
+	uint8_t *hva;
+	size_t i;
+
+	SKIP_IF(!__get_cpuid(0x80000008, &a, &b, &c, &d), "no CPUID 0x80000008");
+	phys = a & 0xff;
+	SKIP_IF(phys > 48, "MAXPHYADDR %u: past khv's 4-level reach", phys);
+	top = 1ull << phys;
+	gpa = top - TOP_SIZE;
+	ksft_diag("host MAXPHYADDR %u: a %llu MiB slot at %#llx", phys,
+		  (unsigned long long)(TOP_SIZE >> 20), (unsigned long long)gpa);
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm, "VM");
+	hva = mmap(NULL, TOP_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(hva != MAP_FAILED, "mmap");
+	bits = calloc(1, TOP_SIZE / 4096 / 8 + 8);
+	CHECK(bits, "calloc");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, KVM_MEM_LOG_DIRTY_PAGES, gpa + 4096,
+			     TOP_SIZE, hva) == -EINVAL, "one page past the top");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, 0, -TOP_SIZE - 4096, TOP_SIZE,
+			     hva) == -EINVAL, "ending at 2^64 - 4096");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, KVM_MEM_LOG_DIRTY_PAGES, gpa,
+			     TOP_SIZE, hva) == 0, "ending at the top, logged");
+	log.dirty_bitmap = bits;
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log),
+	      "KVM_GET_DIRTY_LOG");
+	for (i = 0; i < TOP_SIZE / 4096 / 64; i++)
+		CHECK(!bits[i], "page %zu dirty, never written", i * 64);
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, 0, gpa, TOP_SIZE, hva) == 0,
+	      "logging off");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, KVM_MEM_LOG_DIRTY_PAGES, gpa,
+			     TOP_SIZE, hva) == 0, "logging on again");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, KVM_MEM_LOG_DIRTY_PAGES, gpa + 4096,
+			     TOP_SIZE, hva) == -EINVAL, "moved one page past the top");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, KVM_MEM_LOG_DIRTY_PAGES, gpa - (1ull << 30),
+			     TOP_SIZE, hva) == 0, "moved 1 GiB down");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, 0, gpa - (1ull << 30), 0, hva) == 0,
+	      "deleted");
+	CHECK(gvm_set_region(vm->fd, TOP_SLOT, 0, gpa, TOP_SIZE, hva) == 0,
+	      "created again");
+	free(bits);
+	gvm_destroy(vm);	/* with the slot still there */
+	munmap(hva, TOP_SIZE);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "create", t_create },
 	{ "readonly", t_readonly },
@@ -284,6 +347,7 @@ static const struct ksft_case cases[] = {
 	{ "max_slots", t_max_slots },
 	{ "overlap", t_overlap },
 	{ "bad_args", t_bad_args },
+	{ "top_of_reach", t_top_of_reach },
 };
 
 int main(int argc, char **argv)
