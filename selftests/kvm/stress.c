@@ -222,7 +222,8 @@ static int t_sigkill_mid_run(void)
 /* ------------------------------------------------ signal_storm_8_vcpus */
 
 #define STORM_VCPUS	8
-#define STORM_COUNT	200000	/* 200 exits to user space each */
+#define STORM_SYNCS	200	/* exits to user space per vCPU, at least */
+#define STORM_SECONDS	120
 
 struct storm_vcpu {
 	struct gvcpu *v;
@@ -231,34 +232,44 @@ struct storm_vcpu {
 	unsigned long eintr;
 };
 
-static volatile int storm_over, storm_finished;
+static volatile int storm_over, storm_finished, storm_started;
+static unsigned long storm_eintr;
 
 static void storm_handler(int sig)
 {
 }
 
-/* Run the guest to DONE through every EINTR; -1 on anything else. */
-static int storm_run(struct storm_vcpu *s)
+/*
+ * Run the counting guest through every EINTR until it has reported
+ * STORM_SYNCS times and the storm has reached KVM_RUN at least once (in
+ * any vCPU), or STORM_SECONDS have passed; -1 on anything unexpected.
+ * Waiting for the first EINTR keeps the test meaningful on a slow (debug,
+ * emulated) machine, where eight short guests can finish before the
+ * sender thread is first scheduled.
+ */
+static int storm_run(struct storm_vcpu *s, time_t deadline)
 {
+	unsigned long syncs = 0;
+
 	for (;;) {
 		struct ucall uc;
 		long r = khv_ioctl(s->v->fd, KVM_RUN, 0);
 
 		if (r == -EINTR) {
 			s->eintr++;
+			__atomic_add_fetch(&storm_eintr, 1, __ATOMIC_SEQ_CST);
 			continue;
 		}
 		if (r < 0)
 			return -1;
-		switch (ucall_get(s->v, &uc)) {
-		case UCALL_SYNC:
-			continue;
-		case UCALL_DONE:
-			return 0;
-		default:
+		if (ucall_get(s->v, &uc) != UCALL_SYNC) {
 			gvcpu_describe_exit(s->v, "storm");
 			return -1;
 		}
+		if (++syncs >= STORM_SYNCS &&
+		    (__atomic_load_n(&storm_eintr, __ATOMIC_SEQ_CST) ||
+		     time(NULL) > deadline))
+			return 0;
 	}
 }
 
@@ -267,7 +278,9 @@ static void *storm_vcpu_thread(void *arg)
 {
 	struct storm_vcpu *s = arg;
 
-	s->result = storm_run(s);
+	while (!storm_started)
+		usleep(1000);
+	s->result = storm_run(s, time(NULL) + STORM_SECONDS);
 	__atomic_add_fetch(&storm_finished, 1, __ATOMIC_SEQ_CST);
 	while (!storm_over)
 		usleep(1000);
@@ -283,6 +296,7 @@ static void *storm_sender(void *arg)
 	while (!storm_over) {
 		for (i = 0; i < STORM_VCPUS; i++)
 			pthread_kill(s[i].thread, SIGUSR1);
+		storm_started = 1;
 		if (!(++sent % 64))
 			usleep(100);
 	}
@@ -302,15 +316,19 @@ static int t_signal_storm(void)
 	vm = gvm_create(sys_fd, 0);
 	CHECK(vm, "VM");
 	for (i = 0; i < STORM_VCPUS; i++) {
-		s[i].v = gvcpu_create_long(vm, i, guest_count, STORM_COUNT, 0);
+		/* counts for as long as we let it: the thread decides */
+		s[i].v = gvcpu_create_long(vm, i, guest_count, UINT64_MAX, 0);
 		CHECK(s[i].v, "vCPU %d", i);
 	}
 	storm_over = 0;
 	storm_finished = 0;
+	storm_started = 0;
+	storm_eintr = 0;
 	for (i = 0; i < STORM_VCPUS; i++)
 		pthread_create(&s[i].thread, NULL, storm_vcpu_thread, &s[i]);
+	/* the vCPU threads wait for the sender's first round */
 	pthread_create(&sender, NULL, storm_sender, s);
-	for (i = 0; i < 2400 && storm_finished < STORM_VCPUS; i++)
+	for (i = 0; i < 10 * (STORM_SECONDS + 60) && storm_finished < STORM_VCPUS; i++)
 		usleep(100000);
 	storm_over = 1;
 	pthread_join(sender, NULL);
