@@ -24,6 +24,7 @@
 #include <asm/fpu/api.h>
 
 #include "backend.h"
+#include "compat.h"
 #include "memslot.h"
 #include "pgtable.h"
 #include "decode.h"

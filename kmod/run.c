@@ -417,7 +417,7 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 		return false;
 	}
 	if (exit_at_once)
-		smp_ops.smp_send_reschedule(smp_processor_id());
+		smp_send_reschedule(smp_processor_id());
 	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
 	khv_entry_end(vcpu);
 	return true;
@@ -489,7 +489,7 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	if (r <= 0)
 		goto out;
 	/* as KVM, exit_reason keeps what the last exit said */
-	if (READ_ONCE(run->immediate_exit)) {
+	if (khv_run_immediate_exit(run)) {
 		r = -EINTR;
 		goto out;
 	}
