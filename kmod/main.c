@@ -105,7 +105,7 @@ static int khv_cpu_online(unsigned int cpu)
 
 	preempt_disable();
 	if (khv_ops->cpu_in_use()) {
-		pr_err("%s is already in use on CPU %u (another hypervisor is running a VM); not loading\n",
+		pr_err("%s is already in use on CPU %u (kvm_amd or kvm_intel loaded, or another hypervisor); not loading\n",
 		       khv_ops->name, cpu);
 		r = -EBUSY;
 	} else {
@@ -149,7 +149,8 @@ static struct notifier_block khv_reboot_nb = {
 /*
  * kvm_amd/kvm_intel register /dev/kvm at load but (in 6.1) switch SVM/VMX
  * on only while a VM exists, so the per-CPU check alone would let khv load
- * beside an idle kvm_amd. The KVM misc minor being taken tells us.
+ * beside an idle kvm_amd. The KVM misc minor being taken tells us. (Since
+ * 6.12 they switch it on at load, and the per-CPU check refuses first.)
  */
 static int khv_kvm_minor_check(void)
 {

@@ -516,6 +516,33 @@ def lost_wakeup_signature():
     assert tv.stuck_request((0x41, 0x30)) == 0x41
 
 
+@test
+def stock_modules_plain_or_xz():
+    """Debian 12 ships FILE.ko, Debian 13 FILE.ko.xz: either is found, and
+    the stage gets a plain FILE.ko either way."""
+    import lzma
+    with tempfile.TemporaryDirectory() as top:
+        mods, stage = os.path.join(top, "mods"), os.path.join(top, "stage")
+        for i, rel in enumerate(tv.STOCK_MODULES):
+            path = os.path.join(mods, "kernel", rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            data = f"module {rel}".encode()
+            if i % 2:
+                with lzma.open(path + ".xz", "wb") as f:
+                    f.write(data)
+            else:
+                with open(path, "wb") as f:
+                    f.write(data)
+        paths = tv.stock_module_paths(mods)
+        assert [p.endswith(".xz") for p in paths] == \
+            [bool(i % 2) for i in range(len(paths))], paths
+        for path in paths:
+            tv.put_module(path, stage, "khv/stock")
+        for rel in tv.STOCK_MODULES:
+            with open(os.path.join(stage, "khv/stock", os.path.basename(rel)), "rb") as f:
+                assert f.read() == f"module {rel}".encode(), rel
+
+
 def main():
     print("TAP version 13")
     print(f"1..{len(TESTS)}")

@@ -99,7 +99,10 @@ static int t_sregs_rules(void)
 	return KSFT_PASS;
 }
 
-/* Long mode with CS.L and CS.D both set: KVM's rules allow it, VMRUN not. */
+/*
+ * Long mode with CS.L and CS.D both set: KVM 6.1's rules (and khv's)
+ * allow it, VMRUN not; KVM 6.12 refuses it in KVM_SET_SREGS.
+ */
 static void cs_l_and_d(struct kvm_sregs *s)
 {
 	s->cr0 = 0x80000011;
@@ -126,7 +129,11 @@ static int t_fail_entry(void)
 	long r;
 
 	CHECK(!vm_open(&v), "VM setup");
-	CHECK(!set_sregs_with(&v, cs_l_and_d), "SET_SREGS of CS.L+D");
+	r = set_sregs_with(&v, cs_l_and_d);
+	if (r == -EINVAL)	/* KVM 6.12 refuses it already here */
+		vm_close(&v);
+	SKIP_IF(r == -EINVAL, "this KVM refuses CS.L+D at KVM_SET_SREGS: no entry to fail");
+	CHECK(!r, "SET_SREGS of CS.L+D: %ld", r);
 	r = khv_ioctl(v.vcpu, KVM_RUN, 0);
 	CHECK(r == 0 && v.run->exit_reason == KVM_EXIT_FAIL_ENTRY,
 	      "KVM_RUN %ld, exit %u", r, v.run->exit_reason);
