@@ -161,23 +161,21 @@ check-debug: $(SELFTESTS) $(FUZZ_BIN)
 		$(SELFTESTS) selftests/khv-idle $(FUZZ_BIN)
 
 # The fuzzer's bounded runs in the test machine (see FUZZ_SEED above).
+FUZZ_TESTVM = $(TESTVM) --qemu $(FUZZ_QEMU) --kver $(KVER) --khv-ko $(TEST_KO) \
+	--bin $(FUZZ_BIN) --bin selftests/khv-idle
 check-fuzz: $(TEST_KO) $(FUZZ_BIN)
 	@{ echo '@lane stock'; \
 	  echo "fuzz_ioctl 600 $(FUZZ_IOCTL) $$(($(FUZZ_IOCTLS) / 10))"; \
 	  echo '@lane khv'; \
 	  echo "fuzz_ioctl 900 $(FUZZ_IOCTL) $(FUZZ_IOCTLS)"; \
 	  echo "khv_idle 30 khv-idle"; } > $(B)/fuzz.plan
-	@$(TESTVM) --qemu $(FUZZ_QEMU) --kver $(KVER) --khv-ko $(TEST_KO) \
-		--plan $(B)/fuzz.plan --bin $(FUZZ_BIN) --bin selftests/khv-idle \
-		--tap $(B)/fuzz.tap
+	@$(FUZZ_TESTVM) --plan $(B)/fuzz.plan --tap $(B)/fuzz.tap
 
 check-fuzz-guest: $(TEST_KO) $(FUZZ_BIN)
 	@{ echo '@lane khv'; \
 	  echo "fuzz_guest 900 $(FUZZ_GUEST) 250000"; \
 	  echo "khv_idle 30 khv-idle"; } > $(B)/fuzz-guest.plan
-	@$(TESTVM) --qemu $(FUZZ_QEMU) --kver $(KVER) --khv-ko $(TEST_KO) \
-		--plan $(B)/fuzz-guest.plan --bin $(FUZZ_BIN) --bin selftests/khv-idle \
-		--tap $(B)/fuzz-guest.tap
+	@$(FUZZ_TESTVM) --plan $(B)/fuzz-guest.plan --tap $(B)/fuzz-guest.tap
 
 # Unmodified QEMU 7.2 (pc, q35) and libvirt on stock KVM and on khv
 # (Documentation/qemu-libvirt.md): two test-machine boots, the second with

@@ -24,12 +24,15 @@ mkdir -p "$CACHE"
 exec 9> "$CACHE/.lock"
 flock 9
 
-pkg=$(chroot "$ROOT" apt-cache depends linux-image-amd64 2> /dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+# the kernel package linux-image-amd64 depends on, per the root's apt lists
+kernel_pkg() {
+	chroot "$ROOT" apt-cache depends linux-image-amd64 2> /dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1
+}
+pkg=$(kernel_pkg)
 [ -n "$pkg" ] || {
 	chroot "$ROOT" apt-get update -q >&2 || die "apt-get update failed"
-	pkg=$(chroot "$ROOT" apt-cache depends linux-image-amd64 |
-		sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+	pkg=$(kernel_pkg)
 }
 [ -n "$pkg" ] || die "trixie's linux-image-amd64 depends on no kernel package"
 kver=${pkg#linux-image-}

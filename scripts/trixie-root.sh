@@ -10,8 +10,9 @@
 #                                         the packages if missing; print
 #                                         ROOT=<path> on stdout
 #
-# Today: qemu-system-x86 (QEMU 10.0), for the fuzzing lane's test machine
-# (see scripts/trixie-qemu and Documentation/testing.md).
+# Users: scripts/kbuild-trixie.sh (gcc 14, 6.12 headers, sparse: make
+# check-kbuild), scripts/trixie-kernel.sh (apt, for the 6.12 kernel
+# package) and scripts/trixie-qemu (QEMU 10.0, FUZZ_QEMU=scripts/trixie-qemu).
 #
 # The root lives in $KHV_TRIXIE_ROOT (default /var/cache/khv/trixie-root);
 # a flock serializes concurrent runs. Needs root (debootstrap, chroot).

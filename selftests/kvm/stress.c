@@ -229,7 +229,6 @@ struct storm_vcpu {
 	struct gvcpu *v;
 	pthread_t thread;
 	int result;
-	unsigned long eintr;
 };
 
 static volatile int storm_over, storm_finished, storm_started;
@@ -256,7 +255,6 @@ static int storm_run(struct storm_vcpu *s, time_t deadline)
 		long r = khv_ioctl(s->v->fd, KVM_RUN, 0);
 
 		if (r == -EINTR) {
-			s->eintr++;
 			__atomic_add_fetch(&storm_eintr, 1, __ATOMIC_SEQ_CST);
 			continue;
 		}
@@ -307,7 +305,6 @@ static int t_signal_storm(void)
 {
 	struct sigaction sa = { .sa_handler = storm_handler };
 	struct storm_vcpu s[STORM_VCPUS] = { 0 };
-	unsigned long eintr = 0;
 	pthread_t sender;
 	struct gvm *vm;
 	int i, ok = 0;
@@ -335,16 +332,15 @@ static int t_signal_storm(void)
 	for (i = 0; i < STORM_VCPUS; i++) {
 		pthread_join(s[i].thread, NULL);
 		ok += !s[i].result;
-		eintr += s[i].eintr;
 	}
 	signal(SIGUSR1, SIG_DFL);
 	ksft_diag("%d of %d vCPUs finished; KVM_RUN returned EINTR %lu times",
-		  ok, STORM_VCPUS, eintr);
+		  ok, STORM_VCPUS, storm_eintr);
 	for (i = 0; i < STORM_VCPUS; i++)
 		gvcpu_destroy(s[i].v);
 	gvm_destroy(vm);
 	CHECK(ok == STORM_VCPUS, "every vCPU finishes");
-	CHECK(eintr > 0, "the storm reached KVM_RUN");
+	CHECK(storm_eintr > 0, "the storm reached KVM_RUN");
 	return KSFT_PASS;
 }
 
