@@ -429,6 +429,32 @@ def run_hang_resumes_in_a_fresh_machine_and_retries_once():
 
 
 @test
+def run_boot_hang_boots_once_more():
+    run, out = make_run("@lane stock\na 5 true\n", boot_timeout=60)
+    run.resumable = True
+    play(run, ["[    0.100000] Linux version"])
+    run.abort(*run.deadline()[1:])
+    # Nothing is reported yet: the whole plan goes to a fresh machine.
+    assert tap_results(out) == [], out
+    assert any("boots again" in line for line in out), out
+    steps = run.continuation()
+    assert [(s.name, s.seq) for s in steps] == [("lane-stock", 1), ("stock/a", 2)], steps
+    # The second boot hangs too: that is a failure, and nothing runs.
+    run2 = tv.Run(steps, run.tap, 200.0, 60, 1800)
+    run2.retried, run2.resumable = run.retried, True
+    run2.abort(*run2.deadline()[1:])
+    assert run2.continuation() == []
+    assert tap_results(out) == ["not ok 1 boot # no INIT marker within 60s",
+                                "not ok 2 lane-stock # not run (machine did not boot)",
+                                "not ok 3 stock/a # not run (machine did not boot)"], out
+    # A machine that died (QEMU exited) while booting is not booted again.
+    run, out = make_run("a 5 true\n")
+    run.resumable = True
+    run.exited(1)
+    assert run.continuation() == [] and tap_results(out)[0].startswith("not ok 1 boot"), out
+
+
+@test
 def run_retried_test_that_passes_says_so():
     run, out = make_run("a 5 true\n")
     run.retried = {"none/a"}
