@@ -53,7 +53,7 @@ LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      guest_long_mode guest_modes io_exits mmio_exits halt_shutdown \
 	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
 	      vcpu_migration held_pages debug_regs host_state guest_msrs \
-	      guest_intercepts hostile_inputs stress
+	      guest_intercepts hostile_inputs stats stress
 TEST_TIMEOUT := 300
 
 # The fuzzer's bounded runs (Documentation/testing.md, "Fuzzing").

@@ -24,6 +24,7 @@ struct khv_vcpu;
  */
 enum khv_exit_kind {
 	KHV_EXIT_RESUME,	/* handled in the backend: enter again */
+	KHV_EXIT_HOST_EVENT,	/* a host interrupt, NMI, SMI or INIT: enter again */
 	KHV_EXIT_IO,		/* IN/OUT/INS/OUTS: .io */
 	KHV_EXIT_NPF,		/* nested page fault: .npf */
 	KHV_EXIT_HLT,

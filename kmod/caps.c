@@ -40,6 +40,7 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_IMMEDIATE_EXIT,	.value = 1, .runs = true },
 	{ KVM_CAP_VCPU_EVENTS,		.value = 1, .runs = true },
 	{ KVM_CAP_INTERNAL_ERROR_DATA,	.value = 1, .runs = true },
+	{ KVM_CAP_BINARY_STATS_FD,	.value = 1, .runs = true },
 	/* the ioctl exists and, as KVM's, refuses without an irqchip */
 	{ KVM_CAP_IRQ_ROUTING,		.value = KHV_MAX_IRQ_ROUTES, .runs = true },
 };

@@ -16,6 +16,7 @@
 #include "gwalk.h"
 #include "alu.h"
 #include "cpuid_policy.h"
+#include "khv_trace.h"
 
 #define RAX 0
 #define RCX 1
@@ -98,6 +99,7 @@ static int khv_fetch(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	u32 first;
 	int r;
 
+	vcpu->stat.insn_emulation++;
 	if (khv_cpu_mode(p) != KHV_MODE_LONG64)
 		gla = (u32)gla;
 	first = min_t(u32, KHV_INSN_MAX_LEN, PAGE_SIZE - (gla & ~PAGE_MASK));
@@ -253,6 +255,7 @@ static int khv_emulation_failed(struct khv_vcpu *vcpu, u64 gpa, const u8 *insn,
 	struct kvm_run *run = vcpu->run;
 	u64 bytes[2] = { 0, 0 };
 
+	vcpu->stat.insn_emulation_fail++;
 	memcpy(bytes, insn, clamp(len, 0, 15));
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
@@ -269,6 +272,9 @@ static void khv_fill_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 {
 	struct kvm_run *run = vcpu->run;
 
+	vcpu->stat.mmio_exits++;
+	trace_khv_mmio(vcpu->id, write ? KHV_TRACE_MMIO_WRITE : KHV_TRACE_MMIO_READ_ASK,
+		       len, gpa, data);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = len;
@@ -453,6 +459,7 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 	u64 data;
 	int len = 0, r;
 
+	vcpu->mmio.gpa = gpa;
 	khv_ops->get_paging(vcpu, &p);
 	r = khv_fetch(vcpu, &p, bytes, &len);
 	if (r == KHV_EMU_FAULTED)
@@ -495,11 +502,15 @@ int khv_mmio_finish(struct khv_vcpu *vcpu)
 	    in->kind == KHV_INSN_STORE_IMM || in->kind == KHV_INSN_ALU) {
 		struct khv_mmio_frag *f = &m->frag[m->last];
 
-		if (!m->write)
+		if (!m->write) {
 			memcpy(m->data + f->offset, vcpu->run->mmio.data, f->len);
+			trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, f->len, f->gpa,
+				       m->data + f->offset);
+		}
 		return khv_mmio_step(vcpu);
 	}
 	memcpy(&data, vcpu->run->mmio.data, in->size);
+	trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, in->size, m->gpa, &data);
 	if (in->kind == KHV_INSN_LODS) {
 		vcpu->gprs[RAX] = khv_insn_reg_after_load(in, vcpu->gprs[RAX], data);
 		khv_string_step_done(vcpu, in, true, false);

@@ -10,6 +10,7 @@
 #include <asm/processor-flags.h>
 
 #include "khv.h"
+#include "khv_trace.h"
 
 /* The guest can take an external interrupt at its next instruction. */
 static bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
@@ -43,11 +44,14 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 
 	if (!khv_ops->event_in_flight(vcpu)) {
 		if (vcpu->irq_pending) {
+			trace_khv_inj_irq(vcpu->id, vcpu->irq_vector);
+			vcpu->stat.irq_injections++;
 			khv_ops->inject_irq(vcpu, vcpu->irq_vector);
 			vcpu->irq_pending = false;
 			injected = true;
 		} else if (vcpu->nmi_pending && khv_nmi_allowed(vcpu)) {
 			khv_ops->inject_nmi(vcpu);
+			vcpu->stat.nmi_injections++;
 			vcpu->nmi_pending = false;
 			vcpu->nmi_masked = true;
 			injected = true;

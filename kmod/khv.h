@@ -32,6 +32,55 @@
 /* vCPU mmap: page 0 is struct kvm_run, page KVM_PIO_PAGE_OFFSET the PIO data. */
 #define KHV_VCPU_MMAP_PAGES	2
 
+/*
+ * Counters behind KVM_GET_STATS_FD and debugfs khv/vm/ (stats.c, which
+ * describes each one). u64 each, in the order of stats.c's tables. A
+ * VM's are written under mmu_lock; a vCPU's only by the thread holding
+ * its lock. Readers take them as they are, without locks, as KVM's do.
+ */
+struct khv_vm_stat {
+	u64 remote_tlb_flush;
+	u64 pages_mapped;
+	u64 pages_unmapped;
+	u64 pages_pinned;		/* filled in when read: held_pages */
+	u64 pages_pinned_peak;
+	u64 npt_table_pages;
+	u64 vcpus;			/* filled in when read: nr_vcpus */
+};
+
+struct khv_vcpu_stat {
+	u64 runs;
+	u64 exits;
+	/* exits by reason: these sum to exits */
+	u64 exits_io;
+	u64 exits_npt_fault;
+	u64 exits_hlt;
+	u64 exits_cpuid;
+	u64 exits_msr;
+	u64 exits_host_irq;
+	u64 exits_irq_window;
+	u64 exits_nmi_window;
+	u64 exits_cr;
+	u64 exits_dr;
+	u64 exits_exception;
+	u64 exits_shutdown;
+	u64 exits_other;
+	/* exits to user space, KVM's names */
+	u64 io_exits;
+	u64 mmio_exits;
+	u64 halt_exits;
+	u64 signal_exits;
+	u64 request_irq_exits;
+	u64 irq_injections;
+	u64 nmi_injections;
+	u64 exception_injections;
+	u64 npt_pages_mapped;
+	u64 tlb_flush;
+	u64 insn_emulation;
+	u64 insn_emulation_fail;
+	u64 guest_time_ns;
+};
+
 struct khv_vm {
 	struct kref ref;		/* VM fd + one per vCPU fd */
 	struct mm_struct *mm;		/* creator's (mmgrab); const */
@@ -43,6 +92,10 @@ struct khv_vm {
 	struct khv_memslots slots;	/* under mmu_lock */
 	struct khv_pt npt;		/* nested page table; under mmu_lock */
 	u64 held_pages;			/* guest pages pinned; under mmu_lock */
+
+	struct khv_vm_stat stat;	/* see struct khv_vm_stat */
+	pid_t pid;			/* creator's (thread group); const */
+	struct dentry *debugfs;		/* khv/vm/<pid>-<fd>/, or an error */
 
 	u64 tss_addr;			/* KVM_SET_TSS_ADDR: recorded only */
 	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR: recorded only */
@@ -90,6 +143,7 @@ struct khv_mmio {
 	struct khv_mmio_frag frag[2];
 	u8 data[8];		/* the access's bytes */
 	u64 dst_gla;		/* MOVS from MMIO: where the element goes */
+	u64 gpa;		/* the access that exited, for the trace */
 };
 
 /* Requests other threads post to a vCPU (bits in khv_vcpu.requests). */
@@ -141,6 +195,8 @@ struct khv_vcpu {
 
 	unsigned long requests;		/* KHV_REQ_* */
 	int cpu;			/* CPU in guest mode, or -1 */
+
+	struct khv_vcpu_stat stat;	/* see struct khv_vcpu_stat */
 };
 
 /* Live objects and held pages, for debugfs khv/ and the selftests. */
@@ -178,6 +234,16 @@ void khv_entry_end(struct khv_vcpu *vcpu);
 long khv_vcpu_run(struct khv_vcpu *vcpu);
 void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip);
 void khv_vcpu_kick(struct khv_vcpu *vcpu);
+
+/* stats.c: KVM_GET_STATS_FD, debugfs khv/vm/, tracepoints */
+extern struct dentry *khv_debugfs_dir;
+long khv_vm_stats_fd(struct khv_vm *vm, unsigned long arg);
+long khv_vcpu_stats_fd(struct khv_vcpu *vcpu, unsigned long arg);
+void khv_debugfs_vm_add(struct khv_vm *vm, int fd);
+void khv_debugfs_vcpu_add(struct khv_vcpu *vcpu);
+void khv_debugfs_vm_remove(struct khv_vm *vm);
+void khv_debugfs_stats_init(void);
+void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit);
 
 /* mmu.c */
 int khv_mmu_init(struct khv_vm *vm);

@@ -32,7 +32,6 @@ struct khv_stats khv_stats;
 /* Whether this CPU has virtualization switched on by khv. */
 static DEFINE_PER_CPU(bool, khv_cpu_on);
 static int khv_cpuhp_state;
-static struct dentry *khv_debugfs;
 
 static struct miscdevice khv_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
@@ -186,13 +185,14 @@ DEFINE_DEBUGFS_ATTRIBUTE(khv_pages_fops, khv_pages_get, NULL, "%llu\n");
 
 static void khv_debugfs_init(void)
 {
-	khv_debugfs = debugfs_create_dir(KHV_DEBUGFS_DIR, NULL);
-	debugfs_create_atomic_t(KHV_DEBUGFS_VMS, 0444, khv_debugfs,
+	khv_debugfs_dir = debugfs_create_dir(KHV_DEBUGFS_DIR, NULL);
+	debugfs_create_atomic_t(KHV_DEBUGFS_VMS, 0444, khv_debugfs_dir,
 				&khv_stats.vms);
-	debugfs_create_atomic_t(KHV_DEBUGFS_VCPUS, 0444, khv_debugfs,
+	debugfs_create_atomic_t(KHV_DEBUGFS_VCPUS, 0444, khv_debugfs_dir,
 				&khv_stats.vcpus);
-	debugfs_create_file_unsafe(KHV_DEBUGFS_PAGES, 0444, khv_debugfs, NULL,
+	debugfs_create_file_unsafe(KHV_DEBUGFS_PAGES, 0444, khv_debugfs_dir, NULL,
 				   &khv_pages_fops);
+	khv_debugfs_stats_init();
 }
 
 static int khv_register_devices(void)
@@ -254,15 +254,17 @@ static int __init khv_init(void)
 	 * hardware state. Its one callback slot is kvm_intel's (VMCLEAR).
 	 */
 	register_reboot_notifier(&khv_reboot_nb);
+	/* before /dev/khv: a VM created at once finds khv/vm/ */
+	khv_debugfs_init();
 	r = khv_register_devices();
 	if (r)
-		goto out_unregister_reboot;
-	khv_debugfs_init();
+		goto out_remove_debugfs;
 	pr_info("loaded: %s, /dev/khv%s\n", hw.what,
 		kvm_compat ? " and /dev/kvm" : "");
 	return 0;
 
-out_unregister_reboot:
+out_remove_debugfs:
+	debugfs_remove_recursive(khv_debugfs_dir);
 	unregister_reboot_notifier(&khv_reboot_nb);
 out_cpus_off:
 	cpuhp_remove_state(khv_cpuhp_state);
@@ -273,8 +275,8 @@ out_unsetup:
 
 static void __exit khv_exit(void)
 {
-	debugfs_remove_recursive(khv_debugfs);
 	khv_unregister_devices();
+	debugfs_remove_recursive(khv_debugfs_dir);
 	unregister_reboot_notifier(&khv_reboot_nb);
 	cpuhp_remove_state(khv_cpuhp_state);
 	khv_ops->hw_unsetup();

@@ -22,15 +22,20 @@
 static void *khv_npt_alloc(void *ctx, u64 *pa)
 {
 	struct page *p = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	struct khv_vm *vm = ctx;
 
 	if (!p)
 		return NULL;
+	vm->stat.npt_table_pages++;
 	*pa = page_to_phys(p);
 	return page_address(p);
 }
 
 static void khv_npt_free(void *ctx, void *table)
 {
+	struct khv_vm *vm = ctx;
+
+	vm->stat.npt_table_pages--;
 	free_page((unsigned long)table);
 }
 
@@ -62,6 +67,7 @@ static int khv_charge_pins(struct khv_vm *vm, u64 n)
 		return -ENOMEM;
 	}
 	vm->held_pages += n;
+	vm->stat.pages_pinned_peak = max(vm->stat.pages_pinned_peak, vm->held_pages);
 	atomic64_add(n, &khv_stats.pages);
 	return 0;
 }
@@ -80,6 +86,7 @@ static void khv_npt_release(void *ctx, u64 hpa, bool writable)
 
 	unpin_user_pages_dirty_lock(&page, 1, writable);
 	khv_uncharge_pins(vm, 1);
+	vm->stat.pages_unmapped++;
 }
 
 static void khv_npt_yield(void *ctx)
@@ -364,7 +371,7 @@ static u64 khv_fault_block(struct khv_vm *vm, const struct khv_memslot *m,
  * caller maps the page alone); another error if mapping @gfn failed.
  */
 static int khv_map_around(struct khv_vm *vm, const struct khv_memslot *m,
-			  u64 gfn, u64 first, u64 n)
+			  u64 gfn, u64 first, u64 n, u64 *counted)
 {
 	struct page *pages[KHV_FAULT_AROUND];
 	u64 mapped = 0;
@@ -396,6 +403,8 @@ static int khv_map_around(struct khv_vm *vm, const struct khv_memslot *m,
 		mapped++;
 	}
 	khv_uncharge_pins(vm, got - mapped);
+	vm->stat.pages_mapped += mapped;
+	*counted += mapped;
 	return r;
 }
 
@@ -427,7 +436,8 @@ int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio)
 
 		n = khv_fault_block(vm, m, gfn, &first);
 		if (n > 1) {
-			r = khv_map_around(vm, m, gfn, first, n);
+			r = khv_map_around(vm, m, gfn, first, n,
+					   &vcpu->stat.npt_pages_mapped);
 			if (r != -EAGAIN)
 				goto out_unlock;
 			r = 0;
@@ -445,6 +455,8 @@ int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio)
 		       writable && (write || !m->dirty), writable);
 	if (r)
 		goto out_uncharge;
+	vm->stat.pages_mapped++;
+	vcpu->stat.npt_pages_mapped++;
 	if (write)
 		khv_mark_dirty(m, gpa);
 	goto out_unlock;

@@ -6,6 +6,7 @@
  * to user space (kvm_run filled), < 0 = error returned by KVM_RUN.
  */
 #include <linux/kernel.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include <asm/smp.h>
@@ -15,6 +16,7 @@
 
 #include "khv.h"
 #include "emulate.h"
+#include "khv_trace.h"
 
 #define RAX 0
 #define RCX 1
@@ -51,6 +53,11 @@ static void khv_fill_io(struct khv_vcpu *vcpu)
 	run->io.port = vcpu->pio.port;
 	run->io.count = vcpu->pio.count;
 	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	vcpu->stat.io_exits++;
+	/* OUT: the data goes with the exit; IN: traced when it comes back */
+	if (!vcpu->pio.in)
+		trace_khv_pio(vcpu->id, false, vcpu->pio.port, vcpu->pio.size,
+			      vcpu->pio.count, vcpu->pio_data);
 }
 
 static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
@@ -98,6 +105,7 @@ static int khv_complete_pio(struct khv_vcpu *vcpu)
 		return 1;
 	if (pio->in) {
 		memcpy(&val, vcpu->pio_data, pio->size);
+		trace_khv_pio(vcpu->id, true, pio->port, pio->size, 1, &val);
 		khv_set_rax_sized(vcpu, val, pio->size);
 	}
 	khv_skip_insn(vcpu, pio->next_rip);
@@ -121,6 +129,7 @@ static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	khv_skip_insn(vcpu, exit->next_rip);
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
+	vcpu->stat.halt_exits++;
 	return 0;
 }
 
@@ -206,6 +215,7 @@ static int khv_exit_unhandled(struct khv_vcpu *vcpu, struct khv_exit *exit)
  */
 static int khv_emulation_failed(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
+	vcpu->stat.insn_emulation_fail++;
 	return khv_internal_error(vcpu, exit, KVM_INTERNAL_ERROR_EMULATION);
 }
 
@@ -324,6 +334,7 @@ typedef int (*khv_exit_fn)(struct khv_vcpu *vcpu, struct khv_exit *exit);
 
 static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_RESUME]	= khv_exit_resume,
+	[KHV_EXIT_HOST_EVENT]	= khv_exit_resume,
 	[KHV_EXIT_IO]		= khv_exit_io,
 	[KHV_EXIT_NPF]		= khv_exit_npf,
 	[KHV_EXIT_HLT]		= khv_exit_hlt,
@@ -411,6 +422,8 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 {
 	bool flush;
 
+	u64 start;
+
 	if (!khv_entry_begin(vcpu, &flush)) {
 		/* CPU coming up or going down: let hotplug finish. */
 		schedule_timeout_uninterruptible(1);
@@ -418,7 +431,11 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 	}
 	if (exit_at_once)
 		smp_send_reschedule(smp_processor_id());
+	trace_khv_entry(vcpu->id, vcpu->rip);
+	vcpu->stat.tlb_flush += flush;
+	start = local_clock();
 	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
+	vcpu->stat.guest_time_ns += local_clock() - start;
 	khv_entry_end(vcpu);
 	return true;
 }
@@ -441,10 +458,12 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 	for (;;) {
 		if (want_window && khv_ready_for_interrupt(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			vcpu->stat.request_irq_exits++;
 			return 0;
 		}
 		if (signal_pending(current)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
+			vcpu->stat.signal_exits++;
 			return -EINTR;
 		}
 		cond_resched();
@@ -454,6 +473,7 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 		khv_nmi_iret_done(vcpu);
 		if (WARN_ON_ONCE(exit.kind >= ARRAY_SIZE(khv_exit_handlers)))
 			exit.kind = KHV_EXIT_UNHANDLED;
+		khv_stat_exit(vcpu, &exit);
 		r = khv_exit_handlers[exit.kind](vcpu, &exit);
 		if (r <= 0)
 			return r;
@@ -482,6 +502,7 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	if (vcpu->sigmask_set)
 		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
 	vcpu->ran = true;
+	vcpu->stat.runs++;
 	/* Read the user-written fields once. */
 	want_window = READ_ONCE(run->request_interrupt_window);
 	vcpu->tpr = READ_ONCE(run->cr8) & 0xf;

@@ -131,6 +131,9 @@ static long khv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 
 	if (vcpu->vm->mm != current->mm)
 		return -EIO;
+	/* reads counters only: not behind a KVM_RUN that holds the lock */
+	if (cmd == KVM_GET_STATS_FD)
+		return khv_vcpu_stats_fd(vcpu, arg);
 	for (i = 0; i < ARRAY_SIZE(khv_vcpu_ioctls); i++)
 		if (khv_vcpu_ioctls[i].cmd == cmd)
 			break;
@@ -247,6 +250,7 @@ long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id)
 	/* cannot fail: the slot is reserved */
 	WARN_ON_ONCE(xa_err(xa_store(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT)));
 	vm->nr_vcpus++;
+	khv_debugfs_vcpu_add(vcpu);	/* optional: failure leaves it out */
 	fd_install(fd, file);
 	mutex_unlock(&vm->lock);
 	return fd;

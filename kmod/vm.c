@@ -6,6 +6,7 @@
 #include <linux/module.h>
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
+#include <linux/file.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -18,6 +19,7 @@ static void khv_vm_destroy(struct kref *ref)
 	struct khv_vcpu *vcpu;
 	unsigned long id;
 
+	khv_debugfs_vm_remove(vm);	/* waits for debugfs readers */
 	xa_for_each(&vm->vcpus, id, vcpu)
 		khv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
@@ -38,12 +40,16 @@ static int khv_vm_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* Every vCPU leaves the guest and flushes its TLB before entering again. */
+/*
+ * Every vCPU leaves the guest and flushes its TLB before entering again.
+ * Called with mmu_lock held.
+ */
 void khv_vm_flush_tlbs(struct khv_vm *vm)
 {
 	struct khv_vcpu *vcpu;
 	unsigned long id;
 
+	vm->stat.remote_tlb_flush++;
 	xa_for_each(&vm->vcpus, id, vcpu) {
 		set_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
 		khv_vcpu_kick(vcpu);
@@ -101,6 +107,7 @@ static const struct {
 	{ KVM_SET_USER_MEMORY_REGION,	khv_set_memory_region,		false },
 	{ KVM_GET_DIRTY_LOG,		khv_get_dirty_log,		false },
 	{ KVM_SET_GSI_ROUTING,		khv_vm_set_gsi_routing,		false },
+	{ KVM_GET_STATS_FD,		khv_vm_stats_fd,		false },
 	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
 	{ KVM_SET_IDENTITY_MAP_ADDR,	khv_vm_set_identity_map_addr,	true },
 };
@@ -147,6 +154,8 @@ static struct khv_vm *khv_vm_alloc(void)
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	xa_init(&vm->vcpus);
+	vm->pid = task_tgid_nr(current);
+	vm->debugfs = ERR_PTR(-ENOENT);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	atomic_inc(&khv_stats.vms);
@@ -157,18 +166,34 @@ static struct khv_vm *khv_vm_alloc(void)
 	return vm;
 }
 
+/*
+ * KVM_CREATE_VM. The fd is reserved first so that the VM's debugfs
+ * directory can carry its number, as KVM's does (<pid>-<fd>); the VM is
+ * published (fd_install) last, when nothing can fail any more.
+ */
 long khv_vm_create_fd(unsigned long type)
 {
 	struct khv_vm *vm;
+	struct file *file;
 	int fd;
 
 	if (type)		/* x86 KVM knows only the default VM type, 0 */
 		return -EINVAL;
-	vm = khv_vm_alloc();
-	if (!vm)
-		return -ENOMEM;
-	fd = anon_inode_getfd("khv-vm", &khv_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
+		return fd;
+	vm = khv_vm_alloc();
+	if (!vm) {
+		put_unused_fd(fd);
+		return -ENOMEM;
+	}
+	file = anon_inode_getfile("khv-vm", &khv_vm_fops, vm, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
 		khv_vm_put(vm);
+		return PTR_ERR(file);
+	}
+	khv_debugfs_vm_add(vm, fd);	/* optional: failure leaves it out */
+	fd_install(fd, file);
 	return fd;
 }

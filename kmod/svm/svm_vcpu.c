@@ -196,9 +196,10 @@ static void svm_tsc_aux_exit(struct svm_vcpu *svm, u64 host)
  */
 typedef void (*svm_exit_fn)(struct svm_vcpu *svm, struct khv_exit *exit);
 
-static void svm_exit_resume(struct svm_vcpu *svm, struct khv_exit *exit)
+/* The host took its interrupt (NMI, SMI, INIT) at STGI; the guest goes on. */
+static void svm_exit_host(struct svm_vcpu *svm, struct khv_exit *exit)
 {
-	exit->kind = KHV_EXIT_RESUME;
+	exit->kind = KHV_EXIT_HOST_EVENT;
 }
 
 /* SVM instructions, MONITOR/MWAIT, XSETBV (no XSAVE in CPUID), RDPRU: #UD. */
@@ -349,10 +350,10 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
-	[SVM_EXIT_INTR]		= svm_exit_resume,
-	[SVM_EXIT_NMI]		= svm_exit_resume,
-	[SVM_EXIT_SMI]		= svm_exit_resume,
-	[SVM_EXIT_INIT]		= svm_exit_resume,
+	[SVM_EXIT_INTR]		= svm_exit_host,
+	[SVM_EXIT_NMI]		= svm_exit_host,
+	[SVM_EXIT_SMI]		= svm_exit_host,
+	[SVM_EXIT_INIT]		= svm_exit_host,
 	[SVM_EXIT_VINTR]	= svm_exit_vintr,
 	[SVM_EXIT_RDPMC]	= svm_exit_rdpmc,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
@@ -763,6 +764,7 @@ void svm_inject_nmi(struct khv_vcpu *vcpu)
 void svm_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error)
 {
+	vcpu->stat.exception_injections++;
 	svm_inject(vcpu, vector | SVM_EVT_TYPE_EXCEPTION |
 		   (has_error ? SVM_EVT_VALID_ERR : 0), error);
 }

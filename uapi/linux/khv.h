@@ -23,6 +23,16 @@
 #define KHV_DEBUGFS_PAGES	"pages"		/* guest pages khv holds pinned */
 
 /*
+ * debugfs: <debugfs>/khv/vm/<pid>-<fd>/ for every VM (its creator's
+ * process id and the VM's fd number there), holding "stats", the VM's
+ * statistics, and vcpu<N>/stats for each vCPU: the same bytes as the fd
+ * KVM_GET_STATS_FD returns (KVM's binary statistics format). Root only.
+ */
+#define KHV_DEBUGFS_VM_DIR	"vm"
+#define KHV_DEBUGFS_STATS	"stats"
+#define KHV_DEBUGFS_VCPU	"vcpu"
+
+/*
  * Benchmark only (make bench): not part of the KVM ABI, not for VMMs, and
  * free to change. Its own ioctl type, apart from KVMIO (0xAE); only khv's
  * vCPU fds answer it (stock KVM says EINVAL).
