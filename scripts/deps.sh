@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install, with apt, whatever khv's build and test machine need and this
 # machine lacks. Prints nothing when nothing is missing.
+#   scripts/deps.sh            the build and the test machine's packages
+#   scripts/deps.sh PKG...     just these packages (make deb: dpkg-dev lintian)
 set -eu
 
 # The stock kernel the test machine boots: what linux-image-amd64 depends on.
@@ -33,19 +35,22 @@ sudo_needed() {
 	[ "$(id -u)" = 0 ] || { echo "deps: missing $*; run 'make deps' as root" >&2; exit 1; }
 }
 
+# ensure PKG...: install those of them that are missing.
+ensure() {
+	need=$(missing "$@")
+	[ -z "$need" ] || { sudo_needed $need; apt_install $need; }
+}
+
+if [ $# -gt 0 ]; then
+	ensure "$@"
+	exit 0
+fi
+
 PKGS="build-essential libc6-dev linux-image-amd64 linux-headers-amd64
 qemu-system-x86 busybox-static cpio sparse python3 kmod"
-need=$(missing $PKGS)
-if [ -n "$need" ]; then
-	sudo_needed $need
-	apt_install $need
-fi
+ensure $PKGS
 # The headers must match the stock kernel exactly, whatever the meta
 # packages resolved to.
 kver=$(stock_kver)
 [ -n "$kver" ] || { echo "deps: cannot tell the stock kernel version" >&2; exit 1; }
-need=$(missing "linux-image-$kver" "linux-headers-$kver")
-if [ -n "$need" ]; then
-	sudo_needed $need
-	apt_install $need
-fi
+ensure "linux-image-$kver" "linux-headers-$kver"
