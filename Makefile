@@ -53,7 +53,7 @@ LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      guest_long_mode guest_modes io_exits mmio_exits halt_shutdown \
 	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
 	      vcpu_migration held_pages debug_regs host_state guest_msrs \
-	      guest_intercepts hostile_inputs stats stress
+	      guest_intercepts hostile_inputs stats khv_stat tracepoints stress
 TEST_TIMEOUT := 300
 
 # The fuzzer's bounded runs (Documentation/testing.md, "Fuzzing").
@@ -94,7 +94,7 @@ VMM_ADD := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
 .PHONY: all deps module selftests unit vmm check check-run check-unit check-debug check-fuzz check-fuzz-guest \
 	check-kbuild check-vmm-unit check-vm check-qemu vmm-guest demo clean bench
 
-all: module selftests unit vmm
+all: module selftests unit vmm khv-stat
 
 deps:
 	@scripts/deps.sh
@@ -117,6 +117,17 @@ vmm:
 $(B)/selftests/%: selftests/kvm/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -pthread -Iselftests/lib -Iuapi -o $@ $< $(SELFTEST_LIB)
+
+# khv-stat (tools/): live statistics of every khv VM (Documentation/stats.md).
+# Static by default, so that the test machine runs it; KHV_STAT_LDFLAGS=
+# builds it against the system's libc (the Debian package does).
+KHV_STAT := $(B)/khv-stat
+KHV_STAT_LDFLAGS ?= -static
+.PHONY: khv-stat
+khv-stat: $(KHV_STAT)
+$(KHV_STAT): tools/khv-stat.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(KHV_STAT_LDFLAGS) -o $@ $<
 
 # The ioctl and guest fuzzer (selftests/fuzz/), static like the selftests.
 FUZZ_BIN := $(B)/fuzz/khv_fuzz
@@ -155,10 +166,10 @@ CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
 
 # The debug-kernel lane: KUnit and every selftest on both lanes, on a
 # kernel with KASAN, lockdep, UBSAN and kmemleak (scripts/check-debug-lane).
-check-debug: $(SELFTESTS) $(FUZZ_BIN)
+check-debug: $(SELFTESTS) $(FUZZ_BIN) $(KHV_STAT)
 	@KHV_DEBUG_FUZZ="$(FUZZ_IOCTL) $(FUZZ_DEBUG_IOCTLS)" \
 		scripts/check-debug-lane $(B)/debug.tap $(LANE_TESTS) -- \
-		$(SELFTESTS) selftests/khv-idle $(FUZZ_BIN)
+		$(SELFTESTS) selftests/khv-idle $(FUZZ_BIN) $(KHV_STAT)
 
 # The fuzzer's bounded runs in the test machine (see FUZZ_SEED above).
 FUZZ_TESTVM = $(TESTVM) --qemu $(FUZZ_QEMU) --kver $(KVER) --khv-ko $(TEST_KO) \
@@ -242,9 +253,9 @@ $(B)/check.plan: Makefile
 	  echo "compat_dev $(TEST_TIMEOUT) compat_dev"; \
 	  echo 'rmmod_khv 60 rmmod khv'; } > $@
 
-check-vm: $(TEST_KO) $(SELFTESTS) $(B)/check.plan vmm-guest
+check-vm: $(TEST_KO) $(SELFTESTS) $(KHV_STAT) $(B)/check.plan vmm-guest
 	@$(TESTVM) --kver $(KVER) --khv-ko $(TEST_KO) --plan $(B)/check.plan \
-		$(addprefix --bin ,$(SELFTESTS)) --bin selftests/khv-idle \
+		$(addprefix --bin ,$(SELFTESTS)) --bin selftests/khv-idle --bin $(KHV_STAT) \
 		$(VMM_ADD) --tap $(B)/testvm.tap
 
 # The boot test's guest: initramfs (busybox, virtio modules), disk, tun.ko.
