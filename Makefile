@@ -85,14 +85,14 @@ TESTVM := selftests/testvm
 VMM_BIN := userspace-vmm/build/khv-vmm
 VMM_GUEST := userspace-vmm/build/guest
 VMM_BOOT_TIMEOUT := 420
-VMM_ADD := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
+VMM_ADD_GUEST := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
 	--add $(VMM_GUEST)/initramfs.cpio:/vmm/initramfs.cpio \
 	--add $(VMM_GUEST)/disk.img:/vmm/disk.img \
-	--add $(VMM_GUEST)/tun.ko:/vmm/tun.ko \
 	--add selftests/vmm/in-testvm.sh:/vmm/in-testvm.sh
+VMM_ADD := $(VMM_ADD_GUEST) --add $(VMM_GUEST)/tun.ko:/vmm/tun.ko
 
 .PHONY: all deps module selftests unit vmm check check-run check-unit check-debug check-fuzz check-fuzz-guest \
-	check-kbuild check-vmm-unit check-vm check-qemu vmm-guest demo clean bench
+	check-kbuild check-vmm-unit check-vm check-qemu check-trixie vmm-guest demo clean bench
 
 all: module selftests unit vmm khv-stat
 
@@ -157,12 +157,14 @@ check-run:
 	-@$(MAKE) --no-print-directory check-kbuild
 	-@$(MAKE) --no-print-directory check-vm
 	-@$(MAKE) --no-print-directory check-qemu
+	-@$(MAKE) --no-print-directory check-trixie
 	-@$(MAKE) --no-print-directory check-fuzz
 	-@$(MAKE) --no-print-directory check-debug
 	@scripts/tap-summary $(CHECK_TAPS)
 
 CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
-	      $(B)/qemu-boot.tap $(B)/libvirt.tap $(B)/fuzz.tap $(B)/debug.tap
+	      $(B)/qemu-boot.tap $(B)/libvirt.tap $(B)/trixie.tap $(B)/qemu-boot-trixie.tap \
+	      $(B)/fuzz.tap $(B)/debug.tap
 
 # The debug-kernel lane: KUnit and every selftest on both lanes, on a
 # kernel with KASAN, lockdep, UBSAN and kmemleak (scripts/check-debug-lane).
@@ -252,6 +254,14 @@ $(B)/check.plan: Makefile
 	  echo '@lane khv kvm_compat=1'; \
 	  echo "compat_dev $(TEST_TIMEOUT) compat_dev"; \
 	  echo 'rmmod_khv 60 rmmod khv'; } > $@
+
+# Debian 13's kernel (6.12) in the test machine: the same selftest plan,
+# khv-vmm boot included, and the QEMU boot tests, on its stock kvm_amd and
+# on khv built by trixie's gcc (scripts/check-trixie-lane).
+check-trixie: $(SELFTESTS) $(KHV_STAT) $(B)/check.plan vmm-guest
+	@scripts/check-trixie-lane $(B)/trixie.tap $(B)/qemu-boot-trixie.tap $(B)/check.plan -- \
+		$(addprefix --bin ,$(SELFTESTS)) --bin selftests/khv-idle --bin $(KHV_STAT) \
+		$(VMM_ADD_GUEST)
 
 check-vm: $(TEST_KO) $(SELFTESTS) $(KHV_STAT) $(B)/check.plan vmm-guest
 	@$(TESTVM) --kver $(KVER) --khv-ko $(TEST_KO) --plan $(B)/check.plan \

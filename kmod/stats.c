@@ -108,7 +108,11 @@ static struct khv_stats_file *khv_stats_file_alloc(struct khv_vm *vm,
 {
 	const struct khv_stat_def *defs = vcpu ? khv_vcpu_stat_defs : khv_vm_stat_defs;
 	u32 n = vcpu ? ARRAY_SIZE(khv_vcpu_stat_defs) : ARRAY_SIZE(khv_vm_stat_defs);
-	size_t desc_size = sizeof(struct kvm_stats_desc) + KHV_STATS_NAME_SIZE;
+	/*
+	 * 16 bytes and the name: 6.12's kernel-side struct has a fixed
+	 * 48-byte name array where 6.1's has a flexible one, so sizeof differs
+	 */
+	size_t desc_size = offsetof(struct kvm_stats_desc, name) + KHV_STATS_NAME_SIZE;
 	size_t id_offset = sizeof(struct kvm_stats_header);
 	size_t desc_offset = id_offset + KHV_STATS_NAME_SIZE;
 	size_t data_offset = desc_offset + n * desc_size;
