@@ -10,6 +10,12 @@
 #   selftests/rootfs/build-rootfs.sh --force    rebuild even if cached
 #   selftests/rootfs/build-rootfs.sh --prune    also delete other rootfs-*.img
 #
+# Another kind of image from the same builder (selftests/deb does this):
+#   --name NAME --packages FILE --setup FILE
+#       FILE's packages instead of packages.list and that setup script
+#       instead of rootfs-setup.sh, cached as rootfs-NAME-<hash>.img;
+#       --prune then deletes only other rootfs-NAME-*.img.
+#
 # The image is $KHV_ROOTFS_CACHE (default /var/cache/khv) /rootfs-<hash>.img,
 # <hash> covering packages.list, this script, rootfs-setup.sh and the apt
 # sources: changing any of them makes a new image. Built as
@@ -29,16 +35,30 @@ SOURCES_DIR=/etc/apt/sources.list.d
 PKGLIST=$HERE/packages.list
 SETUP=$HERE/rootfs-setup.sh
 
-mode=build prune=0
-for a in "$@"; do
-	case $a in
+mode=build prune=0 NAME=
+while [ $# -gt 0 ]; do
+	case $1 in
 	--path) mode=path ;;
 	--force) mode=force ;;
 	--prune) prune=1 ;;
-	-h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "build-rootfs: unknown option $a" >&2; exit 2 ;;
+	--name | --packages | --setup)
+		[ $# -gt 1 ] || { echo "build-rootfs: $1 needs a value" >&2; exit 2; }
+		case $1 in
+		--name) NAME=$2 ;;
+		--packages) PKGLIST=$(realpath "$2") ;;
+		--setup) SETUP=$(realpath "$2") ;;
+		esac
+		shift ;;
+	-h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "build-rootfs: unknown option $1" >&2; exit 2 ;;
 	esac
+	shift
 done
+case $NAME in
+"" | [a-z0-9]*) ;;
+*) echo "build-rootfs: --name wants lower-case letters, digits and -" >&2; exit 2 ;;
+esac
+[ -f "$PKGLIST" ] && [ -f "$SETUP" ] || { echo "build-rootfs: no $PKGLIST or $SETUP" >&2; exit 2; }
 
 log() { echo "build-rootfs: $*" >&2; }
 
@@ -72,7 +92,8 @@ mirror() {
 hash=$( { echo "layout 1 $SUITE"; cat "$0" "$PKGLIST" "$SETUP";
 	  for f in $(sources_files); do echo "== $f"; cat "$f"; done; } |
 	sha256sum | cut -c1-16)
-IMG=$CACHE/rootfs-$hash.img
+STEM=rootfs${NAME:+-$NAME}
+IMG=$CACHE/$STEM-$hash.img
 
 if [ $mode = path ]; then echo "$IMG"; exit 0; fi
 
@@ -83,8 +104,10 @@ flock 9
 prune_others() {
 	[ $prune = 1 ] || return 0
 	local f
-	for f in "$CACHE"/rootfs-*.img; do
-		[ "$f" = "$IMG" ] || [ ! -e "$f" ] || { log "pruning $f"; rm -f "$f" "${f%.img}.info" "${f%.img}.log"; }
+	for f in "$CACHE"/"$STEM"-*.img; do
+		# this kind's images only: rootfs-<hash>.img is not rootfs-NAME-<hash>.img
+		[[ ${f##*/} =~ ^$STEM-[0-9a-f]{16}\.img$ ]] || continue
+		[ "$f" = "$IMG" ] || { log "pruning $f"; rm -f "$f" "${f%.img}.info" "${f%.img}.log"; }
 	done
 }
 
@@ -103,9 +126,9 @@ command -v debootstrap >/dev/null && command -v mke2fs >/dev/null || {
 
 MIRROR=$(mirror)
 [ -n "$MIRROR" ] || { log "no Debian mirror for $SUITE in $SOURCES_DIR"; exit 1; }
-WORK=$CACHE/rootfs-$hash.work
+WORK=$CACHE/$STEM-$hash.work
 DIR=$WORK/root
-LOGF=$CACHE/rootfs-$hash.log
+LOGF=$CACHE/$STEM-$hash.log
 MOUNTS=()
 
 cleanup() {
