@@ -281,4 +281,20 @@ clean:
 	-@$(MAKE) -s -C userspace-vmm clean
 	rm -rf $(B)
 
+# ---- Debian packages (Documentation/packaging.md) -------------------------
+# make deb        khv-dkms, khv-tools and the source package in build/deb/,
+#                 built with dpkg-buildpackage and checked with lintian;
+#                 installs what it needs with apt (scripts/build-deb.sh)
+# make check-deb  their install test in a Debian 12 system that the test
+#                 machine boots with systemd: apt install, DKMS, khv loaded
+#                 at boot, the device nodes, remove, purge (selftests/deb);
+#                 TAP in build/deb.tap. Not in check-run yet: about 8 minutes
+#                 of test machine once its image is cached (2.5 more to build it).
+.PHONY: deb check-deb
+deb:
+	@scripts/build-deb.sh $(B)/deb
+
+check-deb: deb $(B)/selftests/system_ioctls
+	@selftests/deb/run-deb-test --kver $(KVER) --debs $(B)/deb --tap $(B)/deb.tap
+
 include selftests/bench/bench.mk
