@@ -50,6 +50,7 @@ static int khv_bench_exit(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	switch (exit->kind) {
 	case KHV_EXIT_CPUID:
 	case KHV_EXIT_RESUME:
+	case KHV_EXIT_HOST_EVENT:	/* the host took an interrupt */
 		return 0;
 	case KHV_EXIT_NPF:	/* the CPUID's page is not mapped yet */
 		r = khv_mmu_fault(vcpu, exit->npf.gpa, exit->npf.error, &mmio);
