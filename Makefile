@@ -127,7 +127,7 @@ KHV_STAT_LDFLAGS ?= -static
 khv-stat: $(KHV_STAT)
 $(KHV_STAT): tools/khv-stat.c
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(KHV_STAT_LDFLAGS) -o $@ $<
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(KHV_STAT_LDFLAGS) -o $@ $<
 
 # The ioctl and guest fuzzer (selftests/fuzz/), static like the selftests.
 FUZZ_BIN := $(B)/fuzz/khv_fuzz
@@ -158,13 +158,14 @@ check-run:
 	-@$(MAKE) --no-print-directory check-vm
 	-@$(MAKE) --no-print-directory check-qemu
 	-@$(MAKE) --no-print-directory check-trixie
+	-@$(MAKE) --no-print-directory check-deb
 	-@$(MAKE) --no-print-directory check-fuzz
 	-@$(MAKE) --no-print-directory check-debug
 	@scripts/tap-summary $(CHECK_TAPS)
 
 CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
 	      $(B)/qemu-boot.tap $(B)/libvirt.tap $(B)/trixie.tap $(B)/qemu-boot-trixie.tap \
-	      $(B)/fuzz.tap $(B)/debug.tap
+	      $(B)/deb.tap $(B)/fuzz.tap $(B)/debug.tap
 
 # The debug-kernel lane: KUnit and every selftest on both lanes, on a
 # kernel with KASAN, lockdep, UBSAN and kmemleak (scripts/check-debug-lane).
@@ -288,8 +289,8 @@ clean:
 # make check-deb  their install test in a Debian 12 system that the test
 #                 machine boots with systemd: apt install, DKMS, khv loaded
 #                 at boot, the device nodes, remove, purge (selftests/deb);
-#                 TAP in build/deb.tap. Not in check-run yet: about 8 minutes
-#                 of test machine once its image is cached (2.5 more to build it).
+#                 TAP in build/deb.tap. In check-run: about 8 minutes of
+#                 test machine once its image is cached (2.5 more to build it).
 .PHONY: deb check-deb
 deb:
 	@scripts/build-deb.sh $(B)/deb
