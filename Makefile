@@ -198,11 +198,11 @@ check-qemu: $(TEST_KO)
 	-@selftests/qemu/run-boot-tests --khv-ko $(TEST_KO) --tap $(B)/qemu-boot.tap
 	-@selftests/qemu/run-libvirt-tests --khv-ko $(TEST_KO) --tap $(B)/libvirt.tap
 
-HOST_PY_TESTS := selftests/host/test_testvm.py
+HOST_PY_TESTS := selftests/host/test_testvm.py selftests/host/test_khv_stat.py
 
 # The fuzzer's own logic (PRNG, pointer rules, corpus, ioctl table, guest
 # code generator) is a unit test too: khv_fuzz --self-test.
-check-unit: unit $(FUZZ_BIN)
+check-unit: unit $(FUZZ_BIN) $(KHV_STAT)
 	@set -o pipefail; for t in $(UNIT_BINS) $(HOST_PY_TESTS) "$(FUZZ_BIN) --self-test"; do \
 		out=$$($$t); rc=$$?; echo "$$out" | sed 's/^/    /'; \
 		n=$${t%% *}; n=$${n##*/}; \
