@@ -59,6 +59,25 @@ watchdog() {
 	kill -USR2 $pid; sleep 2; kill -USR2 $pid; sleep 2; kill -TERM $pid
 }
 
+# On khv, with khv-stat at hand: one snapshot of the booting guest, two
+# seconds into khv-vmm's run, while Linux boots.
+stat_snapshot() {
+	i=0
+	while ! pidof khv-vmm >/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return
+		usleep 100000 2>/dev/null || sleep 0.1
+	done
+	sleep 2
+	khv-stat --once -d 1 >/tmp/khv-stat.txt 2>&1
+}
+snap=
+if [ "${KHV_MODULE:-}" = khv ] && command -v khv-stat >/dev/null; then
+	rm -f /tmp/khv-stat.txt
+	stat_snapshot &
+	snap=$!
+fi
+
 echo "# khv-vmm on $dev, cmdline: $cmdline"
 : >$log
 watchdog &
@@ -101,6 +120,16 @@ fi
 check "virtio-net: guest pings host tap" "KHV-GUEST: ping ok"
 check "guest powered off" "KHV-GUEST: powering off"
 [ "$rc" = 0 ] && tap ok "khv-vmm exit status 0" || tap fail "khv-vmm exit status 0" "got ${rc:-none}"
+if [ -n "$snap" ]; then
+	wait $snap
+	sed 's/^/# khv-stat: /' /tmp/khv-stat.txt 2>/dev/null
+	# the VM's line: PID-FD, command khv-vmm, exits per second > 0
+	if awk '$2 == "khv-vmm" && $3 > 0 { found = 1 } END { exit !found }' /tmp/khv-stat.txt 2>/dev/null; then
+		tap ok "khv-stat shows the booting guest's exits"
+	else
+		tap fail "khv-stat shows the booting guest's exits"
+	fi
+fi
 echo "1..$n"
 ip link del khvtap0 2>/dev/null || tunctl -d khvtap0 >/dev/null 2>&1
 [ $fails = 0 ]
