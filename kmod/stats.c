@@ -354,19 +354,45 @@ void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit)
 		       exit->info1, exit->info2);
 	s->exits++;
 	switch (exit->kind) {
-	case KHV_EXIT_IO:		s->exits_io++; break;
-	case KHV_EXIT_NPF:		s->exits_npt_fault++; break;
-	case KHV_EXIT_HLT:		s->exits_hlt++; break;
-	case KHV_EXIT_CPUID:		s->exits_cpuid++; break;
+	case KHV_EXIT_IO:
+		s->exits_io++;
+		break;
+	case KHV_EXIT_NPF:
+		s->exits_npt_fault++;
+		break;
+	case KHV_EXIT_HLT:
+		s->exits_hlt++;
+		break;
+	case KHV_EXIT_CPUID:
+		s->exits_cpuid++;
+		break;
 	case KHV_EXIT_RDMSR:
-	case KHV_EXIT_WRMSR:		s->exits_msr++; break;
-	case KHV_EXIT_HOST_EVENT:	s->exits_host_irq++; break;
-	case KHV_EXIT_IRQ_WINDOW:	s->exits_irq_window++; break;
-	case KHV_EXIT_NMI_WINDOW:	s->exits_nmi_window++; break;
-	case KHV_EXIT_CR_WRITE:		s->exits_cr++; break;
-	case KHV_EXIT_DR_ACCESS:	s->exits_dr++; break;
-	case KHV_EXIT_EXCEPTION:	s->exits_exception++; break;
-	case KHV_EXIT_SHUTDOWN:		s->exits_shutdown++; break;
-	default:			s->exits_other++; break;
+	case KHV_EXIT_WRMSR:
+		s->exits_msr++;
+		break;
+	case KHV_EXIT_HOST_EVENT:
+		s->exits_host_irq++;
+		break;
+	case KHV_EXIT_IRQ_WINDOW:
+		s->exits_irq_window++;
+		break;
+	case KHV_EXIT_NMI_WINDOW:
+		s->exits_nmi_window++;
+		break;
+	case KHV_EXIT_CR_WRITE:
+		s->exits_cr++;
+		break;
+	case KHV_EXIT_DR_ACCESS:
+		s->exits_dr++;
+		break;
+	case KHV_EXIT_EXCEPTION:
+		s->exits_exception++;
+		break;
+	case KHV_EXIT_SHUTDOWN:
+		s->exits_shutdown++;
+		break;
+	default:
+		s->exits_other++;
+		break;
 	}
 }

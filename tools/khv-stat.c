@@ -30,6 +30,7 @@
 #include <linux/kvm.h>
 
 #define MAX_STATS	256
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NAME_MAX_LEN	128
 
 /* One stats file, read whole. */
@@ -77,7 +78,7 @@ static const struct {
 };
 
 static const char *const sort_keys[] = { "exits", "guest", "io", "npt", "hlt", "pid" };
-#define NSORT (sizeof(sort_keys) / sizeof(sort_keys[0]))
+#define NSORT ARRAY_SIZE(sort_keys)
 
 /* --------------------------------------------------------- reading */
 
@@ -285,7 +286,7 @@ static int sample(void)
 /* ------------------------------------------------ what a row shows */
 
 struct row {
-	double exits, col[sizeof(columns) / sizeof(columns[0])], other, guest_pct;
+	double exits, col[ARRAY_SIZE(columns)], other, guest_pct;
 	double pinned_mib;	/* VMs only, else -1 */
 };
 
@@ -299,7 +300,7 @@ static void make_row(const struct stats *now, const struct stats *then, bool hav
 	memset(r, 0, sizeof(*r));
 	r->pinned_mib = -1;
 	r->exits = rate(now, then, have_then, "exits", dt);
-	for (c = 0; c < sizeof(columns) / sizeof(columns[0]); c++) {
+	for (c = 0; c < ARRAY_SIZE(columns); c++) {
 		r->col[c] = rate(now, then, have_then, columns[c].stat, dt);
 		named += r->col[c];
 	}
@@ -320,7 +321,7 @@ static void vm_row(const struct vm *vm, double dt, struct row *r)
 	for (i = 0; i < vm->nvcpus; i++) {
 		make_row(&vm->vcpus[i].now, &vm->vcpus[i].then, vm->vcpus[i].have_then, dt, &v);
 		r->exits += v.exits;
-		for (c = 0; c < sizeof(columns) / sizeof(columns[0]); c++)
+		for (c = 0; c < ARRAY_SIZE(columns); c++)
 			r->col[c] += v.col[c];
 		r->other += v.other;
 		r->guest_pct += v.guest_pct;
@@ -387,7 +388,7 @@ static void print_row(const char *id, const char *comm, const struct row *r)
 	size_t c;
 
 	printf("%-14s %-12.12s %9.0f", id, comm, r->exits);
-	for (c = 0; c < sizeof(columns) / sizeof(columns[0]); c++)
+	for (c = 0; c < ARRAY_SIZE(columns); c++)
 		printf(" %8.0f", r->col[c]);
 	printf(" %8.0f %6.1f", r->other, r->guest_pct);
 	if (r->pinned_mib >= 0)
@@ -410,7 +411,7 @@ static void print_table(double dt, bool live)
 	printf("khv-stat %s  VMs: %d  vCPUs: %d  over %.1fs  sorted by %s%s\n", when,
 	       nvms, ncpu, dt, sort_keys[sort_key], live ? "  (q: quit, s: sort)" : "");
 	printf("%-14s %-12s %9s", "VM/VCPU", "COMMAND", "EXITS/s");
-	for (c = 0; c < sizeof(columns) / sizeof(columns[0]); c++)
+	for (c = 0; c < ARRAY_SIZE(columns); c++)
 		printf(" %8s", columns[c].head);
 	printf(" %8s %6s %8s\n", "OTHER", "GUEST%", "PIN MiB");
 	for (i = 0; i < nvms; i++) {
@@ -622,11 +623,21 @@ int main(int argc, char **argv)
 			}
 			sort_key = (int)k;
 			break;
-		case 'o': once = true; break;
-		case 'j': json = true; break;
-		case 'D': debugfs = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'o':
+			once = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'D':
+			debugfs = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
