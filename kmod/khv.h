@@ -220,6 +220,8 @@ struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n);
 long khv_get_msr_index_list(unsigned long arg);
 
 /* vm.c */
+struct file *khv_anon_file(const char *name, const struct file_operations *fops,
+			   void *priv, int flags, int *fd);
 long khv_vm_create_fd(unsigned long type);
 void khv_vm_put(struct khv_vm *vm);
 void khv_vm_flush_tlbs(struct khv_vm *vm);

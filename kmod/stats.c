@@ -10,7 +10,6 @@
  * is opened; the counters are read afresh whenever a read reaches them.
  */
 #include <linux/module.h>
-#include <linux/anon_inodes.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -96,7 +95,6 @@ static_assert(sizeof(struct khv_vcpu_stat) ==
 struct khv_stats_file {
 	struct khv_vm *vm;
 	struct khv_vcpu *vcpu;
-	bool holds_vm;		/* the fd holds a VM reference; debugfs does not */
 	size_t size;
 	size_t data_offset;
 	size_t data_size;
@@ -198,16 +196,13 @@ static ssize_t khv_stats_read(struct file *filp, char __user *buf, size_t len,
 	return done;
 }
 
-static void khv_stats_file_free(struct khv_stats_file *f)
-{
-	if (f->holds_vm)
-		khv_vm_put(f->vm);
-	kfree(f);
-}
-
+/* The stats fd's file holds a VM reference; debugfs' does not (below). */
 static int khv_stats_release(struct inode *inode, struct file *filp)
 {
-	khv_stats_file_free(filp->private_data);
+	struct khv_stats_file *f = filp->private_data;
+
+	khv_vm_put(f->vm);
+	kfree(f);
 	return 0;
 }
 
@@ -227,20 +222,13 @@ static long khv_stats_fd(struct khv_vm *vm, struct khv_vcpu *vcpu)
 
 	if (!f)
 		return -ENOMEM;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		kfree(f);
-		return fd;
-	}
-	kref_get(&vm->ref);
-	f->holds_vm = true;
-	file = anon_inode_getfile(vcpu ? "khv-vcpu-stats" : "khv-vm-stats",
-				  &khv_stats_fops, f, O_RDONLY);
+	file = khv_anon_file(vcpu ? "khv-vcpu-stats" : "khv-vm-stats",
+			     &khv_stats_fops, f, O_RDONLY, &fd);
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		khv_stats_file_free(f);
+		kfree(f);
 		return PTR_ERR(file);
 	}
+	kref_get(&vm->ref);	/* dropped by khv_stats_release() */
 	file->f_mode |= FMODE_PREAD;
 	fd_install(fd, file);
 	return fd;
@@ -269,6 +257,12 @@ static int khv_debugfs_open(struct file *filp, struct khv_vm *vm,
 	return filp->private_data ? 0 : -ENOMEM;
 }
 
+static int khv_debugfs_release(struct inode *inode, struct file *filp)
+{
+	kfree(filp->private_data);
+	return 0;
+}
+
 static int khv_debugfs_vm_open(struct inode *inode, struct file *filp)
 {
 	return khv_debugfs_open(filp, inode->i_private, NULL);
@@ -285,7 +279,7 @@ static const struct file_operations khv_debugfs_vm_fops = {
 	.owner		= THIS_MODULE,
 	.open		= khv_debugfs_vm_open,
 	.read		= khv_stats_read,
-	.release	= khv_stats_release,
+	.release	= khv_debugfs_release,
 	.llseek		= default_llseek,
 };
 
@@ -293,7 +287,7 @@ static const struct file_operations khv_debugfs_vcpu_fops = {
 	.owner		= THIS_MODULE,
 	.open		= khv_debugfs_vcpu_open,
 	.read		= khv_stats_read,
-	.release	= khv_stats_release,
+	.release	= khv_debugfs_release,
 	.llseek		= default_llseek,
 };
 
@@ -345,54 +339,38 @@ void khv_debugfs_stats_init(void)
 	khv_debugfs_vms = debugfs_create_dir(KHV_DEBUGFS_VM_DIR, khv_debugfs_dir);
 }
 
-/* The exit just taken, in this vCPU's counters and the trace. */
+#define EXIT_STAT(field)	(offsetof(struct khv_vcpu_stat, field) / sizeof(u64))
+
+/*
+ * Each exit kind's exits_* counter; kinds not listed (0: no exits_*
+ * counter is first in the struct) count in exits_other.
+ */
+static_assert(EXIT_STAT(runs) == 0);
+static const u8 khv_exit_stat[] = {
+	[KHV_EXIT_IO]		= EXIT_STAT(exits_io),
+	[KHV_EXIT_NPF]		= EXIT_STAT(exits_npt_fault),
+	[KHV_EXIT_HLT]		= EXIT_STAT(exits_hlt),
+	[KHV_EXIT_CPUID]	= EXIT_STAT(exits_cpuid),
+	[KHV_EXIT_RDMSR]	= EXIT_STAT(exits_msr),
+	[KHV_EXIT_WRMSR]	= EXIT_STAT(exits_msr),
+	[KHV_EXIT_HOST_EVENT]	= EXIT_STAT(exits_host_irq),
+	[KHV_EXIT_IRQ_WINDOW]	= EXIT_STAT(exits_irq_window),
+	[KHV_EXIT_NMI_WINDOW]	= EXIT_STAT(exits_nmi_window),
+	[KHV_EXIT_CR_WRITE]	= EXIT_STAT(exits_cr),
+	[KHV_EXIT_DR_ACCESS]	= EXIT_STAT(exits_dr),
+	[KHV_EXIT_EXCEPTION]	= EXIT_STAT(exits_exception),
+	[KHV_EXIT_SHUTDOWN]	= EXIT_STAT(exits_shutdown),
+	[KHV_EXIT_UNHANDLED]	= 0,	/* sizes the table to every kind */
+};
+
+/* The exit just taken (a valid kind), in this vCPU's counters and the trace. */
 void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit)
 {
-	struct khv_vcpu_stat *s = &vcpu->stat;
+	u64 *counters = (u64 *)&vcpu->stat;
+	u8 i = khv_exit_stat[exit->kind];
 
 	trace_khv_exit(vcpu->id, exit->kind, exit->hw_code, vcpu->rip,
 		       exit->info1, exit->info2);
-	s->exits++;
-	switch (exit->kind) {
-	case KHV_EXIT_IO:
-		s->exits_io++;
-		break;
-	case KHV_EXIT_NPF:
-		s->exits_npt_fault++;
-		break;
-	case KHV_EXIT_HLT:
-		s->exits_hlt++;
-		break;
-	case KHV_EXIT_CPUID:
-		s->exits_cpuid++;
-		break;
-	case KHV_EXIT_RDMSR:
-	case KHV_EXIT_WRMSR:
-		s->exits_msr++;
-		break;
-	case KHV_EXIT_HOST_EVENT:
-		s->exits_host_irq++;
-		break;
-	case KHV_EXIT_IRQ_WINDOW:
-		s->exits_irq_window++;
-		break;
-	case KHV_EXIT_NMI_WINDOW:
-		s->exits_nmi_window++;
-		break;
-	case KHV_EXIT_CR_WRITE:
-		s->exits_cr++;
-		break;
-	case KHV_EXIT_DR_ACCESS:
-		s->exits_dr++;
-		break;
-	case KHV_EXIT_EXCEPTION:
-		s->exits_exception++;
-		break;
-	case KHV_EXIT_SHUTDOWN:
-		s->exits_shutdown++;
-		break;
-	default:
-		s->exits_other++;
-		break;
-	}
+	vcpu->stat.exits++;
+	counters[i ? i : EXIT_STAT(exits_other)]++;
 }

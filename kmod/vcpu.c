@@ -4,7 +4,6 @@
  * with their VM.
  */
 #include <linux/module.h>
-#include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/file.h>
 #include <linux/mm.h>
@@ -197,16 +196,11 @@ static struct file *khv_vcpu_file(struct khv_vcpu *vcpu, int *fd)
 	struct file *file;
 	char name[24];
 
-	*fd = get_unused_fd_flags(O_CLOEXEC);
-	if (*fd < 0)
-		return ERR_PTR(*fd);
 	snprintf(name, sizeof(name), "khv-vcpu:%u", vcpu->id);
 	kref_get(&vcpu->vm->ref);
-	file = anon_inode_getfile(name, &khv_vcpu_fops, vcpu, O_RDWR);
-	if (IS_ERR(file)) {
+	file = khv_anon_file(name, &khv_vcpu_fops, vcpu, O_RDWR, fd);
+	if (IS_ERR(file))
 		khv_vm_put(vcpu->vm);	/* never the last: the VM fd holds one */
-		put_unused_fd(*fd);
-	}
 	return file;
 }
 

@@ -167,9 +167,28 @@ static struct khv_vm *khv_vm_alloc(void)
 }
 
 /*
- * KVM_CREATE_VM. The fd is reserved first so that the VM's debugfs
- * directory can carry its number, as KVM's does (<pid>-<fd>); the VM is
- * published (fd_install) last, when nothing can fail any more.
+ * The file of a new VM, vCPU or stats fd on a reserved (O_CLOEXEC) fd in
+ * *@fd, not yet installed: the caller finishes what can fail, then
+ * fd_install()s. On error nothing is left reserved.
+ */
+struct file *khv_anon_file(const char *name, const struct file_operations *fops,
+			   void *priv, int flags, int *fd)
+{
+	struct file *file;
+
+	*fd = get_unused_fd_flags(O_CLOEXEC);
+	if (*fd < 0)
+		return ERR_PTR(*fd);
+	file = anon_inode_getfile(name, fops, priv, flags);
+	if (IS_ERR(file))
+		put_unused_fd(*fd);
+	return file;
+}
+
+/*
+ * KVM_CREATE_VM. The fd is reserved before the VM is published so that
+ * its debugfs directory can carry the number, as KVM's does (<pid>-<fd>);
+ * fd_install() comes last, when nothing can fail any more.
  */
 long khv_vm_create_fd(unsigned long type)
 {
@@ -179,17 +198,11 @@ long khv_vm_create_fd(unsigned long type)
 
 	if (type)		/* x86 KVM knows only the default VM type, 0 */
 		return -EINVAL;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
 	vm = khv_vm_alloc();
-	if (!vm) {
-		put_unused_fd(fd);
+	if (!vm)
 		return -ENOMEM;
-	}
-	file = anon_inode_getfile("khv-vm", &khv_vm_fops, vm, O_RDWR);
+	file = khv_anon_file("khv-vm", &khv_vm_fops, vm, O_RDWR, &fd);
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
 		khv_vm_put(vm);
 		return PTR_ERR(file);
 	}

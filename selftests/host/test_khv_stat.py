@@ -15,7 +15,8 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
+
+from taprun import run, test
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -23,14 +24,6 @@ TOOL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build", "khv-sta
 NAME_SIZE = 48
 CUMULATIVE, INSTANT = 0x0, 0x1
 SECONDS = 0x2 << 4
-
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
 
 def stats_file(id_str, stats):
     """The bytes of a stats file: stats is [(name, flags, exponent, value)]."""
@@ -164,24 +157,5 @@ def broken_files_do_not_break_it():
             assert doc["vms"][0]["pid"] == 4242, (name, doc)
 
 
-def main():
-    print("TAP version 13")
-    if not os.access(TOOL, os.X_OK):
-        print(f"1..0 # SKIP no {TOOL} (make khv-stat)")
-        return 0
-    print(f"1..{len(TESTS)}")
-    failed = 0
-    for num, fn in enumerate(TESTS, 1):
-        try:
-            fn()
-            print(f"ok {num} - {fn.__name__}")
-        except Exception:  # report every failure, keep going
-            failed += 1
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
-            print(f"not ok {num} - {fn.__name__}")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(None if os.access(TOOL, os.X_OK) else f"no {TOOL} (make khv-stat)"))

@@ -8,7 +8,8 @@ import io
 import os
 import sys
 import tempfile
-import traceback
+
+from taprun import run, test
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTVM_PATH = os.path.join(os.path.dirname(HERE), "testvm")
@@ -23,12 +24,6 @@ def load_testvm():
 
 
 tv = load_testvm()
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 def raises(exc, fn, *args):
@@ -569,21 +564,5 @@ def stock_modules_plain_or_xz():
                 assert f.read() == f"module {rel}".encode(), rel
 
 
-def main():
-    print("TAP version 13")
-    print(f"1..{len(TESTS)}")
-    failed = 0
-    for num, fn in enumerate(TESTS, 1):
-        try:
-            fn()
-            print(f"ok {num} - {fn.__name__}")
-        except Exception:  # report every failure, keep going
-            failed += 1
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
-            print(f"not ok {num} - {fn.__name__}")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
