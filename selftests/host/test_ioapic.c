@@ -17,12 +17,12 @@
 #define WIN	KHV_IOAPIC_IOWIN
 
 /* redirection entry fields, spelled out from the datasheet */
-#define R_LOGICAL	(1ULL << 11)
-#define R_DELIVS	(1ULL << 12)
-#define R_POLARITY	(1ULL << 13)
-#define R_RIRR		(1ULL << 14)
-#define R_LEVEL		(1ULL << 15)
-#define R_MASK		(1ULL << 16)
+#define R_LOGICAL	BIT_ULL(11)
+#define R_DELIVS	BIT_ULL(12)
+#define R_POLARITY	BIT_ULL(13)
+#define R_RIRR		BIT_ULL(14)
+#define R_LEVEL		BIT_ULL(15)
+#define R_MASK		BIT_ULL(16)
 #define R_DM(m)		((u64)(m) << 8)
 #define R_DEST(d)	((u64)(d) << 56)
 
@@ -520,6 +520,12 @@ static int t_state(void)
 	CHECK(t.irr == 0x1c && (t.redirtbl[4].bits & R_RIRR), "after flush");
 	CHECK(khv_ioapic_set_irq(&io2, 1, true, &m[0], NULL) == 1,
 	      "pin 1 was not reported high: its next assertion is an edge");
+	khv_ioapic_get_state(&io2, &t);
+	CHECK(!(t.irr & 2), "pin 1 sent: not reported");
+	CHECK(khv_ioapic_set_irq(&io2, 1, true, &m[0], NULL) == 0,
+	      "asserted again while high: coalesced");
+	khv_ioapic_get_state(&io2, &t);
+	CHECK(t.irr & 2, "the merged assertion was not sent: reported (KVM)");
 	CHECK(io2.s.ioregsel == 0x17 && rd(&io2, 0) == 0x03000000, "regs");
 	/* an edge pin restored asserted and not yet sent is sent */
 	s.irr = 1U << 5;
