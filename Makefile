@@ -32,6 +32,7 @@ SELFTESTS := $(patsubst selftests/kvm/%.c,$(B)/selftests/%,$(wildcard selftests/
 # Host unit tests: each test file with the pure kmod/ files it tests.
 UNIT_TESTS := test_caps test_hw_support test_decode test_gwalk test_memslot \
 	      test_pgtable test_cpuid_policy test_alu
+UNIT_TESTS += test_pit
 test_caps_SRCS := kmod/caps.c
 test_hw_support_SRCS := kmod/svm/svm_support.c kmod/vmx/vmx_support.c
 test_decode_SRCS := kmod/decode.c
@@ -40,6 +41,7 @@ test_memslot_SRCS := kmod/memslot.c
 test_pgtable_SRCS := kmod/pgtable.c
 test_cpuid_policy_SRCS := kmod/cpuid_policy.c
 test_alu_SRCS := kmod/alu.c
+test_pit_SRCS := kmod/irq/pit.c
 UNIT_BINS := $(addprefix $(B)/unit/,$(UNIT_TESTS))
 
 # The test machine's module build: a private copy built W=1 C=1 from scratch.
