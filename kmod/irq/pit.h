@@ -34,9 +34,9 @@
  * Programming follows the Intel 8254 datasheet:
  * - A control word resets the channel: OUT goes to the mode's initial
  *   level (low in mode 0, high otherwise), the CE stops and holds its
- *   value (null count set) until a count is written, latched count and status
- *   are dropped ("held until read or the counter is reprogrammed"), and
- *   both byte flip-flops restart at the LSB.
+ *   value (null count set) until a count is written, latched count and
+ *   status are dropped ("held until read or the counter is
+ *   reprogrammed"), and both byte flip-flops restart at the LSB.
  * - A count loads at once in modes 0 and 4 (a mode 0 LSB of a two-byte
  *   count first stops the CE and drops OUT); in modes 2 and 3 it waits
  *   for the end of the current period (mode 2) or half-cycle (mode 3)
@@ -62,22 +62,25 @@
  * - Port 0x61: bit 0 is channel 2's gate, bit 1 the speaker data enable
  *   (KVM_PIT_FLAGS_SPEAKER_DATA_ON), bits 2-3 read back as written, bit 4
  *   is the refresh request toggle firmware times delays with: it flips
- *   every KHV_PIT_REFRESH_TICKS input clocks of the caller's clock (15.09
- *   us, a PC's DRAM refresh interval), bit 5 is OUT of channel 2, bits 6-7
+ *   every KHV_PIT_REFRESH_TICKS input clocks counted from 0 of the
+ *   caller's clock (15.09 us, a PC's DRAM refresh interval; it does not
+ *   depend on channel 1), bit 5 is OUT of channel 2, bits 6-7
  *   (parity and I/O check NMI sources) read 0.
  * - Port 0x43 reads 0xff (the 8254 does not drive the bus for it).
  *
  * What is not modelled, and why:
  * - The CLK phase: the CE ticks 1/KHV_PIT_FREQ_HZ apart from the moment it
- *   is (re)loaded, resumed or triggered; a guest cannot tell a sub-tick
- *   phase from I/O latency.
+ *   is (re)loaded, resumed, triggered or takes a new mode 2/3 count (the
+ *   ns of that tick, rounded up); a guest cannot tell a sub-tick phase
+ *   from I/O latency.
  * - Counts of 1 in modes 2 and 3 are illegal per the datasheet; here OUT
  *   stays high and OUT0 has no edges (a 1.19 MHz interrupt is of no use to
  *   anyone and would only load the host).
  * - Before its first control word a channel is in KVM's "mode 0xff":
  *   it counts as mode 0 from 65536 loaded at reset, but channel 0 raises
  *   no interrupt. The 8254's power-up state is undefined; this is what
- *   KVM_GET_PIT2 shows after KVM_CREATE_PIT2 (count 65536, gates 1, 1, 0).
+ *   KVM_GET_PIT2 shows after KVM_CREATE_PIT2 (mode 0xff, count 65536,
+ *   gates 1, 1, 0, rw_mode 0).
  * - With KVM_PIT_FLAGS_HPET_LEGACY set (the HPET has taken over IRQ 0)
  *   channel 0 still counts but raises no interrupt, as in KVM.
  *
@@ -134,11 +137,16 @@
 #define KHV_PIT_ST_OUT		BIT(7)
 #define KHV_PIT_ST_NULL		BIT(6)
 
-/* What a channel's counting element is doing. */
+/*
+ * What a channel's counting element is doing. HELD: stopped, showing
+ * @held (no count since the control word, mode 0 between the bytes of a
+ * count, modes 1 and 5 before their first trigger). RUN: counting from
+ * @pos at @start. FROZEN: gate low in modes 0, 2, 3, 4, stopped at @pos.
+ */
 enum khv_pit_run {
-	KHV_PIT_HELD,	/* stopped, showing @held: no count yet, mode 0 mid-write, 1/5 untriggered */
-	KHV_PIT_RUN,	/* counting since @start */
-	KHV_PIT_FROZEN,	/* gate low in modes 0, 2, 3, 4: stopped at position @pos */
+	KHV_PIT_HELD,
+	KHV_PIT_RUN,
+	KHV_PIT_FROZEN,
 };
 
 /*
@@ -149,13 +157,13 @@ enum khv_pit_run {
 struct khv_pit_ce {
 	u64 start;	/* RUN: ns (caller's clock) at which the CE was at @pos */
 	u64 pos;	/* RUN: position at @start; FROZEN: position held */
-	u64 reload_at;	/* modes 2/3 RUN with @cr_new: ns when the CE takes the count register */
-	u32 init;	/* the count the CE runs with, as the count register holds it */
+	u64 reload_at;	/* modes 2/3, RUN, @cr_new: ns the CE takes the count */
+	u32 init;	/* the count the CE runs with, count register encoding */
 	u16 held;	/* HELD: the value reads show */
 	u8 run;		/* enum khv_pit_run */
-	u8 ctrl;	/* bits 5:0 of the last control word, for the status byte */
+	u8 ctrl;	/* bits 5:0 of the last control word, for the status */
 	bool cr_new;	/* the count register holds a count the CE has not taken */
-	bool reload_low; /* mode 3: @reload_at ends a high half: start in the low half */
+	bool reload_low; /* mode 3: @reload_at ends a high half, go on low */
 };
 
 struct khv_pit {
@@ -185,8 +193,8 @@ void khv_pit_reset(struct khv_pit *pit, u64 now_ns);
 /*
  * Guest I/O, one byte, for ports 0x40-0x43 and 0x61; -EINVAL for any other
  * port (and a NULL @val), with nothing changed. Wider accesses are the
- * glue's: KVM handles the port's low byte and so should it (reads fill
- * the rest with 0xff, writes use the low byte). *@reprogram (may be NULL)
+ * glue's: KVM gives them to the first port as one byte (writes use the
+ * low byte, reads return the byte zero-extended). *@reprogram (may be NULL)
  * is set true when anything channel 0's edges depend on changed: the glue
  * must then cancel its hrtimer and re-arm it at khv_pit_ch0_next().
  */
@@ -229,9 +237,9 @@ bool khv_pit_out(const struct khv_pit *pit, unsigned int channel, u64 now_ns);
  * is loaded at @now_ns (count_load_time is ignored): modes 0, 2, 3, 4
  * count from it if their gate is high and hold it if low, modes 1 and 5
  * start as if triggered, a mode 0 channel with write_state 4 (LSB of a
- * new count written) is stopped with OUT low, showing its count. Latches, flip-flops and
- * write_latch are taken as given; every value they can hold reads back
- * defined bytes. Port 0x61 bits 0 and 1 follow gate 2 and the flag; its
+ * new count written) is stopped with OUT low, showing its count.
+ * Latches, flip-flops and write_latch are taken as given; every value
+ * they can hold reads back defined bytes. Port 0x61 bits 0 and 1 follow gate 2 and the flag; its
  * bits 2-3 are not part of the state and stay as they were. The glue
  * re-arms after it.
  */
