@@ -29,6 +29,7 @@
 #                 script   a TEST_PROGS shell script (not copied: the
 #                          test machine has no bash; see the plan)
 #   build.log, info
+# A new build removes the other builds nobody has used for a day.
 # The paths go to stdout as KEY=VALUE lines (for `eval`), progress to
 # stderr.  Needs root to install packages with apt and to write the
 # cache.  A flock serializes concurrent builds.
@@ -41,7 +42,7 @@ SRC_PKG=linux-source-6.1
 SRC_TAR=/usr/src/$SRC_PKG.tar.xz
 COMPAT=$TOP/selftests/kvm-selftests/compat.h
 # Bump when the steps below change what ends up in the cache.
-LAYOUT=1
+LAYOUT=2
 JOBS=${JOBS:-2}
 
 mode=build
@@ -77,7 +78,11 @@ hash=$( { echo "layout $LAYOUT source $srcver"; gcc --version | head -n1;
 	  cat "$COMPAT"; } | sha256sum | cut -c1-12)
 D=$CACHE/$srcver-$hash
 
+# Each call marks the build as used: a new build removes the others only
+# when nobody has asked for them in a day (another checkout may be running
+# an older layout right now).
 print_paths() {
+	touch "$D/last-used" 2>/dev/null || true
 	echo "KVM_SELFTESTS_VERSION=$srcver"
 	echo "KVM_SELFTESTS_BIN=$D/bin"
 	echo "KVM_SELFTESTS_PROGRAMS=$D/programs"
@@ -141,12 +146,16 @@ progs=$( { wanted TEST_GEN_PROGS; wanted TEST_GEN_PROGS_EXTENDED; } )
 scripts=$(wanted TEST_PROGS)
 [ -n "$progs" ] || die "the selftests' Makefile lists no programs (see $BUILDLOG)"
 
+relpath() {	# relpath PATH: PATH (absolute, or relative to $K) relative to $K
+	(cd "$K" && realpath -m --relative-to=. "$1")
+}
+
 # A program whose plain build failed gets one more try with compat.h forced
 # in (a build fix, not a test change: see that header).
 : >"$D/programs"
 for p in $progs; do
 	name=${p##*/}
-	rel=${p#"$K"/}
+	rel=$(relpath "$p")
 	[ ! -e "$D/bin/$name" ] || die "two programs are called $name"
 	status=built
 	if [ ! -x "$p" ]; then
@@ -162,7 +171,7 @@ for p in $progs; do
 	echo "$name $status $rel" >>"$D/programs"
 done
 for s in $scripts; do
-	echo "$(basename "$s") script ${s#"$K"/}" >>"$D/programs"
+	echo "$(basename "$s") script $(relpath "$s")" >>"$D/programs"
 done
 
 # Every program must be static: a dynamic one fails in the test machine
@@ -186,5 +195,13 @@ programs $n_built built, $n_compat built with compat.h, $n_missing missing
 built $(date -u +%Y-%m-%dT%H:%M:%SZ) with -j$JOBS in ${secs}s
 EOF
 touch "$D/complete"
+for old in "$CACHE"/*/; do
+	old=${old%/}
+	[ "$old" != "$D" ] || continue
+	if [ -z "$(find "$old/" -maxdepth 1 -name last-used -mmin -1440)" ]; then
+		log "removing $old (unused for a day)"
+		rm -rf "$old"
+	fi
+done
 log "built in ${secs}s: $n_built programs, $n_compat with compat.h, $n_missing missing"
 print_paths

@@ -208,7 +208,7 @@ def judge_covers_every_combination():
 
 @test
 def compare_passes_a_listed_difference_as_todo():
-    rows, tap, failed = compare.compare(PLAN, lanes_tap("ok", "ok # SKIP", "not ok # rc=254",
+    rows, tap, failed, _ = compare.compare(PLAN, lanes_tap("ok", "ok # SKIP", "not ok # rc=254",
                                                         "ok # SKIP"), EXPECTED_A)
     v = verdicts(tap)
     assert v[0].startswith("not ok 1 kvm/a # TODO expected difference, pending: the reason"), v
@@ -225,10 +225,10 @@ def compare_passes_a_listed_difference_as_todo():
 
 @test
 def compare_fails_an_unlisted_difference_and_a_stale_entry():
-    _, tap, failed = compare.compare(PLAN, lanes_tap("ok", "ok", "not ok # rc=1", "ok # SKIP"),
+    _, tap, failed, _ = compare.compare(PLAN, lanes_tap("ok", "ok", "not ok # rc=1", "ok # SKIP"),
                                      "[s]\n")
     assert [f.split(" # ")[0] for f in failed] == ["not ok 1 kvm/a", "not ok 2 kvm/b"], failed
-    _, tap, failed = compare.compare(PLAN, lanes_tap("ok", "ok # SKIP", "ok", "ok"), EXPECTED_A)
+    _, tap, failed, _ = compare.compare(PLAN, lanes_tap("ok", "ok # SKIP", "ok", "ok"), EXPECTED_A)
     assert len(failed) == 1 and "stale expectation" in failed[0], failed
 
 
@@ -236,12 +236,12 @@ def compare_fails_an_unlisted_difference_and_a_stale_entry():
 def compare_fails_a_run_cut_short_and_machine_trouble():
     short = [line for line in lanes_tap("ok", "ok", "ok", "ok") if "khv/b" not in line
              and "khv_idle" not in line]
-    _, _, failed = compare.compare(PLAN, short, "[s]\n")
+    _, _, failed, _ = compare.compare(PLAN, short, "[s]\n")
     assert any("kvm/b # not run in khv" in f for f in failed), failed
     assert any("kvm/khv/khv_idle # not run" in f for f in failed), failed
     tap = lanes_tap("ok", "ok", "ok", "ok", idle="not ok # rc=1")
     tap.insert(1, "not ok 99 boot # the machine did not boot\n")
-    _, _, failed = compare.compare(PLAN, tap, "[s]\n")
+    _, _, failed, _ = compare.compare(PLAN, tap, "[s]\n")
     assert any("kvm/khv/khv_idle" in f for f in failed), failed
     assert any("kvm/boot" in f for f in failed), failed
 
@@ -252,11 +252,11 @@ def compare_refuses_bad_expectations():
                  "[s]\na one\na two\n"]:
         raises(compare.InputError, compare.parse_expected, text)
     # an entry naming no test of the build fails the run
-    _, _, failed = compare.compare(PLAN, lanes_tap("ok", "ok", "ok", "ok"),
+    _, _, failed, _ = compare.compare(PLAN, lanes_tap("ok", "ok", "ok", "ok"),
                                    "[s]\nno_such_test why\n")
     assert any("kvm/expected/no_such_test" in f for f in failed), failed
     # the programs that do not run are known names, but listing one is wrong
-    _, _, failed = compare.compare(PLAN, lanes_tap("ok", "ok", "ok", "ok"),
+    _, _, failed, _ = compare.compare(PLAN, lanes_tap("ok", "ok", "ok", "ok"),
                                    "[s]\nskipped_prog why\n")
     assert any("kvm/skipped_prog" in f for f in failed), failed
 
@@ -289,7 +289,8 @@ def compare_cli_writes_the_verdict_and_exits_by_it():
         assert "1 pass on both, 1 expected differences" in r.stdout, r.stdout
         with open(md) as f:
             table = f.read()
-        assert "| `a` | pass | 1.5 | FAIL (rc=1) |" in table, table
+        assert ("| `a` | pass | 1.5 | FAIL (rc=1) | 0.1 | todo | pending: the reason |"
+                in table), table
         with open(paths["exp"], "w") as f:
             f.write("[s]\n")
         r = subprocess.run([os.path.join(KSEL, "compare"), paths["plan"], paths["lanes"],
