@@ -301,6 +301,50 @@ def compare_cli_writes_the_verdict_and_exits_by_it():
         assert summary.returncode == 1, summary.stdout
 
 
+# ----------------------------------------------------------------- kvm-run
+
+def kvm_run(*argv):
+    return subprocess.run([os.path.join(KSEL, "kvm-run"), *argv], capture_output=True,
+                          text=True, timeout=30)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+@test
+def kvm_run_times_the_test_and_keeps_its_exit_status():
+    r = kvm_run("5", "sh", "-c", "exit 4")
+    assert r.returncode == 4, r
+    last = r.stdout.strip().splitlines()[-1]
+    m = compare.DURATION_RE.match("    " + last)
+    assert m and m.group(2) == "4", last
+    assert kvm_run("5", "true").returncode == 0
+    assert kvm_run("x", "true").returncode == 2
+
+
+@test
+def kvm_run_kills_what_the_test_left_behind_and_stops_it_at_its_timeout():
+    with tempfile.TemporaryDirectory() as d:
+        pidfile = os.path.join(d, "pid")
+        r = kvm_run("5", "sh", "-c", f"sleep 60 & echo $! > {pidfile}; exit 0")
+        assert r.returncode == 0, r
+        with open(pidfile) as f:
+            left = int(f.read())
+        assert not alive(left), "the test's background child outlived it"
+        r = kvm_run("1", "sh", "-c", f"sleep 60 & echo $! > {pidfile}; sleep 60")
+        assert r.returncode == 137, r
+        assert "timeout: killing the test after 1 s" in r.stdout, r.stdout
+        with open(pidfile) as f:
+            left = int(f.read())
+        assert not alive(left), "the timed-out test's child outlived it"
+
+
 # ------------------------------------------------------------- tap-summary
 
 @test
