@@ -165,12 +165,13 @@ check-run:
 	-@$(MAKE) --no-print-directory check-trixie
 	-@$(MAKE) --no-print-directory check-deb
 	-@$(MAKE) --no-print-directory check-fuzz
+	-@$(MAKE) --no-print-directory check-kvm
 	-@$(MAKE) --no-print-directory check-debug
 	@scripts/tap-summary $(CHECK_TAPS)
 
 CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
 	      $(B)/qemu-boot.tap $(B)/libvirt.tap $(B)/trixie.tap $(B)/qemu-boot-trixie.tap \
-	      $(B)/deb.tap $(B)/fuzz.tap $(B)/debug.tap
+	      $(B)/deb.tap $(B)/fuzz.tap $(B)/kvm-selftests.tap $(B)/debug.tap
 
 # The debug-kernel lane: KUnit and every selftest on both lanes, on a
 # kernel with KASAN, lockdep, UBSAN and kmemleak (scripts/check-debug-lane).
@@ -178,6 +179,16 @@ check-debug: $(SELFTESTS) $(FUZZ_BIN) $(KHV_STAT)
 	@KHV_DEBUG_FUZZ="$(FUZZ_IOCTL) $(FUZZ_DEBUG_IOCTLS)" \
 		scripts/check-debug-lane $(B)/debug.tap $(LANE_TESTS) -- \
 		$(SELFTESTS) selftests/khv-idle $(FUZZ_BIN) $(KHV_STAT)
+
+# Linux's own KVM selftests (tools/testing/selftests/kvm of Debian's
+# linux-source-6.1, built static and cached in /var/cache/khv), on stock
+# KVM and on khv in one boot, then compared: what passes on stock must pass
+# on khv unless selftests/kvm-selftests/expected-differences says why not
+# (Documentation/kvm-selftests.md). About 9 minutes; the build, 1 more
+# when not cached.
+.PHONY: check-kvm
+check-kvm: $(TEST_KO)
+	@scripts/check-kvm-lane $(B)/kvm-selftests.tap $(KVER) $(TEST_KO)
 
 # The fuzzer's bounded runs in the test machine (see FUZZ_SEED above).
 FUZZ_TESTVM = $(TESTVM) --qemu $(FUZZ_QEMU) --kver $(KVER) --khv-ko $(TEST_KO) \
@@ -203,7 +214,8 @@ check-qemu: $(TEST_KO)
 	-@selftests/qemu/run-boot-tests --khv-ko $(TEST_KO) --tap $(B)/qemu-boot.tap
 	-@selftests/qemu/run-libvirt-tests --khv-ko $(TEST_KO) --tap $(B)/libvirt.tap
 
-HOST_PY_TESTS := selftests/host/test_testvm.py selftests/host/test_khv_stat.py
+HOST_PY_TESTS := selftests/host/test_testvm.py selftests/host/test_khv_stat.py \
+		 selftests/host/test_kvm_selftests.py
 
 # The fuzzer's own logic (PRNG, pointer rules, corpus, ioctl table, guest
 # code generator) is a unit test too: khv_fuzz --self-test.
