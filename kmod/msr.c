@@ -60,7 +60,7 @@ struct khv_msrs {
 enum khv_msr_kind {
 	KHV_MSR_BACKEND,	/* the backend holds it */
 	KHV_MSR_FIELD,		/* a u64 (or array) in struct khv_msrs */
-	KHV_MSR_CONST,		/* reads .value (or .get); only the host writes, and only that */
+	KHV_MSR_CONST,		/* reads .value (or .get); user space may write that */
 	KHV_MSR_IGNORED,	/* reads .value; writes complete and change nothing */
 	KHV_MSR_WRITE_ONLY,	/* writes complete and change nothing; no reads */
 	KHV_MSR_APIC_BASE,

@@ -245,7 +245,7 @@ static struct kvm_cpuid2 *the_cpuid(void)
 
 /* What an expectation covers. */
 #define D_READ		(1u << 0)	/* RDMSR completes on one side only */
-#define D_VALUE		(1u << 1)	/* a value read differs (first, after 0, after a pattern) */
+#define D_VALUE		(1u << 1)	/* a value differs: first, after 0, after a pattern */
 #define D_WV		(1u << 2)	/* writing back the value read */
 #define D_W0		(1u << 3)	/* writing 0 */
 #define D_R0		(1u << 4)	/* reading after writing 0 */
