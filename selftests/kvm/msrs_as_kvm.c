@@ -6,7 +6,8 @@
  * (0-0x1fff, 0xc0000000-0xc0001fff, 0xc0010000-0xc0011fff). For each it
  * reads the MSR (twice, to tell a counter from a register), writes back
  * the value read, writes 0, reads what that left and writes the first
- * value back again. Each access either completes or raises #GP, which
+ * value back again; where 0 was taken, it does the same with a few
+ * patterns (below). Each access either completes or raises #GP, which
  * the guest's handler counts and steps over; the outcomes go into a table
  * in guest memory, so the whole sweep is one KVM_RUN.
  *
@@ -27,10 +28,14 @@
  * and with one CPUID on both sides only the hypervisor differs.
  *
  * No MSR is left out of the sweep: every write the guest does is of a
- * value it read or of 0, and the guest's own state survives all of them
+ * value it read, 0 or a pattern, and the guest's own state survives them
  * on both lanes (EFER.LME cannot be cleared under paging, which is #GP on
  * both; FS/GS base, PAT, the MTRRs and the SYSENTER/SYSCALL MSRs are not
  * used by the guest code; each MSR gets its first value back at once).
+ *
+ * Two more cases check rules whose inputs the sweep does not reach, on
+ * both lanes alike: TSC_ADJUST with its CPUID bit, and MCi_STATUS with
+ * HWCR.McStatusWrEn.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -723,9 +728,117 @@ static int t_compare(void)
 	return compare(ref_out, lane_out);
 }
 
+/* ------------------------------------------------------------------ */
+/* Rules the sweep's values do not reach, checked on both lanes         */
+/* ------------------------------------------------------------------ */
+
+#define MSR_TSC			0x10
+#define MSR_TSC_ADJUST		0x3b
+#define MSR_MC1_STATUS		0x405
+#define MSR_HWCR		0xc0010015
+#define HWCR_MCSTATUSWREN	(1ull << 18)
+
+GUEST_CODE static uint64_t guest_rdmsr(uint32_t index)
+{
+	uint64_t v = 0;
+
+	GUEST_ASSERT(!rdmsr_safe(index, &v));
+	return v;
+}
+
+/*
+ * With TSC_ADJUST in its CPUID, the guest moves its TSC by writing
+ * TSC_ADJUST, and its TSC writes move TSC_ADJUST (SDM vol. 3, 18.17.3).
+ * The margins allow for the time between two instructions under TCG.
+ */
+GUEST_CODE static void guest_tsc_adjust(uint64_t a0, uint64_t a1)
+{
+	uint64_t adj = guest_rdmsr(MSR_TSC_ADJUST), t0, t1, step = 1ull << 40;
+
+	t0 = guest_rdmsr(MSR_TSC);
+	GUEST_ASSERT(!wrmsr_safe(MSR_TSC_ADJUST, adj + step));
+	t1 = guest_rdmsr(MSR_TSC);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_TSC_ADJUST), adj + step);
+	GUEST_ASSERT(t1 - t0 >= step && t1 - t0 < step + (1ull << 36));
+	adj += step;
+	t0 = guest_rdmsr(MSR_TSC);
+	GUEST_ASSERT(!wrmsr_safe(MSR_TSC, t0 + (1ull << 36)));
+	t1 = guest_rdmsr(MSR_TSC_ADJUST) - adj;
+	GUEST_ASSERT(t1 <= (1ull << 36) && t1 > (1ull << 35));
+	GUEST_DONE();
+}
+
+/* MCi_STATUS takes other values than 0 only with HWCR.McStatusWrEn (AMD). */
+GUEST_CODE static void guest_mci_status(uint64_t a0, uint64_t a1)
+{
+	GUEST_ASSERT(wrmsr_safe(MSR_MC1_STATUS, 0x1234));
+	GUEST_ASSERT(!wrmsr_safe(MSR_HWCR, HWCR_MCSTATUSWREN));
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_HWCR), HWCR_MCSTATUSWREN);
+	GUEST_ASSERT(!wrmsr_safe(MSR_MC1_STATUS, 0x1234));
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_MC1_STATUS), 0x1234);
+	GUEST_ASSERT(!wrmsr_safe(MSR_MC1_STATUS, 0));
+	GUEST_DONE();
+}
+
+/* Run @fn to DONE in a vCPU with CPUID @c. */
+static int run_with_cpuid(struct kvm_cpuid2 *c, const void *fn)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v = NULL;
+	int r = KSFT_FAIL;
+
+	if (vm && !gvm_set_handler(vm, 13, on_gp)) {
+		free(vm->cpuid);	/* gvm_destroy() frees @c */
+		vm->cpuid = c;
+		c = NULL;
+		v = gvcpu_create_long(vm, 0, fn, 0, 0);
+	}
+	if (v && !gvcpu_run_done(v))
+		r = KSFT_PASS;
+	gvcpu_destroy(v);
+	if (vm)
+		gvm_destroy(vm);
+	free(c);
+	return r;
+}
+
+static int t_tsc_adjust(void)
+{
+	struct kvm_cpuid2 *c = the_cpuid(), *big;
+	struct kvm_cpuid_entry2 *e;
+
+	CHECK(c, "CPUID");
+	big = realloc(c, sizeof(*c) + (c->nent + 1) * sizeof(c->entries[0]));
+	if (!big)
+		free(c);
+	CHECK(big, "memory");
+	/* leaf 7 with TSC_ADJUST (EBX bit 1), and leaf 0 saying it is there */
+	e = &big->entries[big->nent++];
+	*e = (struct kvm_cpuid_entry2){ .function = 7,
+		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ebx = 1u << 1 };
+	e = cpuid_entry(big, 0, 0);
+	CHECK(e, "leaf 0");
+	e->eax = 7;
+	return run_with_cpuid(big, guest_tsc_adjust);
+}
+
+static int t_mci_status(void)
+{
+	struct kvm_cpuid2 *c = the_cpuid();
+
+	CHECK(c, "CPUID");
+	if (!khv_cpu_is_amd()) {
+		free(c);
+		SKIP_IF(true, "McStatusWrEn is AMD's; the guest's CPUID is an Intel one");
+	}
+	return run_with_cpuid(c, guest_mci_status);
+}
+
 static const struct ksft_case cases[] = {
 	{ "sweep", t_sweep },
 	{ "compare_with_stock", t_compare },
+	{ "tsc_adjust", t_tsc_adjust },
+	{ "mci_status_write_enable", t_mci_status },
 };
 
 int main(int argc, char **argv)
