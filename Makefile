@@ -57,7 +57,7 @@ KMOD_SRCS := Kbuild $(shell find kmod uapi -name '*.[ch]' 2>/dev/null)
 LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      guest_long_mode guest_modes io_exits mmio_exits halt_shutdown \
 	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
-	      vcpu_migration held_pages debug_regs host_state guest_msrs \
+	      vcpu_migration held_pages debug_regs host_state guest_msrs msrs_as_kvm \
 	      guest_intercepts hostile_inputs stats khv_stat tracepoints stress
 TEST_TIMEOUT := 300
 

@@ -274,6 +274,7 @@ long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_emulate_cpuid(struct khv_vcpu *vcpu);
 void khv_set_apic_base(struct khv_vcpu *vcpu, u64 apic_base);
 int khv_msrs_alloc(struct khv_vcpu *vcpu);
+bool khv_cpuid_faulting(struct khv_vcpu *vcpu);
 long khv_vcpu_get_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 int khv_guest_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);

@@ -7,6 +7,9 @@
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/mce.h>
+#include <asm/msr.h>
 #include <asm/msr-index.h>
 
 #include "khv.h"
@@ -16,6 +19,24 @@
 #define KHV_MAX_IO_MSRS		256	/* entries per KVM_GET/SET_MSRS, as KVM */
 #define MSR_KVM_WALL_CLOCK_OLD	0x11
 #define MSR_KVM_SYSTEM_TIME_OLD	0x12
+/* MTRRcap says 8 variable ranges: PhysBase0/PhysMask0 .. PhysMask7 */
+#define KHV_MTRR_VAR_FIRST	0x200
+#define KHV_MTRR_VAR_LAST	0x20f
+
+/* Bits of MSRs (SDM vol. 3 and 4, APM vol. 2) */
+#define MISC_ENABLE_EMON	BIT_ULL(7)	/* performance monitoring */
+#define MISC_ENABLE_BTS_UNAVAIL	BIT_ULL(11)
+#define MISC_ENABLE_PEBS_UNAVAIL BIT_ULL(12)
+#define PLATFORM_INFO_CPUID_FAULT BIT_ULL(31)
+#define MISC_FEATURES_CPUID_FAULT BIT_ULL(0)
+#define HWCR_TLBCACHEDIS	BIT_ULL(3)
+#define HWCR_FFDIS		BIT_ULL(6)
+#define HWCR_IGNNE_EM		BIT_ULL(8)
+#define HWCR_MCSTATUSWREN	BIT_ULL(18)
+#define HWCR_TSCFREQSEL		BIT_ULL(24)
+#define VM_CR_LOCK		BIT_ULL(3)
+#define VM_CR_SVMDIS		BIT_ULL(4)
+#define DE_CFG_LFENCE_SERIALIZE	BIT_ULL(1)
 
 struct khv_msrs {
 	u64 mtrr_def_type;
@@ -23,30 +44,273 @@ struct khv_msrs {
 	u64 mtrr_var[16];
 	u64 mcg_status;
 	u64 mcg_ctl;
-	u64 mc_bank[KHV_MCE_BANKS * 4];
+	u64 mc_bank[KHV_MCE_BANKS * 4];	/* CTL, STATUS, ADDR, MISC each */
 	u64 misc_enable;
 	u64 hwcr;
+	u64 tsc_adjust;
+	u64 ucode_rev;
+	u64 platform_info;
+	u64 misc_features;
+	u64 power_ctl;
+	u64 vm_cr;
+	u64 hsave_pa;
+	u64 de_cfg;
 };
 
 enum khv_msr_kind {
 	KHV_MSR_BACKEND,	/* the backend holds it */
 	KHV_MSR_FIELD,		/* a u64 (or array) in struct khv_msrs */
-	KHV_MSR_CONST,		/* reads .value; writes only of .value */
+	KHV_MSR_CONST,		/* reads .value (or .get); user space may write that */
+	KHV_MSR_IGNORED,	/* reads .value; writes complete and change nothing */
+	KHV_MSR_WRITE_ONLY,	/* writes complete and change nothing; no reads */
 	KHV_MSR_APIC_BASE,
-	KHV_MSR_HOST_ZERO,	/* kvmclock's old MSRs: user space writes 0 */
+	KHV_MSR_HOST_ZERO,	/* user space reads 0 and writes only 0 */
 };
 
 #define F_LIST		BIT(0)	/* in KVM_GET_MSR_INDEX_LIST */
 #define F_GUEST		BIT(1)	/* the guest may RDMSR/WRMSR it */
 #define F_CANON		BIT(2)	/* value is an address: must be canonical */
 
+/*
+ * A write's filter: -EINVAL refuses it, 0 lets a FIELD store *data (which
+ * the filter may have changed), KHV_MSR_DROP completes it without storing.
+ */
+#define KHV_MSR_DROP	1
+typedef int (*khv_msr_filter_fn)(struct khv_vcpu *vcpu, u32 index, u64 *data,
+				 bool host);
+
 struct khv_msr_desc {
 	u32 first, last;
 	enum khv_msr_kind kind;
 	u32 flags;
 	size_t offset;		/* KHV_MSR_FIELD: of the first MSR's u64 */
-	u64 value;		/* KHV_MSR_CONST */
+	u64 value;		/* KHV_MSR_CONST, KHV_MSR_IGNORED */
+	u64 (*get)(struct khv_vcpu *vcpu);	/* KHV_MSR_CONST, instead of value */
+	khv_msr_filter_fn filter;		/* FIELD, IGNORED */
 };
+
+static bool khv_cpuid_has(struct khv_vcpu *vcpu, u32 leaf, int reg, u32 bit)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	u32 r[4];
+
+	khv_cpuid_answer(&v, leaf, 0, r);
+	return r[reg] & bit;
+}
+
+/* "AuthenticAMD" or "HygonGenuine" in the guest's CPUID leaf 0. */
+static bool khv_guest_amd(struct khv_vcpu *vcpu)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	u32 r[4];
+
+	khv_cpuid_answer(&v, 0, 0, r);
+	return (r[1] == 0x68747541 && r[3] == 0x69746e65 && r[2] == 0x444d4163) ||
+	       (r[1] == 0x6f677948 && r[3] == 0x6e65476e && r[2] == 0x656e6975);
+}
+
+/*
+ * TSC writes move TSC_ADJUST by as much (SDM vol. 3, 18.17.3); the
+ * guest's own writes of TSC_ADJUST move the TSC only when its CPUID has
+ * the MSR (leaf 7 EBX bit 1). Without that bit KVM still reads the MSR
+ * and ignores writes to it, and so does khv.
+ */
+static int khv_tsc_adjust_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+				 bool host)
+{
+	u64 tsc;
+	int r;
+
+	if (!khv_cpuid_has(vcpu, 7, 1, BIT(1)))
+		return KHV_MSR_DROP;
+	if (host)
+		return 0;
+	r = khv_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc);
+	if (!r)
+		r = khv_ops->set_msr(vcpu, MSR_IA32_TSC,
+				     tsc + (*data - vcpu->msrs->tsc_adjust));
+	return r;
+}
+
+/* The microcode revision is the host's to set; a guest's update is a no-op. */
+static int khv_ucode_rev_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+				bool host)
+{
+	return host ? 0 : KHV_MSR_DROP;
+}
+
+/* PLATFORM_INFO is read-only; user space may not take CPUID faulting away in use. */
+static int khv_platform_info_filter(struct khv_vcpu *vcpu, u32 index,
+				    u64 *data, bool host)
+{
+	if (!host)
+		return -EINVAL;
+	if (!(*data & PLATFORM_INFO_CPUID_FAULT) &&
+	    (vcpu->msrs->misc_features & MISC_FEATURES_CPUID_FAULT))
+		return -EINVAL;
+	return 0;
+}
+
+static int khv_misc_features_filter(struct khv_vcpu *vcpu, u32 index,
+				    u64 *data, bool host)
+{
+	if (*data & ~MISC_FEATURES_CPUID_FAULT)
+		return -EINVAL;
+	if ((*data & MISC_FEATURES_CPUID_FAULT) &&
+	    !(vcpu->msrs->platform_info & PLATFORM_INFO_CPUID_FAULT))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The guest has no PMU: the bits saying BTS and PEBS are unavailable
+ * cannot change (#GP, as KVM), and "performance monitoring available"
+ * stays as it is, the write completing.
+ */
+static int khv_misc_enable_filter(struct khv_vcpu *vcpu, u32 index,
+				  u64 *data, bool host)
+{
+	u64 old = vcpu->msrs->misc_enable;
+
+	if (host)
+		return 0;
+	if ((old ^ *data) & (MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL))
+		return -EINVAL;
+	*data = (*data & ~MISC_ENABLE_EMON) | (old & MISC_ENABLE_EMON);
+	return 0;
+}
+
+/*
+ * MCi_CTL takes 0 or all ones, except that bit 10 (which some kernels
+ * clear for an AMD K8 GART erratum) and bit 0 (which some clear to mute
+ * corrected ECC errors) may be either: KVM refuses the rest, so does khv.
+ * A guest may write MCi_STATUS other than 0 only where AMD allows it,
+ * with HWCR.McStatusWrEn (APM vol. 2, 9.3).
+ */
+static int khv_mc_bank_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			      bool host)
+{
+	u32 reg = (index - MSR_IA32_MC0_CTL) % 4;
+
+	if (reg == 0 && *data && (*data | BIT_ULL(10) | BIT_ULL(0)) != ~0ULL)
+		return -EINVAL;
+	if (reg == 1 && *data && !host &&
+	    !(khv_guest_amd(vcpu) && (vcpu->msrs->hwcr & HWCR_MCSTATUSWREN)))
+		return -EINVAL;
+	return 0;
+}
+
+/* MCG_CTL: all banks' reporting on (all ones) or off (0). */
+static int khv_mcg_ctl_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			      bool host)
+{
+	return *data && *data != ~0ULL ? -EINVAL : 0;
+}
+
+/*
+ * HWCR: the cache and IGNNE controls mean nothing in a guest and are
+ * dropped; McStatusWrEn and TscFreqSel are kept; other bits are #GP.
+ */
+static int khv_hwcr_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			   bool host)
+{
+	*data &= ~(HWCR_TLBCACHEDIS | HWCR_FFDIS | HWCR_IGNNE_EM);
+	return *data & ~(HWCR_MCSTATUSWREN | HWCR_TSCFREQSEL) ? -EINVAL : 0;
+}
+
+/*
+ * VM_CR: bits 0-4 (DPD, R_INIT, DIS_A20M, LOCK, SVMDIS); once SVMDIS is
+ * set, LOCK and SVMDIS stay as they are (APM vol. 2, 15.30.1).
+ */
+static int khv_vm_cr_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			    bool host)
+{
+	u64 old = vcpu->msrs->vm_cr, keep = 0;
+
+	if (*data & ~0x1fULL)
+		return -EINVAL;
+	if (old & VM_CR_SVMDIS)
+		keep = VM_CR_LOCK | VM_CR_SVMDIS;
+	*data = (old & keep) | (*data & ~keep);
+	return 0;
+}
+
+/* MTRR memory types: UC, WC, WT, WP, WB (SDM vol. 3, 12.11.2). */
+static bool khv_mtrr_type_ok(u8 t)
+{
+	return t == 0 || t == 1 || (t >= 4 && t <= 6);
+}
+
+/*
+ * MTRRs (SDM vol. 3, 12.11.2.2-3): defType holds a type, FE and E;
+ * PhysBase a type and an address, PhysMask V and an address, neither with
+ * bits at or above MAXPHYADDR; each byte of a fixed-range MTRR a type.
+ */
+static int khv_mtrr_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			   bool host)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	u64 above = ~0ULL << khv_guest_maxphyaddr(&v);
+	int i;
+
+	if (index == MSR_MTRRdefType)
+		return (*data & ~0xcffULL) || !khv_mtrr_type_ok(*data) ? -EINVAL : 0;
+	if (index >= KHV_MTRR_VAR_FIRST && index <= KHV_MTRR_VAR_LAST) {
+		if (index & 1)
+			return *data & (above | 0x7ff) ? -EINVAL : 0;
+		return (*data & (above | 0xf00)) || !khv_mtrr_type_ok(*data) ?
+		       -EINVAL : 0;
+	}
+	for (i = 0; i < 8; i++)
+		if (!khv_mtrr_type_ok(*data >> (i * 8)))
+			return -EINVAL;
+	return 0;
+}
+
+/* VM_HSAVE_PA: a page-aligned guest physical address. */
+static int khv_hsave_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			    bool host)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+
+	if (!host && ((*data & ~PAGE_MASK) ||
+		      (*data >> khv_guest_maxphyaddr(&v))))
+		return -EINVAL;
+	*data &= PAGE_MASK;
+	return 0;
+}
+
+/* DE_CFG: only LFENCE_SERIALIZE, where the host has it. */
+static int khv_de_cfg_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			     bool host)
+{
+	u64 ok = boot_cpu_has(X86_FEATURE_LFENCE_RDTSC) ? DE_CFG_LFENCE_SERIALIZE : 0;
+
+	return *data & ~ok ? -EINVAL : 0;
+}
+
+/* An MSR that reads 0 and takes only 0. */
+static int khv_zero_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			   bool host)
+{
+	return *data ? -EINVAL : 0;
+}
+
+/* Family 15h models 02h-1Fh report IC_CFG 0x1e; the rest of the world 0. */
+static u64 khv_ic_cfg(struct khv_vcpu *vcpu)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	u32 r[4], family, model;
+
+	khv_cpuid_answer(&v, 1, 0, r);
+	family = (r[0] >> 8) & 0xf;
+	model = (r[0] >> 4) & 0xf;
+	if (family == 0xf) {
+		family += (r[0] >> 20) & 0xff;
+		model |= ((r[0] >> 16) & 0xf) << 4;
+	}
+	return family == 0x15 && model >= 0x2 && model < 0x20 ? 0x1e : 0;
+}
 
 /* Designated initializers only: a positional one after them shifts fields. */
 #define RANGE(a, b)	.first = (a), .last = (b)
@@ -54,38 +318,104 @@ struct khv_msr_desc {
 #define BACKEND		.kind = KHV_MSR_BACKEND
 #define FIELD(m)	.kind = KHV_MSR_FIELD, .offset = offsetof(struct khv_msrs, m)
 #define CONST(v)	.kind = KHV_MSR_CONST, .value = (v)
+#define IGNORED(v)	.kind = KHV_MSR_IGNORED, .value = (v)
+#define WRITE_ONLY	.kind = KHV_MSR_WRITE_ONLY
+#define G		.flags = F_GUEST
 
+/*
+ * Besides the MSRs a guest uses, the ones stock KVM answers although they
+ * do nothing in a VM (Documentation/msrs.md): Intel and AMD model-specific
+ * MSRs that firmware and old kernels probe, with the value KVM gives, and
+ * the PMU's without a PMU (reads 0, writes dropped), so that a guest that
+ * works on KVM works here.
+ */
 static const struct khv_msr_desc khv_msr_table[] = {
+	{ RANGE(MSR_IA32_P5_MC_ADDR, MSR_IA32_P5_MC_TYPE), CONST(0), G },
 	{ ONE(MSR_IA32_TSC), BACKEND, .flags = F_LIST | F_GUEST },
 	{ ONE(MSR_KVM_WALL_CLOCK_OLD), .kind = KHV_MSR_HOST_ZERO },
 	{ ONE(MSR_KVM_SYSTEM_TIME_OLD), .kind = KHV_MSR_HOST_ZERO },
+	{ ONE(MSR_IA32_PLATFORM_ID), CONST(0), G },
 	{ ONE(MSR_IA32_APICBASE), .kind = KHV_MSR_APIC_BASE, .flags = F_GUEST },
-	{ ONE(MSR_MTRRcap), CONST(0x508), .flags = F_GUEST },
+	{ ONE(MSR_IA32_EBL_CR_POWERON), CONST(0), G },
+	{ ONE(MSR_EBC_FREQUENCY_ID), CONST(BIT_ULL(24)), G },
+	{ ONE(MSR_SMI_COUNT), CONST(0), G },		/* no SMM, no SMIs */
+	{ ONE(MSR_IA32_TSC_ADJUST), FIELD(tsc_adjust), G,
+	  .filter = khv_tsc_adjust_filter },
+	{ ONE(MSR_IA32_UCODE_WRITE), WRITE_ONLY, G },
+	{ ONE(MSR_IA32_UCODE_REV), FIELD(ucode_rev), G,
+	  .filter = khv_ucode_rev_filter },
+	{ RANGE(MSR_IA32_PERFCTR0, MSR_IA32_PERFCTR1), IGNORED(0), G },
+	{ ONE(MSR_FSB_FREQ), CONST(3), G },
+	{ ONE(MSR_PLATFORM_INFO), FIELD(platform_info), G,
+	  .filter = khv_platform_info_filter },
+	{ ONE(MSR_MTRRcap), CONST(0x508), G },
+	{ ONE(MSR_IA32_BBL_CR_CTL3), IGNORED(0xbe702111), G },
+	{ ONE(MSR_MISC_FEATURES_ENABLES), FIELD(misc_features), G,
+	  .filter = khv_misc_features_filter },
 	{ RANGE(MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP), BACKEND,
 	  .flags = F_LIST | F_GUEST },
-	/* MCG_CTL_P and the bank count */
-	{ ONE(MSR_IA32_MCG_CAP), CONST(KHV_MCE_BANKS | BIT_ULL(8)), .flags = F_GUEST },
+	/*
+	 * No KVM_X86_SETUP_MCE: the banks and MCG_CTL_P are fixed at what
+	 * QEMU's CPU models set up on KVM, because QEMU writes MCG_CTL and
+	 * the banks whatever the kernel says (Documentation/msrs.md).
+	 */
+	{ ONE(MSR_IA32_MCG_CAP), CONST(KHV_MCE_BANKS | MCG_CTL_P), G },
 	{ ONE(MSR_IA32_MCG_STATUS), FIELD(mcg_status), .flags = F_LIST | F_GUEST },
-	{ ONE(MSR_IA32_MCG_CTL), FIELD(mcg_ctl), .flags = F_LIST | F_GUEST },
-	{ ONE(MSR_IA32_MISC_ENABLE), FIELD(misc_enable), .flags = F_LIST | F_GUEST },
-	{ RANGE(0x200, 0x20f), FIELD(mtrr_var), .flags = F_GUEST },
-	{ ONE(MSR_MTRRfix64K_00000), FIELD(mtrr_fixed[0]), .flags = F_GUEST },
-	{ RANGE(MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000), FIELD(mtrr_fixed[1]),
-	  .flags = F_GUEST },
-	{ RANGE(MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_F8000), FIELD(mtrr_fixed[3]),
-	  .flags = F_GUEST },
+	{ ONE(MSR_IA32_MCG_CTL), FIELD(mcg_ctl), .flags = F_LIST | F_GUEST,
+	  .filter = khv_mcg_ctl_filter },
+	{ RANGE(MSR_P6_EVNTSEL0, MSR_P6_EVNTSEL1), IGNORED(0), G },
+	/* a bus ratio of 4 and a multiplier of 1000, as KVM says */
+	{ ONE(MSR_IA32_PERF_STATUS), CONST((4ULL << 40) | 1000), G },
+	{ ONE(MSR_IA32_PERF_CTL), CONST(0), G },
+	{ ONE(MSR_IA32_MISC_ENABLE), FIELD(misc_enable), .flags = F_LIST | F_GUEST,
+	  .filter = khv_misc_enable_filter },
+	/* no LBR virtualization: as KVM then, any value is taken and dropped */
+	{ ONE(MSR_IA32_DEBUGCTLMSR), IGNORED(0), G },
+	{ RANGE(MSR_IA32_LASTBRANCHFROMIP, MSR_IA32_LASTINTTOIP), CONST(0), G },
+	{ ONE(MSR_IA32_POWER_CTL), FIELD(power_ctl), G },
+	{ RANGE(KHV_MTRR_VAR_FIRST, KHV_MTRR_VAR_LAST), FIELD(mtrr_var), G,
+	  .filter = khv_mtrr_filter },
+	{ ONE(MSR_MTRRfix64K_00000), FIELD(mtrr_fixed[0]), G, .filter = khv_mtrr_filter },
+	{ RANGE(MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000), FIELD(mtrr_fixed[1]), G,
+	  .filter = khv_mtrr_filter },
+	{ RANGE(MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_F8000), FIELD(mtrr_fixed[3]), G,
+	  .filter = khv_mtrr_filter },
 	{ ONE(MSR_IA32_CR_PAT), BACKEND, .flags = F_LIST | F_GUEST },
-	{ ONE(MSR_MTRRdefType), FIELD(mtrr_def_type), .flags = F_GUEST },
+	{ ONE(MSR_MTRRdefType), FIELD(mtrr_def_type), G, .filter = khv_mtrr_filter },
 	{ RANGE(MSR_IA32_MC0_CTL, MSR_IA32_MC0_CTL + KHV_MCE_BANKS * 4 - 1),
-	  FIELD(mc_bank), .flags = F_GUEST },
-	{ ONE(MSR_EFER), BACKEND, .flags = F_GUEST },
+	  FIELD(mc_bank), G, .filter = khv_mc_bank_filter },
+	/* Intel's RAPL energy counters: 0, as KVM (some guests read them) */
+	{ ONE(MSR_RAPL_POWER_UNIT), CONST(0), G },
+	{ ONE(MSR_PKG_ENERGY_STATUS), CONST(0), G },
+	{ ONE(MSR_DRAM_ENERGY_STATUS), CONST(0), G },
+	{ ONE(MSR_PP0_ENERGY_STATUS), CONST(0), G },
+	{ ONE(MSR_PP1_ENERGY_STATUS), CONST(0), G },
+	{ ONE(MSR_EFER), BACKEND, G },
 	{ ONE(MSR_STAR), BACKEND, .flags = F_LIST | F_GUEST },
 	{ RANGE(MSR_LSTAR, MSR_CSTAR), BACKEND, .flags = F_LIST | F_GUEST | F_CANON },
 	{ ONE(MSR_SYSCALL_MASK), BACKEND, .flags = F_LIST | F_GUEST },
 	{ RANGE(MSR_FS_BASE, MSR_GS_BASE), BACKEND, .flags = F_GUEST | F_CANON },
 	{ ONE(MSR_KERNEL_GS_BASE), BACKEND, .flags = F_LIST | F_GUEST | F_CANON },
 	{ ONE(MSR_TSC_AUX), BACKEND, .flags = F_LIST | F_GUEST },
-	{ ONE(MSR_K7_HWCR), FIELD(hwcr), .flags = F_GUEST },
+	{ RANGE(MSR_K7_EVNTSEL0, MSR_K7_PERFCTR3), IGNORED(0), G },
+	{ ONE(MSR_AMD64_SYSCFG), CONST(0), G },
+	{ ONE(MSR_K7_HWCR), FIELD(hwcr), G, .filter = khv_hwcr_filter },
+	{ ONE(MSR_K7_CLK_CTL), IGNORED(0x20000000), G },
+	{ ONE(MSR_AMD64_NB_CFG), IGNORED(0), G },
+	{ ONE(MSR_AMD64_PATCH_LOADER), WRITE_ONLY, G },
+	{ ONE(MSR_K8_INT_PENDING_MSG), CONST(0), G },
+	{ ONE(MSR_FAM10H_MMIO_CONF_BASE), IGNORED(0), G, .filter = khv_zero_filter },
+	{ RANGE(MSR_K8_TSEG_ADDR, MSR_K8_TSEG_MASK), CONST(0), G },
+	{ ONE(MSR_VM_CR), FIELD(vm_cr), G, .filter = khv_vm_cr_filter },
+	{ ONE(MSR_VM_IGNNE), WRITE_ONLY, G },
+	{ ONE(MSR_VM_HSAVE_PA), FIELD(hsave_pa), G, .filter = khv_hsave_filter },
+	{ ONE(MSR_AMD64_SEV_ES_GHCB), IGNORED(0), G },	/* no SEV-ES */
+	{ ONE(MSR_F15H_IC_CFG), .kind = KHV_MSR_CONST, .get = khv_ic_cfg, G },
+	{ ONE(MSR_AMD64_DC_CFG), IGNORED(0), G },
+	{ ONE(MSR_AMD64_TW_CFG), IGNORED(0), G },
+	{ ONE(MSR_AMD64_DE_CFG), FIELD(de_cfg), G, .filter = khv_de_cfg_filter },
+	{ ONE(MSR_AMD64_BU_CFG2), IGNORED(0), G },
+	{ ONE(MSR_F15H_EX_CFG), IGNORED(0), G },
 };
 
 static const struct khv_msr_desc *khv_msr_desc(u32 index)
@@ -98,28 +428,33 @@ static const struct khv_msr_desc *khv_msr_desc(u32 index)
 	return NULL;
 }
 
+/* A fresh vCPU's values, as KVM has them. */
 int khv_msrs_alloc(struct khv_vcpu *vcpu)
 {
-	vcpu->msrs = kzalloc(sizeof(*vcpu->msrs), GFP_KERNEL_ACCOUNT);
-	if (!vcpu->msrs)
+	struct khv_msrs *m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	u64 rev;
+
+	if (!m)
 		return -ENOMEM;
-	vcpu->msrs->mcg_ctl = ~0ULL;
+	m->mcg_ctl = ~0ULL;
+	m->misc_enable = MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+	m->platform_info = PLATFORM_INFO_CPUID_FAULT;
+	/* the host's revision; where it cannot be read, one no CPU has */
+	m->ucode_rev = rdmsrl_safe(MSR_IA32_UCODE_REV, &rev) ? BIT_ULL(32) : rev;
+	vcpu->msrs = m;
 	return 0;
+}
+
+/* CPUID at CPL > 0 is #GP when the guest turned CPUID faulting on. */
+bool khv_cpuid_faulting(struct khv_vcpu *vcpu)
+{
+	return vcpu->msrs->misc_features & MISC_FEATURES_CPUID_FAULT;
 }
 
 static u64 *khv_msr_field(struct khv_vcpu *vcpu, const struct khv_msr_desc *d,
 			  u32 index)
 {
 	return (u64 *)((char *)vcpu->msrs + d->offset) + (index - d->first);
-}
-
-static bool khv_cpuid_has(struct khv_vcpu *vcpu, u32 leaf, int reg, u32 bit)
-{
-	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
-	u32 r[4];
-
-	khv_cpuid_answer(&v, leaf, 0, r);
-	return r[reg] & bit;
 }
 
 /* EFER bits the guest's CPUID allows (LMA follows LME and paging). */
@@ -165,11 +500,26 @@ static bool khv_msr_value_valid(struct khv_vcpu *vcpu,
 	return true;
 }
 
+/*
+ * Whether the guest may touch an MSR at all: F_GUEST, and for TSC_AUX a
+ * CPUID with RDTSCP or RDPID (the instructions that read it).
+ */
+static bool khv_msr_guest_has(struct khv_vcpu *vcpu,
+			      const struct khv_msr_desc *d, u32 index)
+{
+	if (!(d->flags & F_GUEST))
+		return false;
+	if (index == MSR_TSC_AUX)
+		return khv_cpuid_has(vcpu, 0x80000001, 3, BIT(27)) ||
+		       khv_cpuid_has(vcpu, 7, 2, BIT(22));
+	return true;
+}
+
 static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	const struct khv_msr_desc *d = khv_msr_desc(index);
 
-	if (!d || (!host && !(d->flags & F_GUEST)))
+	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)))
 		return -ENOENT;
 	switch (d->kind) {
 	case KHV_MSR_BACKEND:
@@ -178,8 +528,13 @@ static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = *khv_msr_field(vcpu, d, index);
 		return 0;
 	case KHV_MSR_CONST:
+		*data = d->get ? d->get(vcpu) : d->value;
+		return 0;
+	case KHV_MSR_IGNORED:
 		*data = d->value;
 		return 0;
+	case KHV_MSR_WRITE_ONLY:
+		return -ENOENT;
 	case KHV_MSR_APIC_BASE:
 		*data = vcpu->apic_base;
 		return 0;
@@ -194,11 +549,17 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	const struct khv_msr_desc *d = khv_msr_desc(index);
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	int r;
 
-	if (!d || (!host && !(d->flags & F_GUEST)))
+	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)))
 		return -ENOENT;
 	if (!khv_msr_value_valid(vcpu, d, index, data))
 		return -EINVAL;
+	if (d->filter) {
+		r = d->filter(vcpu, index, &data, host);
+		if (r)
+			return r == KHV_MSR_DROP ? 0 : r;
+	}
 	switch (d->kind) {
 	case KHV_MSR_BACKEND:
 		return khv_ops->set_msr(vcpu, index, data);
@@ -206,7 +567,13 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 		*khv_msr_field(vcpu, d, index) = data;
 		return 0;
 	case KHV_MSR_CONST:
-		return data == d->value ? 0 : -EINVAL;
+		/* read-only; user space may restore what it read */
+		if (!host)
+			return -EINVAL;
+		return data == (d->get ? d->get(vcpu) : d->value) ? 0 : -EINVAL;
+	case KHV_MSR_IGNORED:
+	case KHV_MSR_WRITE_ONLY:
+		return 0;
 	case KHV_MSR_APIC_BASE:
 		if (!khv_apic_base_valid(&v, data))
 			return -EINVAL;
@@ -235,6 +602,17 @@ int khv_guest_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data)
 		if ((p.cr0 & X86_CR0_PG) && ((old ^ data) & EFER_LME))
 			return -EINVAL;
 		data = (data & ~EFER_LMA) | (old & EFER_LMA);
+	}
+	/* The guest's TSC writes count in TSC_ADJUST (SDM vol. 3, 18.17.3). */
+	if (index == MSR_IA32_TSC) {
+		u64 old;
+		int r = khv_ops->get_msr(vcpu, MSR_IA32_TSC, &old);
+
+		if (!r)
+			r = khv_msr_write(vcpu, index, data, false);
+		if (!r)
+			vcpu->msrs->tsc_adjust += data - old;
+		return r;
 	}
 	return khv_msr_write(vcpu, index, data, false);
 }

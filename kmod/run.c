@@ -135,6 +135,16 @@ static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
 
 static int khv_exit_cpuid(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
+	/* MISC_FEATURES_ENABLES.CPUID_FAULT: CPUID outside ring 0 is #GP */
+	if (khv_cpuid_faulting(vcpu)) {
+		struct khv_paging p;
+
+		khv_ops->get_paging(vcpu, &p);
+		if (p.cpl) {
+			khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+			return 1;
+		}
+	}
 	khv_emulate_cpuid(vcpu);
 	khv_skip_insn(vcpu, exit->next_rip);
 	return 1;

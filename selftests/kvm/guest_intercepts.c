@@ -9,6 +9,8 @@
  *   #AC with error code 0 at the faulting instruction; single-stepping
  *   raises #DB with DR6.BS after the next instruction; ICEBP (INT1) is a
  *   #DB trap with RIP after it.
+ * - CPUID faulting (PLATFORM_INFO, MISC_FEATURES_ENABLES): CPUID at CPL 3
+ *   is #GP while it is on, at CPL 0 it still works.
  * - RDPMC gives #GP or an idle counter's 0, never another value or #UD;
  *   an invalid counter is #GP. WBINVD completes at CPL 0 and is #GP at
  *   CPL 3. RDPRU is #UD.
@@ -56,7 +58,7 @@ static volatile uint64_t g_kernel_rsp;
 
 /* Snippets run at CPL 3; each ends in UD2, so "no exception" shows as #UD there. */
 extern const char user_misaligned[], user_misaligned_end[];
-extern const char user_wbinvd[], user_back_in_kernel[];
+extern const char user_wbinvd[], user_cpuid[], user_back_in_kernel[];
 extern const char icebp_insn[], icebp_after[], step_after[];
 __asm__(".pushsection .text\n"
 	".globl user_misaligned, user_misaligned_end, user_wbinvd\n"
@@ -66,6 +68,10 @@ __asm__(".pushsection .text\n"
 	"	ud2\n"
 	"user_wbinvd:\n"
 	"	wbinvd\n"
+	"	ud2\n"
+	".globl user_cpuid\n"
+	"user_cpuid:\n"
+	"	cpuid\n"
 	"	ud2\n"
 	".popsection\n");
 
@@ -295,6 +301,58 @@ static int t_icebp(void)
 	SKIP_IF(cpu_is_qemu_tcg(),
 		"QEMU's TCG loops on ICEBP (to an external debugger) instead of raising #DB");
 	return run_to_done(guest_icebp, record_and_resume, all_faults, 5);
+}
+
+/* ------------------------------------------------------- CPUID faulting */
+
+#define MSR_PLATFORM_INFO		0xce
+#define MSR_MISC_FEATURES_ENABLES	0x140
+#define CPUID_FAULT_SUPPORTED		(1ull << 31)
+
+GUEST_CODE static uint64_t guest_rdmsr(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+	return (uint64_t)hi << 32 | lo;
+}
+
+GUEST_CODE static void guest_wrmsr(uint32_t index, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(index), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/*
+ * PLATFORM_INFO says CPUID faulting is there (stock KVM and khv both);
+ * with MISC_FEATURES_ENABLES bit 0, CPUID at CPL 3 is #GP and at CPL 0
+ * still works; with it clear again, CPUID at CPL 3 completes (the UD2
+ * after it is what faults).
+ */
+GUEST_CODE static void guest_cpuid_fault_test(uint64_t a0, uint64_t a1)
+{
+	uint32_t eax = 0, ebx, ecx = 0, edx;
+	uint64_t vec;
+
+	GUEST_ASSERT(guest_rdmsr(MSR_PLATFORM_INFO) & CPUID_FAULT_SUPPORTED);
+	guest_wrmsr(MSR_MISC_FEATURES_ENABLES, 1);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_MISC_FEATURES_ENABLES), 1);
+	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+	GUEST_ASSERT_EQ(g_count, 0);
+	vec = guest_user_call(user_cpuid, 2);
+	GUEST_ASSERT_EQ(vec, 13);
+	GUEST_ASSERT_EQ(g_rip, (uint64_t)user_cpuid);
+	guest_wrmsr(MSR_MISC_FEATURES_ENABLES, 0);
+	vec = guest_user_call(user_cpuid, 2);
+	GUEST_ASSERT_EQ(vec, 6);
+	GUEST_ASSERT_EQ(g_rip, (uint64_t)user_cpuid + 2);
+	GUEST_DONE();
+}
+
+static int t_cpuid_faulting(void)
+{
+	return run_to_done(guest_cpuid_fault_test, record_and_return_to_kernel,
+			   all_faults, 5);
 }
 
 /* --------------------------------------------------- RDPMC WBINVD RDPRU */
@@ -544,6 +602,7 @@ static const struct ksft_case cases[] = {
 	{ "icebp", t_icebp },
 	{ "rdpmc", t_rdpmc },
 	{ "wbinvd", t_wbinvd },
+	{ "cpuid_faulting", t_cpuid_faulting },
 	{ "rdpru", t_rdpru },
 	{ "cr4_checks", t_cr4_checks },
 	{ "cr4_pge_toggle_flushes", t_cr4_pge_toggle_flushes },
