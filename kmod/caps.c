@@ -41,8 +41,21 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_VCPU_EVENTS,		.value = 1, .runs = true },
 	{ KVM_CAP_INTERNAL_ERROR_DATA,	.value = 1, .runs = true },
 	{ KVM_CAP_BINARY_STATS_FD,	.value = 1, .runs = true },
-	/* the ioctl exists and, as KVM's, refuses without an irqchip */
+	/* the in-kernel interrupt controllers (kmod/irq/) */
 	{ KVM_CAP_IRQ_ROUTING,		.value = KHV_MAX_IRQ_ROUTES, .runs = true },
+	{ KVM_CAP_IRQCHIP,		.value = 1, .runs = true },
+	{ KVM_CAP_SPLIT_IRQCHIP,	.value = 1, .runs = true },
+	{ KVM_CAP_IRQ_INJECT_STATUS,	.value = 1, .runs = true },
+	{ KVM_CAP_SIGNAL_MSI,		.value = 1, .runs = true },
+	{ KVM_CAP_PIT2,			.value = 1, .runs = true },
+	{ KVM_CAP_PIT_STATE2,		.value = 1, .runs = true },
+	{ KVM_CAP_TSC_DEADLINE_TIMER,	.value = 1, .runs = true },
+	/* eventfd.c */
+	{ KVM_CAP_IRQFD,		.value = 1, .runs = true },
+	{ KVM_CAP_IRQFD_RESAMPLE,	.value = 1, .runs = true },
+	{ KVM_CAP_IOEVENTFD,		.value = 1, .runs = true },
+	{ KVM_CAP_IOEVENTFD_ANY_LENGTH,	.value = 1, .runs = true },
+	{ KVM_CAP_IOEVENTFD_NO_LENGTH,	.value = 1, .runs = true },
 };
 
 long khv_cap_value(long cap, const struct khv_host_info *host)

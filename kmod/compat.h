@@ -33,4 +33,11 @@
 #define khv_run_immediate_exit(run)	READ_ONCE((run)->immediate_exit)
 #endif
 
+/* eventfd_signal() lost its count argument in 6.8 (it always added 1) */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define khv_eventfd_signal(ctx)		eventfd_signal(ctx)
+#else
+#define khv_eventfd_signal(ctx)		eventfd_signal(ctx, 1)
+#endif
+
 #endif /* KHV_COMPAT_H */

@@ -106,6 +106,7 @@ long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 	kvfree(vcpu->cpuid);
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = c.nent;
+	khv_vlapic_cpuid_changed(vcpu);
 	return 0;
 }
 

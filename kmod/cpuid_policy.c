@@ -10,7 +10,7 @@ enum { EAX, EBX, ECX, EDX };
 /*
  * The leaves khv reports and which bits of each register pass through
  * from the host. A bit not listed is one khv cannot give a guest (for
- * instance XSAVE and AVX, x2APIC, VMX/SVM, MONITOR, PMU) or that
+ * instance XSAVE and AVX, VMX/SVM, MONITOR, PMU) or that
  * describes the host only.
  */
 struct khv_cpuid_rule {
@@ -33,7 +33,7 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 		B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) |
 		B(9) | B(11) | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) |
 		B(19) | B(23) | B(24) | B(25) | B(26),	/* FPU ... SSE2, no HTT/PBE */
-	  }, { 0, 0, B(31), 0 } },			/* HYPERVISOR */
+	  }, { 0, 0, B(21) | B(31), 0 } },		/* x2APIC (the in-kernel LAPIC's, as KVM), HYPERVISOR */
 	{ 0x7, 0, true, {
 		0,
 		B(0) | B(3) | B(7) | B(8) | B(9) | B(18) | B(19) | B(20) |

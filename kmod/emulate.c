@@ -284,6 +284,25 @@ static void khv_fill_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 		memcpy(run->mmio.data, data, len);
 }
 
+/*
+ * An MMIO access an in-kernel device takes (the LAPIC, the IOAPIC, an
+ * ioeventfd): done here without an exit; a read's bytes land in @data.
+ */
+static bool khv_mmio_in_kernel(struct khv_vcpu *vcpu, u64 gpa, u8 len,
+			       bool write, void *data)
+{
+	if (write && khv_ioeventfd_write(vcpu->vm, false, gpa, len, data)) {
+		trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_WRITE, len, gpa, data);
+		return true;
+	}
+	if (vcpu->vm->irqchip_mode == KHV_IRQCHIP_NONE ||
+	    !khv_irqchip_mmio(vcpu, gpa, len, write, data))
+		return false;
+	trace_khv_mmio(vcpu->id, write ? KHV_TRACE_MMIO_WRITE : KHV_TRACE_MMIO_READ,
+		       len, gpa, data);
+	return true;
+}
+
 /* One element of a string instruction is done: step its registers. */
 static void khv_string_step_done(struct khv_vcpu *vcpu,
 				 const struct khv_insn *in, bool src, bool dst)
@@ -384,6 +403,9 @@ again:
 		void *bytes = m->data + f->offset;
 		int r;
 
+		if (f->mmio && khv_mmio_in_kernel(vcpu, f->gpa, f->len,
+						  m->write, bytes))
+			continue;
 		if (f->mmio) {
 			khv_fill_mmio(vcpu, f->gpa, f->len, m->write, bytes);
 			m->last = m->next++;
@@ -421,6 +443,8 @@ static int khv_mmio_mov(struct khv_vcpu *vcpu, const struct khv_paging *p)
 	return khv_mmio_step(vcpu);
 }
 
+static int khv_mmio_done(struct khv_vcpu *vcpu, const void *bytes);
+
 /*
  * A MOVS with MMIO on one side: write if the destination is the MMIO
  * page (read the element from guest memory), else read from MMIO.
@@ -440,11 +464,17 @@ static int khv_mmio_movs(struct khv_vcpu *vcpu, const struct khv_paging *p,
 		r = khv_linear_copy(vcpu, p, src, &data, in->size, false);
 		if (r)
 			return r == KHV_EMU_FAULTED ? 1 : r;
+		if (khv_mmio_in_kernel(vcpu, gpa, in->size, true, &data)) {
+			khv_string_step_done(vcpu, in, true, true);
+			return 1;
+		}
 		khv_fill_mmio(vcpu, gpa, in->size, true, &data);
 		khv_string_step_done(vcpu, in, true, true);
 		return 0;
 	}
 	vcpu->mmio.dst_gla = dst;
+	if (khv_mmio_in_kernel(vcpu, gpa, in->size, false, &data))
+		return khv_mmio_done(vcpu, &data);
 	vcpu->pending = KHV_PENDING_MMIO;
 	khv_fill_mmio(vcpu, gpa, in->size, false, NULL);
 	return 0;
@@ -474,11 +504,18 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 		return khv_mmio_mov(vcpu, &p);
 	case KHV_INSN_LODS:
 		vcpu->mmio.write = false;
+		data = 0;
+		if (khv_mmio_in_kernel(vcpu, gpa, in->size, false, &data))
+			return khv_mmio_done(vcpu, &data);
 		vcpu->pending = KHV_PENDING_MMIO;
 		khv_fill_mmio(vcpu, gpa, in->size, false, NULL);
 		return 0;
 	case KHV_INSN_STOS:
 		data = khv_insn_store_value(in, vcpu->gprs[RAX]);
+		if (khv_mmio_in_kernel(vcpu, gpa, in->size, true, &data)) {
+			khv_string_step_done(vcpu, in, false, true);
+			return 1;
+		}
 		khv_fill_mmio(vcpu, gpa, in->size, true, &data);
 		khv_string_step_done(vcpu, in, false, true);
 		return 0;
@@ -494,23 +531,35 @@ int khv_mmio_finish(struct khv_vcpu *vcpu)
 {
 	struct khv_mmio *m = &vcpu->mmio;
 	struct khv_insn *in = &m->insn;
-	struct khv_paging p;
-	u64 data = 0;
-	int r;
+	u8 data[8];
 
+	/* kvm_run is user space's: its bytes are read once, here */
+	memcpy(data, vcpu->run->mmio.data, sizeof(data));
 	if (in->kind == KHV_INSN_LOAD || in->kind == KHV_INSN_STORE_REG ||
 	    in->kind == KHV_INSN_STORE_IMM || in->kind == KHV_INSN_ALU) {
 		struct khv_mmio_frag *f = &m->frag[m->last];
 
 		if (!m->write) {
-			memcpy(m->data + f->offset, vcpu->run->mmio.data, f->len);
+			memcpy(m->data + f->offset, data, f->len);
 			trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, f->len, f->gpa,
 				       m->data + f->offset);
 		}
 		return khv_mmio_step(vcpu);
 	}
-	memcpy(&data, vcpu->run->mmio.data, in->size);
-	trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, in->size, m->gpa, &data);
+	trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, in->size, m->gpa, data);
+	return khv_mmio_done(vcpu, data);
+}
+
+/* A string element's MMIO read (LODS, MOVS from MMIO) has its @bytes. */
+static int khv_mmio_done(struct khv_vcpu *vcpu, const void *bytes)
+{
+	struct khv_mmio *m = &vcpu->mmio;
+	struct khv_insn *in = &m->insn;
+	struct khv_paging p;
+	u64 data = 0;
+	int r;
+
+	memcpy(&data, bytes, in->size);
 	if (in->kind == KHV_INSN_LODS) {
 		vcpu->gprs[RAX] = khv_insn_reg_after_load(in, vcpu->gprs[RAX], data);
 		khv_string_step_done(vcpu, in, true, false);

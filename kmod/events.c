@@ -13,7 +13,7 @@
 #include "khv_trace.h"
 
 /* The guest can take an external interrupt at its next instruction. */
-static bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
+bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
 {
 	return (vcpu->rflags & X86_EFLAGS_IF) &&
 	       !khv_ops->interrupt_shadow(vcpu) &&
@@ -23,7 +23,9 @@ static bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
 /* kvm_run->ready_for_interrupt_injection: KVM_INTERRUPT would be taken now. */
 bool khv_ready_for_interrupt(struct khv_vcpu *vcpu)
 {
-	return khv_interrupt_allowed(vcpu) && !vcpu->irq_pending;
+	/* split irqchip: user space's PIC needs the LAPIC to take ExtINT */
+	return khv_interrupt_allowed(vcpu) && !vcpu->irq_pending &&
+	       (!vcpu->apic || khv_vlapic_accept_extint(vcpu));
 }
 
 static bool khv_nmi_allowed(struct khv_vcpu *vcpu)
@@ -40,8 +42,14 @@ static bool khv_nmi_allowed(struct khv_vcpu *vcpu)
  */
 bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 {
-	bool injected = false;
+	bool injected = false, apic_irq = false;
+	int v;
 
+	/* clear first: an event that comes after this is seen at entry */
+	if (vcpu->apic) {
+		clear_bit(KHV_REQ_EVENT, &vcpu->requests);
+		smp_mb__after_atomic();
+	}
 	if (!khv_ops->event_in_flight(vcpu)) {
 		if (vcpu->irq_pending) {
 			trace_khv_inj_irq(vcpu->id, vcpu->irq_vector);
@@ -55,11 +63,23 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 			vcpu->nmi_pending = false;
 			vcpu->nmi_masked = true;
 			injected = true;
+		} else if (vcpu->apic && khv_interrupt_allowed(vcpu)) {
+			v = khv_vlapic_next_irq(vcpu, true);
+			if (v >= 0) {
+				trace_khv_inj_irq(vcpu->id, v);
+				vcpu->stat.irq_injections++;
+				khv_ops->inject_irq(vcpu, v);
+				injected = true;
+			}
 		}
 	}
-	khv_ops->want_irq_window(vcpu, want_window && !khv_interrupt_allowed(vcpu));
+	/* the in-kernel LAPIC or PIC has one the guest cannot take yet */
+	if (vcpu->apic)
+		apic_irq = khv_vlapic_next_irq(vcpu, false) >= 0;
+	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) &&
+				 !khv_interrupt_allowed(vcpu));
 	khv_ops->want_nmi_window(vcpu, vcpu->nmi_masked && !vcpu->nmi_iret_wait);
-	return injected && (vcpu->irq_pending || vcpu->nmi_pending);
+	return injected && (vcpu->irq_pending || vcpu->nmi_pending || apic_irq);
 }
 
 /* KVM_INTERRUPT without an in-kernel irqchip: queue one external vector. */
@@ -126,22 +146,44 @@ long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg)
 	return 0;
 }
 
+/*
+ * With an in-kernel LAPIC, INIT and SIPI messages that arrived are acted
+ * on first, as KVM does, so the state read is the one the vCPU would run
+ * with (SIPI_RECEIVED is never read back).
+ */
 long khv_vcpu_get_mp_state(struct khv_vcpu *vcpu, unsigned long arg)
 {
-	struct kvm_mp_state mp = { .mp_state = vcpu->mp_state };
+	struct kvm_mp_state mp;
 
+	if (vcpu->apic)
+		khv_vlapic_sync_requests(vcpu);
+	mp.mp_state = vcpu->mp_state;
 	return copy_to_user((void __user *)arg, &mp, sizeof(mp)) ? -EFAULT : 0;
 }
 
-/* Without an in-kernel APIC only RUNNABLE exists, as in KVM. */
+/*
+ * Without an in-kernel APIC only RUNNABLE exists, as in KVM. With one,
+ * the states x86 has: SIPI_RECEIVED means "wait for SIPI, one came".
+ * khv refuses the other architectures' states, which KVM would take and
+ * then never run the vCPU.
+ */
 long khv_vcpu_set_mp_state(struct khv_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_mp_state mp;
 
 	if (copy_from_user(&mp, (void __user *)arg, sizeof(mp)))
 		return -EFAULT;
-	if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+	if (mp.mp_state == KVM_MP_STATE_RUNNABLE) {
+		vcpu->mp_state = mp.mp_state;
+		return 0;
+	}
+	if (!vcpu->apic || mp.mp_state > KVM_MP_STATE_SIPI_RECEIVED)
 		return -EINVAL;
+	if (mp.mp_state == KVM_MP_STATE_SIPI_RECEIVED) {
+		vcpu->mp_state = KVM_MP_STATE_INIT_RECEIVED;
+		khv_vlapic_latch_sipi(vcpu, vcpu->sipi_vector);
+		return 0;
+	}
 	vcpu->mp_state = mp.mp_state;
 	return 0;
 }

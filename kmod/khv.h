@@ -20,6 +20,8 @@
 #include <linux/mutex.h>
 #include <linux/signal.h>
 #include <linux/xarray.h>
+#include <linux/wait.h>
+#include <linux/rcupdate.h>
 #include <linux/atomic.h>
 #include <asm/fpu/api.h>
 
@@ -28,6 +30,7 @@
 #include "memslot.h"
 #include "pgtable.h"
 #include "decode.h"
+#include "irq/irqchip.h"
 
 /* vCPU mmap: page 0 is struct kvm_run, page KVM_PIO_PAGE_OFFSET the PIO data. */
 #define KHV_VCPU_MMAP_PAGES	2
@@ -97,6 +100,25 @@ struct khv_vm {
 	pid_t pid;			/* creator's (thread group); const */
 	struct dentry *debugfs;		/* khv/vm/<pid>-<fd>/, or an error */
 
+	/*
+	 * In-kernel interrupt controllers (irq/irqchip.h). The mode leaves
+	 * NONE once, under lock, before the first vCPU; irqchip and pit are
+	 * published whole and live as long as the VM.
+	 */
+	enum khv_irqchip_mode irqchip_mode;
+	struct khv_irqchip *irqchip;	/* IOAPIC and PIC (KERNEL mode) */
+	struct khv_vpit *pit;		/* KVM_CREATE_PIT2 */
+	struct khv_irq_routing __rcu *irq_routing;	/* replaced under lock */
+	u32 split_ioapic_pins;		/* SPLIT mode: user space's IOAPIC */
+	u32 bsp_vcpu_id;		/* the vCPU INIT leaves running */
+
+	/* KVM_IRQFD, KVM_IOEVENTFD (eventfd.c) */
+	spinlock_t irqfd_lock;
+	struct list_head irqfds;	/* under irqfd_lock */
+	struct mutex eventfd_lock;	/* changes to the two lists below */
+	struct list_head resamplers;	/* RCU */
+	struct list_head ioeventfds;	/* RCU */
+
 	u64 tss_addr;			/* KVM_SET_TSS_ADDR: recorded only */
 	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR: recorded only */
 };
@@ -148,6 +170,11 @@ struct khv_mmio {
 
 /* Requests other threads post to a vCPU (bits in khv_vcpu.requests). */
 #define KHV_REQ_TLB_FLUSH	0
+#define KHV_REQ_EVENT		1	/* its LAPIC/PIC may have an interrupt */
+#define KHV_REQ_NMI		2	/* an NMI message arrived */
+#define KHV_REQ_INIT		3	/* an INIT message arrived */
+#define KHV_REQ_SIPI		4	/* a SIPI arrived: sipi_vector */
+#define KHV_REQ_EOI_EXIT	5	/* own: KVM_EXIT_IOAPIC_EOI to report */
 
 struct khv_vcpu {
 	struct khv_vm *vm;		/* const */
@@ -165,7 +192,7 @@ struct khv_vcpu {
 	u64 rip;
 	u64 rflags;
 	struct fpu_guest guest_fpu;
-	u64 apic_base;			/* echoed in kvm_run, no in-kernel APIC */
+	u64 apic_base;			/* IA32_APIC_BASE (the LAPIC's, if any) */
 	u64 dr[8];			/* the guest's debug registers (not loaded) */
 	u8 tpr;				/* CR8 */
 
@@ -185,6 +212,12 @@ struct khv_vcpu {
 	bool nmi_iret_wait;		/* its IRET exited; unmask once RIP moves */
 	u64 nmi_iret_rip;
 	u32 mp_state;
+
+	/* In-kernel local APIC (irq/vlapic.c), or NULL */
+	struct khv_vlapic *apic;
+	wait_queue_head_t wq;		/* a halted vCPU sleeps here */
+	u8 sipi_vector;			/* with KHV_REQ_SIPI */
+	u8 eoi_exit_vector;		/* with KHV_REQ_EOI_EXIT */
 
 	enum khv_pending pending;
 	struct khv_pio pio;
@@ -236,6 +269,7 @@ void khv_entry_end(struct khv_vcpu *vcpu);
 long khv_vcpu_run(struct khv_vcpu *vcpu);
 void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip);
 void khv_vcpu_kick(struct khv_vcpu *vcpu);
+void khv_vcpu_init_reset(struct khv_vcpu *vcpu);
 
 /* stats.c: KVM_GET_STATS_FD, debugfs khv/vm/, tracepoints */
 extern struct dentry *khv_debugfs_dir;
@@ -289,6 +323,19 @@ long khv_vcpu_get_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
 bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window);
 bool khv_ready_for_interrupt(struct khv_vcpu *vcpu);
+bool khv_interrupt_allowed(struct khv_vcpu *vcpu);
+
+/* eventfd.c: KVM_IRQFD, KVM_IOEVENTFD */
+int khv_eventfd_module_init(void);
+void khv_eventfd_module_exit(void);
+void khv_eventfd_vm_init(struct khv_vm *vm);
+void khv_eventfd_vm_destroy(struct khv_vm *vm);
+long khv_vm_irqfd(struct khv_vm *vm, unsigned long arg);
+long khv_vm_ioeventfd(struct khv_vm *vm, unsigned long arg);
+void khv_irqfd_ack(struct khv_vm *vm, u32 gsi);
+bool khv_irqfd_has_resamplers(struct khv_vm *vm);
+bool khv_ioeventfd_write(struct khv_vm *vm, bool pio, u64 addr, u32 len,
+			 const void *data);
 
 /* bench.c: KHV_BENCH_VMRUN, for make bench only */
 long khv_bench_vmrun(struct khv_vcpu *vcpu, unsigned long arg);

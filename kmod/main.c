@@ -236,9 +236,12 @@ static int __init khv_init(void)
 	r = khv_cpuid_init();
 	if (r)
 		return r;
-	r = khv_ops->hw_setup();
+	r = khv_eventfd_module_init();
 	if (r)
 		return r;
+	r = khv_ops->hw_setup();
+	if (r)
+		goto out_eventfd;
 	/* Fails with -EBUSY if any CPU already has SVM/VMX on. */
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "khv:online",
 			      khv_cpu_online, khv_cpu_offline);
@@ -270,6 +273,8 @@ out_cpus_off:
 	cpuhp_remove_state(khv_cpuhp_state);
 out_unsetup:
 	khv_ops->hw_unsetup();
+out_eventfd:
+	khv_eventfd_module_exit();
 	return r;
 }
 
@@ -280,6 +285,7 @@ static void __exit khv_exit(void)
 	unregister_reboot_notifier(&khv_reboot_nb);
 	cpuhp_remove_state(khv_cpuhp_state);
 	khv_ops->hw_unsetup();
+	khv_eventfd_module_exit();
 	pr_info("unloaded\n");
 }
 

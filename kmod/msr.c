@@ -518,6 +518,14 @@ static bool khv_msr_guest_has(struct khv_vcpu *vcpu,
 static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	const struct khv_msr_desc *d = khv_msr_desc(index);
+	int r;
+
+	/* the in-kernel LAPIC's MSRs (APIC base, TSC deadline, x2APIC) */
+	if (vcpu->apic) {
+		r = khv_vlapic_rdmsr(vcpu, index, data);
+		if (r != -ENOENT)
+			return r;
+	}
 
 	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)))
 		return -ENOENT;
@@ -551,6 +559,11 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 	int r;
 
+	if (vcpu->apic) {
+		r = khv_vlapic_wrmsr(vcpu, index, data, host);
+		if (r != -ENOENT)
+			return r;
+	}
 	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)))
 		return -ENOENT;
 	if (!khv_msr_value_valid(vcpu, d, index, data))

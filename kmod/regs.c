@@ -122,9 +122,16 @@ long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg)
 		return -EFAULT;
 	if (!khv_sregs_valid(vcpu, &s))
 		return -EINVAL;
+	/* an in-kernel LAPIC checks its base's mode changes too: first */
+	if (vcpu->apic &&
+	    khv_vlapic_wrmsr(vcpu, MSR_IA32_APICBASE, s.apic_base, true))
+		return -EINVAL;
 	khv_ops->set_sregs(vcpu, &s);
 	vcpu->tpr = s.cr8 & 0xf;
-	khv_set_apic_base(vcpu, s.apic_base);
+	if (vcpu->apic)
+		khv_vlapic_after_exit(vcpu);	/* CR8 into the TPR */
+	else
+		khv_set_apic_base(vcpu, s.apic_base);
 	vec = find_first_bit((unsigned long *)s.interrupt_bitmap, 256);
 	vcpu->irq_pending = vec < 256;
 	if (vcpu->irq_pending)

@@ -60,6 +60,26 @@ static void khv_fill_io(struct khv_vcpu *vcpu)
 			      vcpu->pio.count, vcpu->pio_data);
 }
 
+/* A port an in-kernel device owns: done here, the instruction completes. */
+static bool khv_pio_in_kernel(struct khv_vcpu *vcpu)
+{
+	struct khv_pio *pio = &vcpu->pio;
+	u32 val = (u32)vcpu->gprs[RAX];
+
+	if (!pio->in && khv_ioeventfd_write(vcpu->vm, true, pio->port,
+					    pio->size, &val)) {
+		khv_skip_insn(vcpu, pio->next_rip);
+		return true;
+	}
+	if (vcpu->vm->irqchip_mode == KHV_IRQCHIP_NONE ||
+	    !khv_irqchip_pio(vcpu, pio->port, pio->size, pio->in, &val))
+		return false;
+	if (pio->in)
+		khv_set_rax_sized(vcpu, val, pio->size);
+	khv_skip_insn(vcpu, pio->next_rip);
+	return true;
+}
+
 static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	struct khv_pio *pio = &vcpu->pio;
@@ -78,6 +98,8 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		khv_fill_io(vcpu);
 		return 0;
 	}
+	if (khv_pio_in_kernel(vcpu))
+		return 1;
 	if (!pio->in)
 		memcpy(vcpu->pio_data, &vcpu->gprs[RAX], pio->size);
 	/*
@@ -128,6 +150,11 @@ static int khv_complete_pending(struct khv_vcpu *vcpu)
 static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	khv_skip_insn(vcpu, exit->next_rip);
+	/* with an in-kernel LAPIC the vCPU sleeps in the kernel */
+	if (vcpu->apic) {
+		khv_vlapic_hlt(vcpu);
+		return 1;
+	}
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	vcpu->stat.halt_exits++;
 	return 0;
@@ -306,13 +333,14 @@ static int khv_exit_nmi_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
 }
 
 /*
- * The guest state is undefined after a shutdown: KVM on SVM INITs the
- * vCPU, and so does khv. INIT (unlike power-on) keeps CR0.CD and NW.
+ * INIT: the state power-on gives, except that CR0.CD and NW stay. The
+ * guest state is undefined after a shutdown: KVM on SVM INITs the vCPU,
+ * and so does khv.
  */
-static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
+void khv_vcpu_init_reset(struct khv_vcpu *vcpu)
 {
 	struct kvm_sregs s;
-	u64 cache_bits;
+	u64 cache_bits, apic_base = vcpu->apic_base;
 
 	khv_ops->get_sregs(vcpu, &s);
 	cache_bits = s.cr0 & (X86_CR0_CD | X86_CR0_NW);
@@ -321,6 +349,14 @@ static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	khv_ops->get_sregs(vcpu, &s);
 	s.cr0 = X86_CR0_ET | cache_bits;
 	khv_ops->set_sregs(vcpu, &s);
+	/* an in-kernel LAPIC keeps its base over INIT */
+	if (vcpu->apic)
+		vcpu->apic_base = apic_base;
+}
+
+static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	khv_vcpu_init_reset(vcpu);
 	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
 }
@@ -439,7 +475,8 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 		schedule_timeout_uninterruptible(1);
 		return false;
 	}
-	if (exit_at_once)
+	/* an event came after injection looked: enter, leave, look again */
+	if (exit_at_once || test_bit(KHV_REQ_EVENT, &vcpu->requests))
 		smp_send_reschedule(smp_processor_id());
 	trace_khv_entry(vcpu->id, vcpu->rip);
 	vcpu->stat.tlb_flush += flush;
@@ -466,6 +503,11 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 	int r;
 
 	for (;;) {
+		if (vcpu->apic) {
+			r = khv_vlapic_before_entry(vcpu);
+			if (r <= 0)
+				return r;
+		}
 		if (want_window && khv_ready_for_interrupt(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 			vcpu->stat.request_irq_exits++;
@@ -481,6 +523,8 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 		if (!khv_enter(vcpu, at_once, &exit))
 			continue;
 		khv_nmi_iret_done(vcpu);
+		if (vcpu->apic)
+			khv_vlapic_after_exit(vcpu);
 		if (WARN_ON_ONCE(exit.kind >= ARRAY_SIZE(khv_exit_handlers)))
 			exit.kind = KHV_EXIT_UNHANDLED;
 		khv_stat_exit(vcpu, &exit);
@@ -515,7 +559,8 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	vcpu->stat.runs++;
 	/* Read the user-written fields once. */
 	want_window = READ_ONCE(run->request_interrupt_window);
-	vcpu->tpr = READ_ONCE(run->cr8) & 0xf;
+	if (!vcpu->apic)	/* else the TPR is the in-kernel LAPIC's */
+		vcpu->tpr = READ_ONCE(run->cr8) & 0xf;
 	r = khv_complete_pending(vcpu);
 	if (r <= 0)
 		goto out;

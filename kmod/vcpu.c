@@ -16,6 +16,7 @@
 
 void khv_vcpu_free(struct khv_vcpu *vcpu)
 {
+	khv_vlapic_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kvfree(vcpu->cpuid);
 	kfree(vcpu->msrs);
@@ -118,6 +119,9 @@ static const struct {
 	{ KVM_GET_MP_STATE,	khv_vcpu_get_mp_state },
 	{ KVM_SET_MP_STATE,	khv_vcpu_set_mp_state },
 	{ KVM_SET_SIGNAL_MASK,	khv_vcpu_set_signal_mask },
+	{ KVM_GET_LAPIC,	khv_vcpu_get_lapic },
+	{ KVM_SET_VAPIC_ADDR,	khv_vcpu_set_vapic_addr },
+	{ KVM_SET_LAPIC,	khv_vcpu_set_lapic },
 	{ KHV_BENCH_VMRUN,	khv_bench_vmrun },	/* benchmark only */
 };
 
@@ -161,6 +165,7 @@ static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 	vcpu->id = id;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->lock);
+	init_waitqueue_head(&vcpu->wq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run || !vcpu->pio_data)
@@ -170,6 +175,9 @@ static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 	if (khv_msrs_alloc(vcpu))
 		return -ENOMEM;
 	khv_vcpu_reset_regs(vcpu);
+	/* the irqchip mode is fixed once a vCPU exists (vm->lock held) */
+	if (vm->irqchip_mode != KHV_IRQCHIP_NONE && khv_vlapic_create(vcpu))
+		return -ENOMEM;
 	return khv_ops->vcpu_init(vcpu);
 }
 

@@ -20,9 +20,12 @@ static void khv_vm_destroy(struct kref *ref)
 	unsigned long id;
 
 	khv_debugfs_vm_remove(vm);	/* waits for debugfs readers */
+	khv_eventfd_vm_destroy(vm);	/* irqfds inject into vCPUs: first */
+	khv_vpit_destroy(vm);		/* its ticks reach vCPUs: stop first */
 	xa_for_each(&vm->vcpus, id, vcpu)
 		khv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
+	khv_irqchip_destroy(vm);
 	khv_mmu_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -84,19 +87,37 @@ static long khv_vm_set_identity_map_addr(struct khv_vm *vm, unsigned long arg)
 	return 0;
 }
 
-/*
- * KVM_SET_GSI_ROUTING routes GSIs to an in-kernel irqchip; like KVM's, it
- * is refused while the VM has none (khv never has one yet). QEMU requires
- * the capability even when it drives its own PIC and IOAPIC.
- */
-static long khv_vm_set_gsi_routing(struct khv_vm *vm, unsigned long arg)
+static long khv_vm_irq_line_nostatus(struct khv_vm *vm, unsigned long arg)
 {
+	return khv_vm_irq_line(vm, arg, false);
+}
+
+static long khv_vm_irq_line_status(struct khv_vm *vm, unsigned long arg)
+{
+	return khv_vm_irq_line(vm, arg, true);
+}
+
+/* KVM_ENABLE_CAP on a VM: only what khv lets user space switch on. */
+static long khv_vm_enable_cap(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_enable_cap cap;
+
+	if (copy_from_user(&cap, (void __user *)arg, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags)
+		return -EINVAL;
+	switch (cap.cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return khv_vm_enable_split_irqchip(vm, cap.args[0]);
+	}
 	return -EINVAL;
 }
 
 /*
- * VM ioctls. Locks: CREATE_VCPU takes vm->lock; SET_USER_MEMORY_REGION
- * and GET_DIRTY_LOG take vm->mmu_lock; the others take vm->lock.
+ * VM ioctls. Locks: CREATE_VCPU, the irqchip's creation and routing take
+ * vm->lock themselves; SET_USER_MEMORY_REGION and GET_DIRTY_LOG take
+ * vm->mmu_lock; interrupt lines and irqchip state take the irqchip's
+ * spinlock; the others run under vm->lock.
  */
 static const struct {
 	unsigned int cmd;
@@ -107,6 +128,20 @@ static const struct {
 	{ KVM_SET_USER_MEMORY_REGION,	khv_set_memory_region,		false },
 	{ KVM_GET_DIRTY_LOG,		khv_get_dirty_log,		false },
 	{ KVM_SET_GSI_ROUTING,		khv_vm_set_gsi_routing,		false },
+	{ KVM_CREATE_IRQCHIP,		khv_vm_create_irqchip,		false },
+	{ KVM_IRQ_LINE,			khv_vm_irq_line_nostatus,	false },
+	{ KVM_IRQ_LINE_STATUS,		khv_vm_irq_line_status,		false },
+	{ KVM_SIGNAL_MSI,		khv_vm_signal_msi,		false },
+	{ KVM_IRQFD,			khv_vm_irqfd,			false },
+	{ KVM_IOEVENTFD,		khv_vm_ioeventfd,		false },
+	{ KVM_GET_IRQCHIP,		khv_vm_get_irqchip,		false },
+	{ KVM_SET_IRQCHIP,		khv_vm_set_irqchip,		false },
+	{ KVM_CREATE_PIT2,		khv_vm_create_pit2,		false },
+	{ KVM_GET_PIT2,			khv_vm_get_pit2,		true },
+	{ KVM_SET_PIT2,			khv_vm_set_pit2,		true },
+	{ KVM_GET_PIT,			khv_vm_get_pit,			true },
+	{ KVM_SET_PIT,			khv_vm_set_pit,			true },
+	{ KVM_ENABLE_CAP,		khv_vm_enable_cap,		false },
 	{ KVM_GET_STATS_FD,		khv_vm_stats_fd,		false },
 	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
 	{ KVM_SET_IDENTITY_MAP_ADDR,	khv_vm_set_identity_map_addr,	true },
@@ -154,6 +189,7 @@ static struct khv_vm *khv_vm_alloc(void)
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	xa_init(&vm->vcpus);
+	khv_eventfd_vm_init(vm);
 	vm->pid = task_tgid_nr(current);
 	vm->debugfs = ERR_PTR(-ENOENT);
 	mmgrab(current->mm);

@@ -31,8 +31,8 @@ static int t_nr_vcpus_follows_host(void)
 static int t_unimplemented_are_zero(void)
 {
 	static const long absent[] = {
-		KVM_CAP_IRQCHIP, KVM_CAP_COALESCED_MMIO,
-		KVM_CAP_XSAVE, KVM_CAP_XCRS, KVM_CAP_SYNC_MMU, KVM_CAP_IOEVENTFD,
+		KVM_CAP_XEN_HVM, KVM_CAP_COALESCED_MMIO,
+		KVM_CAP_XSAVE, KVM_CAP_XCRS, KVM_CAP_SYNC_MMU, KVM_CAP_S390_PSW,
 		KVM_CAP_ADJUST_CLOCK, KVM_CAP_DEBUGREGS, KVM_CAP_MCE, 100000, -1,
 	};
 	unsigned int i;

@@ -654,6 +654,16 @@ static struct gvcpu *create_in_mode(struct gvm *vm, int id,
 		gvcpu_destroy(v);
 		return NULL;
 	}
+	/*
+	 * Set up to run: with an in-kernel irqchip an application
+	 * processor would otherwise wait for INIT and SIPI (as KVM's
+	 * selftests, the state is set whatever the irqchip).
+	 */
+	if (khv_ioctl(v->fd, KVM_SET_MP_STATE,
+		      (unsigned long)&(struct kvm_mp_state){ KVM_MP_STATE_RUNNABLE })) {
+		gvcpu_destroy(v);
+		return NULL;
+	}
 	return v;
 }
 
@@ -795,9 +805,13 @@ int gvcpu_run(struct gvcpu *v)
 {
 	int r;
 
+	/*
+	 * -EAGAIN: an application processor of an in-kernel irqchip that
+	 * was waiting for INIT got it, and runs on (as KVM documents).
+	 */
 	do
 		r = (int)khv_ioctl(v->fd, KVM_RUN, 0);
-	while (r == -EINTR && !v->run->immediate_exit);
+	while ((r == -EINTR && !v->run->immediate_exit) || r == -EAGAIN);
 	return r;
 }
 

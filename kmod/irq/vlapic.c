@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A vCPU's in-kernel local APIC: the glue around the pure register model
+ * (lapic.c). It takes the guest's xAPIC MMIO and x2APIC/APIC-base/TSC-
+ * deadline MSRs, runs the timer on an hrtimer, hands interrupts to the
+ * injection path (events.c), handles INIT, SIPI and NMI messages, and
+ * keeps a halted vCPU asleep in the kernel until something wakes it.
+ *
+ * The lock protects the register model and the timer's deadline. Other
+ * vCPUs, irqfds and timers only accept interrupts into IRR under it and
+ * then kick (khv_vcpu_event_kick()); everything else belongs to the
+ * thread holding the vCPU's lock, as in the rest of khv.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <asm/msr-index.h>
+#include <asm/tsc.h>
+
+#include "khv.h"
+#include "cpuid_policy.h"
+#include "irqchip.h"
+#include "irq_msg.h"
+#include "lapic.h"
+
+/*
+ * How long a halted vCPU polls for a wakeup before it sleeps: a wakeup
+ * that comes within this saves a trip through the scheduler.
+ */
+static unsigned int halt_poll_ns = 20000;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns, "Poll this long (ns, max 1 ms) before a halted vCPU sleeps");
+
+struct khv_vlapic {
+	spinlock_t lock;		/* l, deadline_ns */
+	struct khv_lapic l;
+	struct hrtimer timer;
+	u64 deadline_ns;		/* TSC-deadline mode: the deadline as ns */
+	struct khv_vcpu *vcpu;
+	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR; vCPU thread only */
+};
+
+static u64 khv_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+/* Requests that wake a vCPU or make it look at its LAPIC again. */
+#define KHV_REQ_WAKE_MASK	(BIT(KHV_REQ_EVENT) | BIT(KHV_REQ_NMI) | \
+				 BIT(KHV_REQ_INIT) | BIT(KHV_REQ_SIPI))
+
+/*
+ * Tell @vcpu that an event arrived for it: it leaves guest mode if it is
+ * there, wakes if it sleeps, and looks at its LAPIC before entering
+ * again (khv_entry_begin() checks KHV_REQ_EVENT after publishing its CPU).
+ * Any context, hard interrupts included.
+ */
+void khv_vcpu_event_kick(struct khv_vcpu *vcpu)
+{
+	int cpu;
+
+	set_bit(KHV_REQ_EVENT, &vcpu->requests);
+	smp_mb__after_atomic();	/* pairs with khv_entry_begin() */
+	wake_up_interruptible(&vcpu->wq);
+	cpu = READ_ONCE(vcpu->cpu);
+	if (cpu >= 0 && cpu != raw_smp_processor_id())
+		smp_send_reschedule(cpu);
+}
+
+/* ---- timer ---- */
+
+/* When the timer fires next, as ns of khv_now_ns(), or KHV_LAPIC_NO_TIMER. */
+static u64 khv_vlapic_expiry(struct khv_vlapic *a)
+{
+	if (khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE)
+		return a->l.tsc_deadline ? a->deadline_ns : KHV_LAPIC_NO_TIMER;
+	return a->l.timer_expire_ns;
+}
+
+static enum hrtimer_restart khv_vlapic_timer_fn(struct hrtimer *t)
+{
+	struct khv_vlapic *a = container_of(t, struct khv_vlapic, timer);
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	u64 now = khv_now_ns(), exp;
+	bool fired = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&a->lock, flags);
+	exp = khv_vlapic_expiry(a);
+	if (exp != KHV_LAPIC_NO_TIMER && exp <= now) {
+		fired = khv_lapic_timer_fire(&a->l, now);
+		exp = khv_vlapic_expiry(a);
+		/* lapic.c bounds the period; this bounds a host-time slip */
+		if (exp != KHV_LAPIC_NO_TIMER &&
+		    exp < now + KHV_LAPIC_MIN_PERIOD_NS)
+			exp = now + KHV_LAPIC_MIN_PERIOD_NS;
+	}
+	/* not due (re-armed meanwhile): wait for the new time */
+	if (exp != KHV_LAPIC_NO_TIMER) {
+		hrtimer_set_expires(t, ns_to_ktime(min_t(u64, exp, KTIME_MAX)));
+		ret = HRTIMER_RESTART;
+	}
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (fired)
+		khv_vcpu_event_kick(a->vcpu);
+	return ret;
+}
+
+/* The guest's TSC now (its own offset applies). */
+static u64 khv_guest_tsc(struct khv_vcpu *vcpu)
+{
+	u64 tsc = 0;
+
+	khv_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc);
+	return tsc;
+}
+
+/*
+ * The timer's state changed (vCPU thread, the vlapic lock not held):
+ * arm the hrtimer for it or stop it. Only the vCPU's thread re-arms; the
+ * callback checks the state under the lock, so a stale start or a cancel
+ * that races with it is harmless.
+ */
+static void khv_vlapic_arm(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	u64 now = khv_now_ns(), exp, tsc_now = 0;
+	unsigned long flags;
+	bool deadline;
+
+	deadline = khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE;
+	if (deadline)
+		tsc_now = khv_guest_tsc(vcpu);
+	spin_lock_irqsave(&a->lock, flags);
+	if (deadline && a->l.tsc_deadline) {
+		u64 delta = a->l.tsc_deadline > tsc_now ?
+			    a->l.tsc_deadline - tsc_now : 0;
+
+		a->deadline_ns = now + min_t(u64, mul_u64_u32_div(delta,
+					     USEC_PER_SEC, tsc_khz ?: 1),
+					     KTIME_MAX / 2);
+	}
+	exp = khv_vlapic_expiry(a);
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (exp == KHV_LAPIC_NO_TIMER)
+		hrtimer_try_to_cancel(&a->timer);
+	else
+		hrtimer_start(&a->timer, ns_to_ktime(min_t(u64, exp, KTIME_MAX)),
+			      HRTIMER_MODE_ABS_HARD);
+}
+
+/* ---- what a register write asks for ---- */
+
+static void khv_vlapic_act(struct khv_vcpu *vcpu,
+			   const struct khv_lapic_action *act)
+{
+	if (act->flags & KHV_LAPIC_ACT_TIMER)
+		khv_vlapic_arm(vcpu);
+	if (act->flags & (KHV_LAPIC_ACT_EOI | KHV_LAPIC_ACT_EOI_LEVEL))
+		khv_irq_eoi(vcpu, act->eoi_vector,
+			    act->flags & KHV_LAPIC_ACT_EOI_LEVEL);
+	if (act->flags & KHV_LAPIC_ACT_IPI)
+		khv_irq_deliver(vcpu->vm, &act->ipi, vcpu);
+	if (act->flags & KHV_LAPIC_ACT_EVENT)
+		set_bit(KHV_REQ_EVENT, &vcpu->requests);
+	/* CR8 follows the TPR (only this thread writes either) */
+	vcpu->tpr = khv_lapic_get_cr8(&vcpu->apic->l);
+}
+
+/* ---- guest accesses ---- */
+
+bool khv_vlapic_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
+		     void *data)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct khv_lapic_action act = { 0 };
+	u64 base, val = 0, now = khv_now_ns();
+	unsigned long flags;
+
+	if (len > 8)
+		return false;
+	spin_lock_irqsave(&a->lock, flags);
+	base = a->l.apic_base & PAGE_MASK & ~(u64)BIT_ULL(63);
+	if (!khv_lapic_mmio_active(&a->l) || gpa < base ||
+	    gpa - base >= PAGE_SIZE || (gpa & ~PAGE_MASK) + len > PAGE_SIZE) {
+		spin_unlock_irqrestore(&a->lock, flags);
+		return false;
+	}
+	if (write) {
+		memcpy(&val, data, len);
+		khv_lapic_mmio_write(&a->l, gpa - base, len, val, now, &act);
+	} else {
+		val = khv_lapic_mmio_read(&a->l, gpa - base, len, now);
+	}
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (!write)
+		memcpy(data, &val, len);
+	khv_vlapic_act(vcpu, &act);
+	return true;
+}
+
+static bool khv_x2apic_msr(u32 msr)
+{
+	return msr >= 0x800 && msr <= 0x8ff;
+}
+
+/* The MSRs the in-kernel LAPIC holds: 0, -EINVAL (#GP) or -ENOENT (not ours). */
+int khv_vlapic_rdmsr(struct khv_vcpu *vcpu, u32 msr, u64 *data)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	int r = 0;
+
+	if (msr != MSR_IA32_APICBASE && msr != MSR_IA32_TSC_DEADLINE &&
+	    !khv_x2apic_msr(msr))
+		return -ENOENT;
+	spin_lock_irqsave(&a->lock, flags);
+	if (msr == MSR_IA32_APICBASE)
+		*data = a->l.apic_base;
+	else if (msr == MSR_IA32_TSC_DEADLINE)
+		*data = khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE ?
+			a->l.tsc_deadline : 0;
+	else
+		r = khv_lapic_rdmsr(&a->l, msr, data, khv_now_ns());
+	spin_unlock_irqrestore(&a->lock, flags);
+	return r;
+}
+
+static u64 khv_apic_base_reserved(struct khv_vcpu *vcpu)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+
+	return (~0ULL << khv_guest_maxphyaddr(&v)) | 0x2ffULL;
+}
+
+int khv_vlapic_wrmsr(struct khv_vcpu *vcpu, u32 msr, u64 data, bool host)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct khv_lapic_action act = { 0 };
+	u64 reserved = 0, base;
+	unsigned long flags;
+	int r = 0;
+
+	if (msr != MSR_IA32_APICBASE && msr != MSR_IA32_TSC_DEADLINE &&
+	    !khv_x2apic_msr(msr))
+		return -ENOENT;
+	if (msr == MSR_IA32_APICBASE)
+		reserved = khv_apic_base_reserved(vcpu);
+	spin_lock_irqsave(&a->lock, flags);
+	if (msr == MSR_IA32_APICBASE)
+		r = khv_lapic_set_base(&a->l, data, reserved, host, &act);
+	else if (msr == MSR_IA32_TSC_DEADLINE)
+		khv_lapic_set_tsc_deadline(&a->l, data, &act);
+	else
+		r = khv_lapic_wrmsr(&a->l, msr, data, khv_now_ns(), &act);
+	base = a->l.apic_base;
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (msr == MSR_IA32_APICBASE && !r)
+		khv_set_apic_base(vcpu, base);
+	khv_vlapic_act(vcpu, &act);
+	return r;
+}
+
+/*
+ * The guest's CPUID changed, or the vCPU was just created: whether it may
+ * use x2APIC and the TSC-deadline timer follows, and the EOI-broadcast
+ * suppression a split irqchip offers.
+ */
+void khv_vlapic_cpuid_changed(struct khv_vcpu *vcpu)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	struct khv_lapic_action act = { 0 };
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	u32 r[4] = { 0 };
+
+	if (!a)
+		return;
+	if (vcpu->cpuid_nent)
+		khv_cpuid_answer(&v, 1, 0, r);
+	spin_lock_irqsave(&a->lock, flags);
+	khv_lapic_set_cpuid(&a->l, r[2] & BIT(21), r[2] & BIT(24),
+			    vcpu->vm->irqchip_mode == KHV_IRQCHIP_SPLIT, &act);
+	spin_unlock_irqrestore(&a->lock, flags);
+	khv_vlapic_act(vcpu, &act);
+}
+
+/* ---- interrupt messages ---- */
+
+bool khv_vlapic_match(struct khv_vcpu *vcpu, const struct khv_irq_msg *m,
+		      bool self)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	bool match;
+
+	spin_lock_irqsave(&a->lock, flags);
+	match = khv_lapic_match(&a->l, m, self);
+	spin_unlock_irqrestore(&a->lock, flags);
+	return match;
+}
+
+/*
+ * @m reached this vCPU's LAPIC (it matched): fixed and lowest-priority
+ * vectors go into IRR; NMI, INIT and SIPI become requests the vCPU's
+ * thread acts on. Returns 1 taken, 0 coalesced or ignored, -1 dropped.
+ */
+int khv_vlapic_accept(struct khv_vcpu *vcpu, const struct khv_irq_msg *m)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	int r;
+
+	switch (m->delivery) {
+	case KHV_DM_FIXED:
+	case KHV_DM_LOWEST:
+		spin_lock_irqsave(&a->lock, flags);
+		r = khv_lapic_accept(&a->l, m->vector, m->level);
+		spin_unlock_irqrestore(&a->lock, flags);
+		/* an illegal vector raised the error LVT's interrupt, maybe */
+		if (r < 0 && m->vector < 16)
+			khv_vcpu_event_kick(vcpu);
+		break;
+	case KHV_DM_NMI:
+		set_bit(KHV_REQ_NMI, &vcpu->requests);
+		r = 1;
+		break;
+	case KHV_DM_INIT:
+		/* a level-triggered de-assert only syncs arbitration IDs */
+		if (m->level && !m->assert)
+			return 0;
+		set_bit(KHV_REQ_INIT, &vcpu->requests);
+		r = 1;
+		break;
+	case KHV_DM_SIPI:
+		WRITE_ONCE(vcpu->sipi_vector, m->vector);
+		smp_wmb();	/* the vector before the request */
+		set_bit(KHV_REQ_SIPI, &vcpu->requests);
+		r = 1;
+		break;
+	default:
+		/* SMI (khv has no SMM), ExtINT (the PIC's own wire): ignored */
+		return 0;
+	}
+	if (r > 0)
+		khv_vcpu_event_kick(vcpu);
+	return r;
+}
+
+/* May the PIC's INTR go to this vCPU? */
+bool khv_vlapic_accept_extint(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	bool ok;
+
+	if (!a)
+		return false;
+	spin_lock_irqsave(&a->lock, flags);
+	ok = khv_lapic_accept_extint(&a->l);
+	spin_unlock_irqrestore(&a->lock, flags);
+	return ok;
+}
+
+/* ---- injection ---- */
+
+/*
+ * The interrupt the guest should take next: the PIC's (ExtINT) first,
+ * then the LAPIC's highest deliverable vector. With @ack the CPU takes
+ * it now (IRR to ISR / the PIC's INTA). -1 if none.
+ */
+int khv_vlapic_next_irq(struct khv_vcpu *vcpu, bool ack)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	int v;
+
+	v = khv_irqchip_extint(vcpu, ack);
+	if (v >= 0)
+		return v;
+	spin_lock_irqsave(&a->lock, flags);
+	v = khv_lapic_pending(&a->l);
+	if (v >= 0 && ack)
+		khv_lapic_ack(&a->l, v);
+	spin_unlock_irqrestore(&a->lock, flags);
+	return v;
+}
+
+/* ---- INIT, SIPI, NMI, halt ---- */
+
+/*
+ * INIT: the vCPU resets (keeping what INIT keeps) and waits for a SIPI,
+ * the bootstrap processor runs on from the reset vector.
+ */
+static void khv_vlapic_init(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+
+	khv_vcpu_init_reset(vcpu);
+	spin_lock_irqsave(&a->lock, flags);
+	khv_lapic_init_signal(&a->l);
+	spin_unlock_irqrestore(&a->lock, flags);
+	khv_vlapic_arm(vcpu);
+	vcpu->tpr = khv_lapic_get_cr8(&a->l);
+	vcpu->mp_state = vcpu->id == vcpu->vm->bsp_vcpu_id ?
+			 KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_INIT_RECEIVED;
+}
+
+/* SIPI in wait-for-SIPI: real mode at vector << 12. Else it is lost. */
+static void khv_vlapic_sipi(struct khv_vcpu *vcpu, u8 vector)
+{
+	struct kvm_sregs s;
+
+	if (vcpu->mp_state != KVM_MP_STATE_INIT_RECEIVED)
+		return;
+	khv_ops->get_sregs(vcpu, &s);
+	s.cs.selector = vector << 8;
+	s.cs.base = (u64)vector << 12;
+	khv_ops->set_sregs(vcpu, &s);
+	vcpu->rip = 0;
+	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+}
+
+/* Act on what other threads sent: INIT before SIPI, as they arrive. */
+void khv_vlapic_sync_requests(struct khv_vcpu *vcpu)
+{
+	if (test_and_clear_bit(KHV_REQ_INIT, &vcpu->requests))
+		khv_vlapic_init(vcpu);
+	if (test_and_clear_bit(KHV_REQ_SIPI, &vcpu->requests)) {
+		smp_rmb();	/* the vector after the request */
+		khv_vlapic_sipi(vcpu, READ_ONCE(vcpu->sipi_vector));
+	}
+	if (test_and_clear_bit(KHV_REQ_NMI, &vcpu->requests))
+		vcpu->nmi_pending = true;
+}
+
+/* KVM_SET_MP_STATE(SIPI_RECEIVED): a SIPI waits for the vCPU. */
+void khv_vlapic_latch_sipi(struct khv_vcpu *vcpu, u8 vector)
+{
+	WRITE_ONCE(vcpu->sipi_vector, vector);
+	smp_wmb();
+	set_bit(KHV_REQ_SIPI, &vcpu->requests);
+}
+
+/* Would the guest, halted, take something now? */
+bool khv_vlapic_has_events(struct khv_vcpu *vcpu)
+{
+	if (vcpu->nmi_pending || test_bit(KHV_REQ_NMI, &vcpu->requests))
+		return true;
+	if (!khv_interrupt_allowed(vcpu))
+		return false;
+	return vcpu->irq_pending || khv_vlapic_next_irq(vcpu, false) >= 0;
+}
+
+static bool khv_vlapic_runnable(struct khv_vcpu *vcpu)
+{
+	khv_vlapic_sync_requests(vcpu);
+	if (vcpu->mp_state == KVM_MP_STATE_RUNNABLE)
+		return true;
+	if (vcpu->mp_state == KVM_MP_STATE_HALTED &&
+	    khv_vlapic_has_events(vcpu)) {
+		vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+		return true;
+	}
+	return false;
+}
+
+static bool khv_vlapic_got_init(struct khv_vcpu *vcpu)
+{
+	khv_vlapic_sync_requests(vcpu);
+	return vcpu->mp_state != KVM_MP_STATE_UNINITIALIZED;
+}
+
+/*
+ * Poll a little, then sleep until @done says so. 0 done, -EINTR on a
+ * signal.
+ */
+static int khv_vlapic_wait(struct khv_vcpu *vcpu,
+			   bool (*done)(struct khv_vcpu *vcpu))
+{
+	u64 poll_end = khv_now_ns() + min(READ_ONCE(halt_poll_ns), 1000000u);
+	DEFINE_WAIT(wait);
+
+	while (!done(vcpu)) {
+		if (signal_pending(current))
+			return -EINTR;
+		clear_bit(KHV_REQ_EVENT, &vcpu->requests);
+		if (khv_now_ns() < poll_end && !need_resched()) {
+			cpu_relax();
+			continue;
+		}
+		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
+		if (!(READ_ONCE(vcpu->requests) & KHV_REQ_WAKE_MASK) &&
+		    !signal_pending(current))
+			schedule();
+		finish_wait(&vcpu->wq, &wait);
+	}
+	return 0;
+}
+
+/* ---- KVM_SET_VAPIC_ADDR: TPR access through a guest page ---- */
+
+/* The highest vector set in the 256-bit register at @reg, or 0. */
+static u32 khv_vapic_highest(const struct khv_lapic *l, u32 reg)
+{
+	int i;
+	u32 w;
+
+	for (i = 7; i >= 0; i--) {
+		memcpy(&w, l->regs + reg + i * 16, sizeof(w));
+		if (w)
+			return i * 32 + fls(w) - 1;
+	}
+	return 0;
+}
+
+/*
+ * Before entry: the guest page gets TPR (byte 0), the highest vector in
+ * service's class (byte 1) and the highest requested vector (byte 3),
+ * the layout KVM documents for option ROMs that patch TPR accesses.
+ */
+static void khv_vapic_sync_to(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	u32 data;
+
+	spin_lock_irqsave(&a->lock, flags);
+	data = a->l.regs[KHV_APIC_TPR] |
+	       (khv_vapic_highest(&a->l, KHV_APIC_ISR) & 0xf0) << 8 |
+	       khv_vapic_highest(&a->l, KHV_APIC_IRR) << 24;
+	spin_unlock_irqrestore(&a->lock, flags);
+	khv_write_guest(vcpu, a->vapic_addr, &data, sizeof(data));
+}
+
+/* After an exit: the TPR the guest wrote to the page. */
+static void khv_vapic_sync_from(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct khv_lapic_action act = { 0 };
+	unsigned long flags;
+	u32 data;
+
+	if (khv_read_guest(vcpu, a->vapic_addr, &data, sizeof(data)))
+		return;
+	spin_lock_irqsave(&a->lock, flags);
+	if (a->l.regs[KHV_APIC_TPR] != (u8)data)
+		khv_lapic_mmio_write(&a->l, KHV_APIC_TPR, 4, data & 0xff,
+				     khv_now_ns(), &act);
+	spin_unlock_irqrestore(&a->lock, flags);
+	khv_vlapic_act(vcpu, &act);
+}
+
+/* 0 turns it off; KVM requires an in-kernel LAPIC. */
+long khv_vcpu_set_vapic_addr(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vapic_addr va;
+
+	if (!vcpu->apic)
+		return -EINVAL;
+	if (copy_from_user(&va, (void __user *)arg, sizeof(va)))
+		return -EFAULT;
+	vcpu->apic->vapic_addr = va.vapic_addr;
+	return 0;
+}
+
+/*
+ * Before each entry: act on requests, report a split-irqchip EOI, sleep
+ * while not runnable, give the guest its TPR. 1 to enter, else what the
+ * run loop returns.
+ */
+int khv_vlapic_before_entry(struct khv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	if (test_and_clear_bit(KHV_REQ_EOI_EXIT, &vcpu->requests)) {
+		run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+		run->eoi.vector = vcpu->eoi_exit_vector;
+		return 0;
+	}
+	/*
+	 * As KVM: an application processor that never had INIT blocks until
+	 * it gets one, then KVM_RUN returns -EAGAIN (user space runs again).
+	 */
+	if (vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		r = khv_vlapic_wait(vcpu, khv_vlapic_got_init);
+		if (!r)
+			return -EAGAIN;
+	} else {
+		r = khv_vlapic_wait(vcpu, khv_vlapic_runnable);
+	}
+	if (r < 0) {
+		run->exit_reason = KVM_EXIT_INTR;
+		vcpu->stat.signal_exits++;
+		return r;
+	}
+	if (vcpu->apic->vapic_addr)
+		khv_vapic_sync_to(vcpu);
+	return 1;
+}
+
+/*
+ * After each exit (and KVM_SET_SREGS): CR8 writes reach the TPR
+ * register. Between entries vcpu->tpr and the TPR's class agree.
+ */
+void khv_vlapic_after_exit(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct khv_lapic_action act = { 0 };
+	unsigned long flags;
+
+	if (khv_lapic_get_cr8(&a->l) != vcpu->tpr) {
+		spin_lock_irqsave(&a->lock, flags);
+		khv_lapic_set_cr8(&a->l, vcpu->tpr, &act);
+		spin_unlock_irqrestore(&a->lock, flags);
+		khv_vlapic_act(vcpu, &act);
+	}
+	if (a->vapic_addr)
+		khv_vapic_sync_from(vcpu);
+}
+
+/* HLT with the LAPIC in the kernel: sleep here, not in user space. */
+void khv_vlapic_hlt(struct khv_vcpu *vcpu)
+{
+	if (!khv_vlapic_has_events(vcpu))
+		vcpu->mp_state = KVM_MP_STATE_HALTED;
+}
+
+/* ---- lifetime, ioctls ---- */
+
+int khv_vlapic_create(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	struct khv_lapic_action act;
+	bool bsp = vcpu->id == vcpu->vm->bsp_vcpu_id;
+
+	if (!a)
+		return -ENOMEM;
+	spin_lock_init(&a->lock);
+	hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
+	a->timer.function = khv_vlapic_timer_fn;
+	a->vcpu = vcpu;
+	khv_lapic_reset(&a->l, vcpu->id, bsp, false);
+	/* no CPUID yet: no x2APIC, no TSC-deadline timer (nothing to act on) */
+	khv_lapic_set_cpuid(&a->l, false, false,
+			    vcpu->vm->irqchip_mode == KHV_IRQCHIP_SPLIT, &act);
+	vcpu->apic = a;
+	vcpu->apic_base = a->l.apic_base;
+	/* as KVM: application processors wait for INIT and SIPI */
+	vcpu->mp_state = bsp ? KVM_MP_STATE_RUNNABLE :
+			 KVM_MP_STATE_UNINITIALIZED;
+	return 0;
+}
+
+void khv_vlapic_free(struct khv_vcpu *vcpu)
+{
+	if (!vcpu->apic)
+		return;
+	hrtimer_cancel(&vcpu->apic->timer);
+	kfree(vcpu->apic);
+	vcpu->apic = NULL;
+}
+
+long khv_vcpu_get_lapic(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct kvm_lapic_state *s;
+	unsigned long flags;
+	long r = 0;
+
+	if (!a)
+		return -EINVAL;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	spin_lock_irqsave(&a->lock, flags);
+	khv_lapic_get_state(&a->l, s, khv_now_ns());
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (copy_to_user((void __user *)arg, s, sizeof(*s)))
+		r = -EFAULT;
+	kfree(s);
+	return r;
+}
+
+long khv_vcpu_set_lapic(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct khv_lapic_action act = { 0 };
+	struct kvm_lapic_state *s;
+	unsigned long flags;
+	long r;
+
+	if (!a)
+		return -EINVAL;
+	s = memdup_user((void __user *)arg, sizeof(*s));
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	spin_lock_irqsave(&a->lock, flags);
+	r = khv_lapic_set_state(&a->l, s, khv_now_ns(), &act);
+	spin_unlock_irqrestore(&a->lock, flags);
+	kfree(s);
+	if (r)
+		return r;
+	act.flags |= KHV_LAPIC_ACT_TIMER | KHV_LAPIC_ACT_EVENT;
+	khv_vlapic_act(vcpu, &act);
+	return 0;
+}

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The in-kernel irqchip: KVM_CREATE_IRQCHIP and its ordering rules, the
+ * state ioctls (KVM_GET/SET_IRQCHIP, KVM_GET/SET_LAPIC), and guests
+ * using it: the xAPIC page (ID, self-IPI, EOI), the LAPIC timer in
+ * one-shot and periodic mode with HLT sleeping in the kernel, the IOAPIC
+ * fed by KVM_IRQ_LINE (edge and level, remote IRR), KVM_SIGNAL_MSI and
+ * MSI routes, the PIC through LINT0, the PIT, split mode's
+ * KVM_EXIT_IOAPIC_EOI, and a second vCPU started with INIT and SIPI and
+ * woken by an IPI.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "apic.h"
+
+static int sys_fd;
+
+#define VEC_IPI		0x40
+#define VEC_TIMER	0x41
+#define VEC_EDGE	0x42
+#define VEC_LEVEL	0x43
+#define VEC_MSI		0x44
+#define VEC_ROUTE	0x45
+#define VEC_PIC		0x48	/* the PIC's base: IRQ 0 */
+#define VEC_PIT		0x46
+
+static volatile uint64_t count[256];
+static volatile uint64_t level_irr_seen;
+
+GUEST_CODE static void on_irq(struct guest_frame *f)
+{
+	count[f->vector & 0xff]++;
+	apic_write(APIC_EOI, 0);
+}
+
+/* Level pin: remote IRR is set while the handler runs; say so, then EOI. */
+GUEST_CODE static void on_level(struct guest_frame *f)
+{
+	count[f->vector & 0xff]++;
+	level_irr_seen = !!(ioapic_read(0x10 + 2 * 6) & (1u << 14));
+	GUEST_SYNC(10, level_irr_seen);
+	apic_write(APIC_EOI, 0);
+}
+
+/* Wait, interrupts on, until count[@vec] reaches @n (HLT between). */
+GUEST_CODE static void wait_count(int vec, uint64_t n)
+{
+	while (count[vec] < n)
+		__asm__ volatile("sti; hlt; cli");
+}
+
+static struct gvm *irq_vm(bool create)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	int vec;
+
+	if (!vm)
+		return NULL;
+	for (vec = 0x40; vec < 0x50; vec++)
+		gvm_set_handler(vm, vec, on_irq);
+	gvm_set_handler(vm, VEC_LEVEL, on_level);
+	if (create && khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0)) {
+		gvm_destroy(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+/* Creation: once, before vCPUs; split mode only instead of it. */
+static int t_create(void)
+{
+	struct gvm *vm = irq_vm(false);
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+	struct gvcpu *v;
+
+	CHECK(vm, "VM");
+	CHECK(!khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0), "create");
+	CHECK(khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) == -EEXIST, "twice");
+	CHECK(khv_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap) == -EEXIST,
+	      "split after full");
+	gvm_destroy(vm);
+
+	vm = irq_vm(false);
+	CHECK(vm, "VM");
+	v = gvcpu_create(vm, 0);
+	CHECK(v, "vCPU");
+	CHECK(khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) == -EINVAL,
+	      "after a vCPU");
+	CHECK(khv_ioctl(v->fd, KVM_GET_LAPIC, (unsigned long)&(struct kvm_lapic_state){ 0 }) ==
+	      -EINVAL, "GET_LAPIC without irqchip");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+/* State after creation, and round trips through GET/SET. */
+static int t_state(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct kvm_irqchip chip, chip2;
+	struct kvm_lapic_state ls, ls2;
+	struct kvm_mp_state mp;
+	struct gvcpu *v0, *v1;
+	uint32_t *r;
+	int i;
+
+	CHECK(vm, "VM with irqchip");
+	memset(&chip, 0, sizeof(chip));
+	chip.chip_id = KVM_IRQCHIP_IOAPIC;
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_IRQCHIP, (unsigned long)&chip), "get ioapic");
+	CHECK(chip.chip.ioapic.base_address == IOAPIC_BASE, "base %#llx",
+	      (unsigned long long)chip.chip.ioapic.base_address);
+	for (i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		CHECK(chip.chip.ioapic.redirtbl[i].fields.mask, "pin %d unmasked", i);
+	chip.chip.ioapic.redirtbl[3].bits = 0x1a055;	/* masked, level, vector 0x55 */
+	CHECK(!khv_ioctl(vm->fd, KVM_SET_IRQCHIP, (unsigned long)&chip), "set ioapic");
+	memset(&chip2, 0, sizeof(chip2));
+	chip2.chip_id = KVM_IRQCHIP_IOAPIC;
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_IRQCHIP, (unsigned long)&chip2), "get again");
+	CHECK(chip2.chip.ioapic.redirtbl[3].bits == 0x1a055, "entry %#llx",
+	      (unsigned long long)chip2.chip.ioapic.redirtbl[3].bits);
+	for (i = 0; i < 2; i++) {
+		memset(&chip, 0, sizeof(chip));
+		chip.chip_id = i;
+		CHECK(!khv_ioctl(vm->fd, KVM_GET_IRQCHIP, (unsigned long)&chip), "get pic %d", i);
+		CHECK(!khv_ioctl(vm->fd, KVM_SET_IRQCHIP, (unsigned long)&chip), "set pic %d", i);
+	}
+	chip.chip_id = 3;
+	CHECK(khv_ioctl(vm->fd, KVM_GET_IRQCHIP, (unsigned long)&chip) == -EINVAL, "chip 3");
+
+	v0 = gvcpu_create(vm, 0);
+	v1 = gvcpu_create(vm, 1);
+	CHECK(v0 && v1, "vCPUs");
+	CHECK(!khv_ioctl(v0->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
+	      mp.mp_state == KVM_MP_STATE_RUNNABLE, "BSP state %u", mp.mp_state);
+	CHECK(!khv_ioctl(v1->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
+	      mp.mp_state == KVM_MP_STATE_UNINITIALIZED, "AP state %u", mp.mp_state);
+	CHECK(!khv_ioctl(v1->fd, KVM_GET_LAPIC, (unsigned long)&ls), "get lapic");
+	r = (uint32_t *)ls.regs;
+	CHECK(r[APIC_ID / 4] == 1u << 24, "ID %#x", r[APIC_ID / 4]);
+	CHECK((r[APIC_VERSION / 4] & 0xff) == 0x14, "version %#x", r[APIC_VERSION / 4]);
+	CHECK(r[APIC_LVTT / 4] & (1u << 16), "timer LVT unmasked");
+	r[APIC_TPR / 4] = 0x20;
+	r[APIC_SVR / 4] = 0x1ff;
+	CHECK(!khv_ioctl(v1->fd, KVM_SET_LAPIC, (unsigned long)&ls), "set lapic");
+	CHECK(!khv_ioctl(v1->fd, KVM_GET_LAPIC, (unsigned long)&ls2), "get lapic");
+	r = (uint32_t *)ls2.regs;
+	CHECK(r[APIC_TPR / 4] == 0x20 && r[APIC_SVR / 4] == 0x1ff,
+	      "TPR %#x SVR %#x", r[APIC_TPR / 4], r[APIC_SVR / 4]);
+	mp.mp_state = KVM_MP_STATE_HALTED;
+	CHECK(!khv_ioctl(v1->fd, KVM_SET_MP_STATE, (unsigned long)&mp), "HALTED");
+	CHECK(!khv_ioctl(v1->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
+	      mp.mp_state == KVM_MP_STATE_HALTED, "state %u", mp.mp_state);
+	gvcpu_destroy(v0);
+	gvcpu_destroy(v1);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_self_ipi(uint64_t a, uint64_t b)
+{
+	GUEST_SYNC(1, apic_read(APIC_ID));
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_ICR, 0x40000 | VEC_IPI);	/* self, fixed */
+	__asm__ volatile("sti; nop; cli");
+	GUEST_SYNC(2, count[VEC_IPI]);
+	/* TPR above the vector's class holds it in IRR */
+	apic_write(APIC_TPR, 0x50);
+	apic_write(APIC_ICR, 0x40000 | VEC_IPI);
+	__asm__ volatile("sti; nop; nop; cli");
+	GUEST_SYNC(3, count[VEC_IPI]);
+	GUEST_SYNC(4, apic_read(APIC_IRR + 0x20) & (1u << (VEC_IPI & 31)));
+	apic_write(APIC_TPR, 0);
+	__asm__ volatile("sti; nop; cli");
+	GUEST_SYNC(5, count[VEC_IPI]);
+	GUEST_DONE();
+}
+
+/* The xAPIC page: ID, a self-IPI taken when IF allows, TPR holding one. */
+static int t_self_ipi(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_self_ipi, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 0, "APIC ID %#llx",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == 1, "IPIs %llu", (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == 1, "held IPI taken: %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 4, &val) && val, "IRR bit not set");
+	CHECK(!gvcpu_run_sync(v, 5, &val) && val == 2, "released IPI: %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_timer(uint64_t a, uint64_t b)
+{
+	uint32_t cur;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_TDCR, 0xb);			/* divide by 1 */
+	apic_write(APIC_LVTT, VEC_TIMER);		/* one-shot */
+	apic_write(APIC_TMICT, 2000000);		/* 2 ms */
+	cur = apic_read(APIC_TMCCT);
+	GUEST_ASSERT(cur > 0 && cur <= 2000000);
+	wait_count(VEC_TIMER, 1);
+	GUEST_SYNC(1, apic_read(APIC_TMCCT));
+	apic_write(APIC_LVTT, VEC_TIMER | (1u << 17));	/* periodic */
+	apic_write(APIC_TMICT, 1000000);		/* 1 ms */
+	wait_count(VEC_TIMER, 4);
+	apic_write(APIC_LVTT, VEC_TIMER | (1u << 16));	/* masked */
+	apic_write(APIC_TMICT, 0);
+	GUEST_SYNC(2, count[VEC_TIMER]);
+	GUEST_DONE();
+}
+
+/* One-shot and periodic ticks wake a HLT that never leaves the kernel. */
+static int t_timer(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_timer, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 0, "count after one-shot %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val >= 4, "ticks %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_ioapic(uint64_t a, uint64_t b)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	pic_off();
+	ioapic_write(0x10 + 2 * 5, VEC_EDGE);		/* pin 5: edge, to APIC 0 */
+	ioapic_write(0x11 + 2 * 5, 0);
+	ioapic_write(0x10 + 2 * 6, VEC_LEVEL | (1u << 15));	/* pin 6: level */
+	ioapic_write(0x11 + 2 * 6, 0);
+	GUEST_SYNC(1, ioapic_read(1));			/* version */
+	wait_count(VEC_EDGE, 1);
+	GUEST_SYNC(2, count[VEC_EDGE]);
+	wait_count(VEC_LEVEL, 1);
+	GUEST_SYNC(3, count[VEC_LEVEL]);
+	wait_count(VEC_MSI, 1);
+	wait_count(VEC_ROUTE, 1);
+	GUEST_SYNC(4, count[VEC_MSI] | count[VEC_ROUTE] << 8);
+	GUEST_DONE();
+}
+
+static int irq_line(struct gvm *vm, uint32_t gsi, int level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = level };
+
+	if (khv_ioctl(vm->fd, KVM_IRQ_LINE_STATUS, (unsigned long)&l))
+		return -1000;
+	return l.status;
+}
+
+/* KVM_IRQ_LINE into the IOAPIC, KVM_SIGNAL_MSI, an MSI route. */
+static int t_ioapic(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct kvm_msi msi = { .address_lo = APIC_BASE, .data = VEC_MSI };
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[3];
+	} rt;
+	struct kvm_irqchip chip;
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_ioapic, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && (val & 0xff) == 0x11 &&
+	      ((val >> 16) & 0xff) == 23, "IOAPIC version %#llx", (unsigned long long)val);
+	CHECK(irq_line(vm, 5, 1) >= 1, "edge delivered");
+	CHECK(irq_line(vm, 5, 0) != -1000, "edge low");
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == 1, "edge count %llu",
+	      (unsigned long long)val);
+	CHECK(irq_line(vm, 6, 1) >= 1, "level delivered");
+	CHECK(!gvcpu_run_sync(v, 10, &val) && val == 1, "remote IRR in handler");
+	CHECK(irq_line(vm, 6, 0) != -1000, "level low");
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == 1, "level count %llu",
+	      (unsigned long long)val);
+	memset(&chip, 0, sizeof(chip));
+	chip.chip_id = KVM_IRQCHIP_IOAPIC;
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_IRQCHIP, (unsigned long)&chip), "get");
+	CHECK(!chip.chip.ioapic.redirtbl[6].fields.remote_irr, "remote IRR after EOI");
+
+	CHECK(khv_ioctl(vm->fd, KVM_SIGNAL_MSI, (unsigned long)&msi) == 1, "MSI");
+	memset(&rt, 0, sizeof(rt));
+	rt.r.nr = 1;
+	rt.e[0].gsi = 30;
+	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[0].u.msi.address_lo = APIC_BASE;
+	rt.e[0].u.msi.data = VEC_ROUTE;
+	CHECK(!khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt), "routes");
+	CHECK(irq_line(vm, 30, 1) == 1, "MSI route");
+	CHECK(irq_line(vm, 30, 0) == -1, "MSI route low");
+	CHECK(irq_line(vm, 5, 1) == -1, "gsi 5 now unrouted");
+	CHECK(!gvcpu_run_sync(v, 4, &val) && val == 0x101, "MSI counts %#llx",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+
+	/* bad routes */
+	rt.e[0].type = KVM_IRQ_ROUTING_IRQCHIP;
+	rt.e[0].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+	rt.e[0].u.irqchip.pin = 24;
+	CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL, "pin 24");
+	rt.e[0].u.irqchip.irqchip = 3;
+	rt.e[0].u.irqchip.pin = 0;
+	CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL, "chip 3");
+	rt.e[0].u.irqchip.irqchip = KVM_IRQCHIP_PIC_MASTER;
+	rt.e[0].u.irqchip.pin = 8;
+	CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL, "pic pin 8");
+	rt.r.nr = 2;
+	rt.e[0].u.irqchip.pin = 1;
+	rt.e[1] = rt.e[0];
+	rt.e[1].u.irqchip.pin = 2;
+	CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL,
+	      "one chip twice for a GSI");
+	rt.r.nr = 1;
+	rt.e[0].gsi = 4096;
+	CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL, "gsi 4096");
+	rt.r.nr = 4097;
+	CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL, "nr 4097");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_pic_pit(uint64_t a, uint64_t b)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_LVT0, 0x700);			/* ExtINT */
+	/* the 8259 pair as Linux sets it up, master vectors at VEC_PIC */
+	outb(0x20, 0x11);
+	outb(0x21, VEC_PIC);
+	outb(0x21, 0x04);
+	outb(0x21, 0x01);
+	outb(0xa0, 0x11);
+	outb(0xa1, VEC_PIC + 8);
+	outb(0xa1, 0x02);
+	outb(0xa1, 0x01);
+	outb(0x21, 0xf7);				/* only IRQ 3 */
+	outb(0xa1, 0xff);
+	GUEST_SYNC(1, 0);
+	while (count[VEC_PIC + 3] < 1)
+		__asm__ volatile("sti; hlt; cli");
+	outb(0x20, 0x20);				/* EOI: on_irq did the LAPIC's */
+	outb(0x21, 0xff);
+	/* PIT channel 0, mode 2, 1 ms, to IOAPIC pin 0 (KVM's default route) */
+	ioapic_write(0x10, VEC_PIT);
+	ioapic_write(0x11, 0);
+	outb(0x43, 0x34);
+	outb(0x40, 1193 & 0xff);
+	outb(0x40, 1193 >> 8);
+	wait_count(VEC_PIT, 3);
+	ioapic_write(0x10, VEC_PIT | (1u << 16));
+	GUEST_SYNC(2, count[VEC_PIT]);
+	GUEST_DONE();
+}
+
+/* An IRQ through the 8259 pair and LINT0, and PIT ticks. */
+static int t_pic_pit(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct kvm_pit_config pc = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	struct kvm_pit_state2 ps;
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	CHECK(!khv_ioctl(vm->fd, KVM_CREATE_PIT2, (unsigned long)&pc), "PIT");
+	CHECK(khv_ioctl(vm->fd, KVM_CREATE_PIT2, (unsigned long)&pc) == -EEXIST, "PIT twice");
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_PIT2, (unsigned long)&ps), "get PIT");
+	CHECK(!khv_ioctl(vm->fd, KVM_SET_PIT2, (unsigned long)&ps), "set PIT");
+	v = gvcpu_create_long(vm, 0, guest_pic_pit, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "PIC set up");
+	CHECK(irq_line(vm, 3, 1) >= 1, "IRQ 3");
+	CHECK(irq_line(vm, 3, 0) != -1000, "IRQ 3 low");
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val >= 3, "PIT ticks %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_PIT2, (unsigned long)&ps), "get PIT");
+	CHECK(ps.channels[0].mode == 2 && ps.channels[0].count == 1193,
+	      "channel 0 mode %u count %u", ps.channels[0].mode, ps.channels[0].count);
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_split(uint64_t a, uint64_t b)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	GUEST_SYNC(1, 0);
+	wait_count(VEC_LEVEL, 1);
+	GUEST_DONE();
+}
+
+/* Split mode: LAPIC in the kernel; a level MSI's EOI exits to user space. */
+static int t_split(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+	struct gvm *vm = irq_vm(false);
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[1];
+	} rt;
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	struct gvcpu *v;
+
+	CHECK(vm, "VM");
+	/* the IOAPIC is user space's here: the handler only EOIs */
+	gvm_set_handler(vm, VEC_LEVEL, on_irq);
+	SKIP_IF(!khv_cap(vm->fd, KVM_CAP_SPLIT_IRQCHIP), "no split irqchip");
+	CHECK(!khv_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap), "split");
+	CHECK(khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) == -EEXIST, "full after split");
+	CHECK(khv_ioctl(vm->fd, KVM_GET_IRQCHIP, (unsigned long)&chip) == -ENXIO,
+	      "no in-kernel IOAPIC");
+	memset(&rt, 0, sizeof(rt));
+	rt.r.nr = 1;
+	rt.e[0].gsi = 5;
+	rt.e[0].type = KVM_IRQ_ROUTING_IRQCHIP;
+	rt.e[0].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+	rt.e[0].u.irqchip.pin = 5;
+	CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL,
+	      "irqchip route in split mode");
+	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[0].u.msi.address_lo = APIC_BASE;
+	rt.e[0].u.msi.data = VEC_LEVEL | (1u << 15) | (1u << 14);	/* level, assert */
+	CHECK(!khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt), "MSI route");
+	v = gvcpu_create_long(vm, 0, guest_split, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(irq_line(vm, 5, 1) == 0, "level MSI to a software-disabled APIC");
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "APIC on");
+	CHECK(irq_line(vm, 5, 1) == 1, "level MSI");
+	CHECK(!gvcpu_run_expect(v, KVM_EXIT_IOAPIC_EOI), "EOI exit");
+	CHECK(v->run->eoi.vector == VEC_LEVEL, "EOI vector %#x", v->run->eoi.vector);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+/* Real-mode code for the AP at 0x8000 (SIPI vector 8): OUT 0x80, HLT. */
+static const uint8_t ap_code[] = {
+	0xb0, 0x5a,		/* mov $0x5a, %al */
+	0xe6, 0x80,		/* out %al, $0x80 */
+	0xf4,			/* hlt */
+	0xeb, 0xfd,		/* jmp hlt */
+};
+
+static volatile uint64_t ap_ready;
+
+GUEST_CODE static void guest_bsp(uint64_t a, uint64_t b)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_ICR2, 1u << 24);
+	apic_write(APIC_ICR, 0xc500);			/* INIT, level assert */
+	apic_write(APIC_ICR2, 1u << 24);
+	apic_write(APIC_ICR, 0x8500);			/* INIT de-assert */
+	apic_write(APIC_ICR2, 1u << 24);
+	apic_write(APIC_ICR, 0x4608);			/* SIPI, vector 8 */
+	GUEST_DONE();
+}
+
+GUEST_CODE static void guest_ipi_target(uint64_t a, uint64_t b)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	ap_ready = 1;
+	wait_count(VEC_IPI, 1);
+	GUEST_DONE();
+}
+
+GUEST_CODE static void guest_ipi_sender(uint64_t a, uint64_t b)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	while (!ap_ready)
+		__asm__ volatile("pause");
+	apic_write(APIC_ICR2, 1u << 24);
+	apic_write(APIC_ICR, VEC_IPI);			/* fixed, physical, APIC 1 */
+	GUEST_DONE();
+}
+
+struct ap_run {
+	struct gvcpu *v;
+	int result;
+};
+
+static void *ap_init_sipi(void *p)
+{
+	struct ap_run *ap = p;
+
+	ap->result = gvcpu_run_expect(ap->v, KVM_EXIT_IO) ||
+		     ap->v->run->io.port != 0x80 ||
+		     *(uint8_t *)gvcpu_io_data(ap->v) != 0x5a;
+	return NULL;
+}
+
+static void *ap_done(void *p)
+{
+	struct ap_run *ap = p;
+
+	ap->result = gvcpu_run_done(ap->v);
+	return NULL;
+}
+
+/* INIT and SIPI start an AP in real mode; an IPI wakes a halted vCPU. */
+static int t_smp(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct ap_run ap = { 0 };
+	struct gvcpu *bsp;
+	pthread_t th;
+
+	CHECK(vm, "VM");
+	memcpy(gvm_hva(vm, 0x8000), ap_code, sizeof(ap_code));
+	bsp = gvcpu_create_long(vm, 0, guest_bsp, 0, 0);
+	ap.v = gvcpu_create(vm, 1);
+	CHECK(bsp && ap.v, "vCPUs");
+	CHECK(!pthread_create(&th, NULL, ap_init_sipi, &ap), "thread");
+	CHECK(!gvcpu_run_done(bsp), "BSP DONE");
+	pthread_join(th, NULL);
+	CHECK(!ap.result, "AP did not start at the SIPI vector");
+	gvcpu_destroy(bsp);
+	gvcpu_destroy(ap.v);
+	gvm_destroy(vm);
+
+	vm = irq_vm(true);
+	CHECK(vm, "VM");
+	bsp = gvcpu_create_long(vm, 0, guest_ipi_sender, 0, 0);
+	ap.v = gvcpu_create_long(vm, 1, guest_ipi_target, 0, 0);
+	CHECK(bsp && ap.v, "vCPUs");
+	CHECK(!pthread_create(&th, NULL, ap_done, &ap), "thread");
+	CHECK(!gvcpu_run_done(bsp), "sender DONE");
+	pthread_join(th, NULL);
+	CHECK(!ap.result, "target did not wake");
+	gvcpu_destroy(bsp);
+	gvcpu_destroy(ap.v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+static void on_alarm(int sig)
+{
+}
+
+GUEST_CODE static void guest_hlt_forever(uint64_t a, uint64_t b)
+{
+	__asm__ volatile("cli; hlt");
+	GUEST_DONE();
+}
+
+/* HLT with IF=0 sleeps in the kernel; a signal ends KVM_RUN, HALTED stays. */
+static int t_hlt_signal(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct kvm_mp_state mp;
+	struct gvcpu *v;
+	long r;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_hlt_forever, 0, 0);
+	CHECK(v, "vCPU");
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	r = khv_ioctl(v->fd, KVM_RUN, 0);
+	CHECK(r == -EINTR && v->run->exit_reason == KVM_EXIT_INTR,
+	      "KVM_RUN %ld exit %u", r, v->run->exit_reason);
+	CHECK(!khv_ioctl(v->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
+	      mp.mp_state == KVM_MP_STATE_HALTED, "state %u", mp.mp_state);
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+static const struct ksft_case cases[] = {
+	{ "create", t_create },
+	{ "state", t_state },
+	{ "self_ipi", t_self_ipi },
+	{ "timer", t_timer },
+	{ "ioapic", t_ioapic },
+	{ "pic_pit", t_pic_pit },
+	{ "split", t_split },
+	{ "smp", t_smp },
+	{ "hlt_signal", t_hlt_signal },
+};
+
+int main(int argc, char **argv)
+{
+	khv_test_init(argc, argv);
+	sys_fd = khv_open_dev();
+	return KSFT_RUN(cases);
+}
