@@ -248,12 +248,17 @@ bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 host_allowed, u64 cr4)
 	return !(cr4 & ~(khv_cr4_allowed(v) & host_allowed));
 }
 
-/* IA32_APIC_BASE: BSP(8), x2APIC enable(10) only with x2APIC, EN(11), base. */
+/*
+ * IA32_APIC_BASE: BSP(8), x2APIC enable(10) only with x2APIC and only
+ * together with EN(11) (EXTD without EN is the SDM's invalid state), base.
+ */
 bool khv_apic_base_valid(const struct khv_cpuid_view *v, u64 apic_base)
 {
 	u64 reserved = (~0ULL << khv_guest_maxphyaddr(v)) | 0x2ffULL;
 
 	if (!(khv_cpuid_reg(v, 1, ECX) & B(21)))
 		reserved |= BIT_ULL(10);
+	if ((apic_base & (BIT_ULL(10) | BIT_ULL(11))) == BIT_ULL(10))
+		return false;
 	return !(apic_base & reserved);
 }

@@ -99,6 +99,7 @@ static int t_cr4_apic(void)
 	CHECK(khv_cr4_allowed(&v) == (0x7ffull | (1ull << 20)), "allowed mask");
 	CHECK(khv_apic_base_valid(&v, 0xfee00900), "default");
 	CHECK(!khv_apic_base_valid(&v, 0xfee00d00), "x2APIC without CPUID");
+	CHECK(!khv_apic_base_valid(&v, 0xfee00400), "x2APIC without EN");
 	CHECK(!khv_apic_base_valid(&v, 0xfee00901), "reserved bit 0");
 	CHECK(!khv_apic_base_valid(&v, 1ull << 36), "beyond MAXPHYADDR 36");
 	return KSFT_PASS;

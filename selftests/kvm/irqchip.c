@@ -562,6 +562,85 @@ static int t_smp(void)
 	return KSFT_PASS;
 }
 
+/*
+ * Real-mode code at 0x9000 (SIPI vector 9) for 63 APs: count in, then
+ * say so with OUT 0x80 (AL = 0x5b). The counter at 0x8ff0.
+ */
+static const uint8_t ap_count_code[] = {
+	0xf0, 0xff, 0x06, 0xf0, 0x8f,	/* lock incw 0x8ff0 */
+	0xb0, 0x5b,			/* mov $0x5b, %al */
+	0xe6, 0x80,			/* out %al, $0x80 */
+	0xf4,				/* hlt */
+	0xeb, 0xfd,			/* jmp hlt */
+};
+
+#define MANY_VCPUS	64
+
+GUEST_CODE static void guest_bsp_broadcast(uint64_t a, uint64_t b)
+{
+	volatile uint16_t *in = (volatile uint16_t *)0x8ff0;
+
+	apic_write(APIC_SVR, 0x1ff);
+	/* INIT, SIPI, SIPI to all excluding self, as Linux's old boot path */
+	apic_write(APIC_ICR, 0xc4500);
+	apic_write(APIC_ICR, 0xc4609);
+	apic_write(APIC_ICR, 0xc4609);	/* lost: they left wait-for-SIPI */
+	while (*in < a)
+		__asm__ volatile("pause");
+	GUEST_SYNC(1, *in);
+	GUEST_DONE();
+}
+
+static void *ap_counted(void *p)
+{
+	struct ap_run *ap = p;
+
+	ap->result = gvcpu_run_expect(ap->v, KVM_EXIT_IO) ||
+		     ap->v->run->io.port != 0x80 ||
+		     *(uint8_t *)gvcpu_io_data(ap->v) != 0x5b;
+	return NULL;
+}
+
+/* 64 vCPUs: a broadcast INIT and SIPI start 63 APs, each exactly once. */
+static int t_smp64(void)
+{
+	static struct ap_run aps[MANY_VCPUS];
+	static pthread_t th[MANY_VCPUS];
+	struct gvm *vm = irq_vm(true);
+	struct gvcpu *bsp;
+	uint64_t val;
+	int i, bad = 0;
+
+	CHECK(vm, "VM");
+	CHECK(khv_cap(vm->fd, KVM_CAP_MAX_VCPUS) >= MANY_VCPUS, "KVM_CAP_MAX_VCPUS %ld",
+	      khv_cap(vm->fd, KVM_CAP_MAX_VCPUS));
+	memcpy(gvm_hva(vm, 0x9000), ap_count_code, sizeof(ap_count_code));
+	*(uint16_t *)gvm_hva(vm, 0x8ff0) = 0;
+	bsp = gvcpu_create_long(vm, 0, guest_bsp_broadcast, MANY_VCPUS - 1, 0);
+	CHECK(bsp, "BSP");
+	for (i = 1; i < MANY_VCPUS; i++) {
+		aps[i].v = gvcpu_create(vm, i);
+		CHECK(aps[i].v, "vCPU %d", i);
+	}
+	for (i = 1; i < MANY_VCPUS; i++)
+		CHECK(!pthread_create(&th[i], NULL, ap_counted, &aps[i]), "thread %d", i);
+	CHECK(!gvcpu_run_sync(bsp, 1, &val) && val == MANY_VCPUS - 1, "APs counted: %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(bsp), "BSP DONE");
+	for (i = 1; i < MANY_VCPUS; i++) {
+		pthread_join(th[i], NULL);
+		bad += aps[i].result != 0;
+	}
+	CHECK(!bad, "%d APs did not start at the SIPI vector", bad);
+	CHECK(*(uint16_t *)gvm_hva(vm, 0x8ff0) == MANY_VCPUS - 1, "counter %u",
+	      *(uint16_t *)gvm_hva(vm, 0x8ff0));
+	for (i = 1; i < MANY_VCPUS; i++)
+		gvcpu_destroy(aps[i].v);
+	gvcpu_destroy(bsp);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 static void on_alarm(int sig)
 {
 }
@@ -605,6 +684,7 @@ static const struct ksft_case cases[] = {
 	{ "pic_pit", t_pic_pit },
 	{ "split", t_split },
 	{ "smp", t_smp },
+	{ "smp64", t_smp64 },
 	{ "hlt_signal", t_hlt_signal },
 };
 
