@@ -123,6 +123,8 @@ struct khv_backend_ops {
 	/* MSRs the backend holds: 0, or -ENOENT when it does not hold @index. */
 	int (*get_msr)(struct khv_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct khv_vcpu *vcpu, u32 index, u64 data);
+	/* guest TSC = host TSC + @offset */
+	void (*set_tsc_offset)(struct khv_vcpu *vcpu, u64 offset);
 
 	/* Events. */
 	u32 (*interrupt_shadow)(struct khv_vcpu *vcpu);	/* KVM_X86_SHADOW_* */
@@ -138,6 +140,8 @@ struct khv_backend_ops {
 	/* Exit with KHV_EXIT_IRQ_WINDOW / _NMI_WINDOW when it opens. */
 	void (*want_irq_window)(struct khv_vcpu *vcpu, bool on);
 	void (*want_nmi_window)(struct khv_vcpu *vcpu, bool on);
+	/* Exit with KHV_EXIT_CR_WRITE (cr 8) on guest CR8 writes. */
+	void (*want_cr8_exit)(struct khv_vcpu *vcpu, bool on);
 
 	/*
 	 * Benchmark only (KHV_BENCH_VMRUN, bench.c); may be absent. On this

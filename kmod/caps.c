@@ -33,6 +33,7 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, .value = 1, .runs = true },
 	{ KVM_CAP_NR_MEMSLOTS,		.value = KHV_USER_MEM_SLOTS, .runs = true },
 	{ KVM_CAP_READONLY_MEM,		.value = 1, .runs = true },
+	{ KVM_CAP_MMU_SHADOW_CACHE_CONTROL, .value = 1, .runs = true },
 	{ KVM_CAP_SET_TSS_ADDR,		.value = 1, .runs = true },
 	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, .value = 1, .runs = true },
 	{ KVM_CAP_EXT_CPUID,		.value = 1, .runs = true },

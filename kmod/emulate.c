@@ -227,9 +227,20 @@ int khv_string_io_start(struct khv_vcpu *vcpu)
 int khv_string_io_finish(struct khv_vcpu *vcpu)
 {
 	struct khv_pio *pio = &vcpu->pio;
-	s64 total = khv_string_step(vcpu, pio->size) * pio->count;
 	struct khv_paging p;
+	s64 total;
 	int r;
+
+	/*
+	 * User space may have lowered RCX during the exit: no more elements
+	 * than it now asks for are done (KVM's emulator re-executes the
+	 * instruction with the RCX it finds). A raised RCX just leaves more
+	 * to do: the instruction restarts for them.
+	 */
+	if (pio->rep)
+		pio->count = min_t(u64, pio->count,
+				   khv_reg_masked(vcpu->gprs[RCX], pio->addr_size));
+	total = khv_string_step(vcpu, pio->size) * pio->count;
 
 	if (pio->in) {
 		khv_ops->get_paging(vcpu, &p);
@@ -737,6 +748,38 @@ static bool khv_cr4_write_ok(struct khv_vcpu *vcpu, const struct khv_paging *p,
  * them and reach host state through WRPKRU/XRSTOR). @gpr is the source
  * register when the CPU said (decode assists), else -1. 0 or < 0.
  */
+/*
+ * MOV to CR8 (exits only while a TPR-blocked interrupt waits, see
+ * want_cr8_exit): the new TPR class; bits 63:4 set are #GP, as CPL > 0.
+ */
+int khv_emulate_mov_cr8(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
+{
+	struct khv_mov_ctl m = { .gpr = gpr };
+	struct khv_paging p;
+	u64 val;
+	int r;
+
+	khv_ops->get_paging(vcpu, &p);
+	if (gpr < 0 || !next_rip) {
+		r = khv_decode_mov_ctl(vcpu, &p, &m);
+		if (r)
+			return r == KHV_EMU_FAULTED ? 0 : r;
+		if (m.op != 0x22 || m.reg != 8)
+			return -EFAULT;
+		next_rip = vcpu->rip + m.len;
+	}
+	val = vcpu->gprs[m.gpr];
+	if (p.cpl || (val >> 4)) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
+	vcpu->tpr = val;
+	if (vcpu->apic)		/* the LAPIC's TPR now: injection looks next */
+		khv_vlapic_after_exit(vcpu);
+	khv_skip_insn(vcpu, next_rip);
+	return 0;
+}
+
 int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 {
 	struct khv_mov_ctl m = { .gpr = gpr };

@@ -79,6 +79,9 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) &&
 				 !khv_interrupt_allowed(vcpu));
 	khv_ops->want_nmi_window(vcpu, vcpu->nmi_masked && !vcpu->nmi_iret_wait);
+	/* as KVM: a TPR-blocked interrupt makes CR8 writes exit */
+	if (vcpu->apic)
+		khv_ops->want_cr8_exit(vcpu, khv_vlapic_tpr_blocks(vcpu));
 	return injected && (vcpu->irq_pending || vcpu->nmi_pending || apic_irq);
 }
 

@@ -119,7 +119,15 @@ struct khv_vm {
 	struct list_head resamplers;	/* RCU */
 	struct list_head ioeventfds;	/* RCU */
 
+	/* KVM's TSC synchronisation of host writes (msr.c), under tsc_lock */
+	spinlock_t tsc_lock;
+	bool tsc_set;			/* a write happened: the fields are valid */
+	u64 tsc_offset;			/* the offset of the current generation */
+	u64 tsc_last_write;		/* the value of the last host write */
+	u64 tsc_last_ns;		/* and when it was made */
+
 	u64 tss_addr;			/* KVM_SET_TSS_ADDR: recorded only */
+	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: recorded only */
 	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR: recorded only */
 };
 
@@ -313,6 +321,7 @@ long khv_vcpu_get_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 int khv_guest_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 int khv_guest_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
+void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data);
 
 /* events.c */
 long khv_vcpu_interrupt(struct khv_vcpu *vcpu, unsigned long arg);

@@ -5,12 +5,15 @@
  * KVM_GET_MSR_INDEX_LIST. Guest RDMSR/WRMSR of anything else gets #GP;
  * KVM_GET/SET_MSRS stop at the first MSR they cannot do, as KVM.
  */
+#include <linux/math64.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/tsc.h>
 
 #include "khv.h"
 #include "cpuid_policy.h"
@@ -553,6 +556,35 @@ static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 	return -ENOENT;
 }
 
+/*
+ * A TSC write by user space (KVM_SET_MSRS) or a vCPU's creation (0),
+ * synchronised as KVM does it: a write of 0, or of a value within one
+ * second's worth of cycles of where the VM's last write would be now,
+ * takes the offset of that write, so vCPUs that a VMM sets up one after
+ * the other (QEMU writes 0 to each at reset) tick exactly together. Any
+ * other value starts a new offset. TSC_ADJUST is not touched.
+ */
+void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data)
+{
+	struct khv_vm *vm = vcpu->vm;
+	u64 hz = (u64)tsc_khz * 1000, now = ktime_get_boottime_ns();
+	u64 host = rdtsc(), expect, offset;
+	bool sync;
+
+	spin_lock(&vm->tsc_lock);
+	expect = vm->tsc_last_write +
+		 mul_u64_u32_div(now - vm->tsc_last_ns, tsc_khz, USEC_PER_SEC);
+	sync = vm->tsc_set &&
+	       (!data || (data < expect + hz && data + hz > expect));
+	offset = sync ? vm->tsc_offset : data - host;
+	vm->tsc_set = true;
+	vm->tsc_offset = offset;
+	vm->tsc_last_write = data;
+	vm->tsc_last_ns = now;
+	spin_unlock(&vm->tsc_lock);
+	khv_ops->set_tsc_offset(vcpu, offset);
+}
+
 static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	const struct khv_msr_desc *d = khv_msr_desc(index);
@@ -566,6 +598,10 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 	}
 	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)))
 		return -ENOENT;
+	if (host && index == MSR_IA32_TSC) {
+		khv_tsc_host_write(vcpu, data);
+		return 0;
+	}
 	if (!khv_msr_value_valid(vcpu, d, index, data))
 		return -EINVAL;
 	if (d->filter) {

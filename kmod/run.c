@@ -271,6 +271,10 @@ static int khv_exit_dr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 
 static int khv_exit_cr_write(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
+	if (exit->cr.cr == 8)
+		return khv_emulated(vcpu, exit,
+				    khv_emulate_mov_cr8(vcpu, exit->cr.gpr,
+							exit->next_rip));
 	if (exit->cr.cr != 4)
 		return khv_exit_unhandled(vcpu, exit);
 	return khv_emulated(vcpu, exit, khv_emulate_mov_cr4(vcpu, exit->cr.gpr,

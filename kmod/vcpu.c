@@ -161,6 +161,8 @@ static const struct file_operations khv_vcpu_fops = {
 /* The core's part of a new vCPU; the backend allocated and zeroed it. */
 static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 {
+	int r;
+
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->cpu = -1;
@@ -178,7 +180,12 @@ static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 	/* the irqchip mode is fixed once a vCPU exists (vm->lock held) */
 	if (vm->irqchip_mode != KHV_IRQCHIP_NONE && khv_vlapic_create(vcpu))
 		return -ENOMEM;
-	return khv_ops->vcpu_init(vcpu);
+	r = khv_ops->vcpu_init(vcpu);
+	if (r)
+		return r;
+	/* as KVM: a new vCPU's TSC is 0, or its VM's if vCPUs came before */
+	khv_tsc_host_write(vcpu, 0);
+	return 0;
 }
 
 static struct khv_vcpu *khv_vcpu_alloc(struct khv_vm *vm, u32 id)

@@ -7,6 +7,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/file.h>
+#include <linux/math64.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -77,6 +78,37 @@ static long khv_vm_set_tss_addr(struct khv_vm *vm, unsigned long addr)
 	return 0;
 }
 
+/*
+ * KVM_SET/GET_NR_MMU_PAGES: KVM's bound on its shadow-page cache. khv
+ * builds nested page tables only (each bounded by the memslots), so the
+ * number is recorded, checked as KVM checks it (at least 64) and given
+ * back; until set, GET answers KVM's default, 2% of the memslots' pages
+ * and at least 64.
+ */
+#define KHV_MIN_MMU_PAGES	64
+
+static long khv_vm_set_nr_mmu_pages(struct khv_vm *vm, unsigned long nr)
+{
+	if (nr < KHV_MIN_MMU_PAGES)
+		return -EINVAL;
+	vm->nr_mmu_pages = nr;
+	return 0;
+}
+
+static long khv_vm_get_nr_mmu_pages(struct khv_vm *vm, unsigned long arg)
+{
+	u64 pages = 0;
+	u32 i;
+
+	if (vm->nr_mmu_pages)
+		return vm->nr_mmu_pages;
+	mutex_lock(&vm->mmu_lock);
+	for (i = 0; i < vm->slots.nr; i++)
+		pages += vm->slots.slot[i].npages;
+	mutex_unlock(&vm->mmu_lock);
+	return max_t(u64, div_u64(pages * 20, 1000), KHV_MIN_MMU_PAGES);
+}
+
 static long khv_vm_set_identity_map_addr(struct khv_vm *vm, unsigned long arg)
 {
 	u64 addr;
@@ -144,6 +176,8 @@ static const struct {
 	{ KVM_ENABLE_CAP,		khv_vm_enable_cap,		false },
 	{ KVM_GET_STATS_FD,		khv_vm_stats_fd,		false },
 	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
+	{ KVM_SET_NR_MMU_PAGES,		khv_vm_set_nr_mmu_pages,	true },
+	{ KVM_GET_NR_MMU_PAGES,		khv_vm_get_nr_mmu_pages,	true },
 	{ KVM_SET_IDENTITY_MAP_ADDR,	khv_vm_set_identity_map_addr,	true },
 };
 
@@ -190,6 +224,7 @@ static struct khv_vm *khv_vm_alloc(void)
 	mutex_init(&vm->lock);
 	xa_init(&vm->vcpus);
 	khv_eventfd_vm_init(vm);
+	spin_lock_init(&vm->tsc_lock);
 	vm->pid = task_tgid_nr(current);
 	vm->debugfs = ERR_PTR(-ENOENT);
 	mmgrab(current->mm);

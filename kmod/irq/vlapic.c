@@ -370,6 +370,38 @@ bool khv_vlapic_accept_extint(struct khv_vcpu *vcpu)
 
 /* ---- injection ---- */
 
+/* The highest vector set in the 256-bit register at @reg, or 0. */
+static u32 khv_reg_highest(const struct khv_lapic *l, u32 reg)
+{
+	int i;
+	u32 w;
+
+	for (i = 7; i >= 0; i--) {
+		memcpy(&w, l->regs + reg + i * 16, sizeof(w));
+		if (w)
+			return i * 32 + fls(w) - 1;
+	}
+	return 0;
+}
+
+/*
+ * Does the TPR hold back the highest requested vector? (Then CR8 writes
+ * must exit: KVM's condition, the request's class at or below TPR's.)
+ */
+bool khv_vlapic_tpr_blocks(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	u32 irr;
+	bool blocks;
+
+	spin_lock_irqsave(&a->lock, flags);
+	irr = khv_reg_highest(&a->l, KHV_APIC_IRR);
+	blocks = irr && (irr >> 4) <= (a->l.regs[KHV_APIC_TPR] >> 4);
+	spin_unlock_irqrestore(&a->lock, flags);
+	return blocks;
+}
+
 /*
  * The interrupt the guest should take next: the PIC's (ExtINT) first,
  * then the LAPIC's highest deliverable vector. With @ack the CPU takes
@@ -507,20 +539,6 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 
 /* ---- KVM_SET_VAPIC_ADDR: TPR access through a guest page ---- */
 
-/* The highest vector set in the 256-bit register at @reg, or 0. */
-static u32 khv_vapic_highest(const struct khv_lapic *l, u32 reg)
-{
-	int i;
-	u32 w;
-
-	for (i = 7; i >= 0; i--) {
-		memcpy(&w, l->regs + reg + i * 16, sizeof(w));
-		if (w)
-			return i * 32 + fls(w) - 1;
-	}
-	return 0;
-}
-
 /*
  * Before entry: the guest page gets TPR (byte 0), the highest vector in
  * service's class (byte 1) and the highest requested vector (byte 3),
@@ -534,8 +552,8 @@ static void khv_vapic_sync_to(struct khv_vcpu *vcpu)
 
 	spin_lock_irqsave(&a->lock, flags);
 	data = a->l.regs[KHV_APIC_TPR] |
-	       (khv_vapic_highest(&a->l, KHV_APIC_ISR) & 0xf0) << 8 |
-	       khv_vapic_highest(&a->l, KHV_APIC_IRR) << 24;
+	       (khv_reg_highest(&a->l, KHV_APIC_ISR) & 0xf0) << 8 |
+	       khv_reg_highest(&a->l, KHV_APIC_IRR) << 24;
 	spin_unlock_irqrestore(&a->lock, flags);
 	khv_write_guest(vcpu, a->vapic_addr, &data, sizeof(data));
 }

@@ -197,6 +197,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.set_cr4	= svm_set_cr4,
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,
+	.set_tsc_offset	= svm_set_tsc_offset,
 	.interrupt_shadow	= svm_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.event_in_flight	= svm_event_in_flight,
@@ -207,5 +208,6 @@ const struct khv_backend_ops khv_svm_ops = {
 	.inject_page_fault	= svm_inject_page_fault,
 	.want_irq_window	= svm_want_irq_window,
 	.want_nmi_window	= svm_want_nmi_window,
+	.want_cr8_exit		= svm_want_cr8_exit,
 	.bench_vmrun	= svm_bench_vmrun,
 };

@@ -346,6 +346,7 @@ static void svm_exit_shutdown(struct svm_vcpu *svm, struct khv_exit *exit)
 
 static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_WRITE_CR4]	= svm_exit_cr_write,
+	[SVM_EXIT_WRITE_CR8]	= svm_exit_cr_write,
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
@@ -667,6 +668,11 @@ int svm_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data)
 	return 0;
 }
 
+void svm_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset)
+{
+	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
+}
+
 /* Values are validated by the core (msr.c). */
 int svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 {
@@ -776,6 +782,21 @@ void svm_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error)
 }
 
 /* A virtual interrupt request makes the CPU exit once the guest can take it. */
+/*
+ * CR8 writes go to V_TPR without an exit; while an interrupt of the
+ * in-kernel LAPIC waits for the TPR to drop, they exit instead, so that
+ * the lowering write delivers it at once.
+ */
+void svm_want_cr8_exit(struct khv_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	if (on)
+		c->intercept_cr |= SVM_ICR_WRITE(8);
+	else
+		c->intercept_cr &= ~SVM_ICR_WRITE(8);
+}
+
 void svm_want_irq_window(struct khv_vcpu *vcpu, bool on)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;

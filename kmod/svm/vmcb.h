@@ -204,6 +204,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 /* exit codes (AMD APM vol. 2, appendix C) */
 #define SVM_EXIT_WRITE_CR0	0x010	/* MOV to CRn: 0x010 + n */
 #define SVM_EXIT_WRITE_CR4	0x014
+#define SVM_EXIT_WRITE_CR8	0x018
 #define SVM_EXIT_EXCP_BASE	0x040	/* exception n: 0x040 + n */
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061

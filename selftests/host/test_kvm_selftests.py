@@ -265,9 +265,9 @@ def compare_refuses_bad_expectations():
 def the_real_expectations_parse_with_a_reason_each():
     with open(os.path.join(KSEL, "expected-differences")) as f:
         entries = compare.parse_expected(f.read())
-    assert len(entries) > 30
+    assert len(entries) > 15
     sections = {section for section, _ in entries.values()}
-    assert any("irqchip" in s for s in sections), sections
+    assert any("pending" in s for s in sections), sections
     assert any("permanent" in s for s in sections), sections
     assert all(len(reason) > 10 for _, reason in entries.values())
 

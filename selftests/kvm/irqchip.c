@@ -205,6 +205,44 @@ static int t_self_ipi(void)
 	return KSFT_PASS;
 }
 
+GUEST_CODE static void guest_cr8(uint64_t a, uint64_t b)
+{
+	uint64_t seen;
+
+	apic_write(APIC_SVR, 0x1ff);
+	__asm__ volatile("mov %0, %%cr8" : : "r"(15ull));
+	apic_write(APIC_ICR, 0x40000 | VEC_IPI);	/* self; class 4 < 15 */
+	__asm__ volatile("sti; nop; nop; cli");
+	GUEST_SYNC(1, count[VEC_IPI]);
+	/* lowering CR8 lets it in at once, with no other exit on the way */
+	__asm__ volatile("sti; mov %1, %%cr8; nop; nop; mov %2, %0; cli"
+			 : "=r"(seen) : "r"(0ull), "m"(count[VEC_IPI]) : "memory");
+	GUEST_SYNC(2, seen);
+	GUEST_SYNC(3, apic_read(APIC_TPR));
+	GUEST_DONE();
+}
+
+/* CR8 is the TPR's class: a raised CR8 holds an interrupt, lowering frees it. */
+static int t_cr8(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_cr8, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 0, "taken under CR8 15: %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == 1, "not taken at CR8 0: %llu",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == 0, "TPR %#llx", (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 GUEST_CODE static void guest_timer(uint64_t a, uint64_t b)
 {
 	uint32_t cur;
@@ -679,6 +717,7 @@ static const struct ksft_case cases[] = {
 	{ "create", t_create },
 	{ "state", t_state },
 	{ "self_ipi", t_self_ipi },
+	{ "cr8", t_cr8 },
 	{ "timer", t_timer },
 	{ "ioapic", t_ioapic },
 	{ "pic_pit", t_pic_pit },
