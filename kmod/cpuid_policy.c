@@ -39,7 +39,7 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 		B(0) | B(3) | B(7) | B(8) | B(9) | B(18) | B(19) | B(20) |
 		B(23) | B(24) | B(29),			/* FSGSBASE BMI1 SMEP BMI2 ERMS RDSEED ADX SMAP CLFLUSHOPT CLWB SHA */
 		B(2),					/* UMIP */
-		0 }, { 0 } },
+		0 }, { 0, B(1), 0, 0 } },		/* TSC_ADJUST: khv's own (msr.c), as KVM */
 	{ 0x80000000, 0, false, { 0, ~0u, ~0u, ~0u }, { 0 } },
 	{ 0x80000001, 0, false, {
 		~0u, 0,
