@@ -13,6 +13,7 @@
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/miscdevice.h>
+#include <linux/rcupdate.h>
 #include <linux/reboot.h>
 #include <linux/slab.h>
 #include <asm/processor.h>
@@ -286,6 +287,7 @@ static void __exit khv_exit(void)
 	cpuhp_remove_state(khv_cpuhp_state);
 	khv_ops->hw_unsetup();
 	khv_eventfd_module_exit();
+	rcu_barrier();	/* routing tables freed through call_rcu() */
 	pr_info("unloaded\n");
 }
 

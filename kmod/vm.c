@@ -22,11 +22,15 @@ static void khv_vm_destroy(struct kref *ref)
 
 	khv_debugfs_vm_remove(vm);	/* waits for debugfs readers */
 	khv_eventfd_vm_destroy(vm);	/* irqfds inject into vCPUs: first */
-	khv_vpit_destroy(vm);		/* its ticks reach vCPUs: stop first */
+	/*
+	 * The PIT's ticks and the IOAPIC's storm-guard timer reach vCPUs:
+	 * stopped (and the irqchip gone) before the vCPUs go. Nothing else
+	 * uses the irqchip now: no vCPU runs, no irqfd is left.
+	 */
+	khv_irqchip_destroy(vm);
 	xa_for_each(&vm->vcpus, id, vcpu)
 		khv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
-	khv_irqchip_destroy(vm);
 	khv_mmu_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);

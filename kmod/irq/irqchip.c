@@ -716,14 +716,16 @@ out_unlock:
 	return r;
 }
 
+/* The VM is going away: no vCPU runs, no irqfd is left (see vm.c). */
 void khv_irqchip_destroy(struct khv_vm *vm)
 {
 	khv_vpit_destroy(vm);
 	if (vm->irqchip)
 		hrtimer_cancel(&vm->irqchip->storm);
-	/* no reader is left: the VM is going away */
 	khv_routing_free(rcu_dereference_protected(vm->irq_routing, 1));
+	RCU_INIT_POINTER(vm->irq_routing, NULL);
 	kfree(vm->irqchip);
+	vm->irqchip = NULL;
 }
 
 /* KVM_IRQ_LINE and KVM_IRQ_LINE_STATUS */
