@@ -743,32 +743,44 @@ static bool khv_cr4_write_ok(struct khv_vcpu *vcpu, const struct khv_paging *p,
 }
 
 /*
- * MOV to CR4, intercepted so that a guest sets only the bits khv allows
- * (without the intercept it could set PKE or OSXSAVE on a host that has
- * them and reach host state through WRPKRU/XRSTOR). @gpr is the source
- * register when the CPU said (decode assists), else -1. 0 or < 0.
+ * The source of an intercepted MOV to CR@cr: the register the CPU named
+ * (@gpr, decode assists; -1 if it did not) or the one decoded here, and
+ * the next RIP. 0, 1 when the fetch raised #PF (nothing more to do), or
+ * -EFAULT when the instruction is no such MOV.
  */
+static int khv_mov_to_cr_source(struct khv_vcpu *vcpu,
+				const struct khv_paging *p, int cr, int gpr,
+				u64 *next_rip, u64 *val)
+{
+	struct khv_mov_ctl m = { .gpr = gpr };
+	int r;
+
+	if (gpr < 0 || !*next_rip) {
+		r = khv_decode_mov_ctl(vcpu, p, &m);
+		if (r)
+			return r == KHV_EMU_FAULTED ? 1 : r;
+		if (m.op != 0x22 || m.reg != cr)
+			return -EFAULT;
+		*next_rip = vcpu->rip + m.len;
+	}
+	*val = vcpu->gprs[m.gpr];
+	return 0;
+}
+
 /*
  * MOV to CR8 (exits only while a TPR-blocked interrupt waits, see
  * want_cr8_exit): the new TPR class; bits 63:4 set are #GP, as CPL > 0.
  */
 int khv_emulate_mov_cr8(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 {
-	struct khv_mov_ctl m = { .gpr = gpr };
 	struct khv_paging p;
 	u64 val;
 	int r;
 
 	khv_ops->get_paging(vcpu, &p);
-	if (gpr < 0 || !next_rip) {
-		r = khv_decode_mov_ctl(vcpu, &p, &m);
-		if (r)
-			return r == KHV_EMU_FAULTED ? 0 : r;
-		if (m.op != 0x22 || m.reg != 8)
-			return -EFAULT;
-		next_rip = vcpu->rip + m.len;
-	}
-	val = vcpu->gprs[m.gpr];
+	r = khv_mov_to_cr_source(vcpu, &p, 8, gpr, &next_rip, &val);
+	if (r)
+		return r > 0 ? 0 : r;
 	if (p.cpl || (val >> 4)) {
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 0;
@@ -780,27 +792,26 @@ int khv_emulate_mov_cr8(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 	return 0;
 }
 
+/*
+ * MOV to CR4, intercepted so that a guest sets only the bits khv allows
+ * (without the intercept it could set PKE or OSXSAVE on a host that has
+ * them and reach host state through WRPKRU/XRSTOR). @gpr is the source
+ * register when the CPU said (decode assists), else -1. 0 or < 0.
+ */
 int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 {
-	struct khv_mov_ctl m = { .gpr = gpr };
 	struct khv_paging p;
 	u64 val;
 	int r;
 
 	khv_ops->get_paging(vcpu, &p);
-	if (gpr < 0 || !next_rip) {
-		r = khv_decode_mov_ctl(vcpu, &p, &m);
-		if (r)
-			return r == KHV_EMU_FAULTED ? 0 : r;
-		if (m.op != 0x22 || m.reg != 4)
-			return -EFAULT;
-		next_rip = vcpu->rip + m.len;
-	}
+	r = khv_mov_to_cr_source(vcpu, &p, 4, gpr, &next_rip, &val);
+	if (r)
+		return r > 0 ? 0 : r;
 	if (p.cpl) {
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 0;
 	}
-	val = vcpu->gprs[m.gpr];
 	if (khv_cpu_mode(&p) != KHV_MODE_LONG64)
 		val = (u32)val;
 	if (!khv_cr4_write_ok(vcpu, &p, val)) {

@@ -159,54 +159,71 @@ void khv_vpit_destroy(struct khv_vm *vm)
 	vm->pit = NULL;
 }
 
-long khv_vm_get_pit2(struct khv_vm *vm, unsigned long arg)
+/* The state now, for KVM_GET_PIT2 and KVM_GET_PIT. */
+static void khv_vpit_get(struct khv_vpit *p, struct kvm_pit_state2 *s)
 {
-	struct khv_vpit *p = vm->pit;
-	struct kvm_pit_state2 s;
 	unsigned long flags;
 
-	if (!p)
-		return -ENXIO;
-	memset(&s, 0, sizeof(s));
+	memset(s, 0, sizeof(*s));
 	spin_lock_irqsave(&p->lock, flags);
-	khv_pit_get_state(&p->pit, &s);
+	khv_pit_get_state(&p->pit, s);
 	spin_unlock_irqrestore(&p->lock, flags);
-	return copy_to_user((void __user *)arg, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
-long khv_vm_set_pit2(struct khv_vm *vm, unsigned long arg)
+/*
+ * KVM_SET_PIT2, and KVM_SET_PIT with @channels_only: the channels of @s
+ * replace the current ones, the flags stay.
+ */
+static long khv_vpit_set(struct khv_vpit *p, struct kvm_pit_state2 *s,
+			 bool channels_only)
 {
-	struct khv_vpit *p = vm->pit;
-	struct kvm_pit_state2 s;
+	struct kvm_pit_state2 cur;
 	unsigned long flags;
 	long r;
 
-	if (!p)
-		return -ENXIO;
-	if (copy_from_user(&s, (void __user *)arg, sizeof(s)))
-		return -EFAULT;
 	spin_lock_irqsave(&p->lock, flags);
-	r = khv_pit_set_state(&p->pit, &s, khv_pit_now());
+	if (channels_only) {
+		khv_pit_get_state(&p->pit, &cur);
+		memcpy(cur.channels, s->channels, sizeof(cur.channels));
+		s = &cur;
+	}
+	r = khv_pit_set_state(&p->pit, s, khv_pit_now());
 	spin_unlock_irqrestore(&p->lock, flags);
 	if (!r)
 		khv_vpit_arm(p);
 	return r;
 }
 
+long khv_vm_get_pit2(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_pit_state2 s;
+
+	if (!vm->pit)
+		return -ENXIO;
+	khv_vpit_get(vm->pit, &s);
+	return copy_to_user((void __user *)arg, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+long khv_vm_set_pit2(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_pit_state2 s;
+
+	if (!vm->pit)
+		return -ENXIO;
+	if (copy_from_user(&s, (void __user *)arg, sizeof(s)))
+		return -EFAULT;
+	return khv_vpit_set(vm->pit, &s, false);
+}
+
 /* The older KVM_GET_PIT / KVM_SET_PIT: the channels without the flags. */
 long khv_vm_get_pit(struct khv_vm *vm, unsigned long arg)
 {
-	struct khv_vpit *p = vm->pit;
 	struct kvm_pit_state2 s;
 	struct kvm_pit_state old;
-	unsigned long flags;
 
-	if (!p)
+	if (!vm->pit)
 		return -ENXIO;
-	memset(&s, 0, sizeof(s));
-	spin_lock_irqsave(&p->lock, flags);
-	khv_pit_get_state(&p->pit, &s);
-	spin_unlock_irqrestore(&p->lock, flags);
+	khv_vpit_get(vm->pit, &s);
 	BUILD_BUG_ON(sizeof(old.channels) != sizeof(s.channels));
 	memcpy(old.channels, s.channels, sizeof(old.channels));
 	return copy_to_user((void __user *)arg, &old, sizeof(old)) ? -EFAULT : 0;
@@ -214,22 +231,13 @@ long khv_vm_get_pit(struct khv_vm *vm, unsigned long arg)
 
 long khv_vm_set_pit(struct khv_vm *vm, unsigned long arg)
 {
-	struct khv_vpit *p = vm->pit;
 	struct kvm_pit_state2 s;
 	struct kvm_pit_state old;
-	unsigned long flags;
-	long r;
 
-	if (!p)
+	if (!vm->pit)
 		return -ENXIO;
 	if (copy_from_user(&old, (void __user *)arg, sizeof(old)))
 		return -EFAULT;
-	spin_lock_irqsave(&p->lock, flags);
-	khv_pit_get_state(&p->pit, &s);
 	memcpy(s.channels, old.channels, sizeof(s.channels));
-	r = khv_pit_set_state(&p->pit, &s, khv_pit_now());
-	spin_unlock_irqrestore(&p->lock, flags);
-	if (!r)
-		khv_vpit_arm(p);
-	return r;
+	return khv_vpit_set(vm->pit, &s, true);
 }
