@@ -73,7 +73,10 @@ if [ $rootfs = 1 ]; then
 		[ -z "${done[$m]:-}" ] || return 0
 		done[$m]=1
 		if [ -z "$f" ]; then
-			tr - _ <"$MODDIR/modules.builtin" 2>/dev/null | grep -q "/$m\.ko\$" ||
+			# (awk reads the file itself: grep -q in a pipe can end
+			# before its writer, whose SIGPIPE pipefail would report)
+			awk -v m="/$m.ko" '{ gsub("-", "_") } substr($0, length($0) - length(m) + 1) == m { f = 1 }
+				END { exit !f }' "$MODDIR/modules.builtin" 2>/dev/null ||
 				{ echo "stage: module $m is neither in $MODDIR nor built in" >&2; exit 1; }
 			return 0
 		fi
