@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
 		--setup) SETUP=$(realpath "$2") ;;
 		esac
 		shift ;;
-	-h | --help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "build-rootfs: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
