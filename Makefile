@@ -172,6 +172,7 @@ check-run:
 
 CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
 	      $(B)/qemu-boot.tap $(B)/libvirt.tap $(B)/trixie.tap $(B)/qemu-boot-trixie.tap \
+	      $(B)/qemu10-trixie.tap \
 	      $(B)/deb.tap $(B)/fuzz.tap $(B)/kvm-selftests.tap $(B)/debug.tap
 
 # The debug-kernel lane: KUnit and every selftest on both lanes, on a
@@ -275,10 +276,13 @@ $(B)/check.plan: Makefile
 	  echo 'rmmod_khv 60 rmmod khv'; } > $@
 
 # Debian 13's kernel (6.12) in the test machine: the same selftest plan,
-# khv-vmm boot included, and the QEMU boot tests, on its stock kvm_amd and
-# on khv built by trixie's gcc (scripts/check-trixie-lane).
+# khv-vmm boot included, the QEMU 7.2 boot tests, and Debian 13's QEMU
+# 10.0 from a trixie root filesystem image (selftests/qemu/qemu10.plan),
+# on its stock kvm_amd and on khv built by trixie's gcc
+# (scripts/check-trixie-lane; three test-machine boots).
 check-trixie: $(SELFTESTS) $(KHV_STAT) $(B)/check.plan vmm-guest
-	@scripts/check-trixie-lane $(B)/trixie.tap $(B)/qemu-boot-trixie.tap $(B)/check.plan -- \
+	@scripts/check-trixie-lane $(B)/trixie.tap $(B)/qemu-boot-trixie.tap \
+		$(B)/qemu10-trixie.tap $(B)/check.plan -- \
 		$(addprefix --bin ,$(SELFTESTS)) --bin selftests/khv-idle --bin $(KHV_STAT) \
 		$(VMM_ADD_GUEST)
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-rootfs.sh: the Debian 12 root filesystem image the QEMU/libvirt tests
+# build-rootfs.sh: the Debian root filesystem images the QEMU/libvirt tests
 # boot into (see Documentation/qemu-libvirt.md), built with Debian's own tools
 # and cached outside the repository.
 #
@@ -10,6 +10,12 @@
 #   selftests/rootfs/build-rootfs.sh --force    rebuild even if cached
 #   selftests/rootfs/build-rootfs.sh --prune    also delete other rootfs-*.img
 #
+#   --suite SUITE  the Debian release: bookworm (Debian 12, the default:
+#       libvirt 9.0's image) or trixie (Debian 13: QEMU 10.0's image), or
+#       any other suite this debootstrap knows. Another suite than bookworm
+#       takes packages-SUITE.list and rootfs-setup-SUITE.sh by default and
+#       is cached as rootfs-SUITE-<hash>.img.
+#
 # Another kind of image from the same builder (selftests/deb does this):
 #   --name NAME --packages FILE --setup FILE
 #       FILE's packages instead of packages.list and that setup script
@@ -17,13 +23,14 @@
 #       --prune then deletes only other rootfs-NAME-*.img.
 #
 # The image is $KHV_ROOTFS_CACHE (default /var/cache/khv) /rootfs-<hash>.img,
-# <hash> covering packages.list, this script, rootfs-setup.sh and the apt
-# sources: changing any of them makes a new image. Built as
-#   debootstrap --variant=minbase bookworm (from the mirror of this machine's
-#   apt sources), those sources copied in, apt-get install --no-install-recommends
-#   of packages.list inside a chroot (after a dist-upgrade from those
-#   sources), rootfs-setup.sh inside the chroot,
-#   then `mke2fs -t ext4 -d DIR` (no loop mount).
+# <hash> covering the suite, packages.list, this script, rootfs-setup.sh and
+# the apt sources: changing any of them makes a new image. Built as
+#   debootstrap --variant=minbase SUITE (from the mirror of this machine's
+#   apt sources), those sources copied in (this machine's release name
+#   replaced by SUITE: the same mirrors, the suite's updates and security),
+#   apt-get install --no-install-recommends of packages.list inside a chroot
+#   (after a dist-upgrade from those sources), rootfs-setup.sh inside the
+#   chroot, then `mke2fs -t ext4 -d DIR` (no loop mount).
 # Only the progress lines go to stderr; the image path is the one stdout line.
 # Needs root (debootstrap, chroot). A flock serializes concurrent builds.
 set -euo pipefail
@@ -32,8 +39,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${KHV_ROOTFS_CACHE:-/var/cache/khv}
 SUITE=bookworm
 SOURCES_DIR=/etc/apt/sources.list.d
-PKGLIST=$HERE/packages.list
-SETUP=$HERE/rootfs-setup.sh
+PKGLIST= SETUP=
 
 mode=build prune=0 NAME=
 while [ $# -gt 0 ]; do
@@ -41,15 +47,16 @@ while [ $# -gt 0 ]; do
 	--path) mode=path ;;
 	--force) mode=force ;;
 	--prune) prune=1 ;;
-	--name | --packages | --setup)
+	--name | --packages | --setup | --suite)
 		[ $# -gt 1 ] || { echo "build-rootfs: $1 needs a value" >&2; exit 2; }
 		case $1 in
 		--name) NAME=$2 ;;
+		--suite) SUITE=$2 ;;
 		--packages) PKGLIST=$(realpath "$2") ;;
 		--setup) SETUP=$(realpath "$2") ;;
 		esac
 		shift ;;
-	-h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "build-rootfs: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -58,6 +65,10 @@ case $NAME in
 "" | [a-z0-9]*) ;;
 *) echo "build-rootfs: --name wants lower-case letters, digits and -" >&2; exit 2 ;;
 esac
+[[ $SUITE =~ ^[a-z]+$ ]] || { echo "build-rootfs: --suite wants a release name" >&2; exit 2; }
+# bookworm's files keep their names; another suite's carry it
+if [ "$SUITE" = bookworm ]; then VARIANT=; else VARIANT=-$SUITE; fi
+: "${PKGLIST:=$HERE/packages$VARIANT.list}" "${SETUP:=$HERE/rootfs-setup$VARIANT.sh}"
 [ -f "$PKGLIST" ] && [ -f "$SETUP" ] || { echo "build-rootfs: no $PKGLIST or $SETUP" >&2; exit 2; }
 
 log() { echo "build-rootfs: $*" >&2; }
@@ -74,25 +85,37 @@ sources_files() {
 	done
 }
 
+# A sources file as the image gets it: in its Suites: and deb lines this
+# machine's release name (bookworm, bookworm-updates, bookworm-security)
+# becomes $SUITE's, so another suite comes from the same mirrors and keys.
+HOST_SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+suite_source() {
+	if [ -z "$HOST_SUITE" ] || [ "$HOST_SUITE" = "$SUITE" ]; then
+		cat "$1"
+	else
+		sed -E "/^(Suites:|deb(-src)?[[:space:]])/ s/\b$HOST_SUITE\b/$SUITE/g" "$1"
+	fi
+}
+
 # The mirror debootstrap uses: the first URI serving $SUITE.
 mirror() {
 	local f
 	for f in $(sources_files); do
 		case $f in
 		*.sources)
-			awk -v s="$SUITE" '
+			suite_source "$f" | awk -v s="$SUITE" '
 				/^URIs:/ { u = $2 }
 				/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s) { print u; exit } }
-				/^$/ { u = "" }' "$f" ;;
-		*) awk -v s="$SUITE" '$1 == "deb" && $3 == s { print $2; exit }' "$f" ;;
+				/^$/ { u = "" }' ;;
+		*) suite_source "$f" | awk -v s="$SUITE" '$1 == "deb" && $3 == s { print $2; exit }' ;;
 		esac
 	done | head -n1
 }
 
 hash=$( { echo "layout 1 $SUITE"; cat "$0" "$PKGLIST" "$SETUP";
-	  for f in $(sources_files); do echo "== $f"; cat "$f"; done; } |
+	  for f in $(sources_files); do echo "== $f"; suite_source "$f"; done; } |
 	sha256sum | cut -c1-16)
-STEM=rootfs${NAME:+-$NAME}
+STEM=rootfs${NAME:+-$NAME}$VARIANT
 IMG=$CACHE/$STEM-$hash.img
 
 if [ $mode = path ]; then echo "$IMG"; exit 0; fi
@@ -126,6 +149,8 @@ command -v debootstrap >/dev/null && command -v mke2fs >/dev/null || {
 
 MIRROR=$(mirror)
 [ -n "$MIRROR" ] || { log "no Debian mirror for $SUITE in $SOURCES_DIR"; exit 1; }
+[ -f "/usr/share/debootstrap/scripts/$SUITE" ] ||
+	{ log "this machine's debootstrap does not know $SUITE"; exit 1; }
 WORK=$CACHE/$STEM-$hash.work
 DIR=$WORK/root
 LOGF=$CACHE/$STEM-$hash.log
@@ -149,9 +174,9 @@ debootstrap --variant=minbase "$SUITE" "$DIR" "$MIRROR" >>"$LOGF" 2>&1 ||
 	{ tail -n 30 "$LOGF" >&2; log "debootstrap failed"; exit 1; }
 t1=$(date +%s)
 
-# This machine's apt sources replace debootstrap's sources.list.
+# This machine's apt sources, for $SUITE, replace debootstrap's sources.list.
 rm -f "$DIR/etc/apt/sources.list"
-for f in $(sources_files); do cp "$f" "$DIR/etc/apt/sources.list.d/"; done
+for f in $(sources_files); do suite_source "$f" >"$DIR/etc/apt/sources.list.d/${f##*/}"; done
 # No service may start inside the chroot.
 printf '#!/bin/sh\nexit 101\n' >"$DIR/usr/sbin/policy-rc.d"
 chmod 755 "$DIR/usr/sbin/policy-rc.d"
