@@ -8,6 +8,10 @@
 # initramfs.cpio, disk.img, tun.ko.
 # The host end of the guest's NIC is tap khvtap0, 169.254.100.1/24 (IPv4
 # link-local); the guest is 169.254.100.2.
+# VMM_CPUS (default 1) is khv-vmm's --cpus; the guest must see that many
+# CPUs online. VMM_ARGS adds khv-vmm options: with --no-irqchip the
+# guest's interrupts go through khv-vmm's PIC (XT-PIC), else through the
+# in-kernel IOAPIC, PCI INTx level-triggered (fasteoi).
 
 dev=${KHV_DEVICE:-/dev/kvm}
 d=${VMM_DIR:-/vmm}	# make demo on a real host points this elsewhere
@@ -16,6 +20,7 @@ log=/tmp/guest.log
 # The guest writes to its disk: each run gets a fresh copy.
 disk=/tmp/vmm-disk.img
 cp "$d/disk.img" $disk
+cpus=${VMM_CPUS:-1}
 n=0
 fails=0
 
@@ -78,13 +83,13 @@ if [ "${KHV_MODULE:-}" = khv ] && command -v khv-stat >/dev/null; then
 	snap=$!
 fi
 
-echo "# khv-vmm on $dev, cmdline: $cmdline"
+echo "# khv-vmm on $dev, $cpus vCPUs, ${VMM_ARGS:+options $VMM_ARGS, }cmdline: $cmdline"
 : >$log
 watchdog &
 wd=$!
 t0=$(cut -d' ' -f1 /proc/uptime)
 {
-	feed_console | khv-vmm ${VMM_ARGS:-} --device "$dev" --kernel $d/vmlinuz \
+	feed_console | khv-vmm ${VMM_ARGS:-} --cpus "$cpus" --device "$dev" --kernel $d/vmlinuz \
 		--initrd $d/initramfs.cpio --mem 256M --disk $disk \
 		--net khvtap0 --cmdline "$cmdline"
 	echo "KHV-VMM-EXIT $?"
@@ -107,6 +112,9 @@ check() {	# check NAME PATTERN
 }
 check "guest reached init" "KHV-GUEST: init started"
 echo "# boot-to-marker: ${boot:-none} s, whole run: $whole s"
+online=0
+[ "$cpus" -gt 1 ] && online="0-$((cpus - 1))"
+check "guest has $cpus CPUs online" "KHV-GUEST: cpus online: $online (nproc $cpus)"
 check "console input reaches the guest (COM1 receive)" "KHV-GUEST: console input: khv-console-check"
 check "virtio modules loaded" "modules loaded: .*virtio_blk.*virtio_net"
 check "virtio-blk read: disk content matches" "KHV-GUEST: disk read ok"
@@ -118,6 +126,20 @@ else
 	tap fail "guest write reached the disk file"
 fi
 check "virtio-net: guest pings host tap" "KHV-GUEST: ping ok"
+case " ${VMM_ARGS:-} " in
+*" --no-irqchip "*)
+	check "virtio interrupts through khv-vmm's PIC" \
+		"KHV-GUEST: interrupt: 10: [0-9 ]*XT-PIC.*virtio"
+	check "COM1 interrupts through khv-vmm's PIC" \
+		"KHV-GUEST: interrupt: 4: [0-9 ]*XT-PIC.*ttyS0"
+	;;
+*)
+	check "virtio interrupts through the IOAPIC, level-triggered" \
+		"KHV-GUEST: interrupt: 10: [0-9 ]*IO-APIC 10-fasteoi virtio"
+	check "COM1 interrupts through the IOAPIC, edge-triggered" \
+		"KHV-GUEST: interrupt: 4: [0-9 ]*IO-APIC 4-edge ttyS0"
+	;;
+esac
 check "guest powered off" "KHV-GUEST: powering off"
 [ "$rc" = 0 ] && tap ok "khv-vmm exit status 0" || tap fail "khv-vmm exit status 0" "got ${rc:-none}"
 if [ -n "$snap" ]; then

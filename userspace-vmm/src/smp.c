@@ -2,12 +2,15 @@
 /* vCPU count and per-vCPU CPUID. See smp.h. */
 #include "smp.h"
 
+#include "config.h"
 #include "mptable.h"
 
 #include <errno.h>
 #include <stdio.h>
 
 #define KVM_DEFAULT_MAX_VCPUS 4	/* "if KVM_CAP_NR_VCPUS is absent, 4" */
+
+_Static_assert(VMM_MAX_CPUS == MPTABLE_MAX_CPUS, "--cpus and the MP table agree");
 
 int smp_check_cpus(unsigned int cpus, const struct smp_caps *caps,
 		   const char *dev, char *err, size_t errlen)
