@@ -7,39 +7,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char err[256];
+static const struct smp_caps kvm61 = { .irqchip = true, .max_vcpus = 1024,
+				      .nr_vcpus = 2, .max_vcpu_id = 1024 };
+
+/* vCPU counts against capabilities: allowed, or refused saying why. */
+static const struct {
+	struct smp_caps caps;
+	unsigned int cpus;
+	const char *refusal;	/* NULL: allowed */
+} limits[] = {
+	{ kvm61, 1, NULL },
+	{ kvm61, 4, NULL },
+	{ kvm61, 64, NULL },
+	{ kvm61, 254, NULL },
+	/* The MP table's 8-bit APIC IDs end before KVM's limit. */
+	{ kvm61, 255, "at most 254 vCPUs" },
+	/* Without an irqchip, one vCPU only. */
+	{ { .max_vcpus = 1024 }, 1, NULL },
+	{ { .max_vcpus = 1024 }, 2, "irqchip (KVM_CAP_IRQCHIP), which /dev/kvm" },
+	/* No MAX_VCPUS: NR_VCPUS; neither: 4. */
+	{ { .irqchip = true, .nr_vcpus = 8 }, 8, NULL },
+	{ { .irqchip = true, .nr_vcpus = 8 }, 9, "at most 8 vCPUs" },
+	{ { .irqchip = true }, 4, NULL },
+	{ { .irqchip = true }, 5, "at most 4 vCPUs" },
+	/* IDs 0..n-1 must be below MAX_VCPU_ID. */
+	{ { .irqchip = true, .max_vcpus = 64, .max_vcpu_id = 16 }, 16, NULL },
+	{ { .irqchip = true, .max_vcpus = 64, .max_vcpu_id = 16 }, 17,
+	  "IDs below 16 (KVM_CAP_MAX_VCPU_ID)" },
+};
 
 static void cpu_limits(void)
 {
-	struct smp_caps kvm = { .irqchip = true, .max_vcpus = 1024,
-				.nr_vcpus = 2, .max_vcpu_id = 1024 };
-	struct smp_caps none = { 0 };
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		char err[256] = "";
+		int r = smp_check_cpus(limits[i].cpus, &limits[i].caps, "/dev/kvm",
+				       err, sizeof(err));
 
-	CHECK_EQ(smp_check_cpus(1, &kvm, "/dev/kvm", err, sizeof(err)), 0);
-	CHECK_EQ(smp_check_cpus(4, &kvm, "/dev/kvm", err, sizeof(err)), 0);
-	CHECK_EQ(smp_check_cpus(64, &kvm, "/dev/kvm", err, sizeof(err)), 0);
-	CHECK_EQ(smp_check_cpus(254, &kvm, "/dev/kvm", err, sizeof(err)), 0);
-	/* The MP table's 8-bit APIC IDs end before KVM's limit. */
-	CHECK_EQ(smp_check_cpus(255, &kvm, "/dev/kvm", err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "at most 254 vCPUs"));
-	/* Without an irqchip, one vCPU only. */
-	kvm.irqchip = false;
-	CHECK_EQ(smp_check_cpus(1, &kvm, "/dev/kvm", err, sizeof(err)), 0);
-	CHECK_EQ(smp_check_cpus(2, &kvm, "/dev/kvm", err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "KVM_CAP_IRQCHIP") && strstr(err, "/dev/kvm"));
-	/* No MAX_VCPUS: NR_VCPUS; neither: 4. */
-	kvm = (struct smp_caps){ .irqchip = true, .nr_vcpus = 8 };
-	CHECK_EQ(smp_check_cpus(8, &kvm, "/dev/khv", err, sizeof(err)), 0);
-	CHECK_EQ(smp_check_cpus(9, &kvm, "/dev/khv", err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "at most 8 vCPUs"));
-	none.irqchip = true;
-	CHECK_EQ(smp_check_cpus(4, &none, "/dev/khv", err, sizeof(err)), 0);
-	CHECK_EQ(smp_check_cpus(5, &none, "/dev/khv", err, sizeof(err)), -EINVAL);
-	/* IDs 0..n-1 must be below MAX_VCPU_ID. */
-	kvm = (struct smp_caps){ .irqchip = true, .max_vcpus = 64, .max_vcpu_id = 16 };
-	CHECK_EQ(smp_check_cpus(16, &kvm, "/dev/khv", err, sizeof(err)), 0);
-	CHECK_EQ(smp_check_cpus(17, &kvm, "/dev/khv", err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "KVM_CAP_MAX_VCPU_ID"));
+		if (!limits[i].refusal) {
+			CHECK_EQ(r, 0);
+			continue;
+		}
+		CHECK_EQ(r, -EINVAL);
+		if (!strstr(err, limits[i].refusal)) {
+			printf("# case %zu: '%s' lacks '%s'\n", i, err, limits[i].refusal);
+			CHECK(0);
+		}
+	}
 }
 
 /* A table like KVM_GET_SUPPORTED_CPUID's, with the leaves that matter. */
@@ -102,39 +115,71 @@ static void filter(void)
 	free(c);
 }
 
+/* One register of one leaf after the change, and what it must be. */
+struct expect {
+	uint32_t fn, index;
+	char reg;		/* 'a', 'b', 'c', 'd' */
+	uint32_t value;
+};
+
+static uint32_t reg(const struct kvm_cpuid_entry2 *e, char r)
+{
+	return r == 'a' ? e->eax : r == 'b' ? e->ebx : r == 'c' ? e->ecx : e->edx;
+}
+
+static void check_leaves(struct kvm_cpuid2 *c, const struct expect *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct kvm_cpuid_entry2 *e = leaf(c, x[i].fn, x[i].index);
+
+		if (!e || reg(e, x[i].reg) != x[i].value) {
+			printf("# leaf %#x.%u e%cx: %#x, want %#x\n", x[i].fn,
+			       x[i].index, x[i].reg, e ? reg(e, x[i].reg) : 0,
+			       x[i].value);
+			CHECK(0);
+		}
+	}
+}
+
+/* vCPU 3 of the table above: a package of its own, APIC ID 3. */
+static const struct expect vcpu3[] = {
+	{ 1, 0, 'a', 0x00a20f12 },		/* signature untouched */
+	{ 1, 0, 'b', 0x03010800 },		/* ID 3, one per package */
+	{ 1, 0, 'd', 0x178bfbff & ~(1u << 28) },	/* no HTT */
+	{ 4, 0, 'a', 0x00000121 },		/* one core, nobody shares */
+	{ 4, 1, 'a', 0x00000163 },
+	/* SMT level: one thread; core level: one core; then the end. */
+	{ 0xb, 0, 'a', 0 }, { 0xb, 0, 'b', 1 }, { 0xb, 0, 'c', 0x100 },
+	{ 0xb, 0, 'd', 3 },
+	{ 0xb, 1, 'a', 0 }, { 0xb, 1, 'b', 1 }, { 0xb, 1, 'c', 0x201 },
+	{ 0xb, 1, 'd', 3 },
+	{ 0xb, 2, 'b', 0 }, { 0xb, 2, 'c', 2 },	/* level type 0: invalid */
+	{ 0x1f, 1, 'c', 0x201 }, { 0x1f, 1, 'd', 3 },
+	{ 0x80000008, 0, 'a', 0x3030 }, { 0x80000008, 0, 'c', 0 },
+	{ 0x8000001d, 0, 'a', 0x00000121 },
+	{ 0x8000001e, 0, 'a', 3 }, { 0x8000001e, 0, 'b', 0 },
+	{ 0x8000001e, 0, 'c', 0 },
+};
+
+/* Each vCPU its own ID; the BSP's is 0. */
+static const struct expect vcpu0[] = {
+	{ 1, 0, 'b', 0x00010800 }, { 0xb, 1, 'd', 0 }, { 0x8000001e, 0, 'a', 0 },
+};
+
+static const struct expect vcpu200[] = {
+	{ 1, 0, 'b', 0xc8010800 }, { 0xb, 0, 'd', 200 }, { 0x8000001e, 0, 'a', 200 },
+};
+
 static void topology(void)
 {
 	struct kvm_cpuid2 *c = table();
 
 	cpuid_set_topology(c, 3);
-	CHECK_EQ(leaf(c, 1, 0)->ebx, 0x03010800);	/* ID 3, one per package */
-	CHECK(!(leaf(c, 1, 0)->edx & 1u << 28));	/* no HTT */
-	CHECK_EQ(leaf(c, 1, 0)->eax, 0x00a20f12);
-	CHECK_EQ(leaf(c, 4, 0)->eax, 0x00000121);
-	CHECK_EQ(leaf(c, 4, 1)->eax, 0x00000163);
-	/* SMT level: one thread; core level: one core; then the end. */
-	CHECK_EQ(leaf(c, 0xb, 0)->eax, 0);
-	CHECK_EQ(leaf(c, 0xb, 0)->ebx, 1);
-	CHECK_EQ(leaf(c, 0xb, 0)->ecx, 0x100);
-	CHECK_EQ(leaf(c, 0xb, 0)->edx, 3);
-	CHECK_EQ(leaf(c, 0xb, 1)->ebx, 1);
-	CHECK_EQ(leaf(c, 0xb, 1)->ecx, 0x201);
-	CHECK_EQ(leaf(c, 0xb, 1)->edx, 3);
-	CHECK_EQ(leaf(c, 0xb, 2)->ebx, 0);
-	CHECK_EQ(leaf(c, 0xb, 2)->ecx, 2);		/* level type 0: invalid */
-	CHECK_EQ(leaf(c, 0x1f, 1)->edx, 3);
-	CHECK_EQ(leaf(c, 0x80000008, 0)->ecx, 0x00000000);
-	CHECK_EQ(leaf(c, 0x80000008, 0)->eax, 0x3030);
-	CHECK_EQ(leaf(c, 0x8000001d, 0)->eax, 0x00000121);
-	CHECK_EQ(leaf(c, 0x8000001e, 0)->eax, 3);
-	CHECK_EQ(leaf(c, 0x8000001e, 0)->ebx, 0);
-	/* Each vCPU its own ID; the BSP's is 0. */
+	check_leaves(c, vcpu3, sizeof(vcpu3) / sizeof(vcpu3[0]));
 	cpuid_set_topology(c, 0);
-	CHECK_EQ(leaf(c, 1, 0)->ebx >> 24, 0);
-	CHECK_EQ(leaf(c, 0xb, 1)->edx, 0);
+	check_leaves(c, vcpu0, sizeof(vcpu0) / sizeof(vcpu0[0]));
 	cpuid_set_topology(c, 200);
-	CHECK_EQ(leaf(c, 1, 0)->ebx >> 24, 200);
-	CHECK_EQ(leaf(c, 0x8000001e, 0)->eax, 200);
+	check_leaves(c, vcpu200, sizeof(vcpu200) / sizeof(vcpu200[0]));
 	free(c);
 }
 
