@@ -714,6 +714,10 @@ int vm_run(struct vm *vm)
 	pthread_join(timer, NULL);
 	pthread_mutex_lock(&vm->lock);
 	err = vm->stop;
+	/* With -v: how the virtio devices were notified and interrupted. */
+	for (unsigned int i = 0; vmm_verbose && i < vm->nr_virtio_pci; i++)
+		if (vm->virtio_fds[i])
+			virtio_fds_dump(vm->virtio_fds[i]);
 	pthread_mutex_unlock(&vm->lock);
 	return err;
 }

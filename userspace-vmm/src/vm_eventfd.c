@@ -186,7 +186,7 @@ int virtio_fds_setup(struct vm *vm, struct virtio_pci *vp,
 
 void virtio_fds_dump(const struct virtio_fds *f)
 {
-	fprintf(stderr, "  %s: %s%s, %llu notifies, %llu resamples, isr %02x\n",
+	fprintf(stderr, "khv-vmm: %s: %s%s, %llu ioeventfd notifies, %llu resamples, isr %02x\n",
 		f->vp->vdev->ops->name,
 		f->assigned ? "ioeventfds" : "notify by exits",
 		f->irq_fd >= 0 ? ", irqfd" : "",
