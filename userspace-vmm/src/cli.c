@@ -18,6 +18,7 @@ void cli_usage(FILE *f)
 "With the hypervisor's in-kernel irqchip (LAPICs, IOAPIC, PIC, PIT) the\n"
 "guest learns its vCPUs from an MP table; virtio devices are notified\n"
 "through ioeventfds, served by an I/O thread and interrupt through irqfds.\n"
+"Without it, one vCPU, with the PIC and PIT emulated by khv-vmm.\n"
 "\n"
 "  --kernel FILE     Linux bzImage (boot protocol 2.06+, 64-bit entry)\n"
 "  --initrd FILE     initial ramdisk\n"
@@ -33,14 +34,14 @@ void cli_usage(FILE *f)
 "  --no-irqchip      emulate the PIC and PIT in khv-vmm and inject with\n"
 "                    KVM_INTERRUPT (1 vCPU), as without KVM_CAP_IRQCHIP\n"
 "  --no-eventfd      virtio notifications as exits on the vCPU thread and\n"
-"                    interrupts by KVM_IRQ_LINE, as without KVM_CAP_IOEVENTFD\n"
-"                    and KVM_CAP_IRQFD\n"
+"                    interrupts by KVM_IRQ_LINE (or the PIC), as without\n"
+"                    KVM_CAP_IOEVENTFD and KVM_CAP_IRQFD\n"
 "  -v, --verbose     report devices and unhandled I/O on stderr\n"
 "  -h, --help        this text\n"
 "\n"
 "The guest's COM1 (ttyS0) is stdin/stdout; on a terminal, Ctrl-a x quits.\n"
-"Exit status: 0 the guest powered off (halted), 1 error, 2 the guest\n"
-"reset (reboot or panic), 3 quit from the console, 128+N signal N.\n", f);
+"Exit status: 0 the guest powered off (every vCPU halted), 1 error, 2 the\n"
+"guest reset (reboot or panic), 3 quit from the console, 128+N signal N.\n", f);
 }
 
 int cli_parse_size(const char *s, unsigned long long *bytes)

@@ -115,10 +115,11 @@ static void bar_moved(void *ctx, unsigned int idx, uint64_t addr, bool decoded)
 			return;
 		}
 		f->assigned = true;
+		if (addr != f->notify_bar)	/* not again for each BAR probe */
+			vmm_debug("%s: queue notify ioeventfds at %#llx",
+				  f->vp->vdev->ops->name,
+				  (unsigned long long)virtio_pci_notify_addr(addr, 0));
 		f->notify_bar = addr;
-		vmm_debug("%s: queue notify ioeventfds at %#llx",
-			  f->vp->vdev->ops->name,
-			  (unsigned long long)virtio_pci_notify_addr(addr, 0));
 	}
 }
 
