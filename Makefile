@@ -90,9 +90,11 @@ TESTVM := selftests/testvm
 # machine: the VMM, Debian's kernel and the guest of selftests/vmm/mkguest.
 # Four boots a lane: one vCPU and four on the in-kernel irqchip with
 # ioeventfds and irqfds (the default), then the fallbacks: two vCPUs with
-# virtio on exits and KVM_IRQ_LINE (--no-eventfd), and one vCPU on
-# khv-vmm's own PIC and PIT (--no-irqchip). VMM_TIMEOUT is the script's
-# watchdog (state dumps, then SIGTERM), below the plan's timeout.
+# virtio on exits and KVM_IRQ_LINE (--no-eventfd), whose guest reboots
+# instead of powering off (khv-vmm's reset path with several vCPUs), and
+# one vCPU on khv-vmm's own PIC and PIT (--no-irqchip). VMM_TIMEOUT is
+# the script's watchdog (state dumps, then SIGTERM), below the plan's
+# timeout.
 VMM_BIN := userspace-vmm/build/khv-vmm
 VMM_GUEST := userspace-vmm/build/guest
 VMM_BOOT_TIMEOUT := 420
@@ -100,7 +102,7 @@ VMM_SMP_TIMEOUT := 600
 VMM_PLAN_LINES := \
 	echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
 	echo "vmm_smp4 $(VMM_SMP_TIMEOUT) VMM_CPUS=4 VMM_TIMEOUT=500 sh /vmm/in-testvm.sh"; \
-	echo "vmm_noeventfd $(VMM_SMP_TIMEOUT) VMM_CPUS=2 VMM_TIMEOUT=500 VMM_ARGS=--no-eventfd sh /vmm/in-testvm.sh"; \
+	echo "vmm_noeventfd $(VMM_SMP_TIMEOUT) VMM_CPUS=2 VMM_TIMEOUT=500 VMM_ARGS=--no-eventfd VMM_END=reboot sh /vmm/in-testvm.sh"; \
 	echo "vmm_noirqchip $(VMM_BOOT_TIMEOUT) VMM_ARGS=--no-irqchip sh /vmm/in-testvm.sh";
 VMM_ADD_GUEST := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
 	--add $(VMM_GUEST)/initramfs.cpio:/vmm/initramfs.cpio \
@@ -240,7 +242,8 @@ check-unit: unit $(FUZZ_BIN) $(KHV_STAT)
 	done | tee $(B)/unit.tap
 
 # The VMM's unit tests (bus, UART, PIC, PIT, PCI, virtqueue, virtio-blk,
-# boot protocol, CLI, CMOS, i8042) as one TAP subtest.
+# boot protocol, CLI, CMOS, i8042, MP table, vCPU limits and CPUID,
+# interrupt lines, I/O thread) as one TAP subtest.
 check-vmm-unit:
 	@$(MAKE) -s --no-print-directory -C userspace-vmm
 	@mkdir -p $(B); set -o pipefail; \

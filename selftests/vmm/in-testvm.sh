@@ -11,11 +11,20 @@
 # VMM_CPUS (default 1) is khv-vmm's --cpus; the guest must see that many
 # CPUs online. VMM_ARGS adds khv-vmm options: with --no-irqchip the
 # guest's interrupts go through khv-vmm's PIC (XT-PIC), else through the
-# in-kernel IOAPIC, PCI INTx level-triggered (fasteoi).
+# in-kernel IOAPIC, PCI INTx level-triggered (fasteoi). khv-vmm runs with
+# -v, so that its set-up line and, at the end, its virtio devices' counts
+# show that the ioeventfds and irqfds carried the traffic (unless
+# --no-eventfd, or --no-irqchip for the irqfds). VMM_END=reboot makes the
+# guest reboot instead of powering off: khv-vmm must then exit 2.
 
 dev=${KHV_DEVICE:-/dev/kvm}
 d=${VMM_DIR:-/vmm}	# make demo on a real host points this elsewhere
 cmdline=${VMM_CMDLINE:-"console=ttyS0 reboot=k panic=-1 acpi=off io_delay=none pci=noearly quiet"}
+end=poweroff want_rc=0
+if [ "${VMM_END:-}" = reboot ]; then
+	cmdline="$cmdline khv_end=reboot"
+	end=reboot want_rc=2
+fi
 log=/tmp/guest.log
 # The guest writes to its disk: each run gets a fresh copy.
 disk=/tmp/vmm-disk.img
@@ -89,7 +98,7 @@ watchdog &
 wd=$!
 t0=$(cut -d' ' -f1 /proc/uptime)
 {
-	feed_console | khv-vmm ${VMM_ARGS:-} --cpus "$cpus" --device "$dev" --kernel $d/vmlinuz \
+	feed_console | khv-vmm -v ${VMM_ARGS:-} --cpus "$cpus" --device "$dev" --kernel $d/vmlinuz \
 		--initrd $d/initramfs.cpio --mem 256M --disk $disk \
 		--net khvtap0 --cmdline "$cmdline"
 	echo "KHV-VMM-EXIT $?"
@@ -126,22 +135,39 @@ else
 	tap fail "guest write reached the disk file"
 fi
 check "virtio-net: guest pings host tap" "KHV-GUEST: ping ok"
-case " ${VMM_ARGS:-} " in
-*" --no-irqchip "*)
-	check "virtio interrupts through khv-vmm's PIC" \
-		"KHV-GUEST: interrupt: 10: [0-9 ]*XT-PIC.*virtio"
-	check "COM1 interrupts through khv-vmm's PIC" \
-		"KHV-GUEST: interrupt: 4: [0-9 ]*XT-PIC.*ttyS0"
-	;;
-*)
+# What khv-vmm chose, and where the guest's interrupts went.
+irqchip=in-kernel eventfd=yes
+case " ${VMM_ARGS:-} " in *" --no-irqchip "*) irqchip=user-space ;; esac
+case " ${VMM_ARGS:-} " in *" --no-eventfd "*) eventfd=no ;; esac
+if [ $irqchip = in-kernel ]; then
+	check "in-kernel irqchip and PIT" "khv-vmm: in-kernel irqchip, in-kernel PIT"
 	check "virtio interrupts through the IOAPIC, level-triggered" \
 		"KHV-GUEST: interrupt: 10: [0-9 ]*IO-APIC 10-fasteoi virtio"
 	check "COM1 interrupts through the IOAPIC, edge-triggered" \
 		"KHV-GUEST: interrupt: 4: [0-9 ]*IO-APIC 4-edge ttyS0"
-	;;
-esac
-check "guest powered off" "KHV-GUEST: powering off"
-[ "$rc" = 0 ] && tap ok "khv-vmm exit status 0" || tap fail "khv-vmm exit status 0" "got ${rc:-none}"
+else
+	check "khv-vmm's PIC and PIT" "khv-vmm: user-space irqchip, user-space PIT"
+	check "virtio interrupts through khv-vmm's PIC" \
+		"KHV-GUEST: interrupt: 10: [0-9 ]*XT-PIC.*virtio"
+	check "COM1 interrupts through khv-vmm's PIC" \
+		"KHV-GUEST: interrupt: 4: [0-9 ]*XT-PIC.*ttyS0"
+fi
+if [ $eventfd = no ]; then
+	check "virtio notified by exits" "khv-vmm: .*PIT, virtio notify exits and"
+elif [ $irqchip = in-kernel ]; then
+	check "virtio-blk's queue notified through its ioeventfd, interrupting through its irqfd" \
+		"khv-vmm: virtio-blk: ioeventfds, irqfd, [1-9][0-9]* ioeventfd notifies, [1-9][0-9]* resamples"
+else
+	check "virtio-blk's queue notified through its ioeventfd" \
+		"khv-vmm: virtio-blk: ioeventfds, [1-9][0-9]* ioeventfd notifies"
+fi
+if [ $end = reboot ]; then
+	check "guest rebooted" "KHV-GUEST: rebooting"
+else
+	check "guest powered off" "KHV-GUEST: powering off"
+fi
+[ "$rc" = $want_rc ] && tap ok "khv-vmm exit status $want_rc" ||
+	tap fail "khv-vmm exit status $want_rc" "got ${rc:-none}"
 if [ -n "$snap" ]; then
 	wait $snap
 	sed 's/^/# khv-stat: /' /tmp/khv-stat.txt 2>/dev/null
