@@ -17,9 +17,10 @@
 # --no-eventfd, or --no-irqchip for the irqfds). VMM_END=reboot makes the
 # guest reboot instead of powering off: khv-vmm must then exit 2.
 #
-# The guest's kernel lines reach the test machine's console prefixed
-# "guest ", so that testvm does not take them for its own kernel's; this
-# script checks them for oopses, BUGs and warnings itself. On stock KVM
+# The guest's kernel lines reach the test machine's console as
+# "guest[  1.234567]: ...", so that testvm, which takes any "[  1.234567] "
+# for its own kernel's, leaves them alone; this script checks them for
+# oopses, BUGs, warnings and stalls itself. On stock KVM
 # (the reference lane) a boot that fails the way the test machine's TCG
 # makes stock KVM fail (Documentation/vmm.md, "Tests") boots once more,
 # and a second such failure skips the test (exit 4): an interrupt
@@ -82,7 +83,7 @@ watchdog() {
 	while [ $i -lt "$vmm_timeout" ]; do
 		sleep 1
 		i=$((i + 1))
-		grep -qE "^guest \[ *[0-9.]+\] .*(rcu: INFO:|blocked for more than|soft lockup)" \
+		grep -qE "guest\[ *[0-9.]+\]: .*(rcu: INFO:|blocked for more than|soft lockup)" \
 			$log && break
 	done
 	pid=$(pidof khv-vmm) || return
@@ -123,8 +124,13 @@ boot_guest() {
 			--disk $disk --net khvtap0 --cmdline "$cmdline"
 		echo "KHV-VMM-EXIT $?"
 	} 2>&1 | awk -v t0="$t0" '
-		/^\[ *[0-9]+\.[0-9]+\] / { $0 = "guest " $0 }
-		{ print; print >>"'$log'"; fflush() }
+		{
+			while (match($0, /\[ *[0-9]+\.[0-9]+\] /))
+				$0 = substr($0, 1, RSTART - 1) "guest" \
+				     substr($0, RSTART, RLENGTH - 1) ":" \
+				     substr($0, RSTART + RLENGTH - 1)
+			print; print >>"'$log'"; fflush()
+		}
 		/KHV-GUEST: init started/ && !seen {
 			getline up <"/proc/uptime"; close("/proc/uptime")
 			split(up, a, " ")
@@ -166,7 +172,7 @@ check() {	# check NAME PATTERN
 	if grep -q "$2" $log; then tap ok "$1"; else tap fail "$1"; fi
 }
 check "guest reached init" "KHV-GUEST: init started"
-if grep -E "^guest \[ *[0-9.]+\] .*(BUG:|WARNING:|Oops|general protection fault|Kernel panic|blocked for more than|soft lockup|rcu: INFO:|detected stall|refcount_t:|list_add corruption|list_del corruption)" $log >/tmp/guest-splat; then
+if grep -E "guest\[ *[0-9.]+\]: .*(BUG:|WARNING:|Oops|general protection fault|Kernel panic|blocked for more than|soft lockup|rcu: INFO:|detected stall|refcount_t:|list_add corruption|list_del corruption)" $log >/tmp/guest-splat; then
 	tap fail "the guest's kernel: no oops, BUG, warning or stall"
 	sed 's/^/# /' /tmp/guest-splat | head -n 5
 else
