@@ -452,7 +452,6 @@ static int add_virtio_pci(struct vm *vm, struct virtio_device *vdev,
 	/* PCI interrupts are level-triggered: set their ELCR bits. */
 	vm->pic.chip[line / 8].elcr |= (uint8_t)(1u << (line % 8));
 	virtio_pci_init(vp, vdev, &pin, VM_PCI_MMIO_BASE + n * VIRTIO_PCI_BAR_SIZE);
-	vm->virtio[n] = vp;
 	vm->nr_virtio_pci++;
 	if (vm->use_ioeventfd || vm->use_irqfd) {
 		r = virtio_fds_setup(vm, vp, &vm->virtio_fds[n]);

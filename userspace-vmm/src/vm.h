@@ -93,7 +93,6 @@ struct vm {
 	unsigned int nr_blk;
 	struct virtio_net *net;
 	struct virtio_pci *net_pci;
-	struct virtio_pci *virtio[VM_MAX_VIRTIO];	/* in slot order */
 	struct virtio_fds *virtio_fds[VM_MAX_VIRTIO];	/* or NULL */
 	unsigned int nr_virtio_pci;	/* BARs and IRQs handed out so far */
 	struct iothread io;
