@@ -25,8 +25,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-struct virtio_fds;
-
 struct queue_fd {
 	struct virtio_fds *dev;
 	unsigned int q;
