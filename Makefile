@@ -88,9 +88,23 @@ TESTVM := selftests/testvm
 
 # khv-vmm's boot test (issue 4) runs in both lanes of make check's test
 # machine: the VMM, Debian's kernel and the guest of selftests/vmm/mkguest.
+# Four boots a lane: one vCPU and four on the in-kernel irqchip with
+# ioeventfds and irqfds (the default), then the fallbacks: two vCPUs with
+# virtio on exits and KVM_IRQ_LINE (--no-eventfd), whose guest reboots
+# instead of powering off (khv-vmm's reset path with several vCPUs), and
+# one vCPU on khv-vmm's own PIC and PIT (--no-irqchip). VMM_TIMEOUT is
+# the script's watchdog (state dumps, then SIGTERM; 180 s unless given):
+# twice it, for the stock lane's second boot (in-testvm.sh), fits in the
+# plan's timeout.
 VMM_BIN := userspace-vmm/build/khv-vmm
 VMM_GUEST := userspace-vmm/build/guest
 VMM_BOOT_TIMEOUT := 420
+VMM_SMP_TIMEOUT := 600
+VMM_PLAN_LINES := \
+	echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
+	echo "vmm_smp4 $(VMM_SMP_TIMEOUT) VMM_CPUS=4 VMM_TIMEOUT=240 sh /vmm/in-testvm.sh"; \
+	echo "vmm_noeventfd $(VMM_SMP_TIMEOUT) VMM_CPUS=2 VMM_TIMEOUT=240 VMM_ARGS=--no-eventfd VMM_END=reboot sh /vmm/in-testvm.sh"; \
+	echo "vmm_noirqchip $(VMM_BOOT_TIMEOUT) VMM_ARGS=--no-irqchip sh /vmm/in-testvm.sh";
 VMM_ADD_GUEST := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
 	--add $(VMM_GUEST)/initramfs.cpio:/vmm/initramfs.cpio \
 	--add $(VMM_GUEST)/disk.img:/vmm/disk.img \
@@ -230,7 +244,8 @@ check-unit: unit $(FUZZ_BIN) $(KHV_STAT)
 	done | tee $(B)/unit.tap
 
 # The VMM's unit tests (bus, UART, PIC, PIT, PCI, virtqueue, virtio-blk,
-# boot protocol, CLI, CMOS, i8042) as one TAP subtest.
+# boot protocol, CLI, CMOS, i8042, MP table, vCPU limits and CPUID,
+# interrupt lines, I/O thread) as one TAP subtest.
 check-vmm-unit:
 	@$(MAKE) -s --no-print-directory -C userspace-vmm
 	@mkdir -p $(B); set -o pipefail; \
@@ -264,11 +279,11 @@ $(B)/check.plan: Makefile
 	@mkdir -p $(@D)
 	@{ echo '@lane stock'; \
 	  for t in $(LANE_TESTS); do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
-	  echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
+	  $(VMM_PLAN_LINES) \
 	  for t in khv_refuses unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
 	  echo '@lane khv'; \
 	  for t in $(LANE_TESTS); do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
-	  echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
+	  $(VMM_PLAN_LINES) \
 	  echo "khv_idle 30 khv-idle"; \
 	  echo "unload $(TEST_TIMEOUT) unload"; \
 	  echo '@lane khv kvm_compat=1'; \

@@ -6,7 +6,7 @@
 echo "== khv"
 dmesg | grep 'khv:' | tail -n 1
 ls -l /dev/khv
-echo "== khv-vmm boots Debian's kernel on /dev/khv; the guest's console follows"
-KHV_DEVICE=/dev/khv \
+echo "== khv-vmm boots Debian's kernel on /dev/khv with 2 vCPUs; the guest's console follows"
+KHV_DEVICE=/dev/khv VMM_CPUS=${VMM_CPUS:-2} \
 VMM_CMDLINE="console=ttyS0 reboot=k panic=-1 acpi=off io_delay=none pci=noearly" \
 	exec sh "${VMM_SCRIPT:-/vmm/in-testvm.sh}"

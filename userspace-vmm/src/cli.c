@@ -15,23 +15,33 @@ void cli_usage(FILE *f)
 "usage: khv-vmm --kernel BZIMAGE [options]\n"
 "\n"
 "Boot a Linux bzImage in a virtual machine on /dev/khv or /dev/kvm.\n"
+"With the hypervisor's in-kernel irqchip (LAPICs, IOAPIC, PIC, PIT) the\n"
+"guest learns its vCPUs from an MP table; virtio devices are notified\n"
+"through ioeventfds, served by an I/O thread and interrupt through irqfds.\n"
+"Without it, one vCPU, with the PIC and PIT emulated by khv-vmm.\n"
 "\n"
 "  --kernel FILE     Linux bzImage (boot protocol 2.06+, 64-bit entry)\n"
 "  --initrd FILE     initial ramdisk\n"
 "  --cmdline STR     kernel command line (default \"" VMM_DEFAULT_CMDLINE "\")\n"
 "  --mem SIZE        guest RAM, e.g. 512M or 2G (default 512M, 32M..3G;\n"
 "                    a bare number is MiB)\n"
-"  --cpus N          vCPUs; only 1 is supported\n"
+"  --cpus N          vCPUs, 1..254 and as many as the hypervisor allows\n"
+"                    (default 1); more than 1 needs its in-kernel irqchip\n"
 "  --disk FILE[,ro]  a virtio-blk disk on a raw image (repeatable, up to 8)\n"
 "  --net TAP         a virtio-net NIC on the existing tap interface TAP\n"
 "  --device PATH     hypervisor device (default /dev/khv if present,\n"
 "                    else /dev/kvm)\n"
+"  --no-irqchip      emulate the PIC and PIT in khv-vmm and inject with\n"
+"                    KVM_INTERRUPT (1 vCPU), as without KVM_CAP_IRQCHIP\n"
+"  --no-eventfd      virtio notifications as exits on the vCPU thread and\n"
+"                    interrupts by KVM_IRQ_LINE (or the PIC), as without\n"
+"                    KVM_CAP_IOEVENTFD and KVM_CAP_IRQFD\n"
 "  -v, --verbose     report devices and unhandled I/O on stderr\n"
 "  -h, --help        this text\n"
 "\n"
 "The guest's COM1 (ttyS0) is stdin/stdout; on a terminal, Ctrl-a x quits.\n"
-"Exit status: 0 the guest powered off (halted), 1 error, 2 the guest\n"
-"reset (reboot or panic), 3 quit from the console, 128+N signal N.\n", f);
+"Exit status: 0 the guest powered off (every vCPU halted), 1 error, 2 the\n"
+"guest reset (reboot or panic), 3 quit from the console, 128+N signal N.\n", f);
 }
 
 int cli_parse_size(const char *s, unsigned long long *bytes)
@@ -106,14 +116,13 @@ static int parse_cpus(const char *arg, struct vmm_config *cfg, char *err,
 
 	errno = 0;
 	n = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || n < 1 || n > 1024) {
+	if (errno || end == arg || *end || n < 1) {
 		set_err(err, errlen, "--cpus '%s': not a vCPU count", arg);
 		return -1;
 	}
-	if (n > 1) {
-		set_err(err, errlen,
-			"--cpus %ld: only 1 vCPU is supported (more need an in-kernel "
-			"irqchip, which khv does not have yet)", n);
+	if (n > VMM_MAX_CPUS) {
+		set_err(err, errlen, "--cpus %s: at most %d (the MP table's APIC IDs "
+			"are 8 bits)", arg, VMM_MAX_CPUS);
 		return -1;
 	}
 	cfg->cpus = (unsigned int)n;
@@ -146,7 +155,7 @@ static int parse_disk(char *arg, struct vmm_config *cfg, char *err,
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-       OPT_DISK, OPT_NET, OPT_DEVICE };
+       OPT_DISK, OPT_NET, OPT_DEVICE, OPT_NO_IRQCHIP, OPT_NO_EVENTFD };
 
 static const struct option options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -157,6 +166,8 @@ static const struct option options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "no-irqchip", no_argument, NULL, OPT_NO_IRQCHIP },
+	{ "no-eventfd", no_argument, NULL, OPT_NO_EVENTFD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -179,6 +190,8 @@ static int parse_one(int opt, struct vmm_config *cfg, char *err, size_t errlen)
 		cfg->net = optarg;
 		return 0;
 	case OPT_DEVICE: cfg->device = optarg; return 0;
+	case OPT_NO_IRQCHIP: cfg->no_irqchip = true; return 0;
+	case OPT_NO_EVENTFD: cfg->no_eventfd = true; return 0;
 	case 'v': cfg->verbose = true; return 0;
 	default:
 		set_err(err, errlen, "bad usage (see khv-vmm --help)");
@@ -218,6 +231,11 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg,
 	}
 	if (!cfg->kernel) {
 		set_err(err, errlen, "--kernel is required (see khv-vmm --help)");
+		return CLI_ERROR;
+	}
+	if (cfg->no_irqchip && cfg->cpus > 1) {
+		set_err(err, errlen, "--cpus %u with --no-irqchip: more than one vCPU "
+			"needs the in-kernel irqchip", cfg->cpus);
 		return CLI_ERROR;
 	}
 	if (!cfg->device)

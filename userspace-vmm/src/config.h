@@ -11,6 +11,7 @@
 #define VMM_MIN_MEM (32ULL << 20)
 #define VMM_MAX_MEM (3ULL << 30)
 #define VMM_DEFAULT_CMDLINE "console=ttyS0"
+#define VMM_MAX_CPUS 254	/* the MP table's 8-bit APIC IDs (mptable.h) */
 
 struct vmm_disk {
 	const char *path;
@@ -27,6 +28,8 @@ struct vmm_config {
 	unsigned int nr_disks;
 	const char *net;
 	const char *device;
+	bool no_irqchip;	/* PIC and PIT in khv-vmm even if the kernel has them */
+	bool no_eventfd;	/* no ioeventfds and irqfds even if available */
 	bool verbose;
 };
 

@@ -26,14 +26,31 @@ static const struct {
 	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
 };
 
+static long cap(struct hv *hv, long which)
+{
+	int r = ioctl(hv->sys_fd, KVM_CHECK_EXTENSION, which);
+
+	return r > 0 ? r : 0;
+}
+
 static int check_caps(struct hv *hv)
 {
+	struct hv_caps *c = &hv->caps;
+
 	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
-		if (ioctl(hv->sys_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+		if (!cap(hv, required_caps[i].cap)) {
 			vmm_msg("%s lacks %s", hv->dev, required_caps[i].name);
 			return -ENOTSUP;
 		}
 	}
+	c->irqchip = cap(hv, KVM_CAP_IRQCHIP);
+	c->pit2 = cap(hv, KVM_CAP_PIT2);
+	c->ioeventfd = cap(hv, KVM_CAP_IOEVENTFD);
+	c->irqfd = cap(hv, KVM_CAP_IRQFD);
+	c->irqfd_resample = cap(hv, KVM_CAP_IRQFD_RESAMPLE);
+	c->max_vcpus = cap(hv, KVM_CAP_MAX_VCPUS);
+	c->nr_vcpus = cap(hv, KVM_CAP_NR_VCPUS);
+	c->max_vcpu_id = cap(hv, KVM_CAP_MAX_VCPU_ID);
 	return 0;
 }
 
@@ -41,9 +58,9 @@ int hv_open(struct hv *hv, const char *dev)
 {
 	int r;
 
+	memset(hv, 0, sizeof(*hv));
 	hv->dev = dev;
-	hv->vm_fd = hv->vcpu_fd = -1;
-	hv->run = NULL;
+	hv->vm_fd = -1;
 	hv->sys_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (hv->sys_fd < 0)
 		return vmm_err(-errno, "cannot open %s", dev);
@@ -62,21 +79,22 @@ int hv_open(struct hv *hv, const char *dev)
 		return vmm_err(-errno, "%s: KVM_CREATE_VM", dev);
 	if (ioctl(hv->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0)
 		return vmm_err(-errno, "%s: KVM_SET_TSS_ADDR", dev);
+	r = ioctl(hv->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (r < (int)sizeof(struct kvm_run))
+		return vmm_err(r < 0 ? -errno : -EINVAL, "KVM_GET_VCPU_MMAP_SIZE");
+	hv->run_size = (size_t)r;
 	return 0;
 }
 
-void hv_close(struct hv *hv)
+int hv_create_irqchip(struct hv *hv, bool pit)
 {
-	if (hv->run)
-		munmap(hv->run, hv->run_size);
-	if (hv->vcpu_fd >= 0)
-		close(hv->vcpu_fd);
-	if (hv->vm_fd >= 0)
-		close(hv->vm_fd);
-	if (hv->sys_fd >= 0)
-		close(hv->sys_fd);
-	hv->run = NULL;
-	hv->vcpu_fd = hv->vm_fd = hv->sys_fd = -1;
+	struct kvm_pit_config pc = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	if (ioctl(hv->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return vmm_err(-errno, "%s: KVM_CREATE_IRQCHIP", hv->dev);
+	if (pit && ioctl(hv->vm_fd, KVM_CREATE_PIT2, &pc) < 0)
+		return vmm_err(-errno, "%s: KVM_CREATE_PIT2", hv->dev);
+	return 0;
 }
 
 int hv_set_ram(struct hv *hv, void *host, uint64_t size)
@@ -94,73 +112,41 @@ int hv_set_ram(struct hv *hv, void *host, uint64_t size)
 	return 0;
 }
 
-static struct kvm_cpuid_entry2 *find_leaf(struct kvm_cpuid2 *c, uint32_t fn)
-{
-	for (uint32_t i = 0; i < c->nent; i++)
-		if (c->entries[i].function == fn)
-			return &c->entries[i];
-	return NULL;
-}
-
-void hv_filter_cpuid(struct kvm_cpuid2 *c)
-{
-	struct kvm_cpuid_entry2 *e = find_leaf(c, 1), *sig;
-
-	if (e) {
-		e->ecx &= ~(1u << 21);	/* x2APIC */
-		e->ecx &= ~(1u << 24);	/* TSC-deadline timer */
-		e->edx &= ~(1u << 9);	/* APIC: the LAPIC is disabled */
-	}
-	sig = find_leaf(c, 0x40000000);
-	/* "KVMKVMKVM\0\0\0": hide kvmclock and the other PV features. */
-	if (sig && sig->ebx == 0x4b4d564b && sig->ecx == 0x564b4d56 &&
-	    sig->edx == 0x4d) {
-		e = find_leaf(c, 0x40000001);
-		if (e)
-			e->eax = e->ebx = e->ecx = e->edx = 0;
-	}
-}
-
-static int setup_cpuid(struct hv *hv)
+int hv_supported_cpuid(struct hv *hv, struct kvm_cpuid2 **out)
 {
 	size_t bytes = sizeof(struct kvm_cpuid2) +
 		       CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *c = calloc(1, bytes);
-	int r = 0;
 
 	if (!c)
 		return -ENOMEM;
 	c->nent = CPUID_MAX_ENTRIES;
 	if (ioctl(hv->sys_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		r = vmm_err(-errno, "KVM_GET_SUPPORTED_CPUID");
-		goto out;
+		free(c);
+		return vmm_err(-errno, "KVM_GET_SUPPORTED_CPUID");
 	}
-	hv_filter_cpuid(c);
-	if (ioctl(hv->vcpu_fd, KVM_SET_CPUID2, c) < 0)
-		r = vmm_err(-errno, "KVM_SET_CPUID2");
-out:
-	free(c);
-	return r;
+	*out = c;
+	return 0;
 }
 
-int hv_create_vcpu(struct hv *hv)
+int hv_create_vcpu(struct hv *hv, struct hv_vcpu *v, unsigned int id,
+		   const struct kvm_cpuid2 *cpuid)
 {
-	int size;
-
-	hv->vcpu_fd = ioctl(hv->vm_fd, KVM_CREATE_VCPU, 0);
-	if (hv->vcpu_fd < 0)
-		return vmm_err(-errno, "KVM_CREATE_VCPU");
-	size = ioctl(hv->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (size < (int)sizeof(struct kvm_run))
-		return vmm_err(size < 0 ? -errno : -EINVAL, "KVM_GET_VCPU_MMAP_SIZE");
-	hv->run_size = (size_t)size;
-	hv->run = mmap(NULL, hv->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       hv->vcpu_fd, 0);
-	if (hv->run == MAP_FAILED) {
-		hv->run = NULL;
-		return vmm_err(-errno, "mmap of kvm_run");
+	v->id = id;
+	v->run = NULL;
+	v->fd = ioctl(hv->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0)
+		return vmm_err(-errno, "KVM_CREATE_VCPU %u", id);
+	v->run_size = hv->run_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return vmm_err(-errno, "mmap of vCPU %u's kvm_run", id);
 	}
-	return setup_cpuid(hv);
+	if (ioctl(v->fd, KVM_SET_CPUID2, cpuid) < 0)
+		return vmm_err(-errno, "KVM_SET_CPUID2 (vCPU %u)", id);
+	return 0;
 }
 
 static struct kvm_segment flat_segment(uint16_t sel, uint8_t type, int code64)
@@ -172,12 +158,13 @@ static struct kvm_segment flat_segment(uint16_t sel, uint8_t type, int code64)
 	};
 }
 
-int hv_setup_long_mode(struct hv *hv, uint64_t entry, uint64_t zero_page)
+int hv_setup_long_mode(struct hv_vcpu *v, uint64_t entry, uint64_t zero_page,
+		       bool lapic)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r = { 0 };
 
-	if (ioctl(hv->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		return vmm_err(-errno, "KVM_GET_SREGS");
 	s.cs = flat_segment(BOOT_SEL_CODE, 0xb, 1);
 	s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(BOOT_SEL_DATA, 0x3, 0);
@@ -190,36 +177,96 @@ int hv_setup_long_mode(struct hv *hv, uint64_t entry, uint64_t zero_page)
 	s.cr3 = BOOT_PML4;
 	s.cr4 = 0x20;		/* PAE */
 	s.efer = 0x500;		/* LMA, LME */
-	/* No LAPIC: keep its base but clear the global enable bit. */
-	s.apic_base = 0xfee00000 | 0x100;	/* BSP */
-	if (ioctl(hv->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+	/* The BSP; without a LAPIC, its base with the enable bit clear. */
+	s.apic_base = 0xfee00000 | 0x100 | (lapic ? 0x800 : 0);
+	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
 		return vmm_err(-errno, "KVM_SET_SREGS (long mode)");
 	r.rip = entry;
 	r.rsi = zero_page;
 	r.rsp = BOOT_STACK_TOP;
 	r.rflags = 0x2;
-	if (ioctl(hv->vcpu_fd, KVM_SET_REGS, &r) < 0)
+	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
 		return vmm_err(-errno, "KVM_SET_REGS");
 	return 0;
 }
 
-int hv_interrupt(struct hv *hv, uint8_t vector)
+int hv_interrupt(struct hv_vcpu *v, uint8_t vector)
 {
 	struct kvm_interrupt irq = { .irq = vector };
 
-	if (ioctl(hv->vcpu_fd, KVM_INTERRUPT, &irq) < 0)
+	if (ioctl(v->fd, KVM_INTERRUPT, &irq) < 0)
 		return vmm_err(-errno, "KVM_INTERRUPT vector %u", vector);
 	return 0;
 }
 
-void hv_dump_regs(struct hv *hv)
+int hv_irq_line(struct hv *hv, unsigned int gsi, int level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = level ? 1 : 0 };
+
+	if (ioctl(hv->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		return vmm_err(-errno, "KVM_IRQ_LINE %u level %d", gsi, level);
+	return 0;
+}
+
+int hv_ioeventfd(struct hv *hv, uint64_t addr, unsigned int len,
+		 uint64_t value, int fd, bool assign)
+{
+	struct kvm_ioeventfd e = {
+		.datamatch = value, .addr = addr, .len = len, .fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (ioctl(hv->vm_fd, KVM_IOEVENTFD, &e) < 0)
+		return vmm_err(-errno, "KVM_IOEVENTFD %s at %#llx",
+			       assign ? "assign" : "deassign",
+			       (unsigned long long)addr);
+	return 0;
+}
+
+int hv_irqfd(struct hv *hv, unsigned int gsi, int fd, int resample_fd)
+{
+	struct kvm_irqfd f = {
+		.fd = (uint32_t)fd, .gsi = gsi, .flags = KVM_IRQFD_FLAG_RESAMPLE,
+		.resamplefd = (uint32_t)resample_fd,
+	};
+
+	if (ioctl(hv->vm_fd, KVM_IRQFD, &f) < 0)
+		return vmm_err(-errno, "KVM_IRQFD on GSI %u", gsi);
+	return 0;
+}
+
+int hv_vcpu_stopped(struct hv_vcpu *v, bool *stopped)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs r;
+
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
+		return vmm_err(-errno, "KVM_GET_MP_STATE (vCPU %u)", v->id);
+	switch (mp.mp_state) {
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED:
+		*stopped = true;
+		return 0;
+	case KVM_MP_STATE_HALTED:
+		if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
+			return vmm_err(-errno, "KVM_GET_REGS (vCPU %u)", v->id);
+		*stopped = !(r.rflags & 0x200);		/* IF */
+		return 0;
+	default:
+		*stopped = false;
+		return 0;
+	}
+}
+
+void hv_dump_regs(struct hv_vcpu *v)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(hv->vcpu_fd, KVM_GET_REGS, &r) < 0 ||
-	    ioctl(hv->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
-		vmm_err(-errno, "cannot read the vCPU registers");
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
+		vmm_err(-errno, "cannot read vCPU %u's registers", v->id);
 		return;
 	}
 	fprintf(stderr,

@@ -86,6 +86,13 @@ void pci_device_set_intx(struct pci_device *dev, uint8_t line, uint8_t pin)
 	dev->cfg[PCI_INTERRUPT_PIN] = pin;
 }
 
+void pci_device_set_bar_hook(struct pci_device *dev, pci_bar_hook_fn fn,
+			     void *ctx)
+{
+	dev->bar_hook = fn;
+	dev->bar_hook_ctx = ctx;
+}
+
 uint32_t pci_config_read(struct pci_device *dev, unsigned int off,
 			 unsigned int len)
 {
@@ -109,6 +116,8 @@ static void update_bar(struct pci_device *dev, unsigned int i)
 	if (b->mapped && (!want || addr != b->mapped_addr)) {
 		bus_unregister(dev->bus, space, b->mapped_addr);
 		b->mapped = false;
+		if (dev->bar_hook)
+			dev->bar_hook(dev->bar_hook_ctx, i, b->mapped_addr, false);
 	}
 	if (!want || b->mapped)
 		return;
@@ -120,6 +129,8 @@ static void update_bar(struct pci_device *dev, unsigned int i)
 	}
 	b->mapped = true;
 	b->mapped_addr = addr;
+	if (dev->bar_hook)
+		dev->bar_hook(dev->bar_hook_ctx, i, addr, true);
 }
 
 void pci_device_update_bars(struct pci_device *dev)

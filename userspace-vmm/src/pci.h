@@ -50,6 +50,10 @@ struct pci_bar {
 	void *opaque;
 };
 
+/* BAR `idx` starts (decoded) or stops being decoded at guest address addr. */
+typedef void (*pci_bar_hook_fn)(void *ctx, unsigned int idx, uint64_t addr,
+				bool decoded);
+
 struct pci_device {
 	uint8_t cfg[PCI_CFG_SIZE];
 	uint8_t wmask[PCI_CFG_SIZE];	/* bits the driver may change */
@@ -58,6 +62,8 @@ struct pci_device {
 	uint8_t cap_last;		/* offset of the last capability, or 0 */
 	struct bus *bus;		/* set when added to a host */
 	const char *name;
+	pci_bar_hook_fn bar_hook;	/* or NULL */
+	void *bar_hook_ctx;
 };
 
 /* A type-0 header; class_code is base << 16 | sub << 8 | prog-if. */
@@ -73,6 +79,9 @@ void pci_device_set_bar_addr(struct pci_device *dev, unsigned int idx,
 /* Append a capability of `len` bytes: its config offset, or -ENOSPC. */
 int pci_device_add_cap(struct pci_device *dev, uint8_t id, uint8_t len);
 void pci_device_set_intx(struct pci_device *dev, uint8_t line, uint8_t pin);
+/* Be told where the BARs are decoded (set before pci_host_add). */
+void pci_device_set_bar_hook(struct pci_device *dev, pci_bar_hook_fn fn,
+			     void *ctx);
 
 uint32_t pci_config_read(struct pci_device *dev, unsigned int off,
 			 unsigned int len);

@@ -223,14 +223,19 @@ static void common_io(struct virtio_pci *vp, unsigned int off, uint8_t *data,
 		le_store(data, read_common(vp, off), len);
 }
 
-static void notify(struct virtio_pci *vp, unsigned int off)
+void virtio_pci_notify(struct virtio_pci *vp, unsigned int q)
 {
 	struct virtio_device *vdev = vp->vdev;
-	unsigned int q = off / VIRTIO_PCI_NOTIFY_MULT;
 
 	if (q < vdev->ops->num_queues && vdev->vq[q].enabled &&
 	    virtio_device_ready(vdev) && vdev->ops->queue_notify)
 		vdev->ops->queue_notify(vdev, q);
+}
+
+void virtio_pci_resample(struct virtio_pci *vp)
+{
+	if (vp->isr)
+		irq_pin_set(&vp->irq, 1);
 }
 
 int virtio_pci_bar_io(void *opaque, uint64_t off, void *data,
@@ -265,7 +270,7 @@ int virtio_pci_bar_io(void *opaque, uint64_t off, void *data,
 			vdev->ops->config_read(vdev, co, b, len);
 		}
 	} else if (is_write) {
-		notify(vp, o - VIRTIO_PCI_NOTIFY_OFF);
+		virtio_pci_notify(vp, (o - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT);
 	} else {
 		memset(b, 0, len);
 	}

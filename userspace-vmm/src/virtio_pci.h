@@ -3,8 +3,11 @@
  * The virtio 1.x PCI transport, modern only (device IDs 0x1040 + type,
  * revision 1). One 32-bit memory BAR holds the common configuration, ISR,
  * device configuration and notification areas, each described by a vendor
- * capability (virtio 1.x, 4.1.4). Interrupts are INTx (level, through the
- * PIC): no MSI-X, so the MSI-X vector registers read back NO_VECTOR.
+ * capability (virtio 1.x, 4.1.4). Each queue has its own notify
+ * register (multiplier 4), so a VMM can put an ioeventfd on each. The
+ * interrupt is INTx, level-triggered: raised with an ISR bit, dropped when
+ * the driver reads ISR. No MSI-X, so the MSI-X vector registers read back
+ * NO_VECTOR.
  */
 #ifndef KHV_VMM_VIRTIO_PCI_H
 #define KHV_VMM_VIRTIO_PCI_H
@@ -56,6 +59,21 @@ struct virtio_pci {
 /* Set up the PCI function for vdev; plug it in with pci_host_add(). */
 void virtio_pci_init(struct virtio_pci *vp, struct virtio_device *vdev,
 		     const struct irq_pin *irq, uint32_t bar_addr);
+
+/* Queue q's notify register when BAR0 is at bar_addr. */
+static inline uint64_t virtio_pci_notify_addr(uint64_t bar_addr, unsigned int q)
+{
+	return bar_addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
+}
+
+/* The driver notified queue q (through the register or an ioeventfd). */
+void virtio_pci_notify(struct virtio_pci *vp, unsigned int q);
+
+/*
+ * The hypervisor dropped the INTx line at the guest's EOI (an irqfd's
+ * resample): raise it again if an ISR bit is still unread.
+ */
+void virtio_pci_resample(struct virtio_pci *vp);
 
 /* The BAR's bus handler (exposed for tests); opaque is the virtio_pci. */
 int virtio_pci_bar_io(void *opaque, uint64_t off, void *data,

@@ -8,7 +8,7 @@
 
 #include <errno.h>
 
-static int resets, irq_level, notified = -1, dev_resets;
+static int resets, irq_level, irq_raises, notified = -1, dev_resets;
 
 static void on_reset(void *ctx)
 {
@@ -22,6 +22,7 @@ static void rec_irq(void *ctx, unsigned int line, unsigned int source, int lvl)
 	(void)line;
 	(void)source;
 	irq_level = lvl;
+	irq_raises += lvl != 0;
 }
 
 /* A do-nothing virtio device with two queues and 4 config bytes. */
@@ -173,6 +174,74 @@ static void bar_sizing_and_decoding(void)
 	CHECK(!d.bar[0].mapped);
 	cfg_write(&h, 1, 0x04, 2, 0);
 	CHECK(!bus_find(&b, BUS_PIO, 0xc020, 1));
+	bus_destroy(&b);
+}
+
+/* What the BAR hook was told, in order. */
+static struct hook_event {
+	unsigned int idx;
+	uint64_t addr;
+	bool decoded;
+} events[8];
+static unsigned int nr_events;
+
+static void bar_hook(void *ctx, unsigned int idx, uint64_t addr, bool decoded)
+{
+	CHECK(ctx == events);
+	if (nr_events < 8)
+		events[nr_events] = (struct hook_event){ idx, addr, decoded };
+	nr_events++;
+}
+
+static void check_event(unsigned int n, unsigned int idx, uint64_t addr,
+			bool decoded)
+{
+	CHECK(n < nr_events);
+	CHECK_EQ(events[n].idx, idx);
+	CHECK_EQ(events[n].addr, addr);
+	CHECK_EQ(events[n].decoded, decoded);
+}
+
+static void bar_hook_follows_decoding(void)
+{
+	struct bus b;
+	struct pci_host h;
+	struct pci_device d;
+
+	bus_init(&b);
+	pci_host_init(&h, &b, NULL, NULL);
+	pci_device_init(&d, "dev", 0x1af4, 0x1042, 1, 0x018000, 0x1af4, 0x42);
+	pci_device_add_bar(&d, 0, 0x4000, false, bar_fn, NULL);
+	pci_device_add_bar(&d, 1, 0x20, true, bar_fn, NULL);
+	pci_device_set_bar_addr(&d, 0, 0xd0000000);
+	pci_device_set_bar_addr(&d, 1, 0xc000);
+	pci_device_set_bar_hook(&d, bar_hook, events);
+	nr_events = 0;
+	CHECK_EQ(pci_host_add(&h, &d), 1);
+	CHECK_EQ(nr_events, 0);				/* decoding is off */
+	cfg_write(&h, 1, 0x04, 2, PCI_COMMAND_MEMORY);
+	CHECK_EQ(nr_events, 1);
+	check_event(0, 0, 0xd0000000, true);
+	/* Sizing with decoding off, then back: off and on again. */
+	cfg_write(&h, 1, 0x04, 2, 0);
+	cfg_write(&h, 1, 0x10, 4, 0xffffffff);
+	cfg_write(&h, 1, 0x10, 4, 0xd0000000);
+	CHECK_EQ(nr_events, 2);
+	check_event(1, 0, 0xd0000000, false);
+	cfg_write(&h, 1, 0x04, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+	CHECK_EQ(nr_events, 4);
+	check_event(2, 0, 0xd0000000, true);
+	check_event(3, 1, 0xc000, true);
+	/* A move is an undecode at the old address, a decode at the new. */
+	cfg_write(&h, 1, 0x10, 4, 0xe0004000);
+	CHECK_EQ(nr_events, 6);
+	check_event(4, 0, 0xd0000000, false);
+	check_event(5, 0, 0xe0004000, true);
+	/* A clash: undecoded, and nothing decoded. */
+	bus_register(&b, BUS_MMIO, 0xf0000000, 0x1000, bar_fn, NULL, "other");
+	cfg_write(&h, 1, 0x10, 4, 0xf0000000);
+	CHECK_EQ(nr_events, 7);
+	check_event(6, 0, 0xe0004000, false);
 	bus_destroy(&b);
 }
 
@@ -328,13 +397,48 @@ static void virtio_pci_queues_notify_isr(void)
 	vp_teardown(&f);
 }
 
+/* The ioeventfd side: queue addresses, notify by index, resampling. */
+static void virtio_pci_eventfd_helpers(void)
+{
+	struct vp_fixture f;
+
+	vp_setup(&f);
+	CHECK_EQ(virtio_pci_notify_addr(0xd0000000, 0), 0xd0003000);
+	CHECK_EQ(virtio_pci_notify_addr(0xd0004000, 1), 0xd0007004);
+	CHECK(fg_queue(&f.g, &f.vdev.vq[0]) == 0);
+	virtio_pci_notify(&f.vp, 0);		/* not DRIVER_OK yet */
+	CHECK_EQ(notified, -1);
+	f.vdev.status = 0x0f;
+	virtio_pci_notify(&f.vp, 0);
+	CHECK_EQ(notified, 0);
+	notified = -1;
+	virtio_pci_notify(&f.vp, 1);		/* queue 1 not enabled */
+	virtio_pci_notify(&f.vp, 2);		/* no queue 2 */
+	CHECK_EQ(notified, -1);
+	/* EOI with ISR unread: raised again; after the read: not. */
+	irq_raises = 0;
+	virtio_queue_signal(&f.vdev, 0);
+	CHECK_EQ(irq_raises, 1);
+	virtio_pci_resample(&f.vp);
+	CHECK_EQ(irq_raises, 2);
+	CHECK_EQ(irq_level, 1);
+	CHECK_EQ(rd(&f, VIRTIO_PCI_ISR_OFF, 1), 1);
+	CHECK_EQ(irq_level, 0);
+	virtio_pci_resample(&f.vp);
+	CHECK_EQ(irq_raises, 2);
+	CHECK_EQ(irq_level, 0);
+	vp_teardown(&f);
+}
+
 int main(void)
 {
 	tap_begin();
 	TEST(conf1_and_host_bridge);
 	TEST(bar_sizing_and_decoding);
+	TEST(bar_hook_follows_decoding);
 	TEST(virtio_pci_header_and_caps);
 	TEST(virtio_pci_negotiation);
 	TEST(virtio_pci_queues_notify_isr);
+	TEST(virtio_pci_eventfd_helpers);
 	return tap_done();
 }
