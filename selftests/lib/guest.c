@@ -302,6 +302,20 @@ int gvm_set_handler(struct gvm *vm, int vector, guest_handler_t fn)
 	return 0;
 }
 
+int gvm_set_gate_stack(struct gvm *vm, int vector, bool ist)
+{
+	uint64_t *gate = gvm_hva(vm, GUEST_IDT_GPA + 16 * vector);
+
+	if (vector < 0 || vector > 255)
+		return -EINVAL;
+	if (!gate)
+		return -EFAULT;
+	*gate &= ~(7ull << 32);
+	if (ist)
+		*gate |= (vector == 2 ? 2ull : 1ull) << 32;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The guest image: descriptor tables, page tables, the test binary     */
 /* ------------------------------------------------------------------ */
