@@ -90,9 +90,14 @@ static const char *lane;
 static volatile uint64_t bench_n;
 static volatile uint64_t irq_hits;
 
-/* ipi and irqfd: the halted vCPU is up; the host or vCPU 0 says stop */
+/*
+ * ipi and irqfd: the halted vCPU is up; the host or vCPU 0 says stop
+ * before its last interrupt, whose handler (and only that one: it looks
+ * before it answers) sets receiver_done.
+ */
 static volatile uint64_t receiver_up;
 static volatile uint64_t bench_stop;
+static volatile uint64_t receiver_done;
 static volatile uint64_t ping_hits;	/* vCPU 1's handler */
 static volatile uint64_t pong_hits;	/* vCPU 0's */
 
@@ -292,6 +297,7 @@ GUEST_CODE static void on_ping(struct guest_frame *f)
 		return;
 	ping_hits++;
 	apic_write(APIC_EOI, 0);
+	receiver_done = bench_stop;
 	send_ipi(0, VEC_PONG);
 }
 
@@ -304,14 +310,14 @@ GUEST_CODE static void on_pong(struct guest_frame *f)
 }
 
 /*
- * The halted side of ipi and irqfd: APIC on, then STI;HLT until told to
- * stop (an interrupt's handler does the work).
+ * The halted side of ipi and irqfd: APIC on, then STI;HLT until the last
+ * interrupt (an interrupt's handler does the work).
  */
 GUEST_CODE static void guest_halt_loop(void)
 {
 	apic_write(APIC_SVR, 0x1ff);
 	receiver_up = 1;
-	while (!bench_stop)
+	while (!receiver_done)
 		__asm__ volatile("sti; hlt; cli" : : : "memory");
 	GUEST_DONE();
 }
@@ -343,7 +349,7 @@ GUEST_CODE static void guest_ipi_sender(void)
 		}
 	}
 	bench_stop = 1;
-	send_ipi(1, VEC_PING);
+	send_ipi(1, VEC_PING);		/* the last: vCPU 1 says DONE */
 	GUEST_DONE();
 }
 
@@ -397,6 +403,7 @@ GUEST_CODE static void on_irqfd(struct guest_frame *f)
 		return;
 	irq_hits++;
 	apic_write(APIC_EOI, 0);
+	receiver_done = bench_stop;
 	outb(EVENT_PORT, 1);
 }
 
@@ -479,9 +486,13 @@ static void timed_out_diag(struct gvcpu *v, uint64_t count)
 
 	gvcpu_get_regs(v, &regs);
 	ksft_diag("no SYNC after %u s: %llu workload exits, guest irq_hits %llu, "
-		  "last exit %s, rip %#llx, rflags %#llx",
+		  "pings %llu, pongs %llu, timer_hits %llu, last exit %s, rip %#llx, "
+		  "rflags %#llx",
 		  watchdog_seconds, (unsigned long long)count,
 		  (unsigned long long)*GVM_VAR(v->vm, irq_hits),
+		  (unsigned long long)*GVM_VAR(v->vm, ping_hits),
+		  (unsigned long long)*GVM_VAR(v->vm, pong_hits),
+		  (unsigned long long)*GVM_VAR(v->vm, timer_hits),
 		  kvm_exit_name(v->run->exit_reason),
 		  (unsigned long long)regs.rip, (unsigned long long)regs.rflags);
 }
