@@ -32,6 +32,12 @@
  *                handler EOIs and OUTs to an ioeventfd the host
  *                thread waits on                                   ns/round trip
  *
+ * and two floors of the test machine itself, without a VM, for the above:
+ *   host_timer   a thread's clock_nanosleep() to now + 1 ms: the
+ *                median overshoot (tsc_deadline's wakeup)          ns
+ *   host_wake    two threads pinned to two CPUs pass an eventfd
+ *                signal back and forth (ipi's, irqfd's hand-offs)  ns/round trip
+ *
  * Each loop is first timed briefly, then run long enough to take about
  * --seconds (default 2). Results are lines "BENCH LANE WORKLOAD VALUE
  * UNIT" (LANE from $KHV_LANE), with TAP around them; exit status as
@@ -52,6 +58,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/khv.h>
@@ -946,29 +953,39 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort @n samples of @ns_per_unit ns each, say their spread: the median. */
+static double spread(const char *what, int64_t *lat, uint64_t n,
+		     double ns_per_unit)
+{
+	double med;
+
+	qsort(lat, n, sizeof(*lat), cmp_i64);
+	med = n % 2 ? lat[n / 2] : (lat[n / 2 - 1] + lat[n / 2]) / 2.0;
+	ksft_diag("%s: %llu samples, %d us ahead: latency min %.0f, median %.0f, "
+		  "90th %.0f, max %.0f ns", what, (unsigned long long)n,
+		  TIMER_DELTA_US, lat[0] * ns_per_unit, med * ns_per_unit,
+		  lat[n * 9 / 10] * ns_per_unit, lat[n - 1] * ns_per_unit);
+	return med * ns_per_unit;
+}
+
 /* The median latency of the last loop's @n deadlines, in ns. */
 static double timer_value(struct gvm *vm, uint64_t n, double secs)
 {
 	int64_t *lat = malloc(n * sizeof(*lat));
 	uint64_t late = *GVM_VAR(vm, timer_late_arms), i, early = 0;
-	double ns_per_tick = 1e6 / tsc_khz, med;
+	double med;
 
 	if (!lat)
 		return NAN;
 	memcpy(lat, (const void *)GVM_VAR(vm, timer_lat), n * sizeof(*lat));
-	qsort(lat, n, sizeof(*lat), cmp_i64);
 	for (i = 0; i < n; i++)
 		early += lat[i] < 0;
-	med = n % 2 ? lat[n / 2] : (lat[n / 2 - 1] + lat[n / 2]) / 2.0;
-	ksft_diag("tsc_deadline: %llu deadlines %d us ahead: latency min %.0f, "
-		  "median %.0f, 90th %.0f, max %.0f ns; %llu before the deadline, "
-		  "%llu armed too late to halt first",
-		  (unsigned long long)n, TIMER_DELTA_US, lat[0] * ns_per_tick,
-		  med * ns_per_tick, lat[n * 9 / 10] * ns_per_tick,
-		  lat[n - 1] * ns_per_tick, (unsigned long long)early,
+	med = spread("tsc_deadline", lat, n, 1e6 / tsc_khz);
+	ksft_diag("tsc_deadline: %llu interrupts before the deadline, %llu deadlines "
+		  "armed too late to halt first", (unsigned long long)early,
 		  (unsigned long long)late);
 	free(lat);
-	return med * ns_per_tick;
+	return med;
 }
 
 /* ioeventfd_*: the guest's writes signal it, none exits to user space. */
@@ -1096,21 +1113,30 @@ static void signal_fd(int fd)
 		ksft_diag("eventfd write: %s", strerror(errno));
 }
 
+/* Wait for a signal on @fd (EFD_NONBLOCK): its count, 0 after the watchdog's time. */
+static uint64_t wait_fd(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, watchdog_seconds * 1000) != 1)
+		return 0;
+	return drain(fd);
+}
+
 /* Signal the irqfd, wait for the guest's answer: 0 or -1. */
 static int irqfd_round_trip(struct irqfd_run *r)
 {
-	struct pollfd p = { .fd = r->ack_fd, .events = POLLIN };
 	uint64_t got;
 
 	signal_fd(r->irq_fd);
-	if (poll(&p, 1, watchdog_seconds * 1000) != 1) {
+	got = wait_fd(r->ack_fd);
+	if (!got) {
 		ksft_diag("irqfd: no answer from the guest after %u s "
 			  "(%llu round trips done, guest irq_hits %llu)",
 			  watchdog_seconds, (unsigned long long)r->total,
 			  (unsigned long long)*GVM_VAR(r->vm, irq_hits));
 		return -1;
 	}
-	got = drain(r->ack_fd);
 	r->total++;
 	if (got != 1) {
 		ksft_diag("irqfd: the ioeventfd counted %llu for one interrupt",
@@ -1228,6 +1254,130 @@ out:
 		close(r.irq_fd);
 	if (r.ack_fd >= 0)
 		close(r.ack_fd);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Floors of the test machine itself, no VM                           */
+/* ------------------------------------------------------------------ */
+
+static double ts_ns(const struct timespec *t)
+{
+	return t->tv_sec * 1e9 + t->tv_nsec;
+}
+
+/*
+ * host_timer: what tsc_deadline's wakeup costs without a guest. A thread
+ * (timer slack 1 ns, as a hypervisor's hard hrtimer has none) sleeps until
+ * now + 1 ms with clock_nanosleep(TIMER_ABSTIME) and reads the clock when
+ * it wakes; the median overshoot.
+ */
+static int64_t host_lat[TIMER_MAX_SAMPLES];
+
+static double host_timer_once(void *ctx, uint64_t n)
+{
+	struct timespec due, woke;
+	double t0 = now();
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &due);
+		due.tv_nsec += TIMER_DELTA_US * 1000;
+		if (due.tv_nsec >= 1000000000) {
+			due.tv_sec++;
+			due.tv_nsec -= 1000000000;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+			;
+		clock_gettime(CLOCK_MONOTONIC, &woke);
+		host_lat[i] = (int64_t)(ts_ns(&woke) - ts_ns(&due));
+	}
+	return now() - t0;
+}
+
+static int b_host_timer(void)
+{
+	uint64_t n;
+	double secs;
+
+	CHECK(!prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0), "PR_SET_TIMERSLACK");
+	CHECK(!measure(host_timer_once, NULL, TIMER_MAX_SAMPLES, &n, &secs), "timing");
+	report("host_timer", spread("host_timer", host_lat, n, 1.0), "ns", n, secs);
+	return KSFT_PASS;
+}
+
+/*
+ * host_wake: what ipi's and irqfd's hand-offs between the test machine's
+ * two CPUs cost without a guest: a thread on each, pinned as there, pass
+ * an eventfd signal back and forth, each sleeping in poll() until the
+ * other's arrives. ns per round trip.
+ */
+struct ping_pong {
+	int to_b, to_a;
+	volatile bool stop;
+	int result;
+};
+
+static void *pong_main(void *p)
+{
+	struct ping_pong *pp = p;
+
+	pin_self(1);
+	pp->result = -1;
+	while (wait_fd(pp->to_b)) {
+		if (pp->stop) {
+			pp->result = 0;
+			break;
+		}
+		signal_fd(pp->to_a);
+	}
+	return NULL;
+}
+
+static double ping_once(void *ctx, uint64_t n)
+{
+	struct ping_pong *pp = ctx;
+	double t0 = now();
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		signal_fd(pp->to_b);
+		if (wait_fd(pp->to_a) != 1) {
+			ksft_diag("host_wake: no single answer in %u s", watchdog_seconds);
+			return -1;
+		}
+	}
+	return now() - t0;
+}
+
+static int b_host_wake(void)
+{
+	struct ping_pong pp = { .to_b = eventfd(0, EFD_NONBLOCK),
+				.to_a = eventfd(0, EFD_NONBLOCK) };
+	int ret = KSFT_FAIL;
+	pthread_t th;
+	uint64_t n;
+	double secs;
+
+	CHECK(pp.to_a >= 0 && pp.to_b >= 0, "eventfds");
+	pin_main(0);
+	if (pthread_create(&th, NULL, pong_main, &pp)) {
+		ksft_diag("pthread_create failed");
+		goto out;
+	}
+	if (!measure(ping_once, &pp, MAX_ITERATIONS, &n, &secs))
+		ret = KSFT_PASS;
+	pp.stop = true;
+	signal_fd(pp.to_b);
+	pthread_join(th, NULL);
+	if (ret == KSFT_PASS && !pp.result)
+		report("host_wake", secs * 1e9 / n, "ns/rt", n, secs);
+	else
+		ret = KSFT_FAIL;
+out:
+	unpin_main();
+	close(pp.to_a);
+	close(pp.to_b);
 	return ret;
 }
 
@@ -1350,6 +1500,8 @@ static const struct ksft_case all_cases[] = {
 	{ "ioeventfd_mmio", b_ioeventfd_mmio },
 	{ "ioeventfd_pio", b_ioeventfd_pio },
 	{ "irqfd", b_irqfd },
+	{ "host_timer", b_host_timer },
+	{ "host_wake", b_host_wake },
 };
 
 #define NCASES (int)(sizeof(all_cases) / sizeof(all_cases[0]))

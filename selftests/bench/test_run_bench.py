@@ -149,7 +149,7 @@ class Parse(unittest.TestCase):
         line = next(t for t in table if t.startswith("exit handled in the kernel"))
         self.assertEqual(line.split()[-4:], ["ns/exit", "120", "400", "3.33"])
         self.assertTrue(any("higher is better" in t for t in table))
-        self.assertIn("  cpuid            2.40     8.00", table)
+        self.assertIn("  cpuid               2.40     8.00", table)
         line = next(t for t in table if t.startswith("irqfd"))
         self.assertEqual(line.split()[-3:], ["900", "skipped", "-"])
         line = next(t for t in table if t.startswith("Linux boot to init marker (khv-vmm)"))
