@@ -1167,26 +1167,17 @@ static double irqfd_once(void *ctx, uint64_t n)
 
 static int irqfd_assign(struct irqfd_run *r)
 {
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[1];
-	} rt;
 	struct kvm_irqfd irqfd = { .gsi = IRQFD_GSI };
 	struct kvm_ioeventfd io = { .addr = EVENT_PORT, .len = 1,
 				    .flags = KVM_IOEVENTFD_FLAG_PIO };
 
-	memset(&rt, 0, sizeof(rt));
-	rt.r.nr = 1;
-	rt.e[0].gsi = IRQFD_GSI;
-	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
-	rt.e[0].u.msi.address_lo = APIC_BASE;		/* APIC 0, fixed */
-	rt.e[0].u.msi.data = VEC_IRQFD;
 	r->irq_fd = eventfd(0, EFD_NONBLOCK);
 	r->ack_fd = eventfd(0, EFD_NONBLOCK);
 	irqfd.fd = r->irq_fd;
 	io.fd = r->ack_fd;
 	if (r->irq_fd < 0 || r->ack_fd < 0 ||
-	    khv_ioctl(r->vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) ||
+	    /* APIC 0, fixed */
+	    gvm_set_msi_route(r->vm, IRQFD_GSI, APIC_BASE, VEC_IRQFD) ||
 	    khv_ioctl(r->vm->fd, KVM_IRQFD, (unsigned long)&irqfd) ||
 	    khv_ioctl(r->vm->fd, KVM_IOEVENTFD, (unsigned long)&io)) {
 		ksft_diag("irqfd: eventfds, MSI route, KVM_IRQFD or KVM_IOEVENTFD failed");

@@ -215,6 +215,9 @@ void *gvm_hva(struct gvm *vm, uint64_t gpa);
 #define GVM_VAR(vm, var) ((__typeof__(&(var)))gvm_hva((vm), (uint64_t)&(var)))
 /* Route @vector to @fn in this VM's guest (NULL: back to UNHANDLED). */
 int gvm_set_handler(struct gvm *vm, int vector, guest_handler_t fn);
+/* KVM_SET_GSI_ROUTING with one MSI route, for @gsi: 0 or -errno. */
+int gvm_set_msi_route(struct gvm *vm, uint32_t gsi, uint32_t address_lo,
+		      uint32_t data);
 /*
  * Deliver @vector on its IST stack (@ist, the default) or on the stack of
  * the code it interrupts. Without IST a delivery nested in the same
