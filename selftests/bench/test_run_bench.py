@@ -23,17 +23,50 @@ class Median(unittest.TestCase):
         self.assertIsNone(rb.median([]))
 
 
+def steps_of(plan):
+    return [line.split()[0] for line in plan if line and line[0] not in "#@"]
+
+
 class Plan(unittest.TestCase):
     def test_lanes_alternate_and_floor_only_on_khv(self):
         plan = rb.make_plan(2, 1.5).splitlines()
         lanes = [line.split()[1] for line in plan if line.startswith("@lane")]
         self.assertEqual(lanes, ["stock", "khv", "stock", "khv"])
-        steps = [line.split()[0] for line in plan if line and line[0] not in "#@"]
+        steps = steps_of(plan)
         self.assertEqual(len(steps), 2 * (2 * len(rb.WORKLOADS) - 1))
         self.assertEqual(len(set(steps)), 2 * len(rb.WORKLOADS))  # per rep
         self.assertIn("r2-floor 120 khv-bench --seconds 1.5 floor", plan)
-        first_khv = plan.index("@lane khv")
+        first_khv = plan.index("@lane khv kvm_compat=1")
         self.assertFalse(any("floor" in line for line in plan[:first_khv]))
+
+    def test_khv_lane_answers_at_dev_kvm_for_qemu(self):
+        plan = rb.make_plan(1, 2).splitlines()
+        self.assertEqual([line for line in plan if line.startswith("@lane")],
+                         ["@lane stock", "@lane khv kvm_compat=1"])
+        qemu = [line for line in plan if line.startswith("r1-qemu_boot ")]
+        self.assertEqual(len(qemu), 2)
+        self.assertTrue(qemu[0].endswith("sh /khv/bin/bench-qemu-boot"))
+        self.assertIn("KHV_QEMU_ATTEMPTS=2", qemu[0])
+
+    def test_new_workloads_in_both_lanes(self):
+        plan = rb.make_plan(1, 2).splitlines()
+        for name in ("ipi", "tsc_deadline", "ioeventfd_mmio", "ioeventfd_pio", "irqfd"):
+            self.assertEqual(steps_of(plan).count(f"r1-{name}"), 2, name)
+            self.assertIn(f"r1-{name} 120 khv-bench --seconds 2 {name}", plan)
+
+    def test_fewer_qemu_reps(self):
+        plan = rb.make_plan(3, 2, qemu_reps=1).splitlines()
+        steps = steps_of(plan)
+        self.assertEqual(steps.count("r1-qemu_boot"), 2)
+        self.assertNotIn("r2-qemu_boot", steps)
+        self.assertNotIn("r3-qemu_boot", steps)
+        self.assertEqual(steps.count("r3-ipi"), 2)
+        self.assertNotIn("qemu_boot", rb.make_plan(2, 2, qemu_reps=0))
+
+    def test_only(self):
+        plan = rb.make_plan(2, 2, only={"ipi", "floor"}).splitlines()
+        self.assertEqual(steps_of(plan), ["r1-ipi", "r1-ipi", "r1-floor",
+                                          "r2-ipi", "r2-ipi", "r2-floor"])
 
 
 TAP = """\
@@ -54,6 +87,11 @@ not ok 5 khv/r1-boot # rc=1
     BENCH khv cpuid 500.0 ns/exit
     BENCH stock cpuid 120.0 ns/exit
     BENCH khv cpuid bogus ns/exit
+    BENCH stock irqfd 900.0 ns/irq
+    BENCH khv irqfd n/a ns/irq
+    BENCH stock ipi 2000.0 ns/ipi
+    BENCH khv ipi 1000.0 ns/ipi
+    BENCH khv ipi n/a ns/ipi
 """
 
 
@@ -64,7 +102,9 @@ class Parse(unittest.TestCase):
     def test_values_by_workload_and_lane(self):
         self.assertEqual(self.runs["cpuid"]["stock"], [100.0, 200.0, 120.0])
         self.assertEqual(self.runs["cpuid"]["khv"], [300.0, 500.0])
-        self.assertNotIn("stock", self.runs["floor"])
+        self.assertEqual(self.runs["floor"]["stock"], [])  # n/a: skipped
+        self.assertEqual(self.runs["irqfd"], {"stock": [900.0], "khv": []})
+        self.assertEqual(self.runs["ipi"]["khv"], [1000.0])
 
     def test_only_top_level_failures(self):
         self.assertEqual(self.failed, ["not ok 5 khv/r1-boot # rc=1"])
@@ -81,6 +121,26 @@ class Parse(unittest.TestCase):
         self.assertNotIn("khv_per_floor", rows["first_touch"])
         self.assertIsNone(rows["boot"]["khv"])
         self.assertIsNone(rows["boot"]["khv_per_stock"])
+        self.assertFalse(rows["boot"]["khv_skipped"])
+        self.assertTrue(rows["irqfd"]["khv_skipped"])
+        self.assertIsNone(rows["irqfd"]["khv_per_stock"])
+        self.assertFalse(rows["ipi"]["khv_skipped"])  # a number beats an n/a
+        self.assertAlmostEqual(rows["ipi"]["khv_per_stock"], 0.5)
+        self.assertNotIn("khv_per_floor", rows["ipi"])
+
+    def test_missing_is_neither_a_number_nor_skipped(self):
+        rows = rb.summarize(self.runs)
+        absent = rb.missing(rows, qemu_reps=1)
+        self.assertIn("boot", absent)
+        self.assertIn("qemu_boot", absent)
+        self.assertNotIn("irqfd", absent)   # skipped on khv
+        self.assertNotIn("floor", absent)   # never run on stock
+        self.assertNotIn("cpuid", absent)
+        self.assertNotIn("qemu_boot", rb.missing(rows, qemu_reps=0))
+        only = {"cpuid", "irqfd"}
+        self.assertEqual(rb.missing(rb.summarize(self.runs, only), 1, only), [])
+        self.assertEqual([r["workload"] for r in rb.summarize(self.runs, only)],
+                         ["cpuid", "irqfd"])
 
     def test_table_and_json(self):
         rows = rb.summarize(self.runs)
@@ -89,7 +149,11 @@ class Parse(unittest.TestCase):
         line = next(t for t in table if t.startswith("exit handled in the kernel"))
         self.assertEqual(line.split()[-4:], ["ns/exit", "120", "400", "3.33"])
         self.assertTrue(any("higher is better" in t for t in table))
-        self.assertIn("  cpuid            2.40     8.00", table)
+        self.assertIn("  cpuid               2.40     8.00", table)
+        line = next(t for t in table if t.startswith("irqfd"))
+        self.assertEqual(line.split()[-3:], ["900", "skipped", "-"])
+        line = next(t for t in table if t.startswith("Linux boot to init marker (khv-vmm)"))
+        self.assertEqual(line.split()[-3:], ["n/a", "n/a", "-"])
         md = rb.format_markdown(rows)
         self.assertEqual(len(md), 2 + len(rb.WORKLOADS))
         self.assertIn("| 120 | 400 | 3.33 | 2.40 | 8.00 |", md[2])

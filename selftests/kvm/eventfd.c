@@ -102,22 +102,6 @@ static uint64_t drain(int fd)
 	return v;
 }
 
-static int msi_route(struct gvm *vm)
-{
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[1];
-	} rt;
-
-	memset(&rt, 0, sizeof(rt));
-	rt.r.nr = 1;
-	rt.e[0].gsi = GSI_MSI;
-	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
-	rt.e[0].u.msi.address_lo = APIC_BASE;
-	rt.e[0].u.msi.data = VEC_MSI;
-	return (int)khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt);
-}
-
 GUEST_CODE static void guest_irqfd(uint64_t a, uint64_t b)
 {
 	apic_write(APIC_SVR, 0x1ff);
@@ -146,7 +130,7 @@ static int t_irqfd(void)
 
 	vm = irq_vm();
 	CHECK(vm, "VM with irqchip");
-	CHECK(!msi_route(vm), "MSI route");
+	CHECK(!gvm_set_msi_route(vm, GSI_MSI, APIC_BASE, VEC_MSI), "MSI route");
 	v = gvcpu_create_long(vm, 0, guest_irqfd, 0, 0);
 	CHECK(v, "vCPU");
 	CHECK(!gvcpu_run_sync(v, 1, NULL), "APIC on");

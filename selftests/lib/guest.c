@@ -302,6 +302,37 @@ int gvm_set_handler(struct gvm *vm, int vector, guest_handler_t fn)
 	return 0;
 }
 
+int gvm_set_msi_route(struct gvm *vm, uint32_t gsi, uint32_t address_lo,
+		      uint32_t data)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[1];
+	} rt;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.r.nr = 1;
+	rt.e[0].gsi = gsi;
+	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[0].u.msi.address_lo = address_lo;
+	rt.e[0].u.msi.data = data;
+	return (int)khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt);
+}
+
+int gvm_set_gate_stack(struct gvm *vm, int vector, bool ist)
+{
+	uint64_t *gate = gvm_hva(vm, GUEST_IDT_GPA + 16 * vector);
+
+	if (vector < 0 || vector > 255)
+		return -EINVAL;
+	if (!gate)
+		return -EFAULT;
+	*gate &= ~(7ull << 32);
+	if (ist)
+		*gate |= (vector == 2 ? 2ull : 1ull) << 32;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The guest image: descriptor tables, page tables, the test binary     */
 /* ------------------------------------------------------------------ */

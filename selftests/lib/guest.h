@@ -215,6 +215,17 @@ void *gvm_hva(struct gvm *vm, uint64_t gpa);
 #define GVM_VAR(vm, var) ((__typeof__(&(var)))gvm_hva((vm), (uint64_t)&(var)))
 /* Route @vector to @fn in this VM's guest (NULL: back to UNHANDLED). */
 int gvm_set_handler(struct gvm *vm, int vector, guest_handler_t fn);
+/* KVM_SET_GSI_ROUTING with one MSI route, for @gsi: 0 or -errno. */
+int gvm_set_msi_route(struct gvm *vm, uint32_t gsi, uint32_t address_lo,
+		      uint32_t data);
+/*
+ * Deliver @vector on its IST stack (@ist, the default) or on the stack of
+ * the code it interrupts. Without IST a delivery nested in the same
+ * vector's stub gets a frame of its own instead of overwriting the
+ * first; the interrupted code must then not use the red zone (build it
+ * with -mno-red-zone).
+ */
+int gvm_set_gate_stack(struct gvm *vm, int vector, bool ist);
 /* KVM_SET_USER_MEMORY_REGION: 0 or -errno. */
 int gvm_set_region(int vm_fd, uint32_t slot, uint32_t flags, uint64_t gpa,
 		   uint64_t size, void *hva);
