@@ -599,6 +599,106 @@ static uint64_t scale(uint64_t n, double secs, double seconds, uint64_t max)
 	return (uint64_t)want;
 }
 
+/*
+ * Exits per iteration, from each watched vCPU's statistics
+ * (KVM_GET_STATS_FD, the counter "exits", which stock KVM and khv both
+ * have) around the last timed loop: what a loop costs in world switches,
+ * printed with its result.
+ */
+#define MAX_WATCHED 2
+
+static struct {
+	int fd;
+	off_t off;
+	uint64_t before, delta;
+} watched_exits[MAX_WATCHED];
+static int nwatched;
+
+/* Where counter @name's value is in stats file @fd, or -1. */
+static off_t stat_offset(int fd, const char *name)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	off_t off = -1;
+	size_t size;
+	uint32_t i;
+
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		return -1;
+	size = sizeof(*d) + h.name_size;
+	d = calloc(1, size + 1);
+	for (i = 0; d && i < h.num_desc; i++) {
+		if (pread(fd, d, size, h.desc_offset + i * size) != (ssize_t)size)
+			break;
+		if (!strcmp(d->name, name)) {
+			off = h.data_offset + d->offset;
+			break;
+		}
+	}
+	free(d);
+	return off;
+}
+
+static void watch_exits(struct gvcpu *v)
+{
+	int fd = (int)khv_ioctl(v->fd, KVM_GET_STATS_FD, 0);
+	off_t off = fd >= 0 ? stat_offset(fd, "exits") : -1;
+
+	if (nwatched == MAX_WATCHED || off < 0) {
+		ksft_diag("vCPU %d: no exits statistic", v->id);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	watched_exits[nwatched].fd = fd;
+	watched_exits[nwatched].off = off;
+	nwatched++;
+}
+
+static uint64_t read_exits(int i)
+{
+	uint64_t val = 0;
+
+	if (pread(watched_exits[i].fd, &val, sizeof(val), watched_exits[i].off) !=
+	    sizeof(val))
+		return 0;
+	return val;
+}
+
+static void exits_mark(void)
+{
+	int i;
+
+	for (i = 0; i < nwatched; i++)
+		watched_exits[i].before = read_exits(i);
+}
+
+static void exits_take(void)
+{
+	int i;
+
+	for (i = 0; i < nwatched; i++)
+		watched_exits[i].delta = read_exits(i) - watched_exits[i].before;
+}
+
+static void note_exits(const char *workload, uint64_t n)
+{
+	char buf[128];
+	int i, len = 0;
+
+	for (i = 0; i < nwatched; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s vCPU %d %.2f",
+				i ? "," : "", i, (double)watched_exits[i].delta / n);
+	if (nwatched)
+		ksft_diag("%s: exits per iteration:%s", workload, buf);
+}
+
+static void unwatch_exits(void)
+{
+	while (nwatched > 0)
+		close(watched_exits[--nwatched].fd);
+}
+
 /* Something timed @n times: seconds, or < 0 on error. */
 typedef double (*timed_fn)(void *ctx, uint64_t n);
 
@@ -621,7 +721,9 @@ static int measure(timed_fn fn, void *ctx, uint64_t max, uint64_t *n_out,
 		n = scale(n, secs, CALIBRATE_SECONDS * 2, max);
 	}
 	n = scale(n, secs, target_seconds, max);
+	exits_mark();
 	secs = fn(ctx, n);
+	exits_take();
 	if (secs < 0)
 		return -1;
 	*n_out = n;
@@ -661,8 +763,10 @@ static int run_loop(const struct loop *l)
 	}
 	v = gvcpu_create_long(lr.vm, 0, l->guest, l->arg, 0);
 	lr.v = v;
-	if (!v || (l->start && l->start(lr.vm, v)) ||
-	    run_to_sync(v, 1, NULL, NULL))
+	if (!v)
+		goto out;
+	watch_exits(v);
+	if ((l->start && l->start(lr.vm, v)) || run_to_sync(v, 1, NULL, NULL))
 		goto out;
 	if (measure(loop_once, &lr, l->max_n ? l->max_n : MAX_ITERATIONS,
 		    &n, &secs))
@@ -671,11 +775,13 @@ static int run_loop(const struct loop *l)
 	if (value != value)	/* NaN: no value, said why */
 		goto out;
 	note_redeliveries(lr.vm);
+	note_exits(l->name, n);
 	report(l->name, value, l->unit, n, secs);
 	ret = KSFT_PASS;
 out:
 	if (l->stop && ret != KSFT_SKIP && l->stop(lr.vm, v, ret == KSFT_PASS))
 		ret = KSFT_FAIL;
+	unwatch_exits();
 	gvcpu_destroy(v);
 	gvm_destroy(lr.vm);
 	return ret;
@@ -841,6 +947,7 @@ static int ipi_start(struct gvm *vm, struct gvcpu *v)
 
 	if (!rx)
 		return -1;
+	watch_exits(rx);
 	pin_main(0);
 	if (vcpu_thread_start(&ipi_rx, rx, 1)) {
 		gvcpu_destroy(rx);
@@ -1225,6 +1332,8 @@ static int b_irqfd(void)
 	if (set_irq_handler(r.vm, VEC_IRQFD, on_irqfd) || irqfd_assign(&r))
 		goto out;
 	v = gvcpu_create_long(r.vm, 0, guest_halt_loop, 0, 0);
+	if (v)
+		watch_exits(v);
 	pin_main(0);
 	if (!v || vcpu_thread_start(&th, v, 1) || wait_receiver(r.vm) ||
 	    measure(irqfd_once, &r, MAX_ITERATIONS, &n, &secs))
@@ -1233,10 +1342,12 @@ static int b_irqfd(void)
 	*GVM_VAR(r.vm, bench_stop) = 1;
 	if (!irqfd_round_trip(&r) && !vcpu_thread_stop(&th, false)) {
 		note_redeliveries(r.vm);
+		note_exits("irqfd", n);
 		report("irqfd", secs * 1e9 / n, "ns/irq", n, secs);
 		ret = KSFT_PASS;
 	}
 out:
+	unwatch_exits();
 	vcpu_thread_stop(&th, true);
 	unpin_main();
 	gvcpu_destroy(v);
