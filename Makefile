@@ -170,18 +170,20 @@ check:
 	@$(MAKE) --no-print-directory check-run
 
 # Every step writes TAP to $(B)/*.tap; the summary judges them all.
+# Each step's wall time is printed as it ends and again in the summary, so
+# a CI log shows where the budget goes.
+CHECK_STEPS := check-unit check-vmm-unit check-kbuild check-vm check-qemu \
+	       check-trixie check-deb check-fuzz check-kvm check-debug
 check-run:
-	@rm -f $(CHECK_TAPS)
-	-@$(MAKE) --no-print-directory check-unit
-	-@$(MAKE) --no-print-directory check-vmm-unit
-	-@$(MAKE) --no-print-directory check-kbuild
-	-@$(MAKE) --no-print-directory check-vm
-	-@$(MAKE) --no-print-directory check-qemu
-	-@$(MAKE) --no-print-directory check-trixie
-	-@$(MAKE) --no-print-directory check-deb
-	-@$(MAKE) --no-print-directory check-fuzz
-	-@$(MAKE) --no-print-directory check-kvm
-	-@$(MAKE) --no-print-directory check-debug
+	@rm -f $(CHECK_TAPS) $(B)/check-times
+	@mkdir -p $(B); for s in $(CHECK_STEPS); do \
+		t0=$$(date +%s); \
+		$(MAKE) --no-print-directory $$s; rc=$$?; \
+		t=$$(( $$(date +%s) - t0 )); \
+		echo "make check: $$s took $$((t / 60))m$$((t % 60))s (exit $$rc)" | \
+			tee -a $(B)/check-times; \
+	done
+	@cat $(B)/check-times
 	@scripts/tap-summary $(CHECK_TAPS)
 
 CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
