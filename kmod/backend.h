@@ -38,6 +38,7 @@ enum khv_exit_kind {
 	KHV_EXIT_EXCEPTION,	/* an exception the guest raised: .exc, reflect it */
 	KHV_EXIT_ICEBP,		/* INT1 (ICEBP, F1) */
 	KHV_EXIT_RDPMC,
+	KHV_EXIT_XSETBV,	/* XCR index in ECX, value in EDX:EAX */
 	KHV_EXIT_WBINVD,	/* WBINVD or WBNOINVD */
 	KHV_EXIT_SHUTDOWN,	/* triple fault */
 	KHV_EXIT_FAIL_ENTRY,	/* the CPU refused the guest state */

@@ -23,6 +23,11 @@ static long khv_cap_nr_vcpus(const struct khv_host_info *host)
 	return n < KHV_MAX_VCPUS ? n : KHV_MAX_VCPUS;
 }
 
+static long khv_cap_xsave2(const struct khv_host_info *host)
+{
+	return host->xsave_size;
+}
+
 static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_NR_VCPUS,		.compute = khv_cap_nr_vcpus },
 	{ KVM_CAP_MAX_VCPUS,		.value = KHV_MAX_VCPUS },
@@ -40,6 +45,10 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_MP_STATE,		.value = 1, .runs = true },
 	{ KVM_CAP_IMMEDIATE_EXIT,	.value = 1, .runs = true },
 	{ KVM_CAP_VCPU_EVENTS,		.value = 1, .runs = true },
+	{ KVM_CAP_XSAVE,		.value = 1, .runs = true },
+	{ KVM_CAP_XCRS,			.value = 1, .runs = true },
+	{ KVM_CAP_DEBUGREGS,		.value = 1, .runs = true },
+	{ KVM_CAP_XSAVE2,		.compute = khv_cap_xsave2, .runs = true },
 	{ KVM_CAP_INTERNAL_ERROR_DATA,	.value = 1, .runs = true },
 	{ KVM_CAP_BINARY_STATS_FD,	.value = 1, .runs = true },
 	/* the in-kernel interrupt controllers (kmod/irq/) */

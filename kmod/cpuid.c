@@ -8,6 +8,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
+#include <asm/fpu/xcr.h>
 
 #include "khv.h"
 #include "cpuid_policy.h"
@@ -17,13 +18,18 @@ static void khv_host_cpuid(u32 leaf, u32 subleaf, u32 r[4])
 	cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3]);
 }
 
+u64 khv_host_xcr0;
+u64 khv_xcr0_supported;
+u32 khv_xsave_uabi_size;
+
 /* The supported CPUID in a fresh buffer; *n entries. */
 struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
 {
 	struct kvm_cpuid_entry2 *e = kvcalloc(KHV_MAX_CPUID_ENTRIES, sizeof(*e),
 					      GFP_KERNEL);
 
-	if (e && khv_cpuid_supported(khv_host_cpuid, e, KHV_MAX_CPUID_ENTRIES, n)) {
+	if (e && khv_cpuid_supported(khv_host_cpuid, khv_host_xcr0, e,
+				     KHV_MAX_CPUID_ENTRIES, n)) {
 		kvfree(e);
 		return NULL;
 	}
@@ -38,8 +44,18 @@ int khv_cpuid_init(void)
 {
 	struct khv_cpuid_view v;
 	struct kvm_cpuid_entry2 *e;
+	struct fpu_guest probe;
 	u32 n;
 
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		khv_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	khv_xcr0_supported = khv_supported_xcr0(khv_host_cpuid, khv_host_xcr0);
+	/* what the FPU core copies for a guest: KVM_CAP_XSAVE2's answer */
+	if (!fpu_alloc_guest_fpstate(&probe))
+		return -ENOMEM;
+	khv_xsave_uabi_size = max_t(u32, probe.uabi_size,
+				    sizeof(struct kvm_xsave));
+	fpu_free_guest_fpstate(&probe);
 	e = khv_supported_cpuid(&n);
 	if (!e)
 		return -ENOMEM;
@@ -95,7 +111,15 @@ long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 		if (IS_ERR(e))
 			return PTR_ERR(e);
 	}
-	khv_cpuid_apply_runtime(e, c.nent, vcpu->apic_base);
+	if (e) {
+		struct khv_paging p;
+		struct khv_cpuid_runtime rt;
+
+		khv_ops->get_paging(vcpu, &p);
+		rt = (struct khv_cpuid_runtime){ vcpu->apic_base, p.cr4,
+						 vcpu->xcr0 };
+		khv_cpuid_apply_runtime(e, c.nent, &rt);
+	}
 	/* As KVM: after KVM_RUN only the same table may be set again. */
 	if (vcpu->ran) {
 		bool same = khv_cpuid_equal(e, c.nent, vcpu->cpuid, vcpu->cpuid_nent);
@@ -126,11 +150,42 @@ long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 	return copy_to_user(u, &c, sizeof(c)) ? -EFAULT : 0;
 }
 
+/*
+ * The guest's APIC base, CR4 or XCR0 changed: its CPUID table follows
+ * (khv_cpuid_apply_runtime), and so does whether XCR0 is switched.
+ */
+void khv_cpuid_update_runtime(struct khv_vcpu *vcpu)
+{
+	struct khv_cpuid_runtime rt;
+	struct khv_paging p;
+
+	khv_ops->get_paging(vcpu, &p);
+	vcpu->guest_osxsave = p.cr4 & X86_CR4_OSXSAVE;
+	rt = (struct khv_cpuid_runtime){ vcpu->apic_base, p.cr4, vcpu->xcr0 };
+	khv_cpuid_apply_runtime(vcpu->cpuid, vcpu->cpuid_nent, &rt);
+}
+
 /* IA32_APIC_BASE changed: the guest's CPUID table follows. */
 void khv_set_apic_base(struct khv_vcpu *vcpu, u64 apic_base)
 {
 	vcpu->apic_base = apic_base;
-	khv_cpuid_apply_runtime(vcpu->cpuid, vcpu->cpuid_nent, apic_base);
+	khv_cpuid_update_runtime(vcpu);
+}
+
+/*
+ * XSETBV's and KVM_SET_XCRS's write of XCR0: 0, or -EINVAL for a value
+ * the guest's CPUID does not allow (#GP for XSETBV).
+ */
+int khv_set_xcr0(struct khv_vcpu *vcpu, u64 xcr0)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+
+	if (!khv_xcr0_valid(khv_guest_supported_xcr0(&v, khv_xcr0_supported),
+			    xcr0))
+		return -EINVAL;
+	vcpu->xcr0 = xcr0;
+	khv_cpuid_update_runtime(vcpu);
+	return 0;
 }
 
 void khv_emulate_cpuid(struct khv_vcpu *vcpu)

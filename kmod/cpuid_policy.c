@@ -10,7 +10,7 @@ enum { EAX, EBX, ECX, EDX };
 /*
  * The leaves khv reports and which bits of each register pass through
  * from the host. A bit not listed is one khv cannot give a guest (for
- * instance XSAVE and AVX, VMX/SVM, MONITOR, PMU) or that
+ * instance VMX/SVM, MONITOR, PMU, XSAVES) or that
  * describes the host only.
  */
 struct khv_cpuid_rule {
@@ -29,16 +29,23 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 		~0u,					/* family/model/stepping */
 		0x0000ffffu,				/* brand, CLFLUSH size */
 		B(0) | B(1) | B(9) | B(12) | B(13) | B(19) | B(20) | B(22) |
-		B(23) | B(25) | B(29) | B(30),		/* SSE3 PCLMUL SSSE3 FMA CX16 SSE4.1/2 MOVBE POPCNT AES F16C RDRAND */
+		B(23) | B(25) | B(26) | B(28) | B(29) | B(30),
+		/* SSE3 PCLMUL SSSE3 FMA CX16 SSE4.1/2 MOVBE POPCNT AES XSAVE AVX F16C RDRAND */
 		B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) |
 		B(9) | B(11) | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) |
 		B(19) | B(23) | B(24) | B(25) | B(26),	/* FPU ... SSE2, no HTT/PBE */
 	  }, { 0, 0, B(21) | B(31), 0 } },		/* x2APIC (the in-kernel LAPIC's, as KVM), HYPERVISOR */
 	{ 0x7, 0, true, {
 		0,
-		B(0) | B(3) | B(7) | B(8) | B(9) | B(18) | B(19) | B(20) |
-		B(23) | B(24) | B(29),			/* FSGSBASE BMI1 SMEP BMI2 ERMS RDSEED ADX SMAP CLFLUSHOPT CLWB SHA */
-		B(2),					/* UMIP */
+		B(0) | B(3) | B(5) | B(7) | B(8) | B(9) | B(16) | B(17) |
+		B(18) | B(19) | B(20) | B(21) | B(23) | B(24) | B(28) |
+		B(29) | B(30) | B(31),
+		/* FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS AVX512F/DQ RDSEED ADX SMAP
+		 * AVX512IFMA CLFLUSHOPT CLWB AVX512CD SHA AVX512BW/VL */
+		B(1) | B(2) | B(6) | B(8) | B(9) | B(10) | B(11) | B(12) |
+		B(14),
+		/* AVX512VBMI UMIP AVX512VBMI2 GFNI VAES VPCLMULQDQ AVX512VNNI
+		 * AVX512BITALG AVX512VPOPCNTDQ */
 		0 }, { 0, B(1), 0, 0 } },		/* TSC_ADJUST: khv's own (msr.c), as KVM */
 	{ 0x80000000, 0, false, { 0, ~0u, ~0u, ~0u }, { 0 } },
 	{ 0x80000001, 0, false, {
@@ -55,7 +62,7 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 	{ 0x80000008, 0, false, { 0xffffu, 0, 0, 0 }, { 0 } },	/* address sizes */
 };
 
-#define KHV_MAX_BASIC		0x7u
+#define KHV_MAX_BASIC		0xdu
 #define KHV_MAX_EXT		0x80000008u
 #define KHV_HV_LEAF		0x40000000u
 
@@ -66,6 +73,113 @@ static void khv_cpuid_hv_leaves(struct kvm_cpuid_entry2 *e)
 		.eax = KHV_HV_LEAF + 1, .ebx = 0x4b76684b, .ecx = 0x684b7668,
 		.edx = 0x00007668 };
 	e[1] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF + 1 };
+}
+
+/* Leaf 1 ECX and leaf 7 EBX/ECX bits that need XSAVE-managed state. */
+#define KHV_L1_XSAVE		B(26)
+#define KHV_L1_AVX		B(28)
+#define KHV_L1_NEED_YMM		(KHV_L1_AVX | B(12) | B(29))	/* AVX FMA F16C */
+#define KHV_L7B_AVX2		B(5)
+#define KHV_L7B_AVX512		(B(16) | B(17) | B(21) | B(28) | B(30) | B(31))
+#define KHV_L7C_AVX512		(B(1) | B(6) | B(11) | B(12) | B(14))
+#define KHV_L7C_NEED_YMM	(B(9) | B(10))			/* VAES VPCLMULQDQ */
+
+/*
+ * Size in bytes of an XSAVE area holding the components of @xcr0, from
+ * the sizes and offsets of the table's leaf 0xD subleaves: standard format
+ * (each component at its offset), or compacted (XSAVEC: in order, 64-byte
+ * aligned where ECX bit 1 says).
+ */
+static u32 khv_xsave_size(const struct khv_cpuid_view *v, u64 xcr0,
+			  bool compacted)
+{
+	u32 size = 512 + 64, i;
+
+	for (i = 2; i < 64; i++) {
+		const struct kvm_cpuid_entry2 *e;
+
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		e = khv_cpuid_find(v, 0xd, i);
+		if (!e || e->index != i || !e->eax)
+			continue;
+		if (!compacted) {
+			if ((u64)e->ebx + e->eax > size)
+				size = e->ebx + e->eax;
+			continue;
+		}
+		if (e->ecx & B(1))
+			size = (size + 63) & ~63u;
+		size += e->eax;
+	}
+	return size;
+}
+
+/*
+ * The XSAVE leaves: subleaf 0 with the components khv switches (those of
+ * KHV_XCR0_SUPPORTED the host has enabled in its own XCR0), subleaf 1 with
+ * XSAVEOPT, XSAVEC and XGETBV1 (no XSAVES: khv does not switch IA32_XSS),
+ * and one subleaf per component. Returns the number of entries written,
+ * or -E2BIG.
+ */
+static int khv_cpuid_xsave_leaves(khv_host_cpuid_fn host, u64 xcr0,
+				  struct kvm_cpuid_entry2 *out, u32 room)
+{
+	struct khv_cpuid_view v;
+	u32 h[4], i, k = 0;
+
+	if (room < 2)
+		return -E2BIG;
+	host(0xd, 1, h);
+	out[1] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 1,
+		.eax = h[EAX] & (B(0) | B(1) | B(2)),
+		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
+	k = 2;
+	for (i = 2; i < 64; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		if (k == room)
+			return -E2BIG;
+		host(0xd, i, h);
+		out[k++] = (struct kvm_cpuid_entry2){ .function = 0xd,
+			.index = i, .eax = h[EAX], .ebx = h[EBX],
+			.ecx = h[ECX] & (B(0) | B(1)),
+			.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
+	}
+	out[0] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 0,
+		.eax = (u32)xcr0, .edx = (u32)(xcr0 >> 32),
+		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
+	v = khv_cpuid_view(out, k);
+	/* as KVM: EBX (enabled components) as ECX, the runtime sets it */
+	out[0].ecx = khv_xsave_size(&v, xcr0, false);
+	out[0].ebx = out[0].ecx;
+	return k;
+}
+
+/* Drop the features whose state the switched XCR0 components lack. */
+static void khv_cpuid_xsave_filter(struct kvm_cpuid_entry2 *e, u32 n, u64 xcr0)
+{
+	bool ymm = xcr0 & KHV_XF_YMM;
+	bool avx512 = (xcr0 & KHV_XF_AVX512) == KHV_XF_AVX512;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].function == 1) {
+			if (!(xcr0 & KHV_XF_SSE))
+				e[i].ecx &= ~KHV_L1_XSAVE;
+			if (!ymm || !(e[i].ecx & KHV_L1_XSAVE))
+				e[i].ecx &= ~KHV_L1_NEED_YMM;
+		} else if (e[i].function == 7 && e[i].index == 0) {
+			if (!ymm) {
+				e[i].ebx &= ~KHV_L7B_AVX2;
+				e[i].ecx &= ~KHV_L7C_NEED_YMM;
+			}
+			if (!ymm || !avx512) {
+				e[i].ebx &= ~KHV_L7B_AVX512;
+				e[i].ecx &= ~KHV_L7C_AVX512;
+			}
+		}
+	}
 }
 
 static u32 khv_clamp_max(u32 host_max, u32 ours)
@@ -87,10 +201,34 @@ static void khv_cpuid_apply(const struct khv_cpuid_rule *rule, const u32 h[4],
 		.flags = rule->indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0 };
 }
 
-int khv_cpuid_supported(khv_host_cpuid_fn host, struct kvm_cpuid_entry2 *out,
-			u32 max, u32 *n)
+u64 khv_supported_xcr0(khv_host_cpuid_fn host, u64 host_xcr0)
 {
+	u32 h[4];
+
+	host(0, 0, h);
+	if (h[EAX] < 0xd)
+		return 0;
+	host(1, 0, h);
+	if (!(h[ECX] & KHV_L1_XSAVE))
+		return 0;
+	host(0xd, 0, h);
+	host_xcr0 &= ((u64)h[EDX] << 32 | h[EAX]) & KHV_XCR0_SUPPORTED;
+	/* x87 and SSE always, AVX-512's three components all or none */
+	if ((host_xcr0 & (KHV_XF_FP | KHV_XF_SSE)) !=
+	    (KHV_XF_FP | KHV_XF_SSE))
+		return 0;
+	if (!(host_xcr0 & KHV_XF_YMM) ||
+	    (host_xcr0 & KHV_XF_AVX512) != KHV_XF_AVX512)
+		host_xcr0 &= ~KHV_XF_AVX512;
+	return host_xcr0;
+}
+
+int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0,
+			struct kvm_cpuid_entry2 *out, u32 max, u32 *n)
+{
+	u64 xcr0 = khv_supported_xcr0(host, host_xcr0);
 	u32 max_basic, max_ext, h[4], i, k = 0;
+	int r;
 
 	host(0, 0, h);
 	max_basic = khv_clamp_max(h[EAX], KHV_MAX_BASIC);
@@ -111,6 +249,13 @@ int khv_cpuid_supported(khv_host_cpuid_fn host, struct kvm_cpuid_entry2 *out,
 		if (rule->leaf == 0x80000000u)
 			out[k].eax = max_ext;
 		k++;
+	}
+	khv_cpuid_xsave_filter(out, k, xcr0);
+	if (xcr0 && max_basic >= 0xd) {
+		r = khv_cpuid_xsave_leaves(host, xcr0, &out[k], max - k);
+		if (r < 0)
+			return r;
+		k += r;
 	}
 	if (k + 2 > max)
 		return -E2BIG;
@@ -160,19 +305,31 @@ void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
 	r[EDX] = e ? e->edx : 0;
 }
 
-void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n, u64 apic_base)
+void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n,
+			     const struct khv_cpuid_runtime *rt)
 {
+	struct khv_cpuid_view v = khv_cpuid_view(e, n);
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		if (e[i].function != 1)
-			continue;
-		if (apic_base & BIT_ULL(11))
-			e[i].edx |= B(9);
-		else
-			e[i].edx &= ~B(9);
+		if (e[i].function == 1) {
+			if (rt->apic_base & BIT_ULL(11))
+				e[i].edx |= B(9);
+			else
+				e[i].edx &= ~B(9);
+			if (rt->cr4 & BIT_ULL(18))	/* OSXSAVE */
+				e[i].ecx |= B(27);
+			else
+				e[i].ecx &= ~B(27);
+		} else if (e[i].function == 0xd && e[i].index == 0) {
+			e[i].ebx = khv_xsave_size(&v, rt->xcr0, false);
+		} else if (e[i].function == 0xd && e[i].index == 1 &&
+			   (e[i].eax & B(1))) {		/* XSAVEC */
+			e[i].ebx = khv_xsave_size(&v, rt->xcr0, true);
+		}
 	}
 }
+
 
 static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
 {
@@ -261,4 +418,30 @@ bool khv_apic_base_valid(const struct khv_cpuid_view *v, u64 apic_base)
 	if ((apic_base & (BIT_ULL(10) | BIT_ULL(11))) == BIT_ULL(10))
 		return false;
 	return !(apic_base & reserved);
+}
+
+u64 khv_guest_supported_xcr0(const struct khv_cpuid_view *v, u64 supported)
+{
+	const struct kvm_cpuid_entry2 *e = khv_cpuid_find(v, 0xd, 0);
+
+	if (!e || !(khv_cpuid_reg(v, 1, ECX) & KHV_L1_XSAVE))
+		return KHV_XF_FP;
+	return (((u64)e->edx << 32 | e->eax) & supported) | KHV_XF_FP;
+}
+
+bool khv_xcr0_valid(u64 guest_supported, u64 xcr0)
+{
+	if (!(xcr0 & KHV_XF_FP))
+		return false;
+	if ((xcr0 & KHV_XF_YMM) && !(xcr0 & KHV_XF_SSE))
+		return false;
+	if (xcr0 & ~guest_supported)
+		return false;
+	if (xcr0 & KHV_XF_AVX512) {
+		if (!(xcr0 & KHV_XF_YMM))
+			return false;
+		if ((xcr0 & KHV_XF_AVX512) != KHV_XF_AVX512)
+			return false;
+	}
+	return true;
 }

@@ -20,8 +20,24 @@ typedef void (*khv_host_cpuid_fn)(u32 leaf, u32 subleaf, u32 r[4]);
  * Fill @out with the supported CPUID: 0 and *n, or -E2BIG when @max
  * entries are not enough.
  */
-int khv_cpuid_supported(khv_host_cpuid_fn host, struct kvm_cpuid_entry2 *out,
-			u32 max, u32 *n);
+int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0,
+			struct kvm_cpuid_entry2 *out, u32 max, u32 *n);
+
+/* XCR0 components (SDM vol. 1, 13.1). */
+#define KHV_XF_FP		BIT_ULL(0)
+#define KHV_XF_SSE		BIT_ULL(1)
+#define KHV_XF_YMM		BIT_ULL(2)
+#define KHV_XF_AVX512		(BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
+/* The components khv lets a guest enable: x87, SSE, AVX, AVX-512. */
+#define KHV_XCR0_SUPPORTED	(KHV_XF_FP | KHV_XF_SSE | KHV_XF_YMM | \
+				 KHV_XF_AVX512)
+
+/*
+ * The XCR0 components khv offers guests on this host: KHV_XCR0_SUPPORTED
+ * that the host's CPU has (CPUID 0xD) and its kernel enabled (@host_xcr0);
+ * 0 without XSAVE.
+ */
+u64 khv_supported_xcr0(khv_host_cpuid_fn host, u64 host_xcr0);
 
 struct khv_cpuid_view {
 	const struct kvm_cpuid_entry2 *e;
@@ -49,9 +65,23 @@ void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
 
 /*
  * Bits of a guest's table that follow its state, as on hardware and as
- * KVM keeps them: leaf 1 EDX.APIC = IA32_APIC_BASE.EN.
+ * KVM keeps them: leaf 1 EDX.APIC = IA32_APIC_BASE.EN, leaf 1
+ * ECX.OSXSAVE = CR4.OSXSAVE, leaf 0xD EBX (subleaf 0, and subleaf 1 with
+ * XSAVEC) = the XSAVE area size of the enabled components.
  */
-void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n, u64 apic_base);
+struct khv_cpuid_runtime {
+	u64 apic_base, cr4, xcr0;
+};
+void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n,
+			     const struct khv_cpuid_runtime *rt);
+
+/*
+ * The XCR0 values a guest may set: its CPUID leaf 0xD's components (none
+ * without CPUID.1:ECX.XSAVE) within @supported, and always x87.
+ */
+u64 khv_guest_supported_xcr0(const struct khv_cpuid_view *v, u64 supported);
+/* XSETBV's checks on XCR0 (SDM vol. 2, XSETBV): false means #GP. */
+bool khv_xcr0_valid(u64 guest_supported, u64 xcr0);
 
 /* The guest's MAXPHYADDR, held to KHV_MIN_PHYS_BITS..KHV_MAX_PHYS_BITS. */
 #define KHV_MIN_PHYS_BITS	32

@@ -15,6 +15,7 @@ long khv_check_extension(unsigned long cap)
 	struct khv_host_info host = {
 		.online_cpus = num_online_cpus(),
 		.can_run = khv_ops->vcpu_alloc != NULL,
+		.xsave_size = khv_xsave_uabi_size,
 	};
 
 	return khv_cap_value((long)cap, &host);

@@ -10,6 +10,7 @@
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
 #include <asm/traps.h>
+#include <asm/fpu/xcr.h>
 
 #include "khv.h"
 #include "emulate.h"
@@ -819,9 +820,36 @@ int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 		return 0;
 	}
 	khv_ops->set_cr4(vcpu, val);
+	if ((val ^ p.cr4) & X86_CR4_OSXSAVE)
+		khv_cpuid_update_runtime(vcpu);
 	/* as the CPU drops translations on these changes, the guest TLB goes */
 	if ((val ^ p.cr4) & KHV_CR4_TLB_BITS)
 		set_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
+	khv_skip_insn(vcpu, next_rip);
+	return 0;
+}
+
+/*
+ * XSETBV (intercepted: XCR0 decides what XRSTOR loads into the CPU). #UD
+ * without CR4.OSXSAVE, #GP at CPL > 0, for an XCR other than 0 or for a
+ * value the guest's CPUID does not allow; else the guest's XCR0, loaded
+ * on each entry (khv_enter()).
+ */
+int khv_emulate_xsetbv(struct khv_vcpu *vcpu, u64 next_rip)
+{
+	u64 val = (vcpu->gprs[2] << 32) | (u32)vcpu->gprs[0];
+	struct khv_paging p;
+
+	khv_ops->get_paging(vcpu, &p);
+	if (!(p.cr4 & X86_CR4_OSXSAVE)) {
+		khv_ops->inject_exception(vcpu, UD_VECTOR, false, 0);
+		return 0;
+	}
+	if (p.cpl || (u32)vcpu->gprs[1] != XCR_XFEATURE_ENABLED_MASK ||
+	    khv_set_xcr0(vcpu, val)) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
 	khv_skip_insn(vcpu, next_rip);
 	return 0;
 }

@@ -21,5 +21,6 @@ int khv_emulate_mov_dr(struct khv_vcpu *vcpu);
 /* MOV to CR4 (@gpr: the source when known, else -1): 0 or < 0. */
 int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
 int khv_emulate_mov_cr8(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
+int khv_emulate_xsetbv(struct khv_vcpu *vcpu, u64 next_rip);
 
 #endif /* KHV_EMULATE_H */

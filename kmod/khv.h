@@ -200,6 +200,8 @@ struct khv_vcpu {
 	u64 rip;
 	u64 rflags;
 	struct fpu_guest guest_fpu;
+	u64 xcr0;			/* the guest's XCR0 (loaded while it runs) */
+	bool guest_osxsave;		/* its CR4.OSXSAVE: XCR0 is switched */
 	u64 apic_base;			/* IA32_APIC_BASE (the LAPIC's, if any) */
 	u64 dr[8];			/* the guest's debug registers (not loaded) */
 	u8 tpr;				/* CR8 */
@@ -306,11 +308,23 @@ long khv_vcpu_get_sregs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_fpu(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_fpu(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_xsave(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_xsave2(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_xsave(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_xcrs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_get_debugregs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_debugregs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_xcrs(struct khv_vcpu *vcpu, unsigned long arg);
+int khv_set_xcr0(struct khv_vcpu *vcpu, u64 xcr0);
 void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);
 
 /* cpuid.c, msr.c */
 extern u64 khv_host_cr4;
+extern u64 khv_host_xcr0;	/* the host kernel's XCR0 (0 without XSAVE) */
+extern u64 khv_xcr0_supported;	/* the components guests may enable */
+extern u32 khv_xsave_uabi_size;	/* bytes of KVM_GET_XSAVE2's buffer */
 int khv_cpuid_init(void);
+void khv_cpuid_update_runtime(struct khv_vcpu *vcpu);
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_emulate_cpuid(struct khv_vcpu *vcpu);

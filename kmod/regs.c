@@ -2,7 +2,9 @@
 /* vCPU register state: KVM_GET/SET_REGS, _SREGS and _FPU, and reset. */
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/slab.h>
 #include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 
@@ -131,7 +133,8 @@ long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg)
 	if (vcpu->apic)
 		khv_vlapic_after_exit(vcpu);	/* CR8 into the TPR */
 	else
-		khv_set_apic_base(vcpu, s.apic_base);
+		vcpu->apic_base = s.apic_base;
+	khv_cpuid_update_runtime(vcpu);		/* APIC base, CR4.OSXSAVE */
 	vec = find_first_bit((unsigned long *)s.interrupt_bitmap, 256);
 	vcpu->irq_pending = vec < 256;
 	if (vcpu->irq_pending)
@@ -180,5 +183,112 @@ long khv_vcpu_set_fpu(struct khv_vcpu *vcpu, unsigned long arg)
 	memcpy(fx->xmm_space, f.xmm, sizeof(f.xmm));
 	/* a reserved MXCSR bit would make FXRSTOR fault in the host */
 	fx->mxcsr = f.mxcsr & 0xffff;
+	return 0;
+}
+
+/*
+ * KVM_GET_XSAVE(2) / KVM_SET_XSAVE: the guest's whole FPU state in the
+ * standard XSAVE layout, through the FPU core's own copy routines (which
+ * check the header and MXCSR on the way in). KVM_GET_XSAVE's 4 KiB buffer
+ * must hold it; KVM_GET_XSAVE2 writes KVM_CAP_XSAVE2's size.
+ */
+static long khv_xsave_out(struct khv_vcpu *vcpu, unsigned long arg, u32 size)
+{
+	void *buf = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	long r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fpu_copy_guest_fpstate_to_uabi(&vcpu->guest_fpu, buf, size,
+				       khv_xcr0_supported | XFEATURE_MASK_FPSSE,
+				       0);
+	if (copy_to_user((void __user *)arg, buf, size))
+		r = -EFAULT;
+	kfree(buf);
+	return r;
+}
+
+long khv_vcpu_get_xsave(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	if (vcpu->guest_fpu.uabi_size > sizeof(struct kvm_xsave))
+		return -EINVAL;
+	return khv_xsave_out(vcpu, arg, sizeof(struct kvm_xsave));
+}
+
+long khv_vcpu_get_xsave2(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	return khv_xsave_out(vcpu, arg, khv_xsave_uabi_size);
+}
+
+long khv_vcpu_set_xsave(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	u32 pkru = 0;	/* no PKU for guests: a PKRU component is refused */
+	void *buf;
+	long r;
+
+	buf = memdup_user((void __user *)arg, khv_xsave_uabi_size);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	r = fpu_copy_uabi_to_guest_fpstate(&vcpu->guest_fpu, buf,
+					   khv_xcr0_supported, &pkru);
+	kfree(buf);
+	return r;
+}
+
+/* KVM_GET/SET_XCRS: XCR0, the one extended control register there is. */
+long khv_vcpu_get_xcrs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_xcrs x;
+
+	memset(&x, 0, sizeof(x));
+	if (khv_xcr0_supported) {
+		x.nr_xcrs = 1;
+		x.xcrs[0].xcr = XCR_XFEATURE_ENABLED_MASK;
+		x.xcrs[0].value = vcpu->xcr0;
+	}
+	return copy_to_user((void __user *)arg, &x, sizeof(x)) ? -EFAULT : 0;
+}
+
+long khv_vcpu_set_xcrs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_xcrs x;
+	u32 i;
+
+	if (copy_from_user(&x, (void __user *)arg, sizeof(x)))
+		return -EFAULT;
+	if (!khv_xcr0_supported || x.nr_xcrs > KVM_MAX_XCRS || x.flags)
+		return -EINVAL;
+	for (i = 0; i < x.nr_xcrs; i++)
+		if (x.xcrs[i].xcr == XCR_XFEATURE_ENABLED_MASK)
+			return khv_set_xcr0(vcpu, x.xcrs[i].value);
+	return 0;
+}
+
+/*
+ * KVM_GET/SET_DEBUGREGS: DR0-3, DR6 and DR7 as the guest's MOV DRn sees
+ * them. As KVM: no flags, and DR6/DR7 with nothing in bits 63:32.
+ */
+long khv_vcpu_get_debugregs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_debugregs d;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.db, vcpu->dr, sizeof(d.db));
+	d.dr6 = vcpu->dr[6];
+	d.dr7 = vcpu->dr[7];
+	return copy_to_user((void __user *)arg, &d, sizeof(d)) ? -EFAULT : 0;
+}
+
+long khv_vcpu_set_debugregs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_debugregs d;
+
+	if (copy_from_user(&d, (void __user *)arg, sizeof(d)))
+		return -EFAULT;
+	if (d.flags || (d.dr6 >> 32) || (d.dr7 >> 32))
+		return -EINVAL;
+	memcpy(vcpu->dr, d.db, sizeof(d.db));
+	vcpu->dr[6] = d.dr6;
+	vcpu->dr[7] = d.dr7;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <asm/traps.h>
 #include <asm/cpufeature.h>
 #include <asm/nospec-branch.h>
+#include <asm/fpu/xcr.h>
 
 #include "khv.h"
 #include "emulate.h"
@@ -158,6 +159,11 @@ static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	vcpu->stat.halt_exits++;
 	return 0;
+}
+
+static int khv_exit_xsetbv(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	return khv_emulate_xsetbv(vcpu, exit->next_rip) ?: 1;
 }
 
 static int khv_exit_cpuid(struct khv_vcpu *vcpu, struct khv_exit *exit)
@@ -356,6 +362,7 @@ void khv_vcpu_init_reset(struct khv_vcpu *vcpu)
 	/* an in-kernel LAPIC keeps its base over INIT */
 	if (vcpu->apic)
 		vcpu->apic_base = apic_base;
+	khv_cpuid_update_runtime(vcpu);		/* CR4.OSXSAVE is 0 again */
 }
 
 static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
@@ -398,6 +405,7 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_EXCEPTION]	= khv_exit_exception,
 	[KHV_EXIT_ICEBP]	= khv_exit_icebp,
 	[KHV_EXIT_RDPMC]	= khv_exit_rdpmc,
+	[KHV_EXIT_XSETBV]	= khv_exit_xsetbv,
 	[KHV_EXIT_WBINVD]	= khv_exit_wbinvd,
 	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
 	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
@@ -467,10 +475,23 @@ void khv_entry_end(struct khv_vcpu *vcpu)
  * @exit_at_once: leave the guest right after event delivery (a self-IPI
  * makes the entry end with a host-interrupt exit).
  */
+/*
+ * Neither SVM nor VMX switches XCR0: with CR4.OSXSAVE the guest's is
+ * loaded for the entry (interrupts off) and the host's put back before
+ * anything else runs, as KVM does. True when it was switched.
+ */
+static bool khv_load_guest_xcr0(struct khv_vcpu *vcpu)
+{
+	if (!vcpu->guest_osxsave || vcpu->xcr0 == khv_host_xcr0)
+		return false;
+	xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	return true;
+}
+
 static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 		      struct khv_exit *exit)
 {
-	bool flush;
+	bool flush, xcr0;
 
 	u64 start;
 
@@ -485,7 +506,10 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 	trace_khv_entry(vcpu->id, vcpu->rip);
 	vcpu->stat.tlb_flush += flush;
 	start = local_clock();
+	xcr0 = khv_load_guest_xcr0(vcpu);
 	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
+	if (xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, khv_host_xcr0);
 	vcpu->stat.guest_time_ns += local_clock() - start;
 	khv_entry_end(vcpu);
 	return true;

@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/khv.h>
+#include <asm/fpu/types.h>
 
 #include "khv.h"
 #include "caps.h"
@@ -108,6 +109,13 @@ static const struct {
 	{ KVM_SET_SREGS,	khv_vcpu_set_sregs },
 	{ KVM_GET_FPU,		khv_vcpu_get_fpu },
 	{ KVM_SET_FPU,		khv_vcpu_set_fpu },
+	{ KVM_GET_XSAVE,	khv_vcpu_get_xsave },
+	{ KVM_GET_XSAVE2,	khv_vcpu_get_xsave2 },
+	{ KVM_SET_XSAVE,	khv_vcpu_set_xsave },
+	{ KVM_GET_XCRS,		khv_vcpu_get_xcrs },
+	{ KVM_SET_XCRS,		khv_vcpu_set_xcrs },
+	{ KVM_GET_DEBUGREGS,	khv_vcpu_get_debugregs },
+	{ KVM_SET_DEBUGREGS,	khv_vcpu_set_debugregs },
 	{ KVM_GET_MSRS,		khv_vcpu_get_msrs },
 	{ KVM_SET_MSRS,		khv_vcpu_set_msrs },
 	{ KVM_SET_CPUID2,	khv_vcpu_set_cpuid2 },
@@ -183,6 +191,8 @@ static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 	r = khv_ops->vcpu_init(vcpu);
 	if (r)
 		return r;
+	vcpu->xcr0 = XFEATURE_MASK_FP;	/* power-on; INIT keeps XCR0 */
+	khv_cpuid_update_runtime(vcpu);
 	/* as KVM: a new vCPU's TSC is 0, or its VM's if vCPUs came before */
 	khv_tsc_host_write(vcpu, 0);
 	return 0;

@@ -202,7 +202,7 @@ static void svm_exit_host(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_HOST_EVENT;
 }
 
-/* SVM instructions, MONITOR/MWAIT, XSETBV (no XSAVE in CPUID), RDPRU: #UD. */
+/* SVM instructions, MONITOR/MWAIT, RDPRU: #UD. */
 static void svm_exit_ud(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	svm_inject_exception(&svm->vcpu, UD_VECTOR, false, 0);
@@ -222,6 +222,12 @@ static void svm_exit_invd(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	khv_skip_insn(&svm->vcpu, svm_next_rip(svm, 2));
 	exit->kind = KHV_EXIT_RESUME;
+}
+
+static void svm_exit_xsetbv(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_XSETBV;
+	exit->next_rip = svm_next_rip(svm, 3);
 }
 
 static void svm_exit_cpuid(struct svm_vcpu *svm, struct khv_exit *exit)
@@ -377,7 +383,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_MONITOR]	= svm_exit_ud,
 	[SVM_EXIT_MWAIT]	= svm_exit_ud,
 	[SVM_EXIT_MWAIT_COND]	= svm_exit_ud,
-	[SVM_EXIT_XSETBV]	= svm_exit_ud,
+	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
 	[SVM_EXIT_RDPRU]	= svm_exit_ud,
 };
 

@@ -5,7 +5,8 @@
 #include "ksft.h"
 #include "caps.h"
 
-static const struct khv_host_info two_cpus = { .online_cpus = 2, .can_run = true };
+static const struct khv_host_info two_cpus = { .online_cpus = 2, .can_run = true,
+						  .xsave_size = 4096 };
 /* a backend that cannot run guests yet (VMX today) */
 static const struct khv_host_info no_run = { .online_cpus = 2 };
 
@@ -32,8 +33,8 @@ static int t_unimplemented_are_zero(void)
 {
 	static const long absent[] = {
 		KVM_CAP_XEN_HVM, KVM_CAP_COALESCED_MMIO,
-		KVM_CAP_XSAVE, KVM_CAP_XCRS, KVM_CAP_SYNC_MMU, KVM_CAP_S390_PSW,
-		KVM_CAP_ADJUST_CLOCK, KVM_CAP_DEBUGREGS, KVM_CAP_MCE, 100000, -1,
+		KVM_CAP_SYNC_MMU, KVM_CAP_S390_PSW,
+		KVM_CAP_ADJUST_CLOCK, KVM_CAP_MCE, 100000, -1,
 	};
 	unsigned int i;
 
@@ -49,6 +50,7 @@ static int t_running_caps(void)
 		KVM_CAP_USER_MEMORY, KVM_CAP_DESTROY_MEMORY_REGION_WORKS,
 		KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, KVM_CAP_SET_TSS_ADDR,
 		KVM_CAP_EXT_CPUID, KVM_CAP_MP_STATE, KVM_CAP_IMMEDIATE_EXIT,
+		KVM_CAP_XSAVE, KVM_CAP_XCRS, KVM_CAP_XSAVE2, KVM_CAP_DEBUGREGS,
 	};
 	unsigned int i;
 
@@ -57,6 +59,7 @@ static int t_running_caps(void)
 		CHECK(khv_cap_value(needed[i], &no_run) == 0, "cap %ld", needed[i]);
 	}
 	CHECK(khv_cap_value(KVM_CAP_NR_MEMSLOTS, &two_cpus) == 512, "memslots");
+	CHECK(khv_cap_value(KVM_CAP_XSAVE2, &two_cpus) == 4096, "XSAVE2: the size");
 	return KSFT_PASS;
 }
 

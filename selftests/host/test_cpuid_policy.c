@@ -18,8 +18,30 @@ static void fake_host(u32 leaf, u32 sub, u32 r[4])
 		r[0] = 0x8000001f;
 	} else if (leaf == 0x80000008) {
 		r[0] = 0x3028;		/* 40 physical, 48 virtual bits */
+	} else if (leaf == 0xd) {
+		/* x87 SSE AVX MPX(2) AVX-512(3) PKRU; a 64-byte aligned ZMM */
+		static const u32 comp[10][3] = {
+			[2] = { 256, 576, 0 }, [3] = { 64, 960, 0 },
+			[4] = { 64, 1024, 0 }, [5] = { 64, 1088, 0 },
+			[6] = { 512, 1152, 2 }, [7] = { 1024, 1664, 0 },
+			[9] = { 8, 2688, 0 },
+		};
+
+		memset(r, 0, 16);
+		if (sub == 0) {
+			r[0] = 0x2ff;
+			r[2] = 2696;
+		} else if (sub == 1) {
+			r[0] = 0xf;	/* XSAVEOPT XSAVEC XGETBV1 XSAVES */
+		} else if (sub < 10) {
+			r[0] = comp[sub][0];
+			r[1] = comp[sub][1];
+			r[2] = comp[sub][2];
+		}
 	}
 }
+
+#define HOST_XCR0	0x2ffULL	/* what the fake host's kernel enabled */
 
 static struct kvm_cpuid_entry2 e[KHV_MAX_CPUID_ENTRIES];
 
@@ -29,27 +51,108 @@ static int t_supported(void)
 	struct khv_cpuid_view v;
 	u32 n = 0;
 
-	CHECK(khv_cpuid_supported(fake_host, e, 3, &n) == -E2BIG, "E2BIG");
-	CHECK(!khv_cpuid_supported(fake_host, e, KHV_MAX_CPUID_ENTRIES, &n), "fits");
+	CHECK(khv_cpuid_supported(fake_host, HOST_XCR0, e, 3, &n) == -E2BIG, "E2BIG");
+	CHECK(!khv_cpuid_supported(fake_host, HOST_XCR0, e, KHV_MAX_CPUID_ENTRIES, &n),
+	      "fits");
 	CHECK(n < 100, "%u entries: KVM's selftests read at most 100", n);
 	v = khv_cpuid_view(e, n);
-	CHECK(khv_cpuid_find(&v, 0, 0)->eax == 7, "max basic clamped to 7");
+	CHECK(khv_cpuid_find(&v, 0, 0)->eax == 0xd, "max basic clamped to 0xd");
 	CHECK(khv_cpuid_find(&v, 0x80000000, 0)->eax == 0x80000008, "max ext");
 	l1 = khv_cpuid_find(&v, 1, 0);
 	CHECK(l1->ecx & (1u << 31), "HYPERVISOR set");
-	CHECK(!(l1->ecx & ((1u << 5) | (1u << 26) | (1u << 28))),
-	      "no VMX, XSAVE, AVX: %#x", l1->ecx);
+	CHECK(!(l1->ecx & (1u << 5)), "no VMX: %#x", l1->ecx);
+	CHECK((l1->ecx & ((1u << 26) | (1u << 28))) == ((1u << 26) | (1u << 28)),
+	      "XSAVE, AVX: %#x", l1->ecx);
+	CHECK(!(l1->ecx & (1u << 27)), "OSXSAVE is the guest's CR4's");
 	/* x2APIC is the in-kernel LAPIC's, whatever the host has (as KVM) */
 	CHECK(l1->ecx & (1u << 21), "x2APIC: %#x", l1->ecx);
 	CHECK(!(l1->ebx >> 16), "no APIC id or thread count");
 	l7 = khv_cpuid_find(&v, 7, 0);
 	CHECK(l7 && (l7->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX), "leaf 7 indexed");
-	CHECK(!(l7->ebx & (1u << 5)), "no AVX2");
+	CHECK(l7->ebx & (1u << 5), "AVX2");
+	CHECK(l7->ebx & (1u << 16), "AVX512F");
+	CHECK(!(l7->ecx & (1u << 3)), "no PKU");
 	ext1 = khv_cpuid_find(&v, 0x80000001, 0);
 	CHECK(!(ext1->ecx & (1u << 2)), "no SVM");
 	CHECK(ext1->edx & (1u << 29), "LM kept");
 	CHECK(khv_cpuid_find(&v, 0x40000000, 0)->eax == 0x40000001, "hv leaf");
 	CHECK(khv_guest_maxphyaddr(&v) == 40, "MAXPHYADDR");
+	return KSFT_PASS;
+}
+
+/* Leaf 0xD, the components offered, runtime sizes and XCR0's rules. */
+static int t_xsave(void)
+{
+	const struct kvm_cpuid_entry2 *d0, *d1, *d6, *l1, *l7;
+	struct khv_cpuid_runtime rt = { .apic_base = 0, .cr4 = 0, .xcr0 = 1 };
+	struct khv_cpuid_view v;
+	u64 sup;
+	u32 n = 0;
+
+	sup = khv_supported_xcr0(fake_host, HOST_XCR0);
+	CHECK(sup == 0xe7, "x87 SSE AVX AVX-512, no MPX or PKRU: %#llx",
+	      (unsigned long long)sup);
+	CHECK(khv_supported_xcr0(fake_host, 0x3) == 0x3, "host kernel's XCR0 bounds it");
+	CHECK(khv_supported_xcr0(fake_host, 0x63) == 0x3,
+	      "AVX-512 only with all three of its components and AVX");
+	CHECK(!khv_supported_xcr0(fake_host, 0), "host without OSXSAVE: none");
+	CHECK(!khv_cpuid_supported(fake_host, HOST_XCR0, e, KHV_MAX_CPUID_ENTRIES, &n),
+	      "fits");
+	v = khv_cpuid_view(e, n);
+	d0 = khv_cpuid_find(&v, 0xd, 0);
+	d1 = khv_cpuid_find(&v, 0xd, 1);
+	CHECK(d0 && d0->eax == 0xe7 && !d0->edx, "0xD.0 components");
+	CHECK(d0->ecx == 2688 && d0->ebx == d0->ecx, "0xD.0 sizes %u %u",
+	      d0->ebx, d0->ecx);
+	CHECK(d1 && d1->eax == 0x7, "XSAVEOPT XSAVEC XGETBV1, no XSAVES: %#x",
+	      d1 ? d1->eax : 0);
+	CHECK(!khv_cpuid_find(&v, 0xd, 3) || khv_cpuid_find(&v, 0xd, 3)->index != 3,
+	      "no MPX subleaf");
+	d6 = khv_cpuid_find(&v, 0xd, 6);
+	CHECK(d6 && d6->index == 6 && d6->eax == 512 && d6->ecx == 2,
+	      "component subleaf from the host");
+	/* runtime: OSXSAVE follows CR4, EBX the enabled components */
+	rt.cr4 = 1u << 18;
+	rt.xcr0 = 0x7;
+	khv_cpuid_apply_runtime(e, n, &rt);
+	l1 = khv_cpuid_find(&v, 1, 0);
+	CHECK(l1->ecx & (1u << 27), "OSXSAVE set with CR4.OSXSAVE");
+	CHECK(d0->ebx == 832, "EBX for x87|SSE|AVX: %u", d0->ebx);
+	CHECK(d1->ebx == 832, "compacted x87|SSE|AVX: %u", d1->ebx);
+	rt.xcr0 = 0xe7;
+	khv_cpuid_apply_runtime(e, n, &rt);
+	CHECK(d0->ebx == 2688, "all: %u", d0->ebx);
+	CHECK(d1->ebx == 832 + 64 + 512 + 1024, "compacted, ZMM_Hi256 aligned: %u",
+	      d1->ebx);
+	rt.cr4 = 0;
+	khv_cpuid_apply_runtime(e, n, &rt);
+	CHECK(!(l1->ecx & (1u << 27)), "OSXSAVE clear again");
+	/* XSETBV's rules against the guest's CPUID */
+	sup = khv_guest_supported_xcr0(&v, 0xe7);
+	CHECK(sup == 0xe7, "guest may enable its table's components");
+	CHECK(khv_xcr0_valid(sup, 0x1) && khv_xcr0_valid(sup, 0x3) &&
+	      khv_xcr0_valid(sup, 0x7) && khv_xcr0_valid(sup, 0xe7), "valid values");
+	CHECK(!khv_xcr0_valid(sup, 0x0) && !khv_xcr0_valid(sup, 0x2), "x87 required");
+	CHECK(!khv_xcr0_valid(sup, 0x5), "AVX needs SSE");
+	CHECK(!khv_xcr0_valid(sup, 0x27) && !khv_xcr0_valid(sup, 0xe3),
+	      "AVX-512 all or nothing, and with AVX");
+	CHECK(!khv_xcr0_valid(sup, 0x207) && !khv_xcr0_valid(sup, 0x1f),
+	      "PKRU, MPX: not offered");
+	CHECK(khv_guest_supported_xcr0(&v, 0x7) == 0x7, "bounded by what khv offers");
+	l7 = khv_cpuid_find(&v, 7, 0);
+	CHECK(l7 != NULL, "leaf 7");
+	/* without XSAVE in the guest's leaf 1, only x87 */
+	((struct kvm_cpuid_entry2 *)l1)->ecx &= ~(1u << 26);
+	CHECK(khv_guest_supported_xcr0(&v, 0xe7) == 0x1, "no XSAVE: x87 only");
+	/* a host whose kernel has only x87|SSE: no AVX features at all */
+	CHECK(!khv_cpuid_supported(fake_host, 0x3, e, KHV_MAX_CPUID_ENTRIES, &n),
+	      "fits");
+	v = khv_cpuid_view(e, n);
+	l1 = khv_cpuid_find(&v, 1, 0);
+	l7 = khv_cpuid_find(&v, 7, 0);
+	CHECK((l1->ecx & (1u << 26)) && !(l1->ecx & ((1u << 28) | (1u << 12))),
+	      "XSAVE without AVX, FMA: %#x", l1->ecx);
+	CHECK(!(l7->ebx & ((1u << 5) | (1u << 16))), "no AVX2, AVX512F");
 	return KSFT_PASS;
 }
 
@@ -132,6 +235,7 @@ static int t_maxphyaddr_clamped(void)
 
 static const struct ksft_case cases[] = {
 	{ "cpuid_supported", t_supported },
+	{ "cpuid_xsave", t_xsave },
 	{ "cpuid_answer", t_answer },
 	{ "cpuid_cr4_apic_rules", t_cr4_apic },
 	{ "cpuid_maxphyaddr_clamped", t_maxphyaddr_clamped },
