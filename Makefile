@@ -32,7 +32,7 @@ SELFTESTS := $(patsubst selftests/kvm/%.c,$(B)/selftests/%,$(wildcard selftests/
 # Host unit tests: each test file with the pure kmod/ files it tests.
 UNIT_TESTS := test_caps test_hw_support test_decode test_gwalk test_memslot \
 	      test_pgtable test_cpuid_policy test_alu test_lapic test_ioapic test_pic \
-	      test_pit
+	      test_pit test_pvclock
 test_caps_SRCS := kmod/caps.c
 test_hw_support_SRCS := kmod/svm/svm_support.c kmod/vmx/vmx_support.c
 test_decode_SRCS := kmod/decode.c
@@ -45,6 +45,7 @@ test_lapic_SRCS := kmod/irq/lapic.c
 test_ioapic_SRCS := kmod/irq/ioapic.c
 test_pic_SRCS := kmod/irq/pic.c
 test_pit_SRCS := kmod/irq/pit.c
+test_pvclock_SRCS := kmod/pvclock_calc.c
 UNIT_BINS := $(addprefix $(B)/unit/,$(UNIT_TESTS))
 
 # The test machine's module build: a private copy built W=1 C=1 from scratch.
@@ -59,7 +60,7 @@ LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
 	      vcpu_migration held_pages debug_regs host_state guest_msrs msrs_as_kvm \
 	      guest_intercepts hostile_inputs stats khv_stat tracepoints stress \
-	      irqchip eventfd xsave
+	      irqchip eventfd xsave kvmclock
 TEST_TIMEOUT := 300
 
 # The fuzzer's bounded runs (Documentation/testing.md, "Fuzzing").

@@ -126,6 +126,7 @@ struct khv_backend_ops {
 	int (*set_msr)(struct khv_vcpu *vcpu, u32 index, u64 data);
 	/* guest TSC = host TSC + @offset */
 	void (*set_tsc_offset)(struct khv_vcpu *vcpu, u64 offset);
+	u64 (*get_tsc_offset)(struct khv_vcpu *vcpu);
 
 	/* Events. */
 	u32 (*interrupt_shadow)(struct khv_vcpu *vcpu);	/* KVM_X86_SHADOW_* */

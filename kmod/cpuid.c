@@ -28,7 +28,8 @@ struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
 	struct kvm_cpuid_entry2 *e = kvcalloc(KHV_MAX_CPUID_ENTRIES, sizeof(*e),
 					      GFP_KERNEL);
 
-	if (e && khv_cpuid_supported(khv_host_cpuid, khv_host_xcr0, e,
+	if (e && khv_cpuid_supported(khv_host_cpuid, khv_host_xcr0,
+				     khv_kvmclock_features(), e,
 				     KHV_MAX_CPUID_ENTRIES, n)) {
 		kvfree(e);
 		return NULL;

@@ -66,13 +66,17 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 #define KHV_MAX_EXT		0x80000008u
 #define KHV_HV_LEAF		0x40000000u
 
-/* The hypervisor leaves: signature "KhvKhvKhv\0\0\0", no PV features. */
-static void khv_cpuid_hv_leaves(struct kvm_cpuid_entry2 *e)
+/*
+ * The hypervisor leaves: signature "KhvKhvKhv\0\0\0", and in 0x40000001
+ * EAX the KVM paravirtual features khv implements (@pv: kvmclock's), which
+ * a VMM announces under KVM's own signature, as QEMU does.
+ */
+static void khv_cpuid_hv_leaves(struct kvm_cpuid_entry2 *e, u32 pv)
 {
 	e[0] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF,
 		.eax = KHV_HV_LEAF + 1, .ebx = 0x4b76684b, .ecx = 0x684b7668,
 		.edx = 0x00007668 };
-	e[1] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF + 1 };
+	e[1] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF + 1, .eax = pv };
 }
 
 /* Leaf 1 ECX and leaf 7 EBX/ECX bits that need XSAVE-managed state. */
@@ -223,7 +227,7 @@ u64 khv_supported_xcr0(khv_host_cpuid_fn host, u64 host_xcr0)
 	return host_xcr0;
 }
 
-int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0,
+int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0, u32 pv,
 			struct kvm_cpuid_entry2 *out, u32 max, u32 *n)
 {
 	u64 xcr0 = khv_supported_xcr0(host, host_xcr0);
@@ -259,7 +263,7 @@ int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0,
 	}
 	if (k + 2 > max)
 		return -E2BIG;
-	khv_cpuid_hv_leaves(&out[k]);
+	khv_cpuid_hv_leaves(&out[k], pv);
 	*n = k + 2;
 	return 0;
 }

@@ -18,9 +18,10 @@ typedef void (*khv_host_cpuid_fn)(u32 leaf, u32 subleaf, u32 r[4]);
 
 /*
  * Fill @out with the supported CPUID: 0 and *n, or -E2BIG when @max
- * entries are not enough.
+ * entries are not enough. @host_xcr0: the host kernel's XCR0; @pv: KVM
+ * paravirtual feature bits for leaf 0x40000001 EAX.
  */
-int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0,
+int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0, u32 pv,
 			struct kvm_cpuid_entry2 *out, u32 max, u32 *n);
 
 /* XCR0 components (SDM vol. 1, 13.1). */

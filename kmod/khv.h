@@ -31,6 +31,7 @@
 #include "pgtable.h"
 #include "decode.h"
 #include "irq/irqchip.h"
+#include "pvclock_calc.h"
 
 /* vCPU mmap: page 0 is struct kvm_run, page KVM_PIO_PAGE_OFFSET the PIO data. */
 #define KHV_VCPU_MMAP_PAGES	2
@@ -126,6 +127,17 @@ struct khv_vm {
 	u64 tsc_last_write;		/* the value of the last host write */
 	u64 tsc_last_ns;		/* and when it was made */
 
+	/* The VM's clock and kvmclock's reference (kvmclock.c), under lock */
+	struct {
+		spinlock_t lock;
+		bool master;		/* one reference pair for all vCPUs */
+		u64 master_tsc;		/* host TSC of the reference */
+		u64 master_ns;		/* host boot-time ns of the reference */
+		u64 offset;		/* VM clock = boot-time ns + offset */
+		struct khv_pvclock_scale scale;	/* host TSC ticks to ns */
+		u64 wall_msr;		/* MSR_KVM_WALL_CLOCK(_NEW), VM-wide */
+	} clock;
+
 	u64 tss_addr;			/* KVM_SET_TSS_ADDR: recorded only */
 	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: recorded only */
 	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR: recorded only */
@@ -183,6 +195,7 @@ struct khv_mmio {
 #define KHV_REQ_INIT		3	/* an INIT message arrived */
 #define KHV_REQ_SIPI		4	/* a SIPI arrived: sipi_vector */
 #define KHV_REQ_EOI_EXIT	5	/* own: KVM_EXIT_IOAPIC_EOI to report */
+#define KHV_REQ_CLOCK		6	/* rewrite its kvmclock structure */
 
 struct khv_vcpu {
 	struct khv_vm *vm;		/* const */
@@ -205,6 +218,9 @@ struct khv_vcpu {
 	u64 apic_base;			/* IA32_APIC_BASE (the LAPIC's, if any) */
 	u64 dr[8];			/* the guest's debug registers (not loaded) */
 	u8 tpr;				/* CR8 */
+	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable */
+	int kvmclock_cpu;		/* host CPU of its last kvmclock update */
+	u32 tsc_khz;			/* KVM_SET_TSC_KHZ's, 0: the host's */
 
 	/* CPUID table (KVM_SET_CPUID2), answered in the kernel. */
 	struct kvm_cpuid_entry2 *cpuid;
@@ -317,6 +333,19 @@ long khv_vcpu_set_debugregs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_xcrs(struct khv_vcpu *vcpu, unsigned long arg);
 int khv_set_xcr0(struct khv_vcpu *vcpu, u64 xcr0);
 void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);
+
+/* kvmclock.c */
+#define KHV_CLOCK_VALID_FLAGS	(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | \
+				 KVM_CLOCK_HOST_TSC)
+u32 khv_kvmclock_features(void);
+void khv_kvmclock_vm_init(struct khv_vm *vm);
+long khv_vm_get_clock(struct khv_vm *vm, unsigned long arg);
+long khv_vm_set_clock(struct khv_vm *vm, unsigned long arg);
+void khv_kvmclock_before_entry(struct khv_vcpu *vcpu);
+int khv_kvmclock_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+int khv_kvmclock_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
+long khv_vcpu_get_tsc_khz(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_tsc_khz(struct khv_vcpu *vcpu, unsigned long arg);
 
 /* cpuid.c, msr.c */
 extern u64 khv_host_cr4;

@@ -11,6 +11,7 @@
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/mce.h>
+#include <asm/kvm_para.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/tsc.h>
@@ -20,8 +21,6 @@
 
 #define KHV_MCE_BANKS		10	/* what QEMU's default CPU models ask for */
 #define KHV_MAX_IO_MSRS		256	/* entries per KVM_GET/SET_MSRS, as KVM */
-#define MSR_KVM_WALL_CLOCK_OLD	0x11
-#define MSR_KVM_SYSTEM_TIME_OLD	0x12
 /* MTRRcap says 8 variable ranges: PhysBase0/PhysMask0 .. PhysMask7 */
 #define KHV_MTRR_VAR_FIRST	0x200
 #define KHV_MTRR_VAR_LAST	0x20f
@@ -68,6 +67,7 @@ enum khv_msr_kind {
 	KHV_MSR_WRITE_ONLY,	/* writes complete and change nothing; no reads */
 	KHV_MSR_APIC_BASE,
 	KHV_MSR_HOST_ZERO,	/* user space reads 0 and writes only 0 */
+	KHV_MSR_KVMCLOCK,	/* kvmclock.c's */
 };
 
 #define F_LIST		BIT(0)	/* in KVM_GET_MSR_INDEX_LIST */
@@ -335,8 +335,11 @@ static u64 khv_ic_cfg(struct khv_vcpu *vcpu)
 static const struct khv_msr_desc khv_msr_table[] = {
 	{ RANGE(MSR_IA32_P5_MC_ADDR, MSR_IA32_P5_MC_TYPE), CONST(0), G },
 	{ ONE(MSR_IA32_TSC), BACKEND, .flags = F_LIST | F_GUEST },
-	{ ONE(MSR_KVM_WALL_CLOCK_OLD), .kind = KHV_MSR_HOST_ZERO },
-	{ ONE(MSR_KVM_SYSTEM_TIME_OLD), .kind = KHV_MSR_HOST_ZERO },
+	/* kvmclock: as KVM (without KVM_CAP_ENFORCE_PV_FEATURE_CPUID), whatever CPUID says */
+	{ RANGE(MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME), .kind = KHV_MSR_KVMCLOCK,
+	  .flags = F_LIST | F_GUEST },
+	{ RANGE(MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW),
+	  .kind = KHV_MSR_KVMCLOCK, .flags = F_LIST | F_GUEST },
 	{ ONE(MSR_IA32_PLATFORM_ID), CONST(0), G },
 	{ ONE(MSR_IA32_APICBASE), .kind = KHV_MSR_APIC_BASE, .flags = F_GUEST },
 	{ ONE(MSR_IA32_EBL_CR_POWERON), CONST(0), G },
@@ -552,6 +555,8 @@ static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case KHV_MSR_HOST_ZERO:
 		*data = 0;
 		return 0;
+	case KHV_MSR_KVMCLOCK:
+		return khv_kvmclock_rdmsr(vcpu, index, data);
 	}
 	return -ENOENT;
 }
@@ -583,6 +588,7 @@ void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data)
 	vm->tsc_last_ns = now;
 	spin_unlock(&vm->tsc_lock);
 	khv_ops->set_tsc_offset(vcpu, offset);
+	set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 }
 
 static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
@@ -602,6 +608,9 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 		khv_tsc_host_write(vcpu, data);
 		return 0;
 	}
+	/* the guest's TSC moves: so must its kvmclock's reference */
+	if (index == MSR_IA32_TSC || index == MSR_IA32_TSC_ADJUST)
+		set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 	if (!khv_msr_value_valid(vcpu, d, index, data))
 		return -EINVAL;
 	if (d->filter) {
@@ -630,6 +639,8 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 0;
 	case KHV_MSR_HOST_ZERO:
 		return data ? -EINVAL : 0;
+	case KHV_MSR_KVMCLOCK:
+		return khv_kvmclock_wrmsr(vcpu, index, data);
 	}
 	return -ENOENT;
 }

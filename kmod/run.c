@@ -363,6 +363,7 @@ void khv_vcpu_init_reset(struct khv_vcpu *vcpu)
 	if (vcpu->apic)
 		vcpu->apic_base = apic_base;
 	khv_cpuid_update_runtime(vcpu);		/* CR4.OSXSAVE is 0 again */
+	vcpu->kvmclock_msr = 0;			/* kvmclock off, as KVM */
 }
 
 static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
@@ -547,6 +548,7 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 			return -EINTR;
 		}
 		cond_resched();
+		khv_kvmclock_before_entry(vcpu);
 		at_once = khv_inject_events(vcpu, want_window);
 		if (!khv_enter(vcpu, at_once, &exit))
 			continue;

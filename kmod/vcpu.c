@@ -116,6 +116,8 @@ static const struct {
 	{ KVM_SET_XCRS,		khv_vcpu_set_xcrs },
 	{ KVM_GET_DEBUGREGS,	khv_vcpu_get_debugregs },
 	{ KVM_SET_DEBUGREGS,	khv_vcpu_set_debugregs },
+	{ KVM_GET_TSC_KHZ,	khv_vcpu_get_tsc_khz },
+	{ KVM_SET_TSC_KHZ,	khv_vcpu_set_tsc_khz },
 	{ KVM_GET_MSRS,		khv_vcpu_get_msrs },
 	{ KVM_SET_MSRS,		khv_vcpu_set_msrs },
 	{ KVM_SET_CPUID2,	khv_vcpu_set_cpuid2 },
@@ -174,6 +176,7 @@ static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->cpu = -1;
+	vcpu->kvmclock_cpu = -1;
 	mutex_init(&vcpu->lock);
 	init_waitqueue_head(&vcpu->wq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);

@@ -183,6 +183,8 @@ static const struct {
 	{ KVM_SET_NR_MMU_PAGES,		khv_vm_set_nr_mmu_pages,	true },
 	{ KVM_GET_NR_MMU_PAGES,		khv_vm_get_nr_mmu_pages,	true },
 	{ KVM_SET_IDENTITY_MAP_ADDR,	khv_vm_set_identity_map_addr,	true },
+	{ KVM_GET_CLOCK,		khv_vm_get_clock,		false },
+	{ KVM_SET_CLOCK,		khv_vm_set_clock,		false },
 };
 
 static long khv_vm_ioctl(struct file *filp, unsigned int cmd,
@@ -229,6 +231,7 @@ static struct khv_vm *khv_vm_alloc(void)
 	xa_init(&vm->vcpus);
 	khv_eventfd_vm_init(vm);
 	spin_lock_init(&vm->tsc_lock);
+	khv_kvmclock_vm_init(vm);
 	vm->pid = task_tgid_nr(current);
 	vm->debugfs = ERR_PTR(-ENOENT);
 	mmgrab(current->mm);

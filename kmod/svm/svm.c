@@ -198,6 +198,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,
 	.set_tsc_offset	= svm_set_tsc_offset,
+	.get_tsc_offset	= svm_get_tsc_offset,
 	.interrupt_shadow	= svm_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.event_in_flight	= svm_event_in_flight,

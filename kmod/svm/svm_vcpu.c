@@ -679,6 +679,11 @@ void svm_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset)
 	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
 }
 
+u64 svm_get_tsc_offset(struct khv_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.tsc_offset;
+}
+
 /* Values are validated by the core (msr.c). */
 int svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 {

@@ -34,7 +34,7 @@ static int t_unimplemented_are_zero(void)
 	static const long absent[] = {
 		KVM_CAP_XEN_HVM, KVM_CAP_COALESCED_MMIO,
 		KVM_CAP_SYNC_MMU, KVM_CAP_S390_PSW,
-		KVM_CAP_ADJUST_CLOCK, KVM_CAP_MCE, 100000, -1,
+		KVM_CAP_MCE, KVM_CAP_TSC_CONTROL, 100000, -1,
 	};
 	unsigned int i;
 
@@ -51,6 +51,7 @@ static int t_running_caps(void)
 		KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, KVM_CAP_SET_TSS_ADDR,
 		KVM_CAP_EXT_CPUID, KVM_CAP_MP_STATE, KVM_CAP_IMMEDIATE_EXIT,
 		KVM_CAP_XSAVE, KVM_CAP_XCRS, KVM_CAP_XSAVE2, KVM_CAP_DEBUGREGS,
+		KVM_CAP_ADJUST_CLOCK, KVM_CAP_GET_TSC_KHZ,
 	};
 	unsigned int i;
 

@@ -51,8 +51,8 @@ static int t_supported(void)
 	struct khv_cpuid_view v;
 	u32 n = 0;
 
-	CHECK(khv_cpuid_supported(fake_host, HOST_XCR0, e, 3, &n) == -E2BIG, "E2BIG");
-	CHECK(!khv_cpuid_supported(fake_host, HOST_XCR0, e, KHV_MAX_CPUID_ENTRIES, &n),
+	CHECK(khv_cpuid_supported(fake_host, HOST_XCR0, 0x1000009, e, 3, &n) == -E2BIG, "E2BIG");
+	CHECK(!khv_cpuid_supported(fake_host, HOST_XCR0, 0x1000009, e, KHV_MAX_CPUID_ENTRIES, &n),
 	      "fits");
 	CHECK(n < 100, "%u entries: KVM's selftests read at most 100", n);
 	v = khv_cpuid_view(e, n);
@@ -76,6 +76,8 @@ static int t_supported(void)
 	CHECK(!(ext1->ecx & (1u << 2)), "no SVM");
 	CHECK(ext1->edx & (1u << 29), "LM kept");
 	CHECK(khv_cpuid_find(&v, 0x40000000, 0)->eax == 0x40000001, "hv leaf");
+	CHECK(khv_cpuid_find(&v, 0x40000001, 0)->eax == 0x1000009,
+	      "PV features as given (kvmclock)");
 	CHECK(khv_guest_maxphyaddr(&v) == 40, "MAXPHYADDR");
 	return KSFT_PASS;
 }
@@ -96,7 +98,7 @@ static int t_xsave(void)
 	CHECK(khv_supported_xcr0(fake_host, 0x63) == 0x3,
 	      "AVX-512 only with all three of its components and AVX");
 	CHECK(!khv_supported_xcr0(fake_host, 0), "host without OSXSAVE: none");
-	CHECK(!khv_cpuid_supported(fake_host, HOST_XCR0, e, KHV_MAX_CPUID_ENTRIES, &n),
+	CHECK(!khv_cpuid_supported(fake_host, HOST_XCR0, 0x1000009, e, KHV_MAX_CPUID_ENTRIES, &n),
 	      "fits");
 	v = khv_cpuid_view(e, n);
 	d0 = khv_cpuid_find(&v, 0xd, 0);
@@ -145,7 +147,7 @@ static int t_xsave(void)
 	((struct kvm_cpuid_entry2 *)l1)->ecx &= ~(1u << 26);
 	CHECK(khv_guest_supported_xcr0(&v, 0xe7) == 0x1, "no XSAVE: x87 only");
 	/* a host whose kernel has only x87|SSE: no AVX features at all */
-	CHECK(!khv_cpuid_supported(fake_host, 0x3, e, KHV_MAX_CPUID_ENTRIES, &n),
+	CHECK(!khv_cpuid_supported(fake_host, 0x3, 0, e, KHV_MAX_CPUID_ENTRIES, &n),
 	      "fits");
 	v = khv_cpuid_view(e, n);
 	l1 = khv_cpuid_find(&v, 1, 0);
