@@ -52,6 +52,7 @@ static const struct khv_cap khv_caps[] = {
 					  KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC,
 	  .runs = true },
 	{ KVM_CAP_GET_TSC_KHZ,		.value = 1, .runs = true },
+	{ KVM_CAP_MCE,			.value = 32, .runs = true },	/* banks */
 	{ KVM_CAP_XSAVE2,		.compute = khv_cap_xsave2, .runs = true },
 	{ KVM_CAP_INTERNAL_ERROR_DATA,	.value = 1, .runs = true },
 	{ KVM_CAP_BINARY_STATS_FD,	.value = 1, .runs = true },

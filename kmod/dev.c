@@ -42,6 +42,7 @@ static const struct {
 	{ KVM_GET_VCPU_MMAP_SIZE,	khv_sys_vcpu_mmap_size },
 	{ KVM_GET_SUPPORTED_CPUID,	khv_get_supported_cpuid },
 	{ KVM_GET_MSR_INDEX_LIST,	khv_get_msr_index_list },
+	{ KVM_X86_GET_MCE_CAP_SUPPORTED, khv_get_mce_cap_supported },
 };
 
 static long khv_dev_ioctl(struct file *filp, unsigned int cmd,

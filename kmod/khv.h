@@ -196,6 +196,7 @@ struct khv_mmio {
 #define KHV_REQ_SIPI		4	/* a SIPI arrived: sipi_vector */
 #define KHV_REQ_EOI_EXIT	5	/* own: KVM_EXIT_IOAPIC_EOI to report */
 #define KHV_REQ_CLOCK		6	/* rewrite its kvmclock structure */
+#define KHV_REQ_TRIPLE_FAULT	7	/* shut down before the next entry */
 
 struct khv_vcpu {
 	struct khv_vm *vm;		/* const */
@@ -360,6 +361,9 @@ void khv_emulate_cpuid(struct khv_vcpu *vcpu);
 void khv_set_apic_base(struct khv_vcpu *vcpu, u64 apic_base);
 int khv_msrs_alloc(struct khv_vcpu *vcpu);
 bool khv_cpuid_faulting(struct khv_vcpu *vcpu);
+long khv_get_mce_cap_supported(unsigned long arg);
+long khv_vcpu_setup_mce(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 int khv_guest_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);

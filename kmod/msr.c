@@ -10,6 +10,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
+#include <linux/nospec.h>
 #include <asm/mce.h>
 #include <asm/kvm_para.h>
 #include <asm/msr.h>
@@ -19,7 +20,9 @@
 #include "khv.h"
 #include "cpuid_policy.h"
 
-#define KHV_MCE_BANKS		10	/* what QEMU's default CPU models ask for */
+#define KHV_MCE_BANKS		32	/* KVM_MAX_MCE_BANKS: KVM_CAP_MCE's answer */
+/* KVM_X86_GET_MCE_CAP_SUPPORTED: MCG_CAP bits beyond the count, as KVM on AMD */
+#define KHV_MCE_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P)
 #define KHV_MAX_IO_MSRS		256	/* entries per KVM_GET/SET_MSRS, as KVM */
 /* MTRRcap says 8 variable ranges: PhysBase0/PhysMask0 .. PhysMask7 */
 #define KHV_MTRR_VAR_FIRST	0x200
@@ -44,6 +47,7 @@ struct khv_msrs {
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[16];
+	u64 mcg_cap;			/* KVM_X86_SETUP_MCE's, default 32 banks */
 	u64 mcg_status;
 	u64 mcg_ctl;
 	u64 mc_bank[KHV_MCE_BANKS * 4];	/* CTL, STATUS, ADDR, MISC each */
@@ -203,11 +207,120 @@ static int khv_mc_bank_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 	return 0;
 }
 
-/* MCG_CTL: all banks' reporting on (all ones) or off (0). */
+/*
+ * MCG_CTL: all banks' reporting on (all ones) or off (0); without
+ * MCG_CAP.MCG_CTL_P user space may write only 0 (and the guest nothing).
+ */
 static int khv_mcg_ctl_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 			      bool host)
 {
+	if (!(vcpu->msrs->mcg_cap & MCG_CTL_P) && *data)
+		return -EINVAL;
 	return *data && *data != ~0ULL ? -EINVAL : 0;
+}
+
+static u64 khv_mcg_cap(struct khv_vcpu *vcpu)
+{
+	return vcpu->msrs->mcg_cap;
+}
+
+/*
+ * Whether @index exists for this vCPU at all (for user space too): the
+ * banks that KVM_X86_SETUP_MCE set up, MCG_CTL with MCG_CTL_P (which
+ * user space may still write 0 to, as KVM).
+ */
+static bool khv_mce_msr_present(struct khv_vcpu *vcpu, u32 index, bool host)
+{
+	u32 banks = vcpu->msrs->mcg_cap & MCG_BANKCNT_MASK;
+
+	if (index >= MSR_IA32_MC0_CTL &&
+	    index < MSR_IA32_MC0_CTL + KHV_MCE_BANKS * 4)
+		return index < MSR_IA32_MC0_CTL + banks * 4;
+	if (index == MSR_IA32_MCG_CTL)
+		return host || (vcpu->msrs->mcg_cap & MCG_CTL_P);
+	return true;
+}
+
+/* KVM_X86_GET_MCE_CAP_SUPPORTED (system fd). */
+long khv_get_mce_cap_supported(unsigned long arg)
+{
+	u64 cap = KHV_MCE_CAP_SUPPORTED;
+
+	return copy_to_user((void __user *)arg, &cap, sizeof(cap)) ? -EFAULT : 0;
+}
+
+/*
+ * KVM_X86_SETUP_MCE: the vCPU's MCG_CAP (1..32 banks, the supported bits
+ * and the extended-register/CMCI count fields KVM lets through), with
+ * MCG_CTL and every MCi_CTL on.
+ */
+long khv_vcpu_setup_mce(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct khv_msrs *m = vcpu->msrs;
+	u32 banks, i;
+	u64 cap;
+
+	if (copy_from_user(&cap, (void __user *)arg, sizeof(cap)))
+		return -EFAULT;
+	banks = cap & MCG_BANKCNT_MASK;
+	if (!banks || banks > KHV_MCE_BANKS ||
+	    (cap & ~(KHV_MCE_CAP_SUPPORTED | 0xffULL | 0xff0000ULL)))
+		return -EINVAL;
+	m->mcg_cap = cap;
+	if (cap & MCG_CTL_P)
+		m->mcg_cap = KHV_MCE_BANKS;	/* KVM's default until KVM_X86_SETUP_MCE */
+	for (i = 0; i < banks; i++)
+		m->mc_bank[i * 4] = ~0ULL;
+	return 0;
+}
+
+/*
+ * KVM_X86_SET_MCE: a machine check user space injects (QEMU forwards the
+ * host's memory errors this way). As the CPU and KVM: an uncorrected error
+ * with reporting off (MCG_CTL or the bank's CTL not all ones) is dropped;
+ * one that comes while a #MC is in progress (MCG_STATUS.MCIP) or with
+ * CR4.MCE clear shuts the guest down; else it is logged in the bank and
+ * #MC raised. A corrected one is only logged (OVER when it overwrites).
+ */
+long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct khv_msrs *m = vcpu->msrs;
+	u32 banks = m->mcg_cap & MCG_BANKCNT_MASK;
+	struct kvm_x86_mce mce;
+	struct khv_paging p;
+	u64 *bank;
+
+	if (copy_from_user(&mce, (void __user *)arg, sizeof(mce)))
+		return -EFAULT;
+	if (mce.bank >= banks || !(mce.status & MCI_STATUS_VAL))
+		return -EINVAL;
+	bank = &m->mc_bank[array_index_nospec(mce.bank, banks) * 4];
+	if (mce.status & MCI_STATUS_UC) {
+		if (((m->mcg_cap & MCG_CTL_P) && m->mcg_ctl != ~0ULL) ||
+		    bank[0] != ~0ULL)
+			return 0;
+		khv_ops->get_paging(vcpu, &p);
+		if ((m->mcg_status & MCG_STATUS_MCIP) || !(p.cr4 & X86_CR4_MCE)) {
+			set_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests);
+			return 0;
+		}
+		if (bank[1] & MCI_STATUS_VAL)
+			mce.status |= MCI_STATUS_OVER;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		m->mcg_status = mce.mcg_status;
+		bank[1] = mce.status;
+		khv_ops->inject_exception(vcpu, MC_VECTOR, false, 0);
+	} else if (!(bank[1] & MCI_STATUS_VAL) || !(bank[1] & MCI_STATUS_UC)) {
+		if (bank[1] & MCI_STATUS_VAL)
+			mce.status |= MCI_STATUS_OVER;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		bank[1] = mce.status;
+	} else {
+		bank[1] |= MCI_STATUS_OVER;
+	}
+	return 0;
 }
 
 /*
@@ -360,12 +473,8 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	  .filter = khv_misc_features_filter },
 	{ RANGE(MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP), BACKEND,
 	  .flags = F_LIST | F_GUEST },
-	/*
-	 * No KVM_X86_SETUP_MCE: the banks and MCG_CTL_P are fixed at what
-	 * QEMU's CPU models set up on KVM, because QEMU writes MCG_CTL and
-	 * the banks whatever the kernel says (Documentation/msrs.md).
-	 */
-	{ ONE(MSR_IA32_MCG_CAP), CONST(KHV_MCE_BANKS | MCG_CTL_P), G },
+	/* MCG_CAP is KVM_X86_SETUP_MCE's: read-only, as KVM */
+	{ ONE(MSR_IA32_MCG_CAP), .kind = KHV_MSR_CONST, .get = khv_mcg_cap, G },
 	{ ONE(MSR_IA32_MCG_STATUS), FIELD(mcg_status), .flags = F_LIST | F_GUEST },
 	{ ONE(MSR_IA32_MCG_CTL), FIELD(mcg_ctl), .flags = F_LIST | F_GUEST,
 	  .filter = khv_mcg_ctl_filter },
@@ -533,7 +642,8 @@ static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 			return r;
 	}
 
-	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)))
+	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)) ||
+	    !khv_mce_msr_present(vcpu, index, host))
 		return -ENOENT;
 	switch (d->kind) {
 	case KHV_MSR_BACKEND:
@@ -602,7 +712,8 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 		if (r != -ENOENT)
 			return r;
 	}
-	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)))
+	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)) ||
+	    !khv_mce_msr_present(vcpu, index, host))
 		return -ENOENT;
 	if (host && index == MSR_IA32_TSC) {
 		khv_tsc_host_write(vcpu, data);

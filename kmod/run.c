@@ -542,6 +542,11 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 			vcpu->stat.request_irq_exits++;
 			return 0;
 		}
+		if (test_and_clear_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
+			khv_vcpu_init_reset(vcpu);
+			vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+			return 0;
+		}
 		if (signal_pending(current)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			vcpu->stat.signal_exits++;

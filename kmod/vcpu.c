@@ -118,6 +118,8 @@ static const struct {
 	{ KVM_SET_DEBUGREGS,	khv_vcpu_set_debugregs },
 	{ KVM_GET_TSC_KHZ,	khv_vcpu_get_tsc_khz },
 	{ KVM_SET_TSC_KHZ,	khv_vcpu_set_tsc_khz },
+	{ KVM_X86_SETUP_MCE,	khv_vcpu_setup_mce },
+	{ KVM_X86_SET_MCE,	khv_vcpu_set_mce },
 	{ KVM_GET_MSRS,		khv_vcpu_get_msrs },
 	{ KVM_SET_MSRS,		khv_vcpu_set_msrs },
 	{ KVM_SET_CPUID2,	khv_vcpu_set_cpuid2 },

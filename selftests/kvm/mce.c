@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Machine-check setup and injection as KVM: KVM_CAP_MCE's bank count,
+ * KVM_X86_GET_MCE_CAP_SUPPORTED, a vCPU's default MCG_CAP (32 banks, no
+ * MCG_CTL) and KVM_X86_SETUP_MCE's checks and effect on the MSRs;
+ * KVM_X86_SET_MCE: a corrected error only logged, an uncorrected one
+ * raising #MC in the guest with the bank filled in, and with CR4.MCE clear
+ * shutting the guest down.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "guest.h"
+
+static int sys_fd;
+
+#define MSR_MCG_CAP	0x179
+#define MSR_MCG_STATUS	0x17a
+#define MSR_MCG_CTL	0x17b
+#define MSR_MC_CTL(b)	(0x400 + 4 * (b))
+#define MSR_MC_STATUS(b) (0x401 + 4 * (b))
+#define MSR_MC_ADDR(b)	(0x402 + 4 * (b))
+#define MCG_CTL_P	(1ull << 8)
+#define MCG_SER_P	(1ull << 24)
+#define MCI_VAL		(1ull << 63)
+#define MCI_UC		(1ull << 61)
+#define MCI_EN		(1ull << 60)
+#define MCI_OVER	(1ull << 62)
+#define MCG_RIPV	(1ull << 0)
+#define MCG_MCIP	(1ull << 2)
+#define CR4_MCE		(1ull << 6)
+
+static volatile uint64_t g_mc, g_mc_status, g_mc_addr;
+
+GUEST_CODE static uint64_t g_rdmsr(uint32_t idx)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(idx));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+GUEST_CODE static void g_wrmsr(uint32_t idx, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(idx), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+GUEST_CODE static void mc_handler(struct guest_frame *f)
+{
+	g_mc++;
+	g_mc_status = g_rdmsr(MSR_MC_STATUS(1));
+	g_mc_addr = g_rdmsr(MSR_MC_ADDR(1));
+	g_wrmsr(MSR_MCG_STATUS, 0);		/* the #MC is handled */
+}
+
+GUEST_CODE static void guest_mce(uint64_t a0, uint64_t a1)
+{
+	uint64_t cr4;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_MCE));
+	GUEST_SYNC(1, 0);			/* a corrected error is logged */
+	GUEST_ASSERT_EQ(g_mc, 0);
+	GUEST_SYNC(2, g_rdmsr(MSR_MC_STATUS(1)));
+	GUEST_SYNC(3, 0);			/* an uncorrected one: #MC */
+	GUEST_ASSERT_EQ(g_mc, 1);
+	GUEST_SYNC(4, g_mc_status);
+	GUEST_ASSERT_EQ(g_mc_addr, 0xabc000);
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 & ~CR4_MCE));
+	GUEST_SYNC(5, 0);			/* without CR4.MCE: shutdown */
+	GUEST_DONE();
+}
+
+static int t_caps_and_setup(void)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v = vm ? gvcpu_create(vm, 0) : NULL;
+	long banks = khv_cap(sys_fd, KVM_CAP_MCE);
+	uint64_t sup = 0, cap, val;
+	int r = KSFT_FAIL;
+
+	if (!v)
+		goto out;
+	if (!banks) {
+		r = KSFT_SKIP;
+		goto out;
+	}
+	if (khv_ioctl(sys_fd, KVM_X86_GET_MCE_CAP_SUPPORTED, (unsigned long)&sup) ||
+	    !(sup & MCG_CTL_P)) {
+		ksft_diag("KVM_X86_GET_MCE_CAP_SUPPORTED: %#llx", (unsigned long long)sup);
+		goto out;
+	}
+	ksft_diag("KVM_CAP_MCE %ld, supported MCG_CAP bits %#llx", banks,
+		  (unsigned long long)sup);
+	if (gvcpu_get_msr(v, MSR_MCG_CAP, &val) || val != (uint64_t)banks) {
+		ksft_diag("default MCG_CAP %#llx", (unsigned long long)val);
+		goto out;
+	}
+	cap = 0;
+	if (khv_ioctl(v->fd, KVM_X86_SETUP_MCE, (unsigned long)&cap) != -EINVAL)
+		goto bad_setup;
+	cap = banks + 1;
+	if (khv_ioctl(v->fd, KVM_X86_SETUP_MCE, (unsigned long)&cap) != -EINVAL)
+		goto bad_setup;
+	cap = 10 | (1ull << 40);
+	if (khv_ioctl(v->fd, KVM_X86_SETUP_MCE, (unsigned long)&cap) != -EINVAL)
+		goto bad_setup;
+	cap = 10 | MCG_CTL_P | (sup & MCG_SER_P);
+	if (khv_ioctl(v->fd, KVM_X86_SETUP_MCE, (unsigned long)&cap))
+		goto bad_setup;
+	if (gvcpu_get_msr(v, MSR_MCG_CAP, &val) || val != cap ||
+	    gvcpu_get_msr(v, MSR_MCG_CTL, &val) || val != ~0ull ||
+	    gvcpu_get_msr(v, MSR_MC_CTL(9), &val) || val != ~0ull) {
+		ksft_diag("after KVM_X86_SETUP_MCE: MCG_CAP/MCG_CTL/MC9_CTL wrong (%#llx)",
+			  (unsigned long long)val);
+		goto out;
+	}
+	if (!gvcpu_get_msr(v, MSR_MC_CTL(10), &val)) {
+		ksft_diag("bank 10 of 10 readable");
+		goto out;
+	}
+	r = KSFT_PASS;
+	goto out;
+bad_setup:
+	ksft_diag("KVM_X86_SETUP_MCE(%#llx): wrong answer", (unsigned long long)cap);
+out:
+	if (v)
+		gvcpu_destroy(v);
+	if (vm)
+		gvm_destroy(vm);
+	return r;
+}
+
+static int set_mce(struct gvcpu *v, uint8_t bank, uint64_t status,
+		   uint64_t mcg_status)
+{
+	struct kvm_x86_mce m;
+
+	memset(&m, 0, sizeof(m));
+	m.bank = bank;
+	m.status = status;
+	m.addr = 0xabc000;
+	m.mcg_status = mcg_status;
+	return (int)khv_ioctl(v->fd, KVM_X86_SET_MCE, (unsigned long)&m);
+}
+
+static int t_inject(void)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v = vm ? gvcpu_create_long(vm, 0, guest_mce, 0, 0) : NULL;
+	uint64_t cap = 10 | MCG_CTL_P, val;
+	int r = KSFT_FAIL;
+
+	if (!v || gvm_set_handler(vm, 18, mc_handler))
+		goto out;
+	if (!khv_cap(sys_fd, KVM_CAP_MCE)) {
+		r = KSFT_SKIP;
+		goto out;
+	}
+	if (khv_ioctl(v->fd, KVM_X86_SETUP_MCE, (unsigned long)&cap) ||
+	    gvcpu_run_sync(v, 1, NULL))
+		goto out;
+	if (set_mce(v, 10, MCI_VAL, 0) != -EINVAL || set_mce(v, 1, MCI_EN, 0) != -EINVAL) {
+		ksft_diag("KVM_X86_SET_MCE took a bank beyond the count or no VAL");
+		goto out;
+	}
+	if (set_mce(v, 1, MCI_VAL | 0x17, 0) || gvcpu_run_sync(v, 2, &val) ||
+	    val != (MCI_VAL | 0x17)) {
+		ksft_diag("corrected error: MC1_STATUS %#llx", (unsigned long long)val);
+		goto out;
+	}
+	if (set_mce(v, 1, MCI_VAL | MCI_UC | MCI_EN | 0x42, MCG_MCIP | MCG_RIPV) ||
+	    gvcpu_run_sync(v, 3, NULL) || gvcpu_run_sync(v, 4, &val) ||
+	    val != (MCI_VAL | MCI_UC | MCI_EN | MCI_OVER | 0x42)) {
+		ksft_diag("uncorrected error: MC1_STATUS in the #MC handler %#llx",
+			  (unsigned long long)val);
+		goto out;
+	}
+	if (gvcpu_run_sync(v, 5, NULL) ||
+	    set_mce(v, 1, MCI_VAL | MCI_UC | MCI_EN, MCG_MCIP | MCG_RIPV))
+		goto out;
+	if (gvcpu_run_expect(v, KVM_EXIT_SHUTDOWN))
+		goto out;
+	r = KSFT_PASS;
+out:
+	if (v)
+		gvcpu_destroy(v);
+	if (vm)
+		gvm_destroy(vm);
+	return r;
+}
+
+static const struct ksft_case cases[] = {
+	{ "caps_and_setup", t_caps_and_setup },
+	{ "inject", t_inject },
+};
+
+int main(int argc, char **argv)
+{
+	khv_test_init(argc, argv);
+	sys_fd = khv_open_dev();
+	return KSFT_RUN(cases);
+}
