@@ -127,6 +127,8 @@ struct khv_backend_ops {
 	/* guest TSC = host TSC + @offset */
 	void (*set_tsc_offset)(struct khv_vcpu *vcpu, u64 offset);
 	u64 (*get_tsc_offset)(struct khv_vcpu *vcpu);
+	/* KVM_SET_GUEST_DEBUG: intercept #BP (software breakpoints) or not. */
+	void (*intercept_bp)(struct khv_vcpu *vcpu, bool on);
 
 	/* Events. */
 	u32 (*interrupt_shadow)(struct khv_vcpu *vcpu);	/* KVM_X86_SHADOW_* */

@@ -53,6 +53,8 @@ static const struct khv_cap khv_caps[] = {
 	  .runs = true },
 	{ KVM_CAP_GET_TSC_KHZ,		.value = 1, .runs = true },
 	{ KVM_CAP_MCE,			.value = 32, .runs = true },	/* banks */
+	{ KVM_CAP_SET_GUEST_DEBUG,	.value = 1, .runs = true },
+	{ KVM_CAP_X86_ROBUST_SINGLESTEP, .value = 1, .runs = true },
 	{ KVM_CAP_XSAVE2,		.compute = khv_cap_xsave2, .runs = true },
 	{ KVM_CAP_INTERNAL_ERROR_DATA,	.value = 1, .runs = true },
 	{ KVM_CAP_BINARY_STATS_FD,	.value = 1, .runs = true },

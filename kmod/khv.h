@@ -197,6 +197,7 @@ struct khv_mmio {
 #define KHV_REQ_EOI_EXIT	5	/* own: KVM_EXIT_IOAPIC_EOI to report */
 #define KHV_REQ_CLOCK		6	/* rewrite its kvmclock structure */
 #define KHV_REQ_TRIPLE_FAULT	7	/* shut down before the next entry */
+#define KHV_REQ_SSTEP_EXIT	8	/* single-step: an emulated instruction completed */
 
 struct khv_vcpu {
 	struct khv_vm *vm;		/* const */
@@ -222,6 +223,7 @@ struct khv_vcpu {
 	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable */
 	int kvmclock_cpu;		/* host CPU of its last kvmclock update */
 	u32 tsc_khz;			/* KVM_SET_TSC_KHZ's, 0: the host's */
+	u32 guest_debug;		/* KVM_SET_GUEST_DEBUG's control */
 
 	/* CPUID table (KVM_SET_CPUID2), answered in the kernel. */
 	struct kvm_cpuid_entry2 *cpuid;
@@ -331,6 +333,7 @@ long khv_vcpu_set_xsave(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_xcrs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_debugregs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_debugregs(struct khv_vcpu *vcpu, unsigned long arg);
+long khv_vcpu_set_guest_debug(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_xcrs(struct khv_vcpu *vcpu, unsigned long arg);
 int khv_set_xcr0(struct khv_vcpu *vcpu, u64 xcr0);
 void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);

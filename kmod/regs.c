@@ -5,6 +5,7 @@
 #include <linux/slab.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
+#include <asm/traps.h>
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 
@@ -290,5 +291,43 @@ long khv_vcpu_set_debugregs(struct khv_vcpu *vcpu, unsigned long arg)
 	memcpy(vcpu->dr, d.db, sizeof(d.db));
 	vcpu->dr[6] = d.dr6;
 	vcpu->dr[7] = d.dr7;
+	return 0;
+}
+
+/*
+ * KVM_SET_GUEST_DEBUG: single-stepping (KVM_EXIT_DEBUG after every
+ * instruction, those khv completes itself included: KVM's "robust"
+ * single-step), software breakpoints (INT3 exits with KVM_EXIT_DEBUG) and
+ * #DB/#BP injection. Hardware breakpoints (KVM_GUESTDBG_USE_HW_BP) are
+ * not supported yet: -EINVAL, as for any unknown bit.
+ */
+#define KHV_GUESTDBG_VALID	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
+				 KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_INJECT_DB | \
+				 KVM_GUESTDBG_INJECT_BP)
+
+long khv_vcpu_set_guest_debug(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_guest_debug d;
+	u32 control;
+
+	if (copy_from_user(&d, (void __user *)arg, sizeof(d)))
+		return -EFAULT;
+	control = d.control;
+	if (control & ~KHV_GUESTDBG_VALID)
+		return -EINVAL;
+	if (control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+		if (khv_ops->event_in_flight(vcpu))
+			return -EBUSY;
+		khv_ops->inject_exception(vcpu,
+					  control & KVM_GUESTDBG_INJECT_DB ?
+					  DB_VECTOR : BP_VECTOR, false, 0);
+	}
+	if (!(control & KVM_GUESTDBG_ENABLE))
+		control = 0;
+	vcpu->guest_debug = control & (KVM_GUESTDBG_ENABLE |
+				       KVM_GUESTDBG_SINGLESTEP |
+				       KVM_GUESTDBG_USE_SW_BP);
+	khv_ops->intercept_bp(vcpu, vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP);
+	clear_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests);
 	return 0;
 }

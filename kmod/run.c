@@ -14,6 +14,7 @@
 #include <asm/cpufeature.h>
 #include <asm/nospec-branch.h>
 #include <asm/fpu/xcr.h>
+#include <asm/debugreg.h>
 
 #include "khv.h"
 #include "emulate.h"
@@ -42,6 +43,34 @@ void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip)
 {
 	vcpu->rip = next_rip;
 	khv_ops->set_interrupt_shadow(vcpu, 0);
+	/*
+	 * An instruction khv completed traps like one the CPU ran: for user
+	 * space's single-step, or with the guest's own RFLAGS.TF (#DB, BS).
+	 */
+	if (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) {
+		set_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests);
+	} else if (vcpu->rflags & X86_EFLAGS_TF) {
+		vcpu->dr[6] |= DR_STEP;
+		khv_ops->inject_exception(vcpu, DB_VECTOR, false, 0);
+	}
+}
+
+#define DR6_ACTIVE_LOW_BITS	0xffff0ff0ULL	/* DR6's reset value */
+
+/* KVM_EXIT_DEBUG for @vector at the current instruction. */
+static int khv_debug_exit(struct khv_vcpu *vcpu, u32 vector, u64 dr6)
+{
+	struct kvm_run *run = vcpu->run;
+	struct khv_paging p;
+
+	khv_ops->get_paging(vcpu, &p);
+	run->exit_reason = KVM_EXIT_DEBUG;
+	memset(&run->debug, 0, sizeof(run->debug));
+	run->debug.arch.exception = vector;
+	run->debug.arch.pc = p.seg_base[1] + vcpu->rip;
+	run->debug.arch.dr6 = dr6;
+	run->debug.arch.dr7 = vcpu->dr[7];
+	return 0;
 }
 
 static void khv_fill_io(struct khv_vcpu *vcpu)
@@ -294,7 +323,19 @@ static int khv_exit_cr_write(struct khv_vcpu *vcpu, struct khv_exit *exit)
  */
 static int khv_exit_exception(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
-	khv_ops->inject_exception(vcpu, exit->exc.vector, exit->exc.has_error,
+	u32 vec = exit->exc.vector;
+
+	/* user space's single-step and breakpoints are its own, not the guest's */
+	if (vec == DB_VECTOR && (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) &&
+	    (vcpu->dr[6] & DR_STEP)) {
+		u64 dr6 = vcpu->dr[6];
+
+		vcpu->dr[6] &= ~DR_STEP;
+		return khv_debug_exit(vcpu, DB_VECTOR, dr6);
+	}
+	if (vec == BP_VECTOR && (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP))
+		return khv_debug_exit(vcpu, BP_VECTOR, 0);
+	khv_ops->inject_exception(vcpu, vec, exit->exc.has_error,
 				  exit->exc.error);
 	return 1;
 }
@@ -492,7 +533,7 @@ static bool khv_load_guest_xcr0(struct khv_vcpu *vcpu)
 static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 		      struct khv_exit *exit)
 {
-	bool flush, xcr0;
+	bool flush, xcr0, tf;
 
 	u64 start;
 
@@ -508,7 +549,14 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 	vcpu->stat.tlb_flush += flush;
 	start = local_clock();
 	xcr0 = khv_load_guest_xcr0(vcpu);
+	/* user space single-steps: the guest runs with TF, which it never sees */
+	tf = (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) &&
+	     !(vcpu->rflags & X86_EFLAGS_TF);
+	if (tf)
+		vcpu->rflags |= X86_EFLAGS_TF;
 	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
+	if (tf)
+		vcpu->rflags &= ~X86_EFLAGS_TF;
 	if (xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, khv_host_xcr0);
 	vcpu->stat.guest_time_ns += local_clock() - start;
@@ -542,6 +590,10 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 			vcpu->stat.request_irq_exits++;
 			return 0;
 		}
+		if (test_and_clear_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests) &&
+		    (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP))
+			return khv_debug_exit(vcpu, DB_VECTOR,
+					      DR6_ACTIVE_LOW_BITS | DR_STEP);
 		if (test_and_clear_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
 			khv_vcpu_init_reset(vcpu);
 			vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;

@@ -116,6 +116,7 @@ static const struct {
 	{ KVM_SET_XCRS,		khv_vcpu_set_xcrs },
 	{ KVM_GET_DEBUGREGS,	khv_vcpu_get_debugregs },
 	{ KVM_SET_DEBUGREGS,	khv_vcpu_set_debugregs },
+	{ KVM_SET_GUEST_DEBUG,	khv_vcpu_set_guest_debug },
 	{ KVM_GET_TSC_KHZ,	khv_vcpu_get_tsc_khz },
 	{ KVM_SET_TSC_KHZ,	khv_vcpu_set_tsc_khz },
 	{ KVM_X86_SETUP_MCE,	khv_vcpu_setup_mce },

@@ -199,6 +199,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.set_msr	= svm_set_msr,
 	.set_tsc_offset	= svm_set_tsc_offset,
 	.get_tsc_offset	= svm_get_tsc_offset,
+	.intercept_bp	= svm_intercept_bp,
 	.interrupt_shadow	= svm_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.event_in_flight	= svm_event_in_flight,

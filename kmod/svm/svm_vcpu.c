@@ -287,6 +287,14 @@ static void svm_exit_db(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->exc.has_error = false;
 }
 
+/* #BP, intercepted only for KVM_GUESTDBG_USE_SW_BP: RIP is the INT3's. */
+static void svm_exit_bp(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_EXCEPTION;
+	exit->exc.vector = BP_VECTOR;
+	exit->exc.has_error = false;
+}
+
 /* #AC always has error code 0. */
 static void svm_exit_ac(struct svm_vcpu *svm, struct khv_exit *exit)
 {
@@ -355,6 +363,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_WRITE_CR8]	= svm_exit_cr_write,
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
+	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = svm_exit_bp,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
 	[SVM_EXIT_INTR]		= svm_exit_host,
@@ -682,6 +691,16 @@ void svm_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset)
 u64 svm_get_tsc_offset(struct khv_vcpu *vcpu)
 {
 	return to_svm(vcpu)->vmcb->control.tsc_offset;
+}
+
+void svm_intercept_bp(struct khv_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	if (on)
+		c->intercept_exceptions |= BIT(BP_VECTOR);
+	else
+		c->intercept_exceptions &= ~BIT(BP_VECTOR);
 }
 
 /* Values are validated by the core (msr.c). */
