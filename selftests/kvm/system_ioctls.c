@@ -5,6 +5,7 @@
  * for unknown ioctls, which must match stock KVM.
  */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 
@@ -101,6 +102,56 @@ static int probe_ext_cpuid(int vm, int vcpu)
 	return (int)khv_ioctl(vcpu, KVM_SET_CPUID2, (unsigned long)&c);
 }
 
+static int probe_xsave(int vm, int vcpu)
+{
+	static struct kvm_xsave x;
+
+	return (int)khv_ioctl(vcpu, KVM_GET_XSAVE, (unsigned long)&x);
+}
+
+static int probe_xcrs(int vm, int vcpu)
+{
+	struct kvm_xcrs x;
+
+	return (int)khv_ioctl(vcpu, KVM_GET_XCRS, (unsigned long)&x);
+}
+
+static int probe_debugregs(int vm, int vcpu)
+{
+	struct kvm_debugregs d;
+
+	return (int)khv_ioctl(vcpu, KVM_GET_DEBUGREGS, (unsigned long)&d);
+}
+
+static int probe_adjust_clock(int vm, int vcpu)
+{
+	struct kvm_clock_data c;
+
+	memset(&c, 0, sizeof(c));
+	return (int)khv_ioctl(vm, KVM_GET_CLOCK, (unsigned long)&c);
+}
+
+static int probe_tsc_khz(int vm, int vcpu)
+{
+	return (int)khv_ioctl(vcpu, KVM_GET_TSC_KHZ, 0);
+}
+
+static int probe_mce(int vm, int vcpu)
+{
+	uint64_t cap = 10;
+
+	return (int)khv_ioctl(vcpu, KVM_X86_SETUP_MCE, (unsigned long)&cap);
+}
+
+static int probe_guest_debug(int vm, int vcpu)
+{
+	struct kvm_guest_debug d;
+
+	memset(&d, 0, sizeof(d));
+	d.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	return (int)khv_ioctl(vcpu, KVM_SET_GUEST_DEBUG, (unsigned long)&d);
+}
+
 static const struct {
 	const char *name;
 	long cap;
@@ -110,6 +161,13 @@ static const struct {
 	{ "SET_TSS_ADDR",	KVM_CAP_SET_TSS_ADDR,	probe_set_tss_addr },
 	{ "MP_STATE",		KVM_CAP_MP_STATE,	probe_mp_state },
 	{ "EXT_CPUID",		KVM_CAP_EXT_CPUID,	probe_ext_cpuid },
+	{ "XSAVE",		KVM_CAP_XSAVE,		probe_xsave },
+	{ "XCRS",		KVM_CAP_XCRS,		probe_xcrs },
+	{ "DEBUGREGS",		KVM_CAP_DEBUGREGS,	probe_debugregs },
+	{ "ADJUST_CLOCK",	KVM_CAP_ADJUST_CLOCK,	probe_adjust_clock },
+	{ "GET_TSC_KHZ",	KVM_CAP_GET_TSC_KHZ,	probe_tsc_khz },
+	{ "MCE",		KVM_CAP_MCE,		probe_mce },
+	{ "SET_GUEST_DEBUG",	KVM_CAP_SET_GUEST_DEBUG, probe_guest_debug },
 };
 
 static int t_claims_work(void)
