@@ -23,10 +23,35 @@
 
 #include "khv.h"
 
+/*
+ * Whether the host's timekeeping runs on the TSC right now: a snapshot's
+ * counter value lies between two TSC reads only if it is the TSC.
+ */
+static bool khv_host_clock_is_tsc(void)
+{
+	struct system_time_snapshot snap;
+	u64 before, after;
+
+	preempt_disable();
+	before = rdtsc_ordered();
+	ktime_get_snapshot(&snap);
+	after = rdtsc_ordered();
+	preempt_enable();
+	return snap.cycles >= before && snap.cycles <= after;
+}
+
+/*
+ * A TSC every vCPU may extrapolate from one reference: not marked
+ * unstable, and either what the host keeps its time with (as KVM asks
+ * for its master clock) or invariant (constant and non-stop).
+ */
 static bool khv_host_tsc_stable(void)
 {
-	return boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
-	       boot_cpu_has(X86_FEATURE_NONSTOP_TSC) && !check_tsc_unstable();
+	if (check_tsc_unstable() || !tsc_khz)
+		return false;
+	return khv_host_clock_is_tsc() ||
+	       (boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
+		boot_cpu_has(X86_FEATURE_NONSTOP_TSC));
 }
 
 /* kvmclock's feature bits for CPUID 0x40000001 EAX on this host. */
@@ -176,9 +201,10 @@ void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 		return;
 	}
 	cpu = raw_smp_processor_id();
-	if (!test_and_clear_bit(KHV_REQ_CLOCK, &vcpu->requests) &&
+	if (!test_bit(KHV_REQ_CLOCK, &vcpu->requests) &&
 	    (vm->clock.master || cpu == vcpu->kvmclock_cpu))
 		return;
+	clear_bit(KHV_REQ_CLOCK, &vcpu->requests);
 	vcpu->kvmclock_cpu = cpu;
 	memset(&t, 0, sizeof(t));
 	spin_lock_irqsave(&vm->clock.lock, flags);
