@@ -12,6 +12,9 @@
 #   scripts/build-debug-kernel.sh --config configure and check the config only
 #   scripts/build-debug-kernel.sh --prune  also delete other cached builds
 #                                          unused for a day
+#   scripts/build-debug-kernel.sh --deps   only install what the build needs
+#                                          (make check does, then builds in
+#                                          the background: no apt there)
 #
 # The build lives in $KHV_DEBUG_KERNEL_CACHE (default
 # /var/cache/khv/debug-kernel) /<source version>-<hash>, <hash> covering
@@ -47,6 +50,7 @@ mode=build prune=0
 for a in "$@"; do
 	case $a in
 	--print) mode=print ;;
+	--deps) mode=deps ;;
 	--force) mode=force ;;
 	--config) mode=config ;;
 	--prune) prune=1 ;;
@@ -87,6 +91,7 @@ pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }
 	need_packages build-essential flex bison bc libssl-dev libelf-dev cpio \
 		xz-utils kmod $SRC_PKG
 [ -f "$SRC_TAR" ] || die "no $SRC_TAR (apt-get install $SRC_PKG)"
+[ $mode != deps ] || exit 0
 
 # The source must be the stock kernel's: Debian upgrades linux-source-6.1
 # and linux-image-amd64 together, but say so when they have drifted apart.
