@@ -83,6 +83,8 @@ struct khv_paging {
 
 struct khv_backend_ops {
 	const char *name;
+	/* MCG_CAP bits a guest of this vendor keeps from KVM_X86_SETUP_MCE */
+	u64 mcg_cap_mask;
 
 	/* Boot CPU: gather CPUID/MSR facts and judge them (pure checker). */
 	struct khv_hw_result (*hw_check)(void);

@@ -266,9 +266,9 @@ long khv_vcpu_setup_mce(struct khv_vcpu *vcpu, unsigned long arg)
 	if (!banks || banks > KHV_MCE_BANKS ||
 	    (cap & ~(KHV_MCE_CAP_SUPPORTED | 0xffULL | 0xff0000ULL)))
 		return -EINVAL;
-	m->mcg_cap = cap;
+	m->mcg_cap = cap & khv_ops->mcg_cap_mask;
 	if (cap & MCG_CTL_P)
-		m->mcg_cap = KHV_MCE_BANKS;	/* KVM's default until KVM_X86_SETUP_MCE */
+		m->mcg_ctl = ~0ULL;
 	for (i = 0; i < banks; i++)
 		m->mc_bank[i * 4] = ~0ULL;
 	return 0;
@@ -551,7 +551,7 @@ int khv_msrs_alloc(struct khv_vcpu *vcpu)
 
 	if (!m)
 		return -ENOMEM;
-	m->mcg_ctl = ~0ULL;
+	m->mcg_cap = KHV_MCE_BANKS;	/* KVM's default until KVM_X86_SETUP_MCE */
 	m->misc_enable = MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
 	m->platform_info = PLATFORM_INFO_CPUID_FAULT;
 	/* the host's revision; where it cannot be read, one no CPU has */

@@ -97,6 +97,7 @@ off:
 
 const struct khv_backend_ops khv_vmx_ops = {
 	.name		= "vmx",
+	.mcg_cap_mask	= ~0ULL,
 	.hw_check	= vmx_hw_check,
 	.hw_setup	= vmx_hw_setup,
 	.hw_unsetup	= vmx_hw_unsetup,

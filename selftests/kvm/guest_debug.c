@@ -6,7 +6,8 @@
  * user space (OUT): KVM_CAP_X86_ROBUST_SINGLESTEP; the guest never sees
  * the trap flag; software breakpoints (INT3) exit to user space with
  * KVM_GUESTDBG_USE_SW_BP and reach the guest's handler without it;
- * KVM_GUESTDBG_INJECT_BP raises #BP in the guest; unknown bits are refused.
+ * KVM_GUESTDBG_INJECT_BP raises #BP in the guest. (Unknown control bits:
+ * KVM 6.1 ignores them, later kernels and khv refuse them; not tested.)
  */
 #include <errno.h>
 #include <string.h>
@@ -173,10 +174,6 @@ static int t_breakpoints(void)
 		goto out;
 	if (!khv_cap(sys_fd, KVM_CAP_SET_GUEST_DEBUG)) {
 		r = KSFT_SKIP;
-		goto out;
-	}
-	if (guest_debug(v, 1u << 30) != -EINVAL) {
-		ksft_diag("KVM_SET_GUEST_DEBUG took an unknown bit");
 		goto out;
 	}
 	if (guest_debug(v, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP) ||

@@ -229,14 +229,15 @@ static int t_msrs_and_tsc_khz(void)
 
 	if (!v)
 		goto out;
-	if (gvcpu_set_msr(v, MSR_KVM_SYSTEM_TIME_NEW, KVMCLOCK_GPA) ||
-	    gvcpu_get_msr(v, MSR_KVM_SYSTEM_TIME_NEW, &val) || val != KVMCLOCK_GPA) {
+	/* gvcpu_get/set_msr: KVM_GET/SET_MSRS's count, 1 when done */
+	if (gvcpu_set_msr(v, MSR_KVM_SYSTEM_TIME_NEW, KVMCLOCK_GPA) != 1 ||
+	    gvcpu_get_msr(v, MSR_KVM_SYSTEM_TIME_NEW, &val) != 1 || val != KVMCLOCK_GPA) {
 		ksft_diag("MSR_KVM_SYSTEM_TIME_NEW round trip: %#llx",
 			  (unsigned long long)val);
 		goto out;
 	}
-	if (gvcpu_set_msr(v, MSR_KVM_WALL_CLOCK_NEW, WALLCLOCK_GPA) ||
-	    gvcpu_get_msr(v, MSR_KVM_WALL_CLOCK_NEW, &val) || val != WALLCLOCK_GPA) {
+	if (gvcpu_set_msr(v, MSR_KVM_WALL_CLOCK_NEW, WALLCLOCK_GPA) != 1 ||
+	    gvcpu_get_msr(v, MSR_KVM_WALL_CLOCK_NEW, &val) != 1 || val != WALLCLOCK_GPA) {
 		ksft_diag("MSR_KVM_WALL_CLOCK_NEW round trip: %#llx",
 			  (unsigned long long)val);
 		goto out;
