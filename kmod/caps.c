@@ -28,6 +28,12 @@ static long khv_cap_xsave2(const struct khv_host_info *host)
 	return host->xsave_size;
 }
 
+/* As KVM: KVM_GET/SET_XCRS only where the host has XSAVE. */
+static long khv_cap_xcrs(const struct khv_host_info *host)
+{
+	return host->xsave;
+}
+
 static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_NR_VCPUS,		.compute = khv_cap_nr_vcpus },
 	{ KVM_CAP_MAX_VCPUS,		.value = KHV_MAX_VCPUS },
@@ -46,7 +52,7 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_IMMEDIATE_EXIT,	.value = 1, .runs = true },
 	{ KVM_CAP_VCPU_EVENTS,		.value = 1, .runs = true },
 	{ KVM_CAP_XSAVE,		.value = 1, .runs = true },
-	{ KVM_CAP_XCRS,			.value = 1, .runs = true },
+	{ KVM_CAP_XCRS,			.compute = khv_cap_xcrs, .runs = true },
 	{ KVM_CAP_DEBUGREGS,		.value = 1, .runs = true },
 	{ KVM_CAP_ADJUST_CLOCK,		.value = KVM_CLOCK_TSC_STABLE |
 					  KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC,

@@ -15,6 +15,7 @@ struct khv_host_info {
 	u32 online_cpus;
 	bool can_run;		/* the backend runs guests (else only the basics) */
 	u32 xsave_size;		/* KVM_GET_XSAVE2's buffer size */
+	bool xsave;		/* the host has XSAVE (XCR0 for guests) */
 };
 
 long khv_cap_value(long cap, const struct khv_host_info *host);

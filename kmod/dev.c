@@ -16,6 +16,7 @@ long khv_check_extension(unsigned long cap)
 		.online_cpus = num_online_cpus(),
 		.can_run = khv_ops->vcpu_alloc != NULL,
 		.xsave_size = khv_xsave_uabi_size,
+		.xsave = khv_xcr0_supported != 0,
 	};
 
 	return khv_cap_value((long)cap, &host);

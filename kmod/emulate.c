@@ -426,6 +426,15 @@ again:
 		}
 		r = m->write ? khv_write_guest(vcpu, f->gpa, bytes, f->len) :
 			       khv_read_guest(vcpu, f->gpa, bytes, f->len);
+		if (r == -ENOENT) {
+			/*
+			 * Its slot went away (or became read-only) since the
+			 * access was split: the bytes are MMIO now, as for a
+			 * fault that came after the change.
+			 */
+			f->mmio = true;
+			goto again;
+		}
 		if (r)
 			return -EFAULT;
 	}

@@ -6,7 +6,7 @@
 #include "caps.h"
 
 static const struct khv_host_info two_cpus = { .online_cpus = 2, .can_run = true,
-						  .xsave_size = 4096 };
+						  .xsave_size = 4096, .xsave = true };
 /* a backend that cannot run guests yet (VMX today) */
 static const struct khv_host_info no_run = { .online_cpus = 2 };
 
@@ -62,6 +62,14 @@ static int t_running_caps(void)
 	}
 	CHECK(khv_cap_value(KVM_CAP_NR_MEMSLOTS, &two_cpus) == 512, "memslots");
 	CHECK(khv_cap_value(KVM_CAP_XSAVE2, &two_cpus) == 4096, "XSAVE2: the size");
+	{
+		struct khv_host_info no_xsave = two_cpus;
+
+		no_xsave.xsave = false;
+		CHECK(khv_cap_value(KVM_CAP_XCRS, &no_xsave) == 0, "XCRS needs XSAVE");
+		CHECK(khv_cap_value(KVM_CAP_XSAVE, &no_xsave) == 1,
+		      "XSAVE (the ioctls work on FXSAVE state) regardless");
+	}
 	return KSFT_PASS;
 }
 
