@@ -36,12 +36,6 @@ struct wall {
 	uint32_t version, sec, nsec;
 };
 
-GUEST_CODE static void g_wrmsr(uint32_t idx, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(idx), "a"((uint32_t)v),
-			 "d"((uint32_t)(v >> 32)) : "memory");
-}
-
 GUEST_CODE static uint64_t g_rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -77,7 +71,7 @@ GUEST_CODE static void guest_kvmclock(uint64_t a0, uint64_t a1)
 	volatile struct wall *w = (volatile struct wall *)WALLCLOCK_GPA;
 	uint64_t t1, t2, t3;
 
-	g_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, KVMCLOCK_GPA | 1);
+	gmsr_write(MSR_KVM_SYSTEM_TIME_NEW, KVMCLOCK_GPA | 1);
 	GUEST_ASSERT(p->mul != 0);
 	GUEST_ASSERT_EQ(p->version & 1, 0);
 	t1 = g_kvmclock(p);
@@ -87,10 +81,10 @@ GUEST_CODE static void guest_kvmclock(uint64_t a0, uint64_t a1)
 	GUEST_SYNC(2, t2);		/* the host moves the clock here */
 	t3 = g_kvmclock(p);
 	GUEST_SYNC(3, t3);
-	g_wrmsr(MSR_KVM_WALL_CLOCK_NEW, WALLCLOCK_GPA);
+	gmsr_write(MSR_KVM_WALL_CLOCK_NEW, WALLCLOCK_GPA);
 	GUEST_ASSERT_EQ(w->version & 1, 0);
 	GUEST_SYNC(4, w->sec);
-	g_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);	/* off */
+	gmsr_write(MSR_KVM_SYSTEM_TIME_NEW, 0);	/* off */
 	GUEST_DONE();
 }
 

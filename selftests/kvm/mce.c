@@ -32,26 +32,12 @@ static int sys_fd;
 
 static volatile uint64_t g_mc, g_mc_status, g_mc_addr;
 
-GUEST_CODE static uint64_t g_rdmsr(uint32_t idx)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(idx));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-GUEST_CODE static void g_wrmsr(uint32_t idx, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(idx), "a"((uint32_t)v),
-			 "d"((uint32_t)(v >> 32)) : "memory");
-}
-
 GUEST_CODE static void mc_handler(struct guest_frame *f)
 {
 	g_mc++;
-	g_mc_status = g_rdmsr(MSR_MC_STATUS(1));
-	g_mc_addr = g_rdmsr(MSR_MC_ADDR(1));
-	g_wrmsr(MSR_MCG_STATUS, 0);		/* the #MC is handled */
+	g_mc_status = gmsr_read(MSR_MC_STATUS(1));
+	g_mc_addr = gmsr_read(MSR_MC_ADDR(1));
+	gmsr_write(MSR_MCG_STATUS, 0);		/* the #MC is handled */
 }
 
 GUEST_CODE static void guest_mce(uint64_t a0, uint64_t a1)
@@ -62,7 +48,7 @@ GUEST_CODE static void guest_mce(uint64_t a0, uint64_t a1)
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_MCE));
 	GUEST_SYNC(1, 0);			/* a corrected error is logged */
 	GUEST_ASSERT_EQ(g_mc, 0);
-	GUEST_SYNC(2, g_rdmsr(MSR_MC_STATUS(1)));
+	GUEST_SYNC(2, gmsr_read(MSR_MC_STATUS(1)));
 	GUEST_SYNC(3, 0);			/* an uncorrected one: #MC */
 	GUEST_ASSERT_EQ(g_mc, 1);
 	GUEST_SYNC(4, g_mc_status);

@@ -115,6 +115,21 @@ static inline void guest_ucall(uint64_t cmd, uint64_t a0, uint64_t a1,
 }
 
 /* After a failed assert the guest only halts; the host stops running it. */
+/* RDMSR / WRMSR in guest code (a #GP is the guest's handler's). */
+static inline uint64_t gmsr_read(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void gmsr_write(uint32_t index, uint64_t value)
+{
+	__asm__ volatile("wrmsr" : : "c"(index), "a"((uint32_t)value),
+			 "d"((uint32_t)(value >> 32)) : "memory");
+}
+
 static inline void __attribute__((noreturn)) guest_halt_forever(void)
 {
 	for (;;)
