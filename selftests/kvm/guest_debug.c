@@ -135,10 +135,7 @@ static int t_single_step(void)
 		goto out;
 	r = KSFT_PASS;
 out:
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 
@@ -213,10 +210,7 @@ static int t_breakpoints(void)
 	}
 	r = KSFT_PASS;
 out:
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 

@@ -206,10 +206,7 @@ static int t_guest_kvmclock(void)
 	}
 	r = gvcpu_run_done(v) ? KSFT_FAIL : KSFT_PASS;
 out:
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 
@@ -256,10 +253,7 @@ static int t_msrs_and_tsc_khz(void)
 	}
 	r = KSFT_PASS;
 out:
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 

@@ -114,10 +114,7 @@ static int t_caps_and_setup(void)
 bad_setup:
 	ksft_diag("KVM_X86_SETUP_MCE(%#llx): wrong answer", (unsigned long long)cap);
 out:
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 
@@ -173,10 +170,7 @@ static int t_inject(void)
 		goto out;
 	r = KSFT_PASS;
 out:
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 

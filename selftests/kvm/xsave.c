@@ -270,10 +270,7 @@ fail_xcrs:
 out:
 	free(xs);
 	free(c);
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 
@@ -330,10 +327,7 @@ static int t_xsave_ioctls(void)
 out:
 	free(xs);
 	free(c);
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 
@@ -405,10 +399,7 @@ static int t_debugregs(void)
 bad_check:
 	ksft_diag("KVM_SET_DEBUGREGS: a bad value taken or a good one refused");
 out:
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
+	gvm_teardown(vm, v);
 	return r;
 }
 

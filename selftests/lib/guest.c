@@ -1080,3 +1080,11 @@ int gvcpu_run_done(struct gvcpu *v)
 			  (unsigned long long)uc.args[0]);
 	return -1;
 }
+
+void gvm_teardown(struct gvm *vm, struct gvcpu *v)
+{
+	if (v)
+		gvcpu_destroy(v);
+	if (vm)
+		gvm_destroy(vm);
+}

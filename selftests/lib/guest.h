@@ -218,6 +218,8 @@ const char *kvm_exit_name(uint32_t reason);
  */
 struct gvm *gvm_create(int sys_fd, uint64_t ram_size);
 void gvm_destroy(struct gvm *vm);
+/* Destroy @v (if any), then @vm (if any): a test's common exit path. */
+void gvm_teardown(struct gvm *vm, struct gvcpu *v);
 /* Fresh anonymous memory as slot @slot; returns its host address or NULL. */
 void *gvm_add_slot(struct gvm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
 		   uint32_t flags);
