@@ -97,6 +97,15 @@ static bool khv_cpuid_equal(const struct kvm_cpuid_entry2 *a, u32 na,
 	return na == nb && !memcmp(a, b, na * sizeof(*a));
 }
 
+/* The guest state its CPUID table's runtime bits follow. */
+static struct khv_cpuid_runtime khv_cpuid_runtime_of(struct khv_vcpu *vcpu)
+{
+	struct khv_paging p;
+
+	khv_ops->get_paging(vcpu, &p);
+	return (struct khv_cpuid_runtime){ vcpu->apic_base, p.cr4, vcpu->xcr0 };
+}
+
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_cpuid2 __user *u = (void __user *)arg;
@@ -113,12 +122,8 @@ long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 			return PTR_ERR(e);
 	}
 	if (e) {
-		struct khv_paging p;
-		struct khv_cpuid_runtime rt;
+		struct khv_cpuid_runtime rt = khv_cpuid_runtime_of(vcpu);
 
-		khv_ops->get_paging(vcpu, &p);
-		rt = (struct khv_cpuid_runtime){ vcpu->apic_base, p.cr4,
-						 vcpu->xcr0 };
 		khv_cpuid_apply_runtime(e, c.nent, &rt);
 	}
 	/* As KVM: after KVM_RUN only the same table may be set again. */
@@ -157,12 +162,9 @@ long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
  */
 void khv_cpuid_update_runtime(struct khv_vcpu *vcpu)
 {
-	struct khv_cpuid_runtime rt;
-	struct khv_paging p;
+	struct khv_cpuid_runtime rt = khv_cpuid_runtime_of(vcpu);
 
-	khv_ops->get_paging(vcpu, &p);
-	vcpu->guest_osxsave = p.cr4 & X86_CR4_OSXSAVE;
-	rt = (struct khv_cpuid_runtime){ vcpu->apic_base, p.cr4, vcpu->xcr0 };
+	vcpu->guest_osxsave = rt.cr4 & X86_CR4_OSXSAVE;
 	khv_cpuid_apply_runtime(vcpu->cpuid, vcpu->cpuid_nent, &rt);
 }
 

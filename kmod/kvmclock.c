@@ -73,8 +73,9 @@ static void khv_kvmclock_rebase(struct khv_vm *vm, u64 clock_ns)
 	vm->clock.master_tsc = rdtsc();
 	vm->clock.master_ns = ktime_get_boottime_ns();
 	local_irq_restore(flags);
-	vm->clock.master = khv_host_tsc_stable() &&
-			   khv_pvclock_scale(tsc_khz, &vm->clock.scale);
+	/* without a TSC rate there is no scale, and no master clock */
+	vm->clock.master = khv_pvclock_scale(tsc_khz, &vm->clock.scale) &&
+			   khv_host_tsc_stable();
 	vm->clock.offset = clock_ns - vm->clock.master_ns;
 }
 
@@ -160,11 +161,12 @@ long khv_vm_set_clock(struct khv_vm *vm, unsigned long arg)
 }
 
 /*
- * Write a pvclock structure with the version protocol: odd while it
- * changes (a guest reading it then retries), even after.
+ * Publish @len bytes at @gpa whose first u32 is a version (both kvmclock
+ * structures): the version is odd while the rest changes (a reader
+ * retries), even after. The guest's own version is carried on.
  */
-static void khv_kvmclock_write(struct khv_vcpu *vcpu, u64 gpa,
-			       struct pvclock_vcpu_time_info *t)
+static void khv_kvmclock_publish(struct khv_vcpu *vcpu, u64 gpa, void *data,
+				 u32 len)
 {
 	u32 version;
 
@@ -174,8 +176,8 @@ static void khv_kvmclock_write(struct khv_vcpu *vcpu, u64 gpa,
 	if (khv_write_guest(vcpu, gpa, &version, sizeof(version)))
 		return;
 	smp_wmb();
-	t->version = version;
-	if (khv_write_guest(vcpu, gpa, t, sizeof(*t)))
+	*(u32 *)data = version;
+	if (khv_write_guest(vcpu, gpa, data, len))
 		return;
 	smp_wmb();
 	version++;
@@ -192,14 +194,12 @@ void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 	struct khv_vm *vm = vcpu->vm;
 	struct pvclock_vcpu_time_info t;
 	unsigned long flags;
-	u64 tsc, boot;
-	bool stable;
+	u64 tsc, ns;
 	int cpu;
 
-	if (!(vcpu->kvmclock_msr & 1)) {
-		clear_bit(KHV_REQ_CLOCK, &vcpu->requests);
+	/* kvmclock off: nothing, not even a locked bit operation, per entry */
+	if (!(vcpu->kvmclock_msr & 1))
 		return;
-	}
 	cpu = raw_smp_processor_id();
 	if (!test_bit(KHV_REQ_CLOCK, &vcpu->requests) &&
 	    (vm->clock.master || cpu == vcpu->kvmclock_cpu))
@@ -208,26 +208,21 @@ void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 	vcpu->kvmclock_cpu = cpu;
 	memset(&t, 0, sizeof(t));
 	spin_lock_irqsave(&vm->clock.lock, flags);
-	stable = vm->clock.master;
-	if (stable) {
+	/* the VM's reference pair, or without a stable TSC a fresh one */
+	if (vm->clock.master) {
 		tsc = vm->clock.master_tsc;
-		t.system_time = vm->clock.master_ns + vm->clock.offset;
-		t.tsc_to_system_mul = vm->clock.scale.mul;
-		t.tsc_shift = vm->clock.scale.shift;
+		ns = vm->clock.master_ns;
+		t.flags = PVCLOCK_TSC_STABLE_BIT;
 	} else {
-		struct khv_pvclock_scale s = { 0, 0 };
-
 		tsc = rdtsc();
-		boot = ktime_get_boottime_ns();
-		t.system_time = boot + vm->clock.offset;
-		khv_pvclock_scale(tsc_khz, &s);
-		t.tsc_to_system_mul = s.mul;
-		t.tsc_shift = s.shift;
+		ns = ktime_get_boottime_ns();
 	}
+	t.system_time = ns + vm->clock.offset;
+	t.tsc_to_system_mul = vm->clock.scale.mul;
+	t.tsc_shift = vm->clock.scale.shift;
 	spin_unlock_irqrestore(&vm->clock.lock, flags);
 	t.tsc_timestamp = tsc + khv_ops->get_tsc_offset(vcpu);
-	t.flags = stable ? PVCLOCK_TSC_STABLE_BIT : 0;
-	khv_kvmclock_write(vcpu, vcpu->kvmclock_msr & ~1ULL, &t);
+	khv_kvmclock_publish(vcpu, vcpu->kvmclock_msr & ~1ULL, &t, sizeof(t));
 }
 
 /* MSR_KVM_WALL_CLOCK(_NEW): the wall-clock time at which the VM's clock was 0. */
@@ -236,27 +231,15 @@ static void khv_kvmclock_wall(struct khv_vcpu *vcpu, u64 gpa)
 	struct khv_vm *vm = vcpu->vm;
 	struct pvclock_wall_clock wc;
 	unsigned long flags;
-	u64 real, clock, tsc, boot;
-	u32 version;
+	u64 real, clock;
 
-	if (khv_read_guest(vcpu, gpa, &version, sizeof(version)))
-		return;
-	version = (version + 1) | 1;
-	if (khv_write_guest(vcpu, gpa, &version, sizeof(version)))
-		return;
 	spin_lock_irqsave(&vm->clock.lock, flags);
-	tsc = rdtsc();
-	boot = ktime_get_boottime_ns();
+	clock = khv_kvmclock_at(vm, rdtsc(), ktime_get_boottime_ns());
 	real = ktime_get_real_ns();
-	clock = khv_kvmclock_at(vm, tsc, boot);
 	spin_unlock_irqrestore(&vm->clock.lock, flags);
 	real -= clock;
-	wc.version = version;
 	wc.sec = (u32)div_u64_rem(real, NSEC_PER_SEC, &wc.nsec);
-	if (khv_write_guest(vcpu, gpa, &wc, sizeof(wc)))
-		return;
-	version++;
-	khv_write_guest(vcpu, gpa, &version, sizeof(version));
+	khv_kvmclock_publish(vcpu, gpa, &wc, sizeof(wc));
 }
 
 /* The four kvmclock MSRs, for guests and for KVM_GET/SET_MSRS alike. */

@@ -590,11 +590,14 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 			vcpu->stat.request_irq_exits++;
 			return 0;
 		}
-		if (test_and_clear_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests) &&
+		/* rare requests: a plain test first, no locked op per entry */
+		if (test_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests) &&
+		    test_and_clear_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests) &&
 		    (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP))
 			return khv_debug_exit(vcpu, DB_VECTOR,
 					      DR6_ACTIVE_LOW_BITS | DR_STEP);
-		if (test_and_clear_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
+		if (test_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests) &&
+		    test_and_clear_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
 			khv_vcpu_init_reset(vcpu);
 			vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
 			return 0;
