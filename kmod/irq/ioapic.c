@@ -9,8 +9,6 @@
 #define ALL_PINS	((1U << NPINS) - 1)
 #define RTE_RO		(KHV_IOAPIC_RTE_DELIVS | KHV_IOAPIC_RTE_REMOTE_IRR)
 
-#define MSI_ADDR_BASE		0xfee00000U
-#define MSI_ADDR_BASE_MASK	0xfff00000U
 #define MSI_ADDR_DEST_SHIFT	12
 #define MSI_ADDR_EXT_SHIFT	5		/* bits 11:5: dest bits 14:8 */
 #define MSI_ADDR_REMAPPABLE	BIT(4)
@@ -407,8 +405,10 @@ int khv_msi_to_msg(u32 address_lo, u32 address_hi, u32 data, bool x2apic_api,
 {
 	u32 dest;
 
-	if ((address_lo & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE)
-		return -EINVAL;
+	/*
+	 * Bits 31:20 (0xfee) are not looked at, as KVM: QEMU's APIC window
+	 * hands KVM_SIGNAL_MSI the offset into 0xfee00000, not the address.
+	 */
 	if (x2apic_api && (address_hi & 0xff))
 		return -EINVAL;
 	dest = (address_lo >> MSI_ADDR_DEST_SHIFT) & 0xff;
