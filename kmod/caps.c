@@ -44,6 +44,8 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, .value = 1, .runs = true },
 	{ KVM_CAP_NR_MEMSLOTS,		.value = KHV_USER_MEM_SLOTS, .runs = true },
 	{ KVM_CAP_READONLY_MEM,		.value = 1, .runs = true },
+	/* KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET */
+	{ KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, .value = 3, .runs = true },
 	{ KVM_CAP_MMU_SHADOW_CACHE_CONTROL, .value = 1, .runs = true },
 	{ KVM_CAP_SET_TSS_ADDR,		.value = 1, .runs = true },
 	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, .value = 1, .runs = true },
@@ -58,6 +60,7 @@ static const struct khv_cap khv_caps[] = {
 					  KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC,
 	  .runs = true },
 	{ KVM_CAP_GET_TSC_KHZ,		.value = 1, .runs = true },
+	{ KVM_CAP_VCPU_ATTRIBUTES,	.value = 1, .runs = true },	/* TSC offset */
 	{ KVM_CAP_MCE,			.value = 32, .runs = true },	/* banks */
 	{ KVM_CAP_SET_GUEST_DEBUG,	.value = 1, .runs = true },
 	{ KVM_CAP_X86_ROBUST_SINGLESTEP, .value = 1, .runs = true },

@@ -96,6 +96,8 @@ struct khv_vm {
 	struct khv_memslots slots;	/* under mmu_lock */
 	struct khv_pt npt;		/* nested page table; under mmu_lock */
 	u64 held_pages;			/* guest pages pinned; under mmu_lock */
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's KVM_DIRTY_LOG_* flags; mmu_lock */
+	u64 manual_dirty_log;
 
 	struct khv_vm_stat stat;	/* see struct khv_vm_stat */
 	pid_t pid;			/* creator's (thread group); const */
@@ -315,6 +317,8 @@ int khv_mmu_init(struct khv_vm *vm);
 void khv_mmu_destroy(struct khv_vm *vm);
 long khv_set_memory_region(struct khv_vm *vm, unsigned long arg);
 long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg);
+long khv_clear_dirty_log(struct khv_vm *vm, unsigned long arg);
+int khv_enable_manual_dirty_log(struct khv_vm *vm, u64 flags);
 int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio);
 bool khv_gpa_is_ram(struct khv_vcpu *vcpu, u64 gpa, bool write);
 int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len);
@@ -372,6 +376,8 @@ long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 int khv_guest_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 int khv_guest_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data);
+long khv_vcpu_device_attr(struct khv_vcpu *vcpu, unsigned int cmd,
+			  unsigned long arg);
 
 /* events.c */
 long khv_vcpu_interrupt(struct khv_vcpu *vcpu, unsigned long arg);

@@ -174,13 +174,31 @@ static size_t khv_dirty_bytes(const struct khv_memslot *m)
 	return BITS_TO_LONGS(m->npages) * sizeof(long);
 }
 
-/* Give a slot a (clear) dirty bitmap if it logs dirty pages. */
-static int khv_slot_dirty_alloc(struct khv_memslot *m)
+/* The manual-protect flags KVM_ENABLE_CAP may set (KVM_DIRTY_LOG_MANUAL_CAPS) */
+#define KHV_DIRTY_LOG_MANUAL_CAPS \
+	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET)
+
+static bool khv_dirty_initially_set(const struct khv_vm *vm)
+{
+	return vm->manual_dirty_log ==
+	       (KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET);
+}
+
+/*
+ * Give a slot a dirty bitmap if it logs dirty pages: clear, or with
+ * KVM_DIRTY_LOG_INITIALLY_SET every page dirty (user space then protects
+ * the slot piece by piece with KVM_CLEAR_DIRTY_LOG).
+ */
+static int khv_slot_dirty_alloc(struct khv_vm *vm, struct khv_memslot *m)
 {
 	if (!(m->flags & KVM_MEM_LOG_DIRTY_PAGES))
 		return 0;
 	m->dirty = kvzalloc(khv_dirty_bytes(m), GFP_KERNEL_ACCOUNT);
-	return m->dirty ? 0 : -ENOMEM;
+	if (!m->dirty)
+		return -ENOMEM;
+	if (khv_dirty_initially_set(vm))
+		bitmap_set(m->dirty, 0, m->npages);
+	return 0;
 }
 
 static void khv_slot_dirty_free(struct khv_memslot *m)
@@ -189,9 +207,14 @@ static void khv_slot_dirty_free(struct khv_memslot *m)
 	m->dirty = NULL;
 }
 
-/* Logging starts: the slot's writable mappings must fault again on write. */
+/*
+ * Logging starts: the slot's writable mappings must fault again on write,
+ * unless every page starts dirty (KVM_CLEAR_DIRTY_LOG protects them).
+ */
 static void khv_slot_start_logging(struct khv_vm *vm, struct khv_memslot *m)
 {
+	if (khv_dirty_initially_set(vm))
+		return;
 	if (khv_pt_write_protect_range(&vm->npt, m->base_gfn << PAGE_SHIFT,
 				       m->npages << PAGE_SHIFT))
 		khv_vm_flush_tlbs(vm);
@@ -204,7 +227,7 @@ static int khv_slot_set_flags(struct khv_vm *vm, struct khv_memslot *m,
 
 	m->flags = flags;
 	if (now && !was) {
-		if (khv_slot_dirty_alloc(m))
+		if (khv_slot_dirty_alloc(vm, m))
 			return -ENOMEM;
 		khv_slot_start_logging(vm, m);
 	} else if (!now) {
@@ -224,7 +247,7 @@ static int khv_region_apply(struct khv_vm *vm, const struct khv_region_req *req,
 
 	switch (change) {
 	case KHV_SLOT_CREATE:
-		if (khv_slot_dirty_alloc(&m))
+		if (khv_slot_dirty_alloc(vm, &m))
 			return -ENOMEM;
 		khv_memslot_insert(&vm->slots, &m);
 		break;
@@ -235,7 +258,7 @@ static int khv_region_apply(struct khv_vm *vm, const struct khv_region_req *req,
 		khv_memslot_remove(&vm->slots, index);
 		if (change == KHV_SLOT_DELETE)
 			break;
-		if (khv_slot_dirty_alloc(&m))
+		if (khv_slot_dirty_alloc(vm, &m))
 			return -ENOMEM;
 		khv_memslot_insert(&vm->slots, &m);
 		break;
@@ -523,42 +546,76 @@ int khv_write_guest(struct khv_vcpu *vcpu, u64 gpa, const void *buf, u32 len)
 	return khv_guest_copy(vcpu, gpa, (void *)buf, len, true);
 }
 
+/* The slot a dirty-log ioctl names (address space 0 only), or an error. */
+static int khv_dirty_slot(struct khv_vm *vm, u32 slot, struct khv_memslot **m)
+{
+	int index;
+
+	if (slot >> 16 || (slot & 0xffff) >= KHV_USER_MEM_SLOTS)
+		return -EINVAL;
+	index = khv_memslot_by_id(&vm->slots, slot);
+	if (index < 0 || !vm->slots.slot[index].dirty)
+		return -ENOENT;
+	*m = &vm->slots.slot[index];
+	return 0;
+}
+
+/*
+ * Write-protect the pages of @m at @first + the set bits of @mask whose
+ * dirty bits are set, and clear those bits. Returns whether a mapping
+ * changed (the TLBs need a flush).
+ */
+static bool khv_dirty_reprotect(struct khv_vm *vm, struct khv_memslot *m,
+				u64 first, unsigned long mask)
+{
+	unsigned long *word = &m->dirty[first / BITS_PER_LONG];
+	bool flush = false;
+	unsigned int bit;
+
+	mask &= *word;
+	*word &= ~mask;
+	for_each_set_bit(bit, &mask, BITS_PER_LONG)
+		flush |= khv_pt_write_protect(&vm->npt,
+					      (m->base_gfn + first + bit) << PAGE_SHIFT);
+	return flush;
+}
+
 /*
  * KVM_GET_DIRTY_LOG: the pages written since the last call, one bit each;
- * they are write-protected again so the next write is seen.
+ * they are write-protected again so the next write is seen. With
+ * KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE the bitmap is only read: user space
+ * clears and protects with KVM_CLEAR_DIRTY_LOG.
  */
 long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg)
 {
 	struct kvm_dirty_log log;
 	struct khv_memslot *m;
-	unsigned long *snap = NULL, bit, done = 0;
+	unsigned long *snap = NULL;
 	size_t bytes = 0;
 	bool flush = false;
-	int index;
+	u64 i;
 	long r;
 
 	if (copy_from_user(&log, (void __user *)arg, sizeof(log)))
 		return -EFAULT;
-	if (log.slot >> 16 || (log.slot & 0xffff) >= KHV_USER_MEM_SLOTS)
-		return -EINVAL;
 	mutex_lock(&vm->mmu_lock);
-	index = khv_memslot_by_id(&vm->slots, log.slot);
-	r = -ENOENT;
-	if (index < 0 || !vm->slots.slot[index].dirty)
+	r = khv_dirty_slot(vm, log.slot, &m);
+	if (r)
 		goto out_unlock;
-	m = &vm->slots.slot[index];
 	bytes = khv_dirty_bytes(m);
 	r = -ENOMEM;
 	snap = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!snap)
 		goto out_unlock;
 	memcpy(snap, m->dirty, bytes);
-	memset(m->dirty, 0, bytes);
-	for_each_set_bit(bit, snap, m->npages) {
-		flush |= khv_pt_write_protect(&vm->npt,
-					      (m->base_gfn + bit) << PAGE_SHIFT);
-		if (!(++done & 4095))
-			cond_resched();
+	if (!(vm->manual_dirty_log & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)) {
+		for (i = 0; i < bytes / sizeof(long); i++) {
+			if (snap[i])
+				flush |= khv_dirty_reprotect(vm, m, i * BITS_PER_LONG,
+							     snap[i]);
+			if (!((i + 1) & 63))
+				cond_resched();
+		}
 	}
 	if (flush)
 		khv_vm_flush_tlbs(vm);
@@ -569,4 +626,83 @@ out_unlock:
 		r = -EFAULT;
 	kvfree(snap);
 	return r;
+}
+
+/*
+ * KVM_CLEAR_DIRTY_LOG: clear and write-protect the pages of a slot's range
+ * that user space's bitmap names. The range starts at a multiple of 64
+ * pages and is a multiple of 64 long unless it runs to the slot's end; bits
+ * beyond the slot are ignored (as KVM).
+ */
+long khv_clear_dirty_log(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_clear_dirty_log log;
+	struct khv_memslot *m;
+	unsigned long *mask = NULL;
+	bool flush = false;
+	size_t bytes;
+	u64 i, words;
+	long r;
+
+	if (copy_from_user(&log, (void __user *)arg, sizeof(log)))
+		return -EFAULT;
+	if (log.first_page & 63)
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	r = khv_dirty_slot(vm, log.slot, &m);
+	if (r)
+		goto out_unlock;
+	r = -EINVAL;
+	if (log.first_page > m->npages ||
+	    log.num_pages > m->npages - log.first_page ||
+	    (log.num_pages < m->npages - log.first_page && log.num_pages & 63))
+		goto out_unlock;
+	words = BITS_TO_LONGS(log.num_pages);
+	bytes = ALIGN(log.num_pages, 64) / 8;
+	r = 0;
+	if (!bytes)
+		goto out_unlock;
+	r = -ENOMEM;
+	mask = kvmalloc(words * sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!mask)
+		goto out_unlock;
+	r = -EFAULT;
+	if (copy_from_user(mask, log.dirty_bitmap, bytes))
+		goto out_unlock;
+	/* the slot's last word: no bits past its end */
+	if (log.first_page + words * BITS_PER_LONG > m->npages)
+		mask[words - 1] &= BITMAP_LAST_WORD_MASK(m->npages);
+	for (i = 0; i < words; i++) {
+		if (mask[i])
+			flush |= khv_dirty_reprotect(vm, m,
+						     log.first_page + i * BITS_PER_LONG,
+						     mask[i]);
+		if (!((i + 1) & 63))
+			cond_resched();
+	}
+	if (flush)
+		khv_vm_flush_tlbs(vm);
+	r = 0;
+out_unlock:
+	mutex_unlock(&vm->mmu_lock);
+	kvfree(mask);
+	return r;
+}
+
+/*
+ * KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2): args[0] is the
+ * KVM_DIRTY_LOG_* flags; INITIALLY_SET only with MANUAL_PROTECT_ENABLE.
+ */
+int khv_enable_manual_dirty_log(struct khv_vm *vm, u64 flags)
+{
+	u64 allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+
+	if (flags & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+		allowed = KHV_DIRTY_LOG_MANUAL_CAPS;
+	if (flags & ~allowed)
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	vm->manual_dirty_log = flags;
+	mutex_unlock(&vm->mmu_lock);
+	return 0;
 }

@@ -701,6 +701,53 @@ void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data)
 	set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 }
 
+/*
+ * KVM_VCPU_TSC_OFFSET set by user space: the vCPU takes @offset (guest TSC
+ * = host TSC + offset) and it becomes the VM's reference for the writes
+ * that follow, as a KVM_SET_MSRS of the TSC value it gives now would.
+ */
+static void khv_tsc_set_offset(struct khv_vcpu *vcpu, u64 offset)
+{
+	struct khv_vm *vm = vcpu->vm;
+
+	spin_lock(&vm->tsc_lock);
+	vm->tsc_set = true;
+	vm->tsc_offset = offset;
+	vm->tsc_last_write = rdtsc() + offset;
+	vm->tsc_last_ns = ktime_get_boottime_ns();
+	spin_unlock(&vm->tsc_lock);
+	khv_ops->set_tsc_offset(vcpu, offset);
+	set_bit(KHV_REQ_CLOCK, &vcpu->requests);
+}
+
+/*
+ * KVM_HAS/GET/SET_DEVICE_ATTR on a vCPU: group KVM_VCPU_TSC_CTRL, attribute
+ * KVM_VCPU_TSC_OFFSET, a u64 at attr.addr (how migration carries a vCPU's
+ * TSC without the drift of a TSC value read on one host and written on
+ * another). Other groups and attributes: -ENXIO, as KVM.
+ */
+long khv_vcpu_device_attr(struct khv_vcpu *vcpu, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct kvm_device_attr attr;
+	u64 __user *uaddr;
+	u64 offset;
+
+	if (copy_from_user(&attr, (void __user *)arg, sizeof(attr)))
+		return -EFAULT;
+	if (attr.group != KVM_VCPU_TSC_CTRL || attr.attr != KVM_VCPU_TSC_OFFSET)
+		return -ENXIO;
+	if (cmd == KVM_HAS_DEVICE_ATTR)
+		return 0;
+	uaddr = u64_to_user_ptr(attr.addr);
+	if (cmd == KVM_GET_DEVICE_ATTR)
+		return put_user(khv_ops->get_tsc_offset(vcpu), uaddr) ? -EFAULT : 0;
+	if (get_user(offset, uaddr))
+		return -EFAULT;
+	khv_tsc_set_offset(vcpu, offset);
+	return 0;
+}
+
 static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	const struct khv_msr_desc *d = khv_msr_desc(index);

@@ -94,6 +94,21 @@ static long khv_vcpu_set_signal_mask(struct khv_vcpu *vcpu, unsigned long arg)
 	return 0;
 }
 
+static long khv_vcpu_has_attr(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	return khv_vcpu_device_attr(vcpu, KVM_HAS_DEVICE_ATTR, arg);
+}
+
+static long khv_vcpu_get_attr(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	return khv_vcpu_device_attr(vcpu, KVM_GET_DEVICE_ATTR, arg);
+}
+
+static long khv_vcpu_set_attr(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	return khv_vcpu_device_attr(vcpu, KVM_SET_DEVICE_ATTR, arg);
+}
+
 /*
  * vCPU ioctls, all under vcpu->lock. RUN may sleep in the guest for as
  * long as the guest runs; a pending signal ends it.
@@ -119,6 +134,9 @@ static const struct {
 	{ KVM_SET_GUEST_DEBUG,	khv_vcpu_set_guest_debug },
 	{ KVM_GET_TSC_KHZ,	khv_vcpu_get_tsc_khz },
 	{ KVM_SET_TSC_KHZ,	khv_vcpu_set_tsc_khz },
+	{ KVM_HAS_DEVICE_ATTR,	khv_vcpu_has_attr },
+	{ KVM_GET_DEVICE_ATTR,	khv_vcpu_get_attr },
+	{ KVM_SET_DEVICE_ATTR,	khv_vcpu_set_attr },
 	{ KVM_X86_SETUP_MCE,	khv_vcpu_setup_mce },
 	{ KVM_X86_SET_MCE,	khv_vcpu_set_mce },
 	{ KVM_GET_MSRS,		khv_vcpu_get_msrs },

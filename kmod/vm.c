@@ -145,13 +145,15 @@ static long khv_vm_enable_cap(struct khv_vm *vm, unsigned long arg)
 	switch (cap.cap) {
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return khv_vm_enable_split_irqchip(vm, cap.args[0]);
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return khv_enable_manual_dirty_log(vm, cap.args[0]);
 	}
 	return -EINVAL;
 }
 
 /*
  * VM ioctls. Locks: CREATE_VCPU, the irqchip's creation and routing take
- * vm->lock themselves; SET_USER_MEMORY_REGION and GET_DIRTY_LOG take
+ * vm->lock themselves; SET_USER_MEMORY_REGION and GET/CLEAR_DIRTY_LOG take
  * vm->mmu_lock; interrupt lines and irqchip state take the irqchip's
  * spinlock; the others run under vm->lock.
  */
@@ -163,6 +165,7 @@ static const struct {
 	{ KVM_CREATE_VCPU,		khv_vm_create_vcpu,		false },
 	{ KVM_SET_USER_MEMORY_REGION,	khv_set_memory_region,		false },
 	{ KVM_GET_DIRTY_LOG,		khv_get_dirty_log,		false },
+	{ KVM_CLEAR_DIRTY_LOG,		khv_clear_dirty_log,		false },
 	{ KVM_SET_GSI_ROUTING,		khv_vm_set_gsi_routing,		false },
 	{ KVM_CREATE_IRQCHIP,		khv_vm_create_irqchip,		false },
 	{ KVM_IRQ_LINE,			khv_vm_irq_line_nostatus,	false },

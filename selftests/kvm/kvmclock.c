@@ -7,7 +7,8 @@
  * clock from its pvclock structure (never backwards, and moved by
  * KVM_SET_CLOCK before it runs again) and the VM's start in wall-clock
  * time from MSR_KVM_WALL_CLOCK_NEW; the kvmclock MSRs round-trip through
- * KVM_GET/SET_MSRS; KVM_GET/SET_TSC_KHZ.
+ * KVM_GET/SET_MSRS; KVM_GET/SET_TSC_KHZ; the vCPU attribute
+ * KVM_VCPU_TSC_OFFSET: what it sets is the guest's TSC - the host's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -257,8 +258,104 @@ out:
 	return r;
 }
 
+GUEST_CODE static void guest_tsc(uint64_t a, uint64_t b)
+{
+	uint64_t i;
+
+	for (i = 1;; i++)
+		GUEST_SYNC(i, g_rdtsc());
+}
+
+static long tsc_attr(struct gvcpu *v, unsigned long cmd, uint64_t group,
+		     uint64_t attr, uint64_t *val)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (uint64_t)(unsigned long)val,
+	};
+
+	return khv_ioctl(v->fd, cmd, (unsigned long)&a);
+}
+
+static uint64_t host_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET (KVM_CAP_VCPU_ATTRIBUTES): the
+ * offset read back is the one set, and the guest's RDTSC reads host TSC +
+ * offset (between the host's readings before and after the run), for 0
+ * and for 180 s ahead and behind; other attributes and groups are ENXIO.
+ * Where the host's TSC is marked unstable (the TCG test machine's is),
+ * stock KVM moves the offset at every vCPU ioctl so that the guest's TSC
+ * goes on from its last value: there both checks allow SLACK cycles
+ * (about 0.4 s at most; the offsets tried are 180 s apart or more).
+ */
+#define SLACK	(1ull << 30)
+
+static int t_tsc_offset_attr(void)
+{
+	const int64_t ghz_s = 180ll * NSEC;	/* 180 s at 1 GHz, at least */
+	const int64_t offs[] = { 0, ghz_s, -ghz_s };
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v = vm ? gvcpu_create_long(vm, 0, guest_tsc, 0, 0) : NULL;
+	uint64_t val, start, end, obs;
+	unsigned int i;
+
+	CHECK(v, "VM and vCPU");
+	if (!khv_cap(sys_fd, KVM_CAP_VCPU_ATTRIBUTES)) {
+		gvm_teardown(vm, v);
+		return KSFT_SKIP;
+	}
+	CHECK(!tsc_attr(v, KVM_HAS_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+			KVM_VCPU_TSC_OFFSET, NULL), "HAS TSC_OFFSET");
+	CHECK(tsc_attr(v, KVM_HAS_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, 1, NULL) == -ENXIO,
+	      "HAS attr 1");
+	CHECK(tsc_attr(v, KVM_HAS_DEVICE_ATTR, 1, KVM_VCPU_TSC_OFFSET, NULL) ==
+	      -ENXIO, "HAS group 1");
+	CHECK(tsc_attr(v, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, 1, &val) == -ENXIO,
+	      "GET attr 1");
+	CHECK(tsc_attr(v, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+		       KVM_VCPU_TSC_OFFSET, NULL) == -EFAULT, "GET to NULL");
+	CHECK(tsc_attr(v, KVM_SET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+		       KVM_VCPU_TSC_OFFSET, NULL) == -EFAULT, "SET from NULL");
+	/* a new vCPU's TSC starts near 0: its offset is about -host TSC */
+	CHECK(!tsc_attr(v, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+			KVM_VCPU_TSC_OFFSET, &val), "GET");
+	CHECK(val + host_rdtsc() < 1000ull * NSEC, "initial offset %#llx",
+	      (unsigned long long)val);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		val = (uint64_t)offs[i];
+		CHECK(!tsc_attr(v, KVM_SET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+				KVM_VCPU_TSC_OFFSET, &val), "SET %lld",
+		      (long long)offs[i]);
+		val = 1;
+		CHECK(!tsc_attr(v, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+				KVM_VCPU_TSC_OFFSET, &val) &&
+		      val - (uint64_t)offs[i] + SLACK <= 2 * SLACK,
+		      "GET %#llx after SET %#llx", (unsigned long long)val,
+		      (unsigned long long)offs[i]);
+		if (val != (uint64_t)offs[i])
+			ksft_diag("offset %lld read back %+lld cycles off",
+				  (long long)offs[i], (long long)(val - offs[i]));
+		start = host_rdtsc() + offs[i];
+		CHECK(!gvcpu_run_sync(v, i + 1, &obs), "run %u", i + 1);
+		end = host_rdtsc() + offs[i];
+		CHECK(obs + SLACK >= start && obs <= end + SLACK,
+		      "offset %lld: guest TSC %llu outside [%llu, %llu] (+-%llu)",
+		      (long long)offs[i], (unsigned long long)obs,
+		      (unsigned long long)start, (unsigned long long)end, SLACK);
+	}
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "clock_ioctls", t_clock_ioctls },
+	{ "tsc_offset_attr", t_tsc_offset_attr },
 	{ "guest_kvmclock", t_guest_kvmclock },
 	{ "msrs_and_tsc_khz", t_msrs_and_tsc_khz },
 };

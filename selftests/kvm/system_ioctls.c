@@ -152,6 +152,16 @@ static int probe_guest_debug(int vm, int vcpu)
 	return (int)khv_ioctl(vcpu, KVM_SET_GUEST_DEBUG, (unsigned long)&d);
 }
 
+static int probe_manual_dirty_log(int vm, int vcpu)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE },
+	};
+
+	return (int)khv_ioctl(vm, KVM_ENABLE_CAP, (unsigned long)&cap);
+}
+
 static const struct {
 	const char *name;
 	long cap;
@@ -168,6 +178,8 @@ static const struct {
 	{ "GET_TSC_KHZ",	KVM_CAP_GET_TSC_KHZ,	probe_tsc_khz },
 	{ "MCE",		KVM_CAP_MCE,		probe_mce },
 	{ "SET_GUEST_DEBUG",	KVM_CAP_SET_GUEST_DEBUG, probe_guest_debug },
+	{ "MANUAL_DIRTY_LOG_PROTECT2", KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+	  probe_manual_dirty_log },
 };
 
 static int t_claims_work(void)
