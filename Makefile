@@ -60,7 +60,7 @@ LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
 	      vcpu_migration held_pages debug_regs host_state guest_msrs msrs_as_kvm \
 	      guest_intercepts hostile_inputs stats khv_stat tracepoints stress \
-	      irqchip eventfd xsave kvmclock mce guest_debug
+	      irqchip eventfd xsave kvmclock mce guest_debug kvm_pv
 TEST_TIMEOUT := 300
 
 # The fuzzer's bounded runs (Documentation/testing.md, "Fuzzing").

@@ -29,7 +29,7 @@ struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
 					      GFP_KERNEL);
 
 	if (e && khv_cpuid_supported(khv_host_cpuid, khv_host_xcr0,
-				     khv_kvmclock_features(), e,
+				     khv_kvmclock_features() | khv_pv_features(), e,
 				     KHV_MAX_CPUID_ENTRIES, n)) {
 		kvfree(e);
 		return NULL;

@@ -224,6 +224,13 @@ struct khv_vcpu {
 	u8 tpr;				/* CR8 */
 	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable */
 	int kvmclock_cpu;		/* host CPU of its last kvmclock update */
+	/* KVM's other PV MSRs (kvm_pv.c); PV EOI's work in irq/vlapic.c */
+	u64 async_pf_msr;		/* MSR_KVM_ASYNC_PF_EN: kept, never used */
+	u64 steal_msr;			/* MSR_KVM_STEAL_TIME: GPA | enable */
+	u64 steal_last;			/* run_delay at the last update */
+	bool steal_update;		/* write it before the next entry */
+	u64 pv_eoi_msr;			/* MSR_KVM_PV_EOI_EN: GPA | enable */
+	bool pv_eoi_pending;		/* the guest's PV EOI bit is set */
 	u32 tsc_khz;			/* KVM_SET_TSC_KHZ's, 0: the host's */
 	u32 guest_debug;		/* KVM_SET_GUEST_DEBUG's control */
 
@@ -346,6 +353,13 @@ void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);
 #define KHV_CLOCK_VALID_FLAGS	(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | \
 				 KVM_CLOCK_HOST_TSC)
 u32 khv_kvmclock_features(void);
+
+/* kvm_pv.c */
+u32 khv_pv_features(void);
+void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
+int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
+void khv_pv_reset(struct khv_vcpu *vcpu);
 void khv_kvmclock_vm_init(struct khv_vm *vm);
 long khv_vm_get_clock(struct khv_vm *vm, unsigned long arg);
 long khv_vm_set_clock(struct khv_vm *vm, unsigned long arg);

@@ -72,6 +72,7 @@ enum khv_msr_kind {
 	KHV_MSR_APIC_BASE,
 	KHV_MSR_HOST_ZERO,	/* user space reads 0 and writes only 0 */
 	KHV_MSR_KVMCLOCK,	/* kvmclock.c's */
+	KHV_MSR_KVM_PV,		/* kvm_pv.c's */
 };
 
 #define F_LIST		BIT(0)	/* in KVM_GET_MSR_INDEX_LIST */
@@ -453,6 +454,8 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	  .flags = F_LIST | F_GUEST },
 	{ RANGE(MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW),
 	  .kind = KHV_MSR_KVMCLOCK, .flags = F_LIST | F_GUEST },
+	{ RANGE(MSR_KVM_ASYNC_PF_EN, MSR_KVM_PV_EOI_EN), .kind = KHV_MSR_KVM_PV,
+	  .flags = F_LIST | F_GUEST },
 	{ ONE(MSR_IA32_PLATFORM_ID), CONST(0), G },
 	{ ONE(MSR_IA32_APICBASE), .kind = KHV_MSR_APIC_BASE, .flags = F_GUEST },
 	{ ONE(MSR_IA32_EBL_CR_POWERON), CONST(0), G },
@@ -667,6 +670,8 @@ static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 		return 0;
 	case KHV_MSR_KVMCLOCK:
 		return khv_kvmclock_rdmsr(vcpu, index, data);
+	case KHV_MSR_KVM_PV:
+		return khv_pv_rdmsr(vcpu, index, data);
 	}
 	return -ENOENT;
 }
@@ -799,6 +804,8 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 		return data ? -EINVAL : 0;
 	case KHV_MSR_KVMCLOCK:
 		return khv_kvmclock_wrmsr(vcpu, index, data);
+	case KHV_MSR_KVM_PV:
+		return khv_pv_wrmsr(vcpu, index, data);
 	}
 	return -ENOENT;
 }

@@ -405,6 +405,7 @@ void khv_vcpu_init_reset(struct khv_vcpu *vcpu)
 		vcpu->apic_base = apic_base;
 	khv_cpuid_update_runtime(vcpu);		/* CR4.OSXSAVE is 0 again */
 	vcpu->kvmclock_msr = 0;			/* kvmclock off, as KVM */
+	khv_pv_reset(vcpu);
 }
 
 static int khv_exit_shutdown(struct khv_vcpu *vcpu, struct khv_exit *exit)
@@ -609,7 +610,10 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 		}
 		cond_resched();
 		khv_kvmclock_before_entry(vcpu);
+		khv_steal_time_before_entry(vcpu);
 		at_once = khv_inject_events(vcpu, want_window);
+		if (vcpu->apic)
+			khv_vlapic_pv_eoi_before_entry(vcpu);
 		if (!khv_enter(vcpu, at_once, &exit))
 			continue;
 		khv_nmi_iret_done(vcpu);

@@ -292,6 +292,25 @@ static void lapic_eoi(struct khv_lapic *l, struct khv_lapic_action *act)
 	note_event(l, act);
 }
 
+void khv_lapic_eoi(struct khv_lapic *l, struct khv_lapic_action *act)
+{
+	clear_action(act);
+	lapic_eoi(l, act);
+}
+
+int khv_lapic_in_service(const struct khv_lapic *l, bool *level)
+{
+	int v = vec_highest(l, KHV_APIC_ISR);
+
+	*level = v >= 0 && vec_test(l, KHV_APIC_TMR, v);
+	return v;
+}
+
+bool khv_lapic_irr_pending(const struct khv_lapic *l)
+{
+	return vec_highest(l, KHV_APIC_IRR) >= 0;
+}
+
 static void set_tpr(struct khv_lapic *l, u32 tpr, struct khv_lapic_action *act)
 {
 	reg_set(l, KHV_APIC_TPR, tpr & 0xff);

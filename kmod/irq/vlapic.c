@@ -20,6 +20,7 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <asm/kvm_para.h>
 #include <asm/msr-index.h>
 #include <asm/tsc.h>
 
@@ -590,6 +591,57 @@ long khv_vcpu_set_vapic_addr(struct khv_vcpu *vcpu, unsigned long arg)
 }
 
 /*
+ * PV EOI (MSR_KVM_PV_EOI_EN, KVM's protocol): just before an entry, if
+ * nothing is requested and the vector in service is edge-triggered, khv
+ * sets bit 0 of the guest's PV EOI byte; a guest that finds it set at its
+ * EOI clears it instead of writing the EOI register, saving an exit.
+ * After the exit khv looks: cleared means the guest's EOI happened, and
+ * khv does it now; still set, khv clears it (the next entry decides
+ * again). With a request in the IRR it is never set: the guest's EOI
+ * must exit so the request can be delivered; a level-triggered vector's
+ * EOI must reach the IOAPIC (or user space) when the guest does it.
+ */
+void khv_vlapic_pv_eoi_before_entry(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	bool level, ok;
+	u8 set = 1;
+
+	if (!(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
+		return;
+	spin_lock_irqsave(&a->lock, flags);
+	ok = khv_lapic_in_service(&a->l, &level) >= 0 && !level &&
+	     !khv_lapic_irr_pending(&a->l);
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (ok && !khv_write_guest(vcpu, vcpu->pv_eoi_msr & ~(u64)KVM_MSR_ENABLED,
+				   &set, sizeof(set)))
+		vcpu->pv_eoi_pending = true;
+}
+
+static void khv_vlapic_pv_eoi_after_exit(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct khv_lapic_action act;
+	u64 gpa = vcpu->pv_eoi_msr & ~(u64)KVM_MSR_ENABLED;
+	unsigned long flags;
+	u8 val;
+
+	vcpu->pv_eoi_pending = false;
+	if (khv_read_guest(vcpu, gpa, &val, sizeof(val)))
+		return;
+	if (val & 1) {
+		val = 0;
+		khv_write_guest(vcpu, gpa, &val, sizeof(val));
+		return;
+	}
+	spin_lock_irqsave(&a->lock, flags);
+	khv_lapic_eoi(&a->l, &act);
+	spin_unlock_irqrestore(&a->lock, flags);
+	khv_vlapic_act(vcpu, &act);
+}
+
+/*
  * Before each entry: act on requests, report a split-irqchip EOI, sleep
  * while not runnable, give the guest its TPR. 1 to enter, else what the
  * run loop returns.
@@ -635,6 +687,8 @@ void khv_vlapic_after_exit(struct khv_vcpu *vcpu)
 	struct khv_lapic_action act = { 0 };
 	unsigned long flags;
 
+	if (vcpu->pv_eoi_pending)
+		khv_vlapic_pv_eoi_after_exit(vcpu);
 	if (khv_lapic_get_cr8(&a->l) != vcpu->tpr) {
 		spin_lock_irqsave(&a->lock, flags);
 		khv_lapic_set_cr8(&a->l, vcpu->tpr, &act);

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM's paravirtual features besides kvmclock (kvmclock.c), with KVM's
+ * MSRs and semantics, so that a guest (or a VMM's CPU model) that uses
+ * them on KVM finds them here, and a guest moved here from KVM with them
+ * enabled goes on:
+ *   - KVM_FEATURE_NOP_IO_DELAY: a CPUID bit only (port 0x80 delays can go);
+ *   - KVM_FEATURE_STEAL_TIME: MSR_KVM_STEAL_TIME, the time the vCPU's
+ *     thread waited for a host CPU, in the guest's struct kvm_steal_time;
+ *   - KVM_FEATURE_ASYNC_PF: MSR_KVM_ASYNC_PF_EN is kept and validated as
+ *     KVM does; no asynchronous page fault is ever delivered (khv pins
+ *     guest memory, so no fault waits on the host);
+ *   - KVM_FEATURE_PV_EOI: MSR_KVM_PV_EOI_EN here, the EOI itself in
+ *     irq/vlapic.c.
+ * As KVM without KVM_CAP_ENFORCE_PV_FEATURE_CPUID, the MSRs answer
+ * whatever the guest's CPUID says.
+ */
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/sched/stat.h>
+#include <asm/kvm_para.h>
+
+#include "khv.h"
+
+u32 khv_pv_features(void)
+{
+	u32 f = BIT(KVM_FEATURE_NOP_IO_DELAY) | BIT(KVM_FEATURE_ASYNC_PF) |
+		BIT(KVM_FEATURE_PV_EOI);
+
+	if (sched_info_on())
+		f |= BIT(KVM_FEATURE_STEAL_TIME);
+	return f;
+}
+
+static u64 khv_run_delay(void)
+{
+#ifdef CONFIG_SCHED_INFO
+	return READ_ONCE(current->sched_info.run_delay);
+#else
+	return 0;
+#endif
+}
+
+/*
+ * Before an entry: if steal time is on and the thread has waited since
+ * the last update (or the MSR was just written), add the wait to the
+ * guest's steal counter under the version protocol (odd while it
+ * changes). A structure outside guest RAM is not written, as KVM.
+ */
+void khv_steal_time_before_entry(struct khv_vcpu *vcpu)
+{
+	u64 gpa = vcpu->steal_msr & KVM_STEAL_VALID_BITS, delay, steal;
+	u32 version;
+	u8 preempted = 0;
+
+	if (!(vcpu->steal_msr & KVM_MSR_ENABLED))
+		return;
+	delay = khv_run_delay();
+	if (delay == vcpu->steal_last && !vcpu->steal_update)
+		return;
+	vcpu->steal_update = false;
+	if (khv_read_guest(vcpu, gpa + offsetof(struct kvm_steal_time, version),
+			   &version, sizeof(version)) ||
+	    khv_read_guest(vcpu, gpa, &steal, sizeof(steal)))
+		return;
+	/* odd at the first write (the guest's junk): make it even first */
+	version += (version & 1) + 1;
+	khv_write_guest(vcpu, gpa + offsetof(struct kvm_steal_time, version),
+			&version, sizeof(version));
+	smp_wmb();
+	steal += delay - vcpu->steal_last;
+	vcpu->steal_last = delay;
+	khv_write_guest(vcpu, gpa, &steal, sizeof(steal));
+	/* never preempted as far as the guest knows (no PV TLB flush here) */
+	khv_write_guest(vcpu, gpa + offsetof(struct kvm_steal_time, preempted),
+			&preempted, sizeof(preempted));
+	smp_wmb();
+	version++;
+	khv_write_guest(vcpu, gpa + offsetof(struct kvm_steal_time, version),
+			&version, sizeof(version));
+}
+
+int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_KVM_ASYNC_PF_EN:
+		*data = vcpu->async_pf_msr;
+		return 0;
+	case MSR_KVM_STEAL_TIME:
+		*data = vcpu->steal_msr;
+		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		*data = vcpu->pv_eoi_msr;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* -EINVAL: the guest gets #GP (KVM_SET_MSRS stops there), as KVM. */
+int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data)
+{
+	switch (index) {
+	case MSR_KVM_ASYNC_PF_EN:
+		if (data & 0x30)			/* bits 5:4 reserved */
+			return -EINVAL;
+		if (!vcpu->apic)
+			return data ? -EINVAL : 0;
+		if ((data & KVM_ASYNC_PF_ENABLED) &&
+		    !khv_gpa_is_ram(vcpu, data & ~0x3fULL, true))
+			return -EINVAL;
+		vcpu->async_pf_msr = data;
+		return 0;
+	case MSR_KVM_STEAL_TIME:
+		if (!sched_info_on() || (data & KVM_STEAL_RESERVED_MASK))
+			return -EINVAL;
+		if ((data & KVM_MSR_ENABLED) && !(vcpu->steal_msr & KVM_MSR_ENABLED))
+			vcpu->steal_last = khv_run_delay();
+		vcpu->steal_msr = data;
+		vcpu->steal_update = data & KVM_MSR_ENABLED;
+		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		if (!IS_ALIGNED(data & ~(u64)KVM_MSR_ENABLED, 4))
+			return -EINVAL;
+		if ((data & KVM_MSR_ENABLED) &&
+		    !khv_gpa_is_ram(vcpu, data & ~(u64)KVM_MSR_ENABLED, true))
+			return -EINVAL;
+		vcpu->pv_eoi_msr = data;
+		vcpu->pv_eoi_pending = false;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* INIT and reset turn them all off, as KVM. */
+void khv_pv_reset(struct khv_vcpu *vcpu)
+{
+	vcpu->async_pf_msr = 0;
+	vcpu->steal_msr = 0;
+	vcpu->pv_eoi_msr = 0;
+	vcpu->pv_eoi_pending = false;
+}

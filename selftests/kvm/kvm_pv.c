@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM's paravirtual features besides kvmclock, as a KVM guest (and a CPU
+ * model such as QEMU's qemu64) expects them: CPUID 0x40000001 offers
+ * NOP_IO_DELAY, ASYNC_PF, STEAL_TIME and PV_EOI; MSR_KVM_ASYNC_PF_EN,
+ * MSR_KVM_STEAL_TIME and MSR_KVM_PV_EOI_EN take what KVM takes and refuse
+ * what it refuses (reserved bits, misalignment, no RAM there); a guest
+ * that enables steal time finds its structure written under the version
+ * protocol; a guest that enables PV EOI takes a run of self-IPIs, ending
+ * each one with the PV EOI bit when the hypervisor set it and with the
+ * EOI register otherwise, and loses none.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+#include "apic.h"
+
+static int sys_fd;
+
+#define MSR_KVM_ASYNC_PF_EN	0x4b564d02
+#define MSR_KVM_STEAL_TIME	0x4b564d03
+#define MSR_KVM_PV_EOI_EN	0x4b564d04
+#define F_NOP_IO_DELAY		(1u << 1)
+#define F_ASYNC_PF		(1u << 4)
+#define F_STEAL_TIME		(1u << 5)
+#define F_PV_EOI		(1u << 6)
+
+#define STEAL_GPA	0x300000	/* in the guest's free RAM, 64-byte aligned */
+#define PV_EOI_GPA	0x301000
+#define VEC		0x40
+#define ROUNDS		20
+
+struct steal {
+	uint64_t steal;
+	uint32_t version, flags;
+	uint8_t preempted, pad8[3];
+	uint32_t pad[11];
+};
+
+static volatile uint64_t handled, pv_eois;
+
+static int t_cpuid(void)
+{
+	struct kvm_cpuid2 *c = khv_supported_cpuid(sys_fd);
+	struct kvm_cpuid_entry2 *e;
+	uint32_t want = F_NOP_IO_DELAY | F_ASYNC_PF | F_STEAL_TIME | F_PV_EOI;
+
+	CHECK(c, "KVM_GET_SUPPORTED_CPUID");
+	e = cpuid_entry(c, 0x40000001, 0);
+	CHECK(e, "leaf 0x40000001");
+	ksft_diag("0x40000001 EAX %#x", e->eax);
+	CHECK((e->eax & want) == want, "EAX %#x lacks %#x", e->eax, want & ~e->eax);
+	free(c);
+	return KSFT_PASS;
+}
+
+/* The MSRs from the host side: KVM_SET_MSRS's count says accepted (1) or not. */
+static int t_msrs(void)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm && !khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0), "VM with irqchip");
+	v = gvcpu_create(vm, 0);
+	CHECK(v, "vCPU");
+	CHECK(gvcpu_set_msr(v, MSR_KVM_ASYNC_PF_EN, 0) == 1, "ASYNC_PF_EN 0");
+	CHECK(gvcpu_set_msr(v, MSR_KVM_ASYNC_PF_EN, STEAL_GPA | 0x10) == 0,
+	      "ASYNC_PF_EN bit 4 reserved");
+	CHECK(gvcpu_set_msr(v, MSR_KVM_ASYNC_PF_EN, STEAL_GPA | 0x20) == 0,
+	      "ASYNC_PF_EN bit 5 reserved");
+	CHECK(gvcpu_set_msr(v, MSR_KVM_STEAL_TIME, STEAL_GPA | 2) == 0,
+	      "STEAL_TIME reserved bit 1");
+	CHECK(gvcpu_set_msr(v, MSR_KVM_STEAL_TIME, STEAL_GPA | 1) == 1 &&
+	      gvcpu_get_msr(v, MSR_KVM_STEAL_TIME, &val) == 1 && val == (STEAL_GPA | 1),
+	      "STEAL_TIME round trip %#llx", (unsigned long long)val);
+	CHECK(gvcpu_set_msr(v, MSR_KVM_PV_EOI_EN, PV_EOI_GPA | 2 | 1) == 0,
+	      "PV_EOI_EN misaligned");
+	CHECK(gvcpu_set_msr(v, MSR_KVM_PV_EOI_EN, 0x7ff00000000ull | 1) == 0,
+	      "PV_EOI_EN outside RAM");
+	CHECK(gvcpu_set_msr(v, MSR_KVM_PV_EOI_EN, PV_EOI_GPA | 1) == 1 &&
+	      gvcpu_get_msr(v, MSR_KVM_PV_EOI_EN, &val) == 1 && val == (PV_EOI_GPA | 1),
+	      "PV_EOI_EN round trip %#llx", (unsigned long long)val);
+	CHECK(gvcpu_set_msr(v, MSR_KVM_PV_EOI_EN, 0) == 1, "PV_EOI_EN off");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_steal(uint64_t a, uint64_t b)
+{
+	volatile struct steal *st = (volatile struct steal *)STEAL_GPA;
+
+	st->version = 0x77;	/* junk, odd: the first update makes it even */
+	gmsr_write(MSR_KVM_STEAL_TIME, STEAL_GPA | 1);
+	GUEST_SYNC(1, 0);
+	GUEST_SYNC(2, st->version | (uint64_t)st->preempted << 32);
+	GUEST_DONE();
+}
+
+static int t_steal_time(void)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_steal, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "stage 1");
+	CHECK(!gvcpu_run_sync(v, 2, &val), "stage 2");
+	ksft_diag("steal time version %u, preempted %u", (uint32_t)val,
+		  (uint32_t)(val >> 32));
+	CHECK(!(val & 1) && (uint32_t)val > 0x77, "version %#x: not updated, or odd",
+	      (uint32_t)val);
+	CHECK(!(val >> 32), "preempted while running");
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void on_ipi(struct guest_frame *f)
+{
+	volatile uint8_t *pv = (volatile uint8_t *)PV_EOI_GPA;
+
+	handled++;
+	/* the guest's side of PV EOI: the bit set means no register write */
+	if (*pv & 1) {
+		*pv &= ~1;
+		pv_eois++;
+		return;
+	}
+	apic_write(APIC_EOI, 0);
+}
+
+GUEST_CODE static void guest_pv_eoi(uint64_t a, uint64_t b)
+{
+	uint64_t i;
+
+	apic_write(APIC_SVR, 0x1ff);
+	gmsr_write(MSR_KVM_PV_EOI_EN, PV_EOI_GPA | 1);
+	for (i = 1; i <= ROUNDS; i++) {
+		apic_write(APIC_ICR, 0x40000 | VEC);	/* self, fixed */
+		while (handled < i)
+			__asm__ volatile("sti; nop; cli");
+	}
+	GUEST_SYNC(1, handled | pv_eois << 32);
+	GUEST_SYNC(2, apic_read(APIC_ISR + 0x20) & (1u << (VEC & 31)));
+	GUEST_DONE();
+}
+
+static int t_pv_eoi(void)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct kvm_lapic_state ls;
+	struct gvcpu *v;
+	uint64_t val;
+	uint32_t isr;
+	int i;
+
+	CHECK(vm, "VM");
+	gvm_set_handler(vm, VEC, on_ipi);
+	CHECK(!khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0), "irqchip");
+	v = gvcpu_create_long(vm, 0, guest_pv_eoi, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val), "stage 1");
+	ksft_diag("%u self-IPIs taken, %u ended by PV EOI", (uint32_t)val,
+		  (uint32_t)(val >> 32));
+	CHECK((uint32_t)val == ROUNDS, "taken %u of %d", (uint32_t)val, ROUNDS);
+	CHECK(val >> 32, "PV EOI never offered");
+	CHECK(!gvcpu_run_sync(v, 2, &val) && !val, "vector still in service (guest view)");
+	CHECK(!khv_ioctl(v->fd, KVM_GET_LAPIC, (unsigned long)&ls), "GET_LAPIC");
+	for (i = 0; i < 8; i++) {
+		memcpy(&isr, ls.regs + 0x100 + i * 16, 4);
+		CHECK(!isr, "ISR word %d %#x after the run", i, isr);
+	}
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
+static const struct ksft_case cases[] = {
+	{ "cpuid", t_cpuid },
+	{ "msrs", t_msrs },
+	{ "steal_time", t_steal_time },
+	{ "pv_eoi", t_pv_eoi },
+};
+
+int main(int argc, char **argv)
+{
+	khv_test_init(argc, argv);
+	sys_fd = khv_open_dev();
+	return KSFT_RUN(cases);
+}
