@@ -1018,11 +1018,16 @@ static void state_timer(struct khv_lapic *l, u32 tmcct, u64 now)
 	left = timer_count_ns(l, tmcct, period);
 	if (left > period)
 		left = period;
-	if (!left) {
-		if (khv_lapic_timer_mode(l) != KHV_TIMER_PERIODIC)
-			return;		/* a one-shot count that has ended */
+	/*
+	 * A count of 0: a periodic timer starts a period; a one-shot one
+	 * fires at once, as KVM restores it. KVM's saved state cannot show
+	 * an expiry whose interrupt it has not put in the IRR yet (a stopped
+	 * vCPU), so a one-shot count of 0 may be an interrupt still owed:
+	 * without it, a guest moved from KVM can wait forever for its tick.
+	 * One too many is what the guest gets otherwise, which it tolerates.
+	 */
+	if (!left && khv_lapic_timer_mode(l) == KHV_TIMER_PERIODIC)
 		left = period;
-	}
 	timer_run(l, now, left, period);
 }
 

@@ -88,8 +88,9 @@
  *    to its power-on value (SDM 10.4.3: prior initialization may be lost;
  *    10.12.5.1: nothing but the x2APIC ID survives leaving x2APIC mode);
  *    KVM keeps the registers. The ID becomes vcpu_id << 24 either way.
- *  - A one-shot count that has reached 0 stays 0: a TDCR write or
- *    KVM_SET_LAPIC with TMCCT 0 does not fire it again (KVM re-fires).
+ *  - A one-shot count that has reached 0 stays 0 over a TDCR write (KVM
+ *    re-fires). KVM_SET_LAPIC with TMCCT 0 fires it at once, as KVM: a
+ *    state saved by KVM from a stopped vCPU may owe that interrupt.
  *    KHV_LAPIC_MIN_PERIOD_NS lengthens a periodic timer; TMCCT then counts
  *    down from TMICT over the longer period, not beyond TMICT.
  *  - LINT pins of a hardware-disabled APIC act as a processor without an

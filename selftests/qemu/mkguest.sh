@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # mkguest.sh KVER OUT.cpio: the nested guest's initramfs (uncompressed newc):
-# busybox-static as /bin/busybox, selftests/qemu/guest-init as /init, and
+# busybox-static as /bin/busybox, selftests/qemu/guest-init as /init,
+# guest-memcheck.c built static as /bin/memcheck, and
 # Debian's virtio-blk modules (and the ACPI power button's) for kernel KVER
 # with everything they depend on (modinfo's depends=), in load order in
 # /modules/order.
@@ -20,6 +21,7 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,modules}
 cp "$busybox" "$stage/bin/busybox"
 cp "$HERE/guest-init" "$stage/init"
+${CC:-cc} -static -O2 -Wall -o "$stage/bin/memcheck" "$HERE/guest-memcheck.c"
 chmod 755 "$stage/init" "$stage/bin/busybox"
 
 declare -A done=()

@@ -38,7 +38,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT/khv/qemu"
 cp "/boot/vmlinuz-$KVER" "$OUT/khv/qemu/vmlinuz"
 "$HERE/mkguest.sh" "$KVER" "$OUT/khv/qemu/guest-initrd.cpio"
-cp "$HERE"/qemu-boot-test "$HERE"/libvirt-test "$HERE"/rootfs-enter "$HERE"/*.xml.in \
+cp "$HERE"/qemu-boot-test "$HERE"/qemu-migrate-test "$HERE"/libvirt-test "$HERE"/rootfs-enter "$HERE"/*.xml.in \
 	"$OUT/khv/qemu/"
 
 if [ $qemu = 1 ]; then
