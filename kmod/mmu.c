@@ -581,6 +581,28 @@ static bool khv_dirty_reprotect(struct khv_vm *vm, struct khv_memslot *m,
 }
 
 /*
+ * khv_dirty_reprotect() over @words words of @bits, the first for page
+ * @first of @m, then one TLB flush if a mapping changed.
+ */
+static void khv_dirty_reprotect_words(struct khv_vm *vm, struct khv_memslot *m,
+				      u64 first, const unsigned long *bits,
+				      u64 words)
+{
+	bool flush = false;
+	u64 i;
+
+	for (i = 0; i < words; i++) {
+		if (bits[i])
+			flush |= khv_dirty_reprotect(vm, m, first + i * BITS_PER_LONG,
+						     bits[i]);
+		if (!((i + 1) & 63))
+			cond_resched();
+	}
+	if (flush)
+		khv_vm_flush_tlbs(vm);
+}
+
+/*
  * KVM_GET_DIRTY_LOG: the pages written since the last call, one bit each;
  * they are write-protected again so the next write is seen. With
  * KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE the bitmap is only read: user space
@@ -592,8 +614,6 @@ long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg)
 	struct khv_memslot *m;
 	unsigned long *snap = NULL;
 	size_t bytes = 0;
-	bool flush = false;
-	u64 i;
 	long r;
 
 	if (copy_from_user(&log, (void __user *)arg, sizeof(log)))
@@ -608,17 +628,8 @@ long khv_get_dirty_log(struct khv_vm *vm, unsigned long arg)
 	if (!snap)
 		goto out_unlock;
 	memcpy(snap, m->dirty, bytes);
-	if (!(vm->manual_dirty_log & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)) {
-		for (i = 0; i < bytes / sizeof(long); i++) {
-			if (snap[i])
-				flush |= khv_dirty_reprotect(vm, m, i * BITS_PER_LONG,
-							     snap[i]);
-			if (!((i + 1) & 63))
-				cond_resched();
-		}
-	}
-	if (flush)
-		khv_vm_flush_tlbs(vm);
+	if (!(vm->manual_dirty_log & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+		khv_dirty_reprotect_words(vm, m, 0, snap, bytes / sizeof(long));
 	r = 0;
 out_unlock:
 	mutex_unlock(&vm->mmu_lock);
@@ -639,9 +650,8 @@ long khv_clear_dirty_log(struct khv_vm *vm, unsigned long arg)
 	struct kvm_clear_dirty_log log;
 	struct khv_memslot *m;
 	unsigned long *mask = NULL;
-	bool flush = false;
 	size_t bytes;
-	u64 i, words;
+	u64 words;
 	long r;
 
 	if (copy_from_user(&log, (void __user *)arg, sizeof(log)))
@@ -672,16 +682,7 @@ long khv_clear_dirty_log(struct khv_vm *vm, unsigned long arg)
 	/* the slot's last word: no bits past its end */
 	if (log.first_page + words * BITS_PER_LONG > m->npages)
 		mask[words - 1] &= BITMAP_LAST_WORD_MASK(m->npages);
-	for (i = 0; i < words; i++) {
-		if (mask[i])
-			flush |= khv_dirty_reprotect(vm, m,
-						     log.first_page + i * BITS_PER_LONG,
-						     mask[i]);
-		if (!((i + 1) & 63))
-			cond_resched();
-	}
-	if (flush)
-		khv_vm_flush_tlbs(vm);
+	khv_dirty_reprotect_words(vm, m, log.first_page, mask, words);
 	r = 0;
 out_unlock:
 	mutex_unlock(&vm->mmu_lock);
