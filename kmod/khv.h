@@ -224,6 +224,7 @@ struct khv_vcpu {
 	u8 tpr;				/* CR8 */
 	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable */
 	int kvmclock_cpu;		/* host CPU of its last kvmclock update */
+	unsigned long kvmclock_switches;	/* its thread's context switches then */
 	/* KVM's other PV MSRs (kvm_pv.c); PV EOI's work in irq/vlapic.c */
 	u64 async_pf_msr;		/* MSR_KVM_ASYNC_PF_EN: kept, never used */
 	u64 steal_msr;			/* MSR_KVM_STEAL_TIME: GPA | enable */

@@ -187,13 +187,19 @@ static void khv_kvmclock_publish(struct khv_vcpu *vcpu, u64 gpa, void *data,
 /*
  * Before an entry: a vCPU with kvmclock on gets its pvclock structure
  * written when asked (MSR write, KVM_SET_CLOCK, a TSC change) or, without
- * a stable TSC, when it moved to another host CPU.
+ * a stable TSC, as KVM does at each vCPU load: when its thread moved to
+ * another host CPU, was switched out and in again, or KVM_RUN began.
+ * There the guest extrapolates from one TSC reading, and the host's clock
+ * (what KVM_GET_CLOCK reports, and a migration carries) runs on another
+ * counter: refreshed only on a CPU change, the two drifted apart, and a
+ * guest moved on with the host's value found its clock standing still
+ * until it caught up with what it had already seen.
  */
 void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 {
 	struct khv_vm *vm = vcpu->vm;
 	struct pvclock_vcpu_time_info t;
-	unsigned long flags;
+	unsigned long flags, switches;
 	u64 tsc, ns;
 	int cpu;
 
@@ -201,11 +207,14 @@ void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 	if (!(vcpu->kvmclock_msr & 1))
 		return;
 	cpu = raw_smp_processor_id();
+	switches = current->nvcsw + current->nivcsw;
 	if (!test_bit(KHV_REQ_CLOCK, &vcpu->requests) &&
-	    (vm->clock.master || cpu == vcpu->kvmclock_cpu))
+	    (vm->clock.master || (cpu == vcpu->kvmclock_cpu &&
+				  switches == vcpu->kvmclock_switches)))
 		return;
 	clear_bit(KHV_REQ_CLOCK, &vcpu->requests);
 	vcpu->kvmclock_cpu = cpu;
+	vcpu->kvmclock_switches = switches;
 	memset(&t, 0, sizeof(t));
 	spin_lock_irqsave(&vm->clock.lock, flags);
 	/* the VM's reference pair, or without a stable TSC a fresh one */

@@ -663,9 +663,15 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 		r = -EINTR;
 		goto out;
 	}
+	/* as KVM's vCPU load with an unstable TSC: kvmclock from a fresh reading */
+	if ((vcpu->kvmclock_msr & 1) && !READ_ONCE(vcpu->vm->clock.master))
+		set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	r = khv_run_loop(vcpu, want_window);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+	/* the PV EOI bit of an entry that did not happen */
+	if (vcpu->pv_eoi_pending)
+		khv_vlapic_pv_eoi_after_exit(vcpu);
 out:
 	khv_fill_run_state(vcpu);
 	if (vcpu->sigmask_set)

@@ -619,7 +619,12 @@ void khv_vlapic_pv_eoi_before_entry(struct khv_vcpu *vcpu)
 		vcpu->pv_eoi_pending = true;
 }
 
-static void khv_vlapic_pv_eoi_after_exit(struct khv_vcpu *vcpu)
+/*
+ * After an exit, and when KVM_RUN returns having set the bit but not
+ * entered (as KVM's cancelled entry does): user space must never see, or
+ * save for another host, a bit that only khv knows it set.
+ */
+void khv_vlapic_pv_eoi_after_exit(struct khv_vcpu *vcpu)
 {
 	struct khv_vlapic *a = vcpu->apic;
 	struct khv_lapic_action act;
