@@ -199,6 +199,7 @@ check-run:
 CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
 	      $(B)/testvm-xsave.tap \
 	      $(B)/qemu-boot.tap $(B)/libvirt.tap $(B)/qemu-migrate.tap \
+	      $(B)/qemu-migrate-cross.tap \
 	      $(B)/trixie.tap $(B)/qemu-boot-trixie.tap \
 	      $(B)/qemu10-trixie.tap \
 	      $(B)/deb.tap $(B)/fuzz.tap $(B)/kvm-selftests.tap $(B)/debug.tap
@@ -245,6 +246,8 @@ check-qemu: $(TEST_KO)
 	-@selftests/qemu/run-libvirt-tests --khv-ko $(TEST_KO) --tap $(B)/libvirt.tap
 	-@selftests/qemu/run-boot-tests --plan selftests/qemu/migrate.plan --khv-ko $(TEST_KO) \
 		--total-timeout 3000 --tap $(B)/qemu-migrate.tap
+	-@selftests/qemu/run-boot-tests --plan selftests/qemu/migrate-cross.plan \
+		--khv-ko $(TEST_KO) --total-timeout 2000 --tap $(B)/qemu-migrate-cross.tap
 
 HOST_PY_TESTS := selftests/host/test_testvm.py selftests/host/test_khv_stat.py \
 		 selftests/host/test_kvm_selftests.py

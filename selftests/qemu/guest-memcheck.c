@@ -9,7 +9,7 @@
  * reads CLOCK_MONOTONIC and CLOCK_REALTIME and counts any step backwards.
  * About every two seconds (monotonic) it prints one line on stdout:
  *
- *   KHV-MEMCHECK: pass P pages N errors E backwards B max-gap-ms G report R loc L
+ *   KHV-MEMCHECK: pass P ... max-gap-ms G report R loc L mono-ms M tsc T
  *
  * E counts words that did not hold what the last pass wrote (a page lost,
  * stale or torn by a save/restore or migration), B clock steps backwards,
@@ -61,6 +61,14 @@ static uint64_t now_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
 /* What word @w of page @p holds after pass @pass (never 0 past pass 0). */
 static uint64_t pattern(uint64_t pass, uint64_t p, uint64_t w)
 {
@@ -76,7 +84,7 @@ int main(int argc, char **argv)
 	uint64_t mib = argc > 1 ? strtoull(argv[1], NULL, 0) : 64;
 	uint64_t pages = mib * 256, pass, p, w;
 	uint64_t errors = 0, backwards = 0, max_gap = 0, report = 0;
-	uint64_t last_mono, last_real, last_report;
+	uint64_t last_mono, last_real, last_report, tsc0, mono0, tsc_per_2s;
 	uint64_t *mem;
 
 	mem = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE,
@@ -89,8 +97,19 @@ int main(int argc, char **argv)
 	for (p = 0; p < pages; p++)
 		for (w = 0; w < PAGE_WORDS; w++)
 			mem[p * PAGE_WORDS + w] = pattern(0, p, w);
-	last_mono = last_report = now_ns(CLOCK_MONOTONIC);
+	/*
+	 * The TSC's rate against CLOCK_MONOTONIC over 0.2 s: reports then
+	 * follow the TSC, so a guest whose clock stands still still reports
+	 * (and shows it: mono-ms stops while tsc goes on).
+	 */
+	tsc0 = rdtsc();
+	mono0 = now_ns(CLOCK_MONOTONIC);
+	while (now_ns(CLOCK_MONOTONIC) - mono0 < 200000000ull)
+		;
+	tsc_per_2s = (rdtsc() - tsc0) * 10;
+	last_mono = now_ns(CLOCK_MONOTONIC);
 	last_real = now_ns(CLOCK_REALTIME);
+	last_report = rdtsc();
 	printf("KHV-MEMCHECK: start %llu MiB\n", (unsigned long long)mib);
 	for (pass = 1;; pass++) {
 		for (p = 0; p < pages; p++) {
@@ -118,13 +137,15 @@ int main(int argc, char **argv)
 			}
 			last_mono = mono;
 			last_real = real;
-			if (mono - last_report >= 2000000000ull) {
-				last_report = mono;
-				printf("KHV-MEMCHECK: pass %llu pages %llu errors %llu backwards %llu max-gap-ms %llu report %llu loc %llu\n",
+			if (rdtsc() - last_report >= tsc_per_2s) {
+				last_report = rdtsc();
+				printf("KHV-MEMCHECK: pass %llu pages %llu errors %llu backwards %llu max-gap-ms %llu report %llu loc %llu mono-ms %llu tsc %llu\n",
 				       (unsigned long long)pass, (unsigned long long)p,
 				       (unsigned long long)errors, (unsigned long long)backwards,
 				       (unsigned long long)(max_gap / 1000000),
-				       (unsigned long long)++report, loc_interrupts());
+				       (unsigned long long)++report, loc_interrupts(),
+				       (unsigned long long)(mono / 1000000),
+				       (unsigned long long)last_report);
 			}
 		}
 	}
