@@ -89,6 +89,22 @@ GUEST_CODE static void guest_kvmclock(uint64_t a0, uint64_t a1)
 	GUEST_DONE();
 }
 
+/* Three seconds of kvmclock without an exit of its own, then its reading. */
+GUEST_CODE static void guest_kvmclock_spin(uint64_t a0, uint64_t a1)
+{
+	volatile struct pvti *p = (volatile struct pvti *)KVMCLOCK_GPA;
+	uint64_t t0, t;
+
+	gmsr_write(MSR_KVM_SYSTEM_TIME_NEW, KVMCLOCK_GPA | 1);
+	t0 = g_kvmclock(p);
+	GUEST_SYNC(1, t0);
+	do
+		t = g_kvmclock(p);
+	while (t - t0 < 3 * NSEC);
+	GUEST_SYNC(2, t);
+	GUEST_DONE();
+}
+
 static int get_clock(int vm_fd, struct kvm_clock_data *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -353,8 +369,42 @@ static int t_tsc_offset_attr(void)
 	return KSFT_PASS;
 }
 
+/*
+ * The guest's kvmclock and KVM_GET_CLOCK are one clock, also after the
+ * guest has extrapolated from its pvclock structure for a while: what the
+ * guest read just before an exit is not ahead of what the host reads just
+ * after it (a migration carries the host's value; a guest whose clock was
+ * ahead of it would find its time standing still on the other side).
+ */
+static int t_kvmclock_vs_get_clock(void)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v = vm ? gvcpu_create_long(vm, 0, guest_kvmclock_spin, 0, 0) : NULL;
+	struct kvm_clock_data c;
+	uint64_t t0, t;
+
+	CHECK(v, "VM and vCPU");
+	if (!khv_cap(sys_fd, KVM_CAP_ADJUST_CLOCK)) {
+		gvm_teardown(vm, v);
+		return KSFT_SKIP;
+	}
+	CHECK(!gvcpu_run_sync(v, 1, &t0), "stage 1");
+	CHECK(!gvcpu_run_sync(v, 2, &t) && !get_clock(vm->fd, &c), "stage 2");
+	ksft_diag("guest's kvmclock after 3 s: %llu, KVM_GET_CLOCK after the exit: %llu (%+lld ns)",
+		  (unsigned long long)t, (unsigned long long)c.clock,
+		  (long long)(c.clock - t));
+	CHECK(c.clock + 1000000 >= t, "the guest's clock is %llu ns ahead of the host's",
+	      (unsigned long long)(t - c.clock));
+	CHECK(c.clock < t + 2 * NSEC, "the host's clock is %llu ns ahead of the guest's",
+	      (unsigned long long)(c.clock - t));
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "clock_ioctls", t_clock_ioctls },
+	{ "kvmclock_vs_get_clock", t_kvmclock_vs_get_clock },
 	{ "tsc_offset_attr", t_tsc_offset_attr },
 	{ "guest_kvmclock", t_guest_kvmclock },
 	{ "msrs_and_tsc_khz", t_msrs_and_tsc_khz },
