@@ -354,13 +354,6 @@ void khv_vcpu_reset_regs(struct khv_vcpu *vcpu);
 #define KHV_CLOCK_VALID_FLAGS	(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | \
 				 KVM_CLOCK_HOST_TSC)
 u32 khv_kvmclock_features(void);
-
-/* kvm_pv.c */
-u32 khv_pv_features(void);
-void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
-int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
-int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
-void khv_pv_reset(struct khv_vcpu *vcpu);
 void khv_kvmclock_vm_init(struct khv_vm *vm);
 long khv_vm_get_clock(struct khv_vm *vm, unsigned long arg);
 long khv_vm_set_clock(struct khv_vm *vm, unsigned long arg);
@@ -369,6 +362,13 @@ int khv_kvmclock_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 int khv_kvmclock_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 long khv_vcpu_get_tsc_khz(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_tsc_khz(struct khv_vcpu *vcpu, unsigned long arg);
+
+/* kvm_pv.c */
+u32 khv_pv_features(void);
+void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
+int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
+void khv_pv_reset(struct khv_vcpu *vcpu);
 
 /* cpuid.c, msr.c */
 extern u64 khv_host_cr4;

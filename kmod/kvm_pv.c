@@ -49,8 +49,11 @@ static u64 khv_run_delay(void)
  */
 void khv_steal_time_before_entry(struct khv_vcpu *vcpu)
 {
-	u64 gpa = vcpu->steal_msr & KVM_STEAL_VALID_BITS, delay, steal;
-	u32 version;
+	u64 gpa = vcpu->steal_msr & KVM_STEAL_VALID_BITS, delay;
+	struct {
+		u64 steal;
+		u32 version;
+	} st;
 	u8 preempted = 0;
 
 	if (!(vcpu->steal_msr & KVM_MSR_ENABLED))
@@ -59,25 +62,29 @@ void khv_steal_time_before_entry(struct khv_vcpu *vcpu)
 	if (delay == vcpu->steal_last && !vcpu->steal_update)
 		return;
 	vcpu->steal_update = false;
-	if (khv_read_guest(vcpu, gpa + offsetof(struct kvm_steal_time, version),
-			   &version, sizeof(version)) ||
-	    khv_read_guest(vcpu, gpa, &steal, sizeof(steal)))
+	/* steal and version lead struct kvm_steal_time, in that order */
+	BUILD_BUG_ON(offsetof(struct kvm_steal_time, version) !=
+		     offsetof(typeof(st), version));
+	if (khv_read_guest(vcpu, gpa, &st, sizeof(st)))
 		return;
 	/* odd at the first write (the guest's junk): make it even first */
-	version += (version & 1) + 1;
+	st.version += (st.version & 1) + 1;
 	khv_write_guest(vcpu, gpa + offsetof(struct kvm_steal_time, version),
-			&version, sizeof(version));
+			&st.version, sizeof(st.version));
 	smp_wmb();
-	steal += delay - vcpu->steal_last;
+	st.steal += delay - vcpu->steal_last;
 	vcpu->steal_last = delay;
-	khv_write_guest(vcpu, gpa, &steal, sizeof(steal));
-	/* never preempted as far as the guest knows (no PV TLB flush here) */
+	khv_write_guest(vcpu, gpa, &st.steal, sizeof(st.steal));
+	/*
+	 * Never preempted as far as the guest knows (khv has no PV TLB
+	 * flush); a state saved by KVM, which sets it, may say otherwise.
+	 */
 	khv_write_guest(vcpu, gpa + offsetof(struct kvm_steal_time, preempted),
 			&preempted, sizeof(preempted));
 	smp_wmb();
-	version++;
+	st.version++;
 	khv_write_guest(vcpu, gpa + offsetof(struct kvm_steal_time, version),
-			&version, sizeof(version));
+			&st.version, sizeof(st.version));
 }
 
 int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data)

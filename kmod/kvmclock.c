@@ -189,11 +189,9 @@ static void khv_kvmclock_publish(struct khv_vcpu *vcpu, u64 gpa, void *data,
  * written when asked (MSR write, KVM_SET_CLOCK, a TSC change) or, without
  * a stable TSC, as KVM does at each vCPU load: when its thread moved to
  * another host CPU, was switched out and in again, or KVM_RUN began.
- * There the guest extrapolates from one TSC reading, and the host's clock
- * (what KVM_GET_CLOCK reports, and a migration carries) runs on another
- * counter: refreshed only on a CPU change, the two drifted apart, and a
- * guest moved on with the host's value found its clock standing still
- * until it caught up with what it had already seen.
+ * There the guest extrapolates from one TSC reading while KVM_GET_CLOCK
+ * (what a migration carries) follows the host's clock; fresh readings
+ * keep the two close, also for a vCPU thread that never changes CPU.
  */
 void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 {

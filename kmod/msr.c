@@ -682,47 +682,40 @@ static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
  * second's worth of cycles of where the VM's last write would be now,
  * takes the offset of that write, so vCPUs that a VMM sets up one after
  * the other (QEMU writes 0 to each at reset) tick exactly together. Any
- * other value starts a new offset. TSC_ADJUST is not touched.
+ * other value starts a new offset. With @offset (KVM_VCPU_TSC_OFFSET) the
+ * vCPU takes that offset instead, and the TSC it gives now counts as the
+ * VM's last write. TSC_ADJUST is not touched.
  */
-void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data)
+static void khv_tsc_write(struct khv_vcpu *vcpu, u64 data, const u64 *offset)
 {
 	struct khv_vm *vm = vcpu->vm;
 	u64 hz = (u64)tsc_khz * 1000, now = ktime_get_boottime_ns();
-	u64 host = rdtsc(), expect, offset;
+	u64 host = rdtsc(), expect, off;
 	bool sync;
 
 	spin_lock(&vm->tsc_lock);
-	expect = vm->tsc_last_write +
-		 mul_u64_u32_div(now - vm->tsc_last_ns, tsc_khz, USEC_PER_SEC);
-	sync = vm->tsc_set &&
-	       (!data || (data < expect + hz && data + hz > expect));
-	offset = sync ? vm->tsc_offset : data - host;
+	if (offset) {
+		off = *offset;
+		data = host + off;
+	} else {
+		expect = vm->tsc_last_write +
+			 mul_u64_u32_div(now - vm->tsc_last_ns, tsc_khz, USEC_PER_SEC);
+		sync = vm->tsc_set &&
+		       (!data || (data < expect + hz && data + hz > expect));
+		off = sync ? vm->tsc_offset : data - host;
+	}
 	vm->tsc_set = true;
-	vm->tsc_offset = offset;
+	vm->tsc_offset = off;
 	vm->tsc_last_write = data;
 	vm->tsc_last_ns = now;
 	spin_unlock(&vm->tsc_lock);
-	khv_ops->set_tsc_offset(vcpu, offset);
+	khv_ops->set_tsc_offset(vcpu, off);
 	set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 }
 
-/*
- * KVM_VCPU_TSC_OFFSET set by user space: the vCPU takes @offset (guest TSC
- * = host TSC + offset) and it becomes the VM's reference for the writes
- * that follow, as a KVM_SET_MSRS of the TSC value it gives now would.
- */
-static void khv_tsc_set_offset(struct khv_vcpu *vcpu, u64 offset)
+void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data)
 {
-	struct khv_vm *vm = vcpu->vm;
-
-	spin_lock(&vm->tsc_lock);
-	vm->tsc_set = true;
-	vm->tsc_offset = offset;
-	vm->tsc_last_write = rdtsc() + offset;
-	vm->tsc_last_ns = ktime_get_boottime_ns();
-	spin_unlock(&vm->tsc_lock);
-	khv_ops->set_tsc_offset(vcpu, offset);
-	set_bit(KHV_REQ_CLOCK, &vcpu->requests);
+	khv_tsc_write(vcpu, data, NULL);
 }
 
 /*
@@ -749,7 +742,7 @@ long khv_vcpu_device_attr(struct khv_vcpu *vcpu, unsigned int cmd,
 		return put_user(khv_ops->get_tsc_offset(vcpu), uaddr) ? -EFAULT : 0;
 	if (get_user(offset, uaddr))
 		return -EFAULT;
-	khv_tsc_set_offset(vcpu, offset);
+	khv_tsc_write(vcpu, 0, &offset);
 	return 0;
 }
 

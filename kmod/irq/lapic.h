@@ -326,13 +326,13 @@ bool khv_lapic_match(const struct khv_lapic *l, const struct khv_irq_msg *m, boo
 /* Interrupt delivery to the CPU */
 /* the highest IRR vector whose priority class beats PPR's, or -1 */
 int khv_lapic_pending(const struct khv_lapic *l);
-void khv_lapic_ack(struct khv_lapic *l, u8 vector);
+void khv_lapic_ack(struct khv_lapic *l, u8 vector);	/* the CPU took it: IRR->ISR, PPR update */
 /* An EOI as the register write does it (PV EOI: the guest skipped the write) */
 void khv_lapic_eoi(struct khv_lapic *l, struct khv_lapic_action *act);
 /* The highest vector in service, -1 if none; whether it is level-triggered */
 int khv_lapic_in_service(const struct khv_lapic *l, bool *level);
 /* Is any vector requested (IRR), deliverable now or not? */
-bool khv_lapic_irr_pending(const struct khv_lapic *l);	/* the CPU took it: IRR->ISR, PPR update */
+bool khv_lapic_irr_pending(const struct khv_lapic *l);
 u8 khv_lapic_get_cr8(const struct khv_lapic *l);	/* TPR[7:4] */
 void khv_lapic_set_cr8(struct khv_lapic *l, u8 cr8, struct khv_lapic_action *act);
 /* may the 8259's INTR go to this CPU (LVT0 unmasked ExtINT, or APIC hardware-disabled), as KVM */
