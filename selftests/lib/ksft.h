@@ -7,10 +7,12 @@
 #ifndef KHV_KSFT_H
 #define KHV_KSFT_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KSFT_PASS	0
 #define KSFT_FAIL	1
@@ -64,6 +66,71 @@ static inline void __attribute__((noreturn)) ksft_exit_skip(const char *why)
 }
 
 /*
+ * A case that hangs is killed from outside (the test machine's step
+ * timeout) and would leave no trace of where it stopped: every
+ * KSFT_STILL_RUNNING_S seconds a timer thread says which case is still
+ * running. Nothing else changes (tests keep SIGALRM and their threads).
+ */
+#ifndef KSFT_STILL_RUNNING_S
+#define KSFT_STILL_RUNNING_S	60
+#endif
+
+static const char *volatile ksft_case_name;
+static volatile time_t ksft_case_start;
+
+static inline time_t ksft_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* An expiry seen late (the case just changed) says nothing. */
+static inline void ksft_still_running(union sigval sv)
+{
+	const char *name = ksft_case_name;
+	time_t secs = ksft_now() - ksft_case_start;
+
+	(void)sv;
+	if (!name || secs < KSFT_STILL_RUNNING_S)
+		return;
+	printf("# ksft: case %s still running after %ld s\n", name, (long)secs);
+	fflush(stdout);
+}
+
+/* True with the timer in @t (timer ids start at 0: no sentinel value). */
+static inline int ksft_watchdog_start(timer_t *t)
+{
+	struct sigevent ev = {
+		.sigev_notify = SIGEV_THREAD,
+		.sigev_notify_function = ksft_still_running,
+	};
+	struct itimerspec its = {
+		.it_value.tv_sec = KSFT_STILL_RUNNING_S,
+		.it_interval.tv_sec = KSFT_STILL_RUNNING_S,
+	};
+	if (timer_create(CLOCK_MONOTONIC, &ev, t))
+		return 0;
+	timer_settime(*t, 0, &its, NULL);
+	return 1;
+}
+
+/* (Re)arm the watchdog for the next case: it counts from now. */
+static inline void ksft_watchdog_case(int on, timer_t t, const char *name)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = KSFT_STILL_RUNNING_S,
+		.it_interval.tv_sec = KSFT_STILL_RUNNING_S,
+	};
+
+	ksft_case_start = ksft_now();
+	ksft_case_name = name;
+	if (on)
+		timer_settime(t, 0, &its, NULL);
+}
+
+/*
  * Run every case, print TAP, return the exit code: fail if any failed,
  * skip if all were skipped, else pass. $KSFT_ONLY, when set, names the
  * one case to run (for debugging); the others are skipped.
@@ -71,12 +138,17 @@ static inline void __attribute__((noreturn)) ksft_exit_skip(const char *why)
 static inline int ksft_run(const struct ksft_case *cases, int n)
 {
 	const char *only = getenv("KSFT_ONLY");
+	timer_t watchdog;
+	int wd = ksft_watchdog_start(&watchdog);
 	int i, failed = 0, skipped = 0;
 
 	printf("TAP version 13\n1..%d\n", n);
 	fflush(stdout);
 	for (i = 0; i < n; i++) {
-		int r = only && strcmp(only, cases[i].name) ? KSFT_SKIP :
+		int r;
+
+		ksft_watchdog_case(wd, watchdog, cases[i].name);
+		r = only && strcmp(only, cases[i].name) ? KSFT_SKIP :
 			cases[i].fn();
 
 		if (r == KSFT_SKIP) {
@@ -90,6 +162,9 @@ static inline int ksft_run(const struct ksft_case *cases, int n)
 		}
 		fflush(stdout);
 	}
+	ksft_case_name = NULL;
+	if (wd)
+		timer_delete(watchdog);
 	printf("# Totals: pass:%d fail:%d skip:%d\n",
 	       n - failed - skipped, failed, skipped);
 	if (failed)
