@@ -63,6 +63,7 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_VCPU_ATTRIBUTES,	.value = 1, .runs = true },	/* TSC offset */
 	{ KVM_CAP_MCE,			.value = 32, .runs = true },	/* banks */
 	{ KVM_CAP_SET_GUEST_DEBUG,	.value = 1, .runs = true },
+	{ KVM_CAP_SET_GUEST_DEBUG2,	.value = KHV_GUESTDBG_VALID, .runs = true },
 	{ KVM_CAP_X86_ROBUST_SINGLESTEP, .value = 1, .runs = true },
 	{ KVM_CAP_XSAVE2,		.compute = khv_cap_xsave2, .runs = true },
 	{ KVM_CAP_INTERNAL_ERROR_DATA,	.value = 1, .runs = true },

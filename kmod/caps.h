@@ -20,4 +20,10 @@ struct khv_host_info {
 
 long khv_cap_value(long cap, const struct khv_host_info *host);
 
+/* KVM_SET_GUEST_DEBUG's control bits khv takes (KVM_CAP_SET_GUEST_DEBUG2) */
+#define KHV_GUESTDBG_VALID	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
+				 KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_USE_HW_BP | \
+				 KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP | \
+				 KVM_GUESTDBG_BLOCKIRQ)
+
 #endif /* KHV_CAPS_H */

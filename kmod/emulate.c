@@ -648,14 +648,6 @@ static int khv_decode_mov_ctl(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	return 0;
 }
 
-/* DR6 and DR7 bits a MOV may change; the others read as fixed values. */
-#define KHV_DR6_VOLATILE	0x0000e00fULL	/* B0-B3, BD, BS, BT */
-#define KHV_DR6_FIXED		0xffff0ff0ULL
-#define KHV_DR7_VOLATILE	0xffff2bffULL
-#define KHV_DR7_FIXED		0x00000400ULL
-#define KHV_DR6_BD		BIT_ULL(13)
-#define KHV_DR7_GD		BIT_ULL(13)
-
 /*
  * A guest write to DRn, checked as the CPU checks it: DR6 and DR7 take no
  * bits in 63:32 (#GP), their fixed bits keep their values. 0, or 1 when
@@ -681,8 +673,8 @@ static int khv_set_dr(struct khv_vcpu *vcpu, int dr, u64 val)
 }
 
 /*
- * MOV DRn: the guest's debug registers live in vcpu->dr, the hardware
- * keeps the host's. CPL > 0 gets #GP; DR4/5 alias DR6/7 unless CR4.DE
+ * MOV DRn: the guest's debug registers live in vcpu->dr (the entry loads
+ * DR0-3 and DR7 from there when DR7 enables a breakpoint). CPL > 0 gets #GP; DR4/5 alias DR6/7 unless CR4.DE
  * (then #UD), DR8-15 #UD; with DR7.GD set, the access raises #DB (DR6.BD)
  * and GD clears, as on the CPU.
  */

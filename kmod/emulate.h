@@ -11,6 +11,15 @@
 
 struct khv_vcpu;
 
+/* DR6 and DR7 bits a MOV may change; the others read as fixed values. */
+#define KHV_DR6_VOLATILE	0x0000e00fULL	/* B0-B3, BD, BS, BT */
+#define KHV_DR6_FIXED		0xffff0ff0ULL	/* also DR6's reset value */
+#define KHV_DR7_VOLATILE	0xffff2bffULL
+#define KHV_DR7_FIXED		0x00000400ULL
+#define KHV_DR6_BD		BIT_ULL(13)
+#define KHV_DR7_GD		BIT_ULL(13)
+#define KHV_DR7_BP_ENABLE	0xffULL		/* L0/G0 ... L3/G3 */
+
 /* vcpu->pio describes the INS/OUTS: 1 = exit to user space (fill run->io). */
 int khv_string_io_start(struct khv_vcpu *vcpu);
 int khv_string_io_finish(struct khv_vcpu *vcpu);

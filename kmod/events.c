@@ -42,6 +42,11 @@ static bool khv_nmi_allowed(struct khv_vcpu *vcpu)
  */
 bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 {
+	/*
+	 * KVM_GUESTDBG_BLOCKIRQ: user space steps without the guest's NMIs
+	 * and interrupts; as KVM, one KVM_INTERRUPT queued still goes in.
+	 */
+	bool blocked = vcpu->guest_debug & KVM_GUESTDBG_BLOCKIRQ;
 	bool injected = false, apic_irq = false;
 	int v;
 
@@ -57,13 +62,13 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 			khv_ops->inject_irq(vcpu, vcpu->irq_vector);
 			vcpu->irq_pending = false;
 			injected = true;
-		} else if (vcpu->nmi_pending && khv_nmi_allowed(vcpu)) {
+		} else if (!blocked && vcpu->nmi_pending && khv_nmi_allowed(vcpu)) {
 			khv_ops->inject_nmi(vcpu);
 			vcpu->stat.nmi_injections++;
 			vcpu->nmi_pending = false;
 			vcpu->nmi_masked = true;
 			injected = true;
-		} else if (vcpu->apic && khv_interrupt_allowed(vcpu)) {
+		} else if (!blocked && vcpu->apic && khv_interrupt_allowed(vcpu)) {
 			v = khv_vlapic_next_irq(vcpu, true);
 			if (v >= 0) {
 				trace_khv_inj_irq(vcpu->id, v);
@@ -74,7 +79,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 		}
 	}
 	/* the in-kernel LAPIC or PIC has one the guest cannot take yet */
-	if (vcpu->apic)
+	if (vcpu->apic && !blocked)
 		apic_irq = khv_vlapic_next_irq(vcpu, false) >= 0;
 	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) &&
 				 !khv_interrupt_allowed(vcpu));

@@ -220,7 +220,17 @@ struct khv_vcpu {
 	u64 xcr0;			/* the guest's XCR0 (loaded while it runs) */
 	bool guest_osxsave;		/* its CR4.OSXSAVE: XCR0 is switched */
 	u64 apic_base;			/* IA32_APIC_BASE (the LAPIC's, if any) */
-	u64 dr[8];			/* the guest's debug registers (not loaded) */
+	u64 dr[8];			/* the guest's debug registers (MOV DR's view) */
+	/*
+	 * What the entry loads: DR0-3 (only when the DR7 below enables a
+	 * breakpoint) and DR7, the guest's or KVM_SET_GUEST_DEBUG's
+	 * (USE_HW_BP); DR6 as the guest's, or fresh while user space debugs
+	 * (then the exit's DR6 says only what this entry hit).
+	 */
+	u64 hw_dr6;
+	u64 hw_dr7;
+	u64 dbg_dr[4];			/* KVM_SET_GUEST_DEBUG's DR0-3 */
+	u64 dbg_dr7;			/* ... and DR7 */
 	u8 tpr;				/* CR8 */
 	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable */
 	int kvmclock_cpu;		/* host CPU of its last kvmclock update */

@@ -10,7 +10,9 @@
 #include <asm/msr-index.h>
 
 #include "khv.h"
+#include "caps.h"
 #include "cpuid_policy.h"
+#include "emulate.h"
 
 #define RDX 2
 #define APIC_BASE_DEFAULT	0xfee00000ULL
@@ -297,13 +299,11 @@ long khv_vcpu_set_debugregs(struct khv_vcpu *vcpu, unsigned long arg)
 /*
  * KVM_SET_GUEST_DEBUG: single-stepping (KVM_EXIT_DEBUG after every
  * instruction, those khv completes itself included: KVM's "robust"
- * single-step), software breakpoints (INT3 exits with KVM_EXIT_DEBUG) and
- * #DB/#BP injection. Hardware breakpoints (KVM_GUESTDBG_USE_HW_BP) are
- * not supported yet: -EINVAL, as for any unknown bit.
+ * single-step), software breakpoints (INT3 exits with KVM_EXIT_DEBUG),
+ * hardware breakpoints (USE_HW_BP: user space's DR0-3 and DR7 replace the
+ * guest's while set; every #DB is then a KVM_EXIT_DEBUG), BLOCKIRQ (no
+ * interrupt or NMI goes in while set) and #DB/#BP injection.
  */
-#define KHV_GUESTDBG_VALID	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
-				 KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_INJECT_DB | \
-				 KVM_GUESTDBG_INJECT_BP)
 
 long khv_vcpu_set_guest_debug(struct khv_vcpu *vcpu, unsigned long arg)
 {
@@ -314,6 +314,10 @@ long khv_vcpu_set_guest_debug(struct khv_vcpu *vcpu, unsigned long arg)
 		return -EFAULT;
 	control = d.control;
 	if (control & ~KHV_GUESTDBG_VALID)
+		return -EINVAL;
+	/* DR7 bits 63:32 would make the entry fail (KVM lets it fail) */
+	if ((control & KVM_GUESTDBG_ENABLE) && (control & KVM_GUESTDBG_USE_HW_BP) &&
+	    (d.arch.debugreg[7] >> 32))
 		return -EINVAL;
 	if (control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
 		if (khv_ops->event_in_flight(vcpu))
@@ -326,7 +330,14 @@ long khv_vcpu_set_guest_debug(struct khv_vcpu *vcpu, unsigned long arg)
 		control = 0;
 	vcpu->guest_debug = control & (KVM_GUESTDBG_ENABLE |
 				       KVM_GUESTDBG_SINGLESTEP |
-				       KVM_GUESTDBG_USE_SW_BP);
+				       KVM_GUESTDBG_USE_SW_BP |
+				       KVM_GUESTDBG_USE_HW_BP |
+				       KVM_GUESTDBG_BLOCKIRQ);
+	if (vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP) {
+		memcpy(vcpu->dbg_dr, d.arch.debugreg, sizeof(vcpu->dbg_dr));
+		vcpu->dbg_dr7 = (d.arch.debugreg[7] & KHV_DR7_VOLATILE) |
+				KHV_DR7_FIXED;
+	}
 	khv_ops->intercept_bp(vcpu, vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP);
 	clear_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests);
 	return 0;

@@ -55,8 +55,6 @@ void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip)
 	}
 }
 
-#define DR6_ACTIVE_LOW_BITS	0xffff0ff0ULL	/* DR6's reset value */
-
 /* KVM_EXIT_DEBUG for @vector at the current instruction. */
 static int khv_debug_exit(struct khv_vcpu *vcpu, u32 vector, u64 dr6)
 {
@@ -69,7 +67,7 @@ static int khv_debug_exit(struct khv_vcpu *vcpu, u32 vector, u64 dr6)
 	run->debug.arch.exception = vector;
 	run->debug.arch.pc = p.seg_base[1] + vcpu->rip;
 	run->debug.arch.dr6 = dr6;
-	run->debug.arch.dr7 = vcpu->dr[7];
+	run->debug.arch.dr7 = vcpu->hw_dr7;
 	return 0;
 }
 
@@ -301,6 +299,17 @@ static int khv_emulated(struct khv_vcpu *vcpu, struct khv_exit *exit, int r)
 
 static int khv_exit_dr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
+	/*
+	 * User space's DR7.GD: the guest's MOV DR is a debug exit before it
+	 * executes (DR6.BD), and GD clears as the CPU clears it. The entry
+	 * never loads GD, so the CPU's priority of #DB over the intercept
+	 * does not matter.
+	 */
+	if ((vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP) &&
+	    (vcpu->dbg_dr7 & KHV_DR7_GD)) {
+		vcpu->dbg_dr7 &= ~KHV_DR7_GD;
+		return khv_debug_exit(vcpu, DB_VECTOR, KHV_DR6_FIXED | KHV_DR6_BD);
+	}
 	return khv_emulated(vcpu, exit, khv_emulate_mov_dr(vcpu));
 }
 
@@ -325,14 +334,14 @@ static int khv_exit_exception(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	u32 vec = exit->exc.vector;
 
-	/* user space's single-step and breakpoints are its own, not the guest's */
-	if (vec == DB_VECTOR && (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) &&
-	    (vcpu->dr[6] & DR_STEP)) {
-		u64 dr6 = vcpu->dr[6];
-
-		vcpu->dr[6] &= ~DR_STEP;
-		return khv_debug_exit(vcpu, DB_VECTOR, dr6);
-	}
+	/*
+	 * While user space single-steps or sets breakpoints, every #DB is
+	 * its own (as KVM on SVM), reported with the DR6 of this entry
+	 * alone; the guest's DR6 stays as it was.
+	 */
+	if (vec == DB_VECTOR &&
+	    (vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)))
+		return khv_debug_exit(vcpu, DB_VECTOR, vcpu->hw_dr6);
 	if (vec == BP_VECTOR && (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP))
 		return khv_debug_exit(vcpu, BP_VECTOR, 0);
 	khv_ops->inject_exception(vcpu, vec, exit->exc.has_error,
@@ -514,11 +523,6 @@ void khv_entry_end(struct khv_vcpu *vcpu)
 }
 
 /*
- * One entry. Returns false if this CPU cannot run guests right now.
- * @exit_at_once: leave the guest right after event delivery (a self-IPI
- * makes the entry end with a host-interrupt exit).
- */
-/*
  * Neither SVM nor VMX switches XCR0: with CR4.OSXSAVE the guest's is
  * loaded for the entry (interrupts off) and the host's put back before
  * anything else runs, as KVM does. True when it was switched.
@@ -531,11 +535,59 @@ static bool khv_load_guest_xcr0(struct khv_vcpu *vcpu)
 	return true;
 }
 
+/*
+ * The debug registers of one entry (interrupts off). The VMCB/VMCS holds
+ * DR6 and DR7; DR0-3 are the CPU's own, so they are loaded only when the
+ * DR7 of the entry enables a breakpoint, after the host's DR7 is cleared
+ * (a host breakpoint must not fire between here and the entry). DR7.GD
+ * never goes in: MOV DR always exits and khv raises GD's #DB itself.
+ * True when the host's breakpoints must be put back after the exit.
+ */
+static bool khv_load_guest_dr(struct khv_vcpu *vcpu)
+{
+	bool user = vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP;
+	const u64 *dr = user ? vcpu->dbg_dr : vcpu->dr;
+	u64 dr7 = user ? vcpu->dbg_dr7 : vcpu->dr[7];
+
+	vcpu->hw_dr7 = (dr7 & KHV_DR7_VOLATILE & ~KHV_DR7_GD) | KHV_DR7_FIXED;
+	vcpu->hw_dr6 = vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP |
+					    KVM_GUESTDBG_USE_HW_BP) ?
+		       KHV_DR6_FIXED : vcpu->dr[6];
+	if (vcpu->hw_dr7 & KHV_DR7_BP_ENABLE) {
+		set_debugreg(0, 7);
+		set_debugreg(dr[0], 0);
+		set_debugreg(dr[1], 1);
+		set_debugreg(dr[2], 2);
+		set_debugreg(dr[3], 3);
+	} else if (hw_breakpoint_active()) {
+		set_debugreg(0, 7);
+	}
+	return hw_breakpoint_active();
+}
+
+/*
+ * After the exit: the CPU resets DR7 at #VMEXIT (and VM exit), which
+ * would silently disarm the host's breakpoints (a debugger's watchpoint
+ * on the VMM, perf's): put the host's DR0-3, DR6 and DR7 back. The guest's
+ * DR6 takes what the CPU set, unless user space debugs (its exit has it).
+ */
+static void khv_put_host_dr(struct khv_vcpu *vcpu, bool host_bp)
+{
+	if (host_bp)
+		hw_breakpoint_restore();
+	if (!(vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)))
+		vcpu->dr[6] = vcpu->hw_dr6;
+}
+
+/*
+ * One entry. Returns false if this CPU cannot run guests right now.
+ * @exit_at_once: leave the guest right after event delivery (a self-IPI
+ * makes the entry end with a host-interrupt exit).
+ */
 static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 		      struct khv_exit *exit)
 {
-	bool flush, xcr0, tf;
-
+	bool flush, xcr0, tf, host_bp;
 	u64 start;
 
 	if (!khv_entry_begin(vcpu, &flush)) {
@@ -555,7 +607,9 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 	     !(vcpu->rflags & X86_EFLAGS_TF);
 	if (tf)
 		vcpu->rflags |= X86_EFLAGS_TF;
+	host_bp = khv_load_guest_dr(vcpu);
 	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
+	khv_put_host_dr(vcpu, host_bp);
 	if (tf)
 		vcpu->rflags &= ~X86_EFLAGS_TF;
 	if (xcr0)
@@ -596,7 +650,7 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 		    test_and_clear_bit(KHV_REQ_SSTEP_EXIT, &vcpu->requests) &&
 		    (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP))
 			return khv_debug_exit(vcpu, DB_VECTOR,
-					      DR6_ACTIVE_LOW_BITS | DR_STEP);
+					      KHV_DR6_FIXED | DR_STEP);
 		if (test_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests) &&
 		    test_and_clear_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
 			khv_vcpu_init_reset(vcpu);

@@ -153,8 +153,9 @@ static void svm_load_state(struct svm_vcpu *svm, u64 pt_root, bool flush)
 	vmcb->save.rsp = vcpu->gprs[4];
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
-	/* VMRUN switches DR6 (and the CPU sets it on a guest #DB); DR7 stays 0x400 */
-	vmcb->save.dr6 = vcpu->dr[6];
+	/* VMRUN switches DR6 and DR7 (the CPU sets DR6 on a guest #DB) */
+	vmcb->save.dr6 = vcpu->hw_dr6;
+	vmcb->save.dr7 = vcpu->hw_dr7;
 }
 
 static void svm_store_state(struct svm_vcpu *svm)
@@ -167,7 +168,7 @@ static void svm_store_state(struct svm_vcpu *svm)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	vcpu->tpr = vmcb->control.int_ctl & 0xf;
-	vcpu->dr[6] = vmcb->save.dr6;
+	vcpu->hw_dr6 = vmcb->save.dr6;
 	vmcb->control.tlb_control = 0;
 }
 

@@ -61,6 +61,9 @@ static int t_running_caps(void)
 		CHECK(khv_cap_value(needed[i], &no_run) == 0, "cap %ld", needed[i]);
 	}
 	CHECK(khv_cap_value(KVM_CAP_NR_MEMSLOTS, &two_cpus) == 512, "memslots");
+	/* KVM's x86 set of KVM_SET_GUEST_DEBUG bits, hardware breakpoints too */
+	CHECK(khv_cap_value(KVM_CAP_SET_GUEST_DEBUG2, &two_cpus) == 0x1f0003,
+	      "SET_GUEST_DEBUG2 %#lx", khv_cap_value(KVM_CAP_SET_GUEST_DEBUG2, &two_cpus));
 	CHECK(khv_cap_value(KVM_CAP_XSAVE2, &two_cpus) == 4096, "XSAVE2: the size");
 	{
 		struct khv_host_info no_xsave = two_cpus;
