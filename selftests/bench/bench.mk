@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: every microbenchmark, a khv-vmm Linux boot and a QEMU Linux
-# boot on stock KVM and on khv, alternating, in one test-machine boot;
+# make bench: every microbenchmark, a khv-vmm Linux boot, a QEMU Linux
+# boot, QEMU's live migration and savevm of a 256 MiB guest writing its RAM
+# on stock KVM and on khv, alternating, in one test-machine boot;
 # medians as a table and as $(B)/bench.json. See
 # Documentation/performance.md. Included by the top Makefile (uses its B,
 # KVER, TEST_KO, CC, USER_CFLAGS, SELFTEST_*).
@@ -11,7 +12,8 @@
 
 BENCH_REPS ?= 3
 BENCH_SECONDS ?= 2
-# repetitions that boot QEMU too (each about 30 s a lane); default: all
+# repetitions that run QEMU too (boot about 30 s, migration and savevm
+# about 3 min a lane); default: all
 BENCH_QEMU_REPS ?= $(BENCH_REPS)
 BENCH_ONLY ?=
 BENCH_BIN := $(B)/bench/khv-bench

@@ -33,8 +33,11 @@ class Plan(unittest.TestCase):
         lanes = [line.split()[1] for line in plan if line.startswith("@lane")]
         self.assertEqual(lanes, ["stock", "khv", "stock", "khv"])
         steps = steps_of(plan)
-        self.assertEqual(len(steps), 2 * (2 * len(rb.WORKLOADS) - 1))
-        self.assertEqual(len(set(steps)), 2 * len(rb.WORKLOADS))  # per rep
+        # one step per workload and lane, but the floor only on khv and
+        # no step for the rows another step gives
+        own = len(rb.WORKLOADS) - len(rb.PRODUCED_BY)
+        self.assertEqual(len(steps), 2 * (2 * own - 1))
+        self.assertEqual(len(set(steps)), 2 * own)  # per rep
         self.assertIn("r2-floor 120 khv-bench --seconds 1.5 floor", plan)
         first_khv = plan.index("@lane khv kvm_compat=1")
         self.assertFalse(any("floor" in line for line in plan[:first_khv]))
@@ -53,6 +56,28 @@ class Plan(unittest.TestCase):
         for name in ("ipi", "tsc_deadline", "ioeventfd_mmio", "ioeventfd_pio", "irqfd"):
             self.assertEqual(steps_of(plan).count(f"r1-{name}"), 2, name)
             self.assertIn(f"r1-{name} 120 khv-bench --seconds 2 {name}", plan)
+
+    def test_migration_rows(self):
+        plan = rb.make_plan(1, 2).splitlines()
+        steps = steps_of(plan)
+        self.assertEqual(steps.count("r1-migrate_total"), 2)
+        self.assertEqual(steps.count("r1-savevm_time"), 2)
+        self.assertNotIn("r1-migrate_downtime", steps)
+        self.assertNotIn("r1-savevm_size", steps)
+        self.assertIn("r1-migrate_total 900 sh /khv/bin/bench-qemu-migrate tcp", plan)
+        self.assertIn("r1-savevm_time 900 sh /khv/bin/bench-qemu-migrate savevm", plan)
+        runs, _ = rb.parse_output([
+            "BENCH stock migrate_total 3000 ms", "BENCH stock migrate_downtime 150 ms",
+            "BENCH khv migrate_total 2400 ms", "BENCH khv migrate_downtime 120 ms",
+            "BENCH stock savevm_time 1.0 s", "BENCH stock savevm_size 20.0 MiB",
+            "BENCH khv savevm_time 1.1 s", "BENCH khv savevm_size 22.0 MiB"])
+        only = {"migrate_total", "migrate_downtime", "savevm_time", "savevm_size"}
+        rows = {r["workload"]: r for r in rb.summarize(runs, only)}
+        self.assertAlmostEqual(rows["migrate_downtime"]["khv_per_stock"], 0.8)
+        self.assertAlmostEqual(rows["savevm_size"]["khv_per_stock"], 1.1)
+        self.assertEqual(rb.missing(list(rows.values()), 1, only), [])
+        # no migration without the QEMU repetitions
+        self.assertNotIn("migrate", rb.make_plan(2, 2, qemu_reps=0))
 
     def test_fewer_qemu_reps(self):
         plan = rb.make_plan(3, 2, qemu_reps=1).splitlines()
