@@ -401,11 +401,19 @@ void khv_vcpu_init_reset(struct khv_vcpu *vcpu)
 {
 	struct kvm_sregs s;
 	u64 cache_bits, apic_base = vcpu->apic_base;
+	u64 tsc_offset = khv_ops->get_tsc_offset(vcpu);
 
 	khv_ops->get_sregs(vcpu, &s);
 	cache_bits = s.cr0 & (X86_CR0_CD | X86_CR0_NW);
 	khv_vcpu_reset_regs(vcpu);
 	khv_ops->vcpu_init(vcpu);
+	/*
+	 * INIT leaves the TSC as it runs (the SDM's state after INIT; KVM
+	 * keeps the offset): an AP woken by INIT-SIPI ticks with the BSP,
+	 * not from the host's count. User space's debug intercepts stay too.
+	 */
+	khv_ops->set_tsc_offset(vcpu, tsc_offset);
+	khv_ops->intercept_bp(vcpu, vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP);
 	khv_ops->get_sregs(vcpu, &s);
 	s.cr0 = X86_CR0_ET | cache_bits;
 	khv_ops->set_sregs(vcpu, &s);

@@ -570,11 +570,15 @@ static void *ap_done(void *p)
 	return NULL;
 }
 
-/* INIT and SIPI start an AP in real mode; an IPI wakes a halted vCPU. */
+/*
+ * INIT and SIPI start an AP in real mode, its TSC still in step with the
+ * BSP's; an IPI wakes a halted vCPU.
+ */
 static int t_smp(void)
 {
 	struct gvm *vm = irq_vm(true);
 	struct ap_run ap = { 0 };
+	uint64_t tsc_bsp, tsc_ap;
 	struct gvcpu *bsp;
 	pthread_t th;
 
@@ -587,6 +591,12 @@ static int t_smp(void)
 	CHECK(!gvcpu_run_done(bsp), "BSP DONE");
 	pthread_join(th, NULL);
 	CHECK(!ap.result, "AP did not start at the SIPI vector");
+	/* INIT leaves the TSC alone: the AP still ticks with the BSP */
+	CHECK(gvcpu_get_msr(bsp, 0x10, &tsc_bsp) == 1 && gvcpu_get_msr(ap.v, 0x10, &tsc_ap) == 1,
+	      "KVM_GET_MSRS(TSC)");
+	CHECK(tsc_ap - tsc_bsp + (1ull << 32) < (1ull << 33),
+	      "after INIT-SIPI the AP's TSC %llu, the BSP's %llu",
+	      (unsigned long long)tsc_ap, (unsigned long long)tsc_bsp);
 	gvcpu_destroy(bsp);
 	gvcpu_destroy(ap.v);
 	gvm_destroy(vm);
