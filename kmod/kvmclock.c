@@ -54,14 +54,17 @@ static bool khv_host_tsc_stable(void)
 		boot_cpu_has(X86_FEATURE_NONSTOP_TSC));
 }
 
-/* kvmclock's feature bits for CPUID 0x40000001 EAX on this host. */
+/*
+ * kvmclock's feature bits for CPUID 0x40000001 EAX. STABLE_BIT says only
+ * that the guest may look at PVCLOCK_TSC_STABLE_BIT in each update, which
+ * khv sets only with a stable host TSC; KVM announces it on every host, so
+ * a CPU model that asks for it (QEMU's qemu64 with enforce) starts, and a
+ * guest moved from KVM keeps it, whatever this host's TSC.
+ */
 u32 khv_kvmclock_features(void)
 {
-	u32 f = BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_CLOCKSOURCE2);
-
-	if (khv_host_tsc_stable())
-		f |= BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
-	return f;
+	return BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_CLOCKSOURCE2) |
+	       BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 }
 
 /* Take a new reference pair; the VM's clock reads @clock_ns now. Locked. */

@@ -26,6 +26,9 @@ static int sys_fd;
 #define F_ASYNC_PF		(1u << 4)
 #define F_STEAL_TIME		(1u << 5)
 #define F_PV_EOI		(1u << 6)
+#define F_CLOCKSOURCE		(1u << 0)
+#define F_CLOCKSOURCE2		(1u << 3)
+#define F_CLOCKSOURCE_STABLE	(1u << 24)	/* KVM: on every host */
 
 #define STEAL_GPA	0x300000	/* in the guest's free RAM, 64-byte aligned */
 #define PV_EOI_GPA	0x301000
@@ -45,7 +48,8 @@ static int t_cpuid(void)
 {
 	struct kvm_cpuid2 *c = khv_supported_cpuid(sys_fd);
 	struct kvm_cpuid_entry2 *e;
-	uint32_t want = F_NOP_IO_DELAY | F_ASYNC_PF | F_STEAL_TIME | F_PV_EOI;
+	uint32_t want = F_NOP_IO_DELAY | F_ASYNC_PF | F_STEAL_TIME | F_PV_EOI |
+			F_CLOCKSOURCE | F_CLOCKSOURCE2 | F_CLOCKSOURCE_STABLE;
 
 	CHECK(c, "KVM_GET_SUPPORTED_CPUID");
 	e = cpuid_entry(c, 0x40000001, 0);
