@@ -674,9 +674,9 @@ static int khv_set_dr(struct khv_vcpu *vcpu, int dr, u64 val)
 
 /*
  * MOV DRn: the guest's debug registers live in vcpu->dr (the entry loads
- * DR0-3 and DR7 from there when DR7 enables a breakpoint). CPL > 0 gets #GP; DR4/5 alias DR6/7 unless CR4.DE
- * (then #UD), DR8-15 #UD; with DR7.GD set, the access raises #DB (DR6.BD)
- * and GD clears, as on the CPU.
+ * DR0-3 and DR7 from there when DR7 enables a breakpoint). CPL > 0 gets
+ * #GP; DR4/5 alias DR6/7 unless CR4.DE (then #UD), DR8-15 #UD; with
+ * DR7.GD set, the access raises #DB (DR6.BD) and GD clears, as on the CPU.
  */
 int khv_emulate_mov_dr(struct khv_vcpu *vcpu)
 {

@@ -304,7 +304,6 @@ long khv_vcpu_set_debugregs(struct khv_vcpu *vcpu, unsigned long arg)
  * guest's while set; every #DB is then a KVM_EXIT_DEBUG), BLOCKIRQ (no
  * interrupt or NMI goes in while set) and #DB/#BP injection.
  */
-
 long khv_vcpu_set_guest_debug(struct khv_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_guest_debug d;

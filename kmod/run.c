@@ -55,6 +55,15 @@ void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip)
 	}
 }
 
+/*
+ * User space single-steps or sets breakpoints: every #DB is its own (as
+ * KVM on SVM), entries run with a fresh DR6 and the guest's stays as it was.
+ */
+static bool khv_user_owns_db(const struct khv_vcpu *vcpu)
+{
+	return vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP);
+}
+
 /* KVM_EXIT_DEBUG for @vector at the current instruction. */
 static int khv_debug_exit(struct khv_vcpu *vcpu, u32 vector, u64 dr6)
 {
@@ -334,13 +343,8 @@ static int khv_exit_exception(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	u32 vec = exit->exc.vector;
 
-	/*
-	 * While user space single-steps or sets breakpoints, every #DB is
-	 * its own (as KVM on SVM), reported with the DR6 of this entry
-	 * alone; the guest's DR6 stays as it was.
-	 */
-	if (vec == DB_VECTOR &&
-	    (vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)))
+	/* user space's #DB, with the DR6 of this entry alone */
+	if (vec == DB_VECTOR && khv_user_owns_db(vcpu))
 		return khv_debug_exit(vcpu, DB_VECTOR, vcpu->hw_dr6);
 	if (vec == BP_VECTOR && (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP))
 		return khv_debug_exit(vcpu, BP_VECTOR, 0);
@@ -556,21 +560,20 @@ static bool khv_load_guest_dr(struct khv_vcpu *vcpu)
 	bool user = vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP;
 	const u64 *dr = user ? vcpu->dbg_dr : vcpu->dr;
 	u64 dr7 = user ? vcpu->dbg_dr7 : vcpu->dr[7];
+	bool host_bp = hw_breakpoint_active();
 
 	vcpu->hw_dr7 = (dr7 & KHV_DR7_VOLATILE & ~KHV_DR7_GD) | KHV_DR7_FIXED;
-	vcpu->hw_dr6 = vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP |
-					    KVM_GUESTDBG_USE_HW_BP) ?
-		       KHV_DR6_FIXED : vcpu->dr[6];
+	vcpu->hw_dr6 = khv_user_owns_db(vcpu) ? KHV_DR6_FIXED : vcpu->dr[6];
 	if (vcpu->hw_dr7 & KHV_DR7_BP_ENABLE) {
 		set_debugreg(0, 7);
 		set_debugreg(dr[0], 0);
 		set_debugreg(dr[1], 1);
 		set_debugreg(dr[2], 2);
 		set_debugreg(dr[3], 3);
-	} else if (hw_breakpoint_active()) {
+	} else if (host_bp) {
 		set_debugreg(0, 7);
 	}
-	return hw_breakpoint_active();
+	return host_bp;
 }
 
 /*
@@ -583,7 +586,7 @@ static void khv_put_host_dr(struct khv_vcpu *vcpu, bool host_bp)
 {
 	if (host_bp)
 		hw_breakpoint_restore();
-	if (!(vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)))
+	if (!khv_user_owns_db(vcpu))
 		vcpu->dr[6] = vcpu->hw_dr6;
 }
 

@@ -87,7 +87,7 @@ static void svm_save_reset(struct vmcb_save *s)
 static void svm_control_init(struct vmcb_control *c)
 {
 	c->intercept_cr = SVM_ICR_WRITE(4);
-	/* DR0-3 are the host's while the guest runs: it never sees them */
+	/* MOV DR works on the guest's copy (vcpu->dr), never the CPU's DR0-3 */
 	c->intercept_dr = 0xffffffff;
 	c->intercept_exceptions = SVM_INTERCEPT_EXCEPTIONS;
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
