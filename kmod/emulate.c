@@ -41,6 +41,13 @@ static int khv_gwalk_read(void *opaque, u64 gpa, void *buf, u32 len)
 	return khv_read_guest(opaque, gpa, buf, len);
 }
 
+/*
+ * An access flag beside the KHV_GWALK_* bits: a fault is reported
+ * (KHV_EMU_FAULTED) but no #PF raised: bytes read only in case they are
+ * needed, such as the rest of 15 instruction bytes on the next page.
+ */
+#define KHV_ACCESS_PROBE	BIT(31)
+
 /* Linear to guest physical; injects #PF and returns KHV_EMU_FAULTED. */
 static int khv_linear_to_gpa(struct khv_vcpu *vcpu, const struct khv_paging *p,
 			     u64 gla, u32 access, u64 *gpa)
@@ -56,9 +63,10 @@ static int khv_linear_to_gpa(struct khv_vcpu *vcpu, const struct khv_paging *p,
 
 	if (p->cpl == 3)
 		access |= KHV_GWALK_USER;
-	r = khv_gwalk(&ctx, gla, access, &res);
+	r = khv_gwalk(&ctx, gla, access & ~KHV_ACCESS_PROBE, &res);
 	if (r == -EFAULT) {
-		khv_ops->inject_page_fault(vcpu, gla, res.error_code);
+		if (!(access & KHV_ACCESS_PROBE))
+			khv_ops->inject_page_fault(vcpu, gla, res.error_code);
 		return KHV_EMU_FAULTED;
 	}
 	if (r)
@@ -67,15 +75,20 @@ static int khv_linear_to_gpa(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	return 0;
 }
 
-/* Copy @len bytes at linear @gla (page by page). 0, KHV_EMU_FAULTED, < 0. */
+/*
+ * Copy @len bytes at linear @gla (page by page) for an @access of
+ * KHV_GWALK_WRITE, KHV_GWALK_FETCH or 0 (a read), maybe with
+ * KHV_ACCESS_PROBE. 0, KHV_EMU_FAULTED, < 0.
+ */
 static int khv_linear_copy(struct khv_vcpu *vcpu, const struct khv_paging *p,
-			   u64 gla, void *buf, u32 len, bool write)
+			   u64 gla, void *buf, u32 len, u32 access)
 {
+	bool write = access & KHV_GWALK_WRITE;
+
 	while (len) {
 		u32 n = min_t(u32, len, PAGE_SIZE - (gla & ~PAGE_MASK));
 		u64 gpa;
-		int r = khv_linear_to_gpa(vcpu, p, gla,
-					  write ? KHV_GWALK_WRITE : 0, &gpa);
+		int r = khv_linear_to_gpa(vcpu, p, gla, access, &gpa);
 
 		if (!r)
 			r = write ? khv_write_guest(vcpu, gpa, buf, n) :
@@ -104,14 +117,18 @@ static int khv_fetch(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	if (khv_cpu_mode(p) != KHV_MODE_LONG64)
 		gla = (u32)gla;
 	first = min_t(u32, KHV_INSN_MAX_LEN, PAGE_SIZE - (gla & ~PAGE_MASK));
-	r = khv_linear_copy(vcpu, p, gla, buf, first, false);
+	r = khv_linear_copy(vcpu, p, gla, buf, first, KHV_GWALK_FETCH);
 	if (r)
 		return r;
 	*len = first;
-	/* the rest may be on an unmapped page; decoding says if it matters */
+	/*
+	 * The rest may be on an unmapped page, which is no #PF: the
+	 * instruction may end before it (decoding says if it matters).
+	 */
 	if (first < KHV_INSN_MAX_LEN &&
 	    !khv_linear_copy(vcpu, p, gla + first, buf + first,
-			     KHV_INSN_MAX_LEN - first, false))
+			     KHV_INSN_MAX_LEN - first,
+			     KHV_GWALK_FETCH | KHV_ACCESS_PROBE))
 		*len = KHV_INSN_MAX_LEN;
 	return 0;
 }
@@ -173,7 +190,7 @@ static int khv_string_io_copy(struct khv_vcpu *vcpu, const struct khv_paging *p,
 		u64 gla = base + khv_reg_masked(reg + i * step, pio->addr_size);
 
 		r = khv_linear_copy(vcpu, p, gla, vcpu->pio_data + i * pio->size,
-				    pio->size, to_guest);
+				    pio->size, to_guest ? KHV_GWALK_WRITE : 0);
 		if (r)
 			return r;
 	}
@@ -482,7 +499,7 @@ static int khv_mmio_movs(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	int r;
 
 	if (write) {
-		r = khv_linear_copy(vcpu, p, src, &data, in->size, false);
+		r = khv_linear_copy(vcpu, p, src, &data, in->size, 0);
 		if (r)
 			return r == KHV_EMU_FAULTED ? 1 : r;
 		if (khv_mmio_in_kernel(vcpu, gpa, in->size, true, &data)) {
@@ -522,7 +539,8 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 	case KHV_INSN_STORE_REG:
 	case KHV_INSN_STORE_IMM:
 	case KHV_INSN_ALU:
-		return khv_mmio_mov(vcpu, &p);
+		r = khv_mmio_mov(vcpu, &p);
+		break;
 	case KHV_INSN_LODS:
 		vcpu->mmio.write = false;
 		data = 0;
@@ -542,9 +560,17 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 		return 0;
 	case KHV_INSN_MOVS:
 		vcpu->mmio.write = write;
-		return khv_mmio_movs(vcpu, &p, gpa, write);
+		r = khv_mmio_movs(vcpu, &p, gpa, write);
+		break;
+	default:
+		r = -EINVAL;
 	}
-	return khv_emulation_failed(vcpu, gpa, bytes, len);
+	/*
+	 * The operand's page walk or its RAM part failed: the guest's page
+	 * tables or memory are not RAM (any more: a slot went away while the
+	 * instruction was fetched). Not an error of KVM_RUN.
+	 */
+	return r < 0 ? khv_emulation_failed(vcpu, gpa, bytes, len) : r;
 }
 
 /* User space answered an MMIO exit: take read data and carry on. */
@@ -588,7 +614,8 @@ static int khv_mmio_done(struct khv_vcpu *vcpu, const void *bytes)
 	}
 	/* MOVS from MMIO: the element goes to guest memory */
 	khv_ops->get_paging(vcpu, &p);
-	r = khv_linear_copy(vcpu, &p, m->dst_gla, &data, in->size, true);
+	r = khv_linear_copy(vcpu, &p, m->dst_gla, &data, in->size,
+			    KHV_GWALK_WRITE);
 	if (r)
 		return r == KHV_EMU_FAULTED ? 1 : r;
 	khv_string_step_done(vcpu, in, true, true);

@@ -4,7 +4,9 @@
  * string I/O (INS/OUTS, REP) and MMIO accesses (MOV family and string
  * moves), on top of the pure decoder (decode.c) and page walker (gwalk.c).
  * Return values follow run.c's contract: 1 enter again, 0 exit to user
- * space (kvm_run filled), < 0 error.
+ * space (kvm_run filled), < 0 the instruction could not be completed (its
+ * bytes, operands or the guest's page tables are not in RAM), which run.c
+ * reports as KVM's emulation failure, never as an error of KVM_RUN.
  */
 #ifndef KHV_EMULATE_H
 #define KHV_EMULATE_H

@@ -124,9 +124,13 @@ static void khv_pgmode_4level(const struct khv_gwalk_ctx *ctx,
 	m->xd = ctx->efer & GW_EFER_NXE;
 }
 
+/* khv_gwalk_levels(): the walk ended in a #PF (w->error_code says why). */
+#define KHV_WALK_FAULT	1
+
 /*
  * Read the entry at level `level`, index idx, address gpa. A callback's
- * -EFAULT becomes -EIO: -EFAULT from the walker means a guest #PF.
+ * -EFAULT becomes -EIO: -EFAULT from the walker means a guest #PF. Its
+ * -ENOENT (no RAM at gpa) ends the walk as a not-present entry would.
  */
 static int khv_gwalk_entry(const struct khv_gwalk_ctx *ctx,
 			   const struct khv_pgmode *m, u32 level, u64 gpa,
@@ -145,6 +149,8 @@ static int khv_gwalk_entry(const struct khv_gwalk_ctx *ctx,
 		r = ctx->read_gpa(ctx->opaque, gpa, &e32, 4);
 		*entry = e32;
 	}
+	if (r == -ENOENT)
+		return KHV_WALK_FAULT;
 	if (r == -EFAULT || r > 0)
 		return -EIO;
 	return r;
@@ -159,9 +165,6 @@ static u64 khv_gwalk_page(const struct khv_pgmode *m, u64 e, u32 shift)
 		base |= ((e >> 13) & khv_low_bits(m->pse36_bits)) << 32;
 	return base;
 }
-
-/* khv_gwalk_levels(): the walk ended in a #PF (w->error_code says why). */
-#define KHV_WALK_FAULT	1
 
 /* What the walk found: the rights ANDed (R/W, U/S) and ORed (XD) over levels. */
 struct khv_walk {

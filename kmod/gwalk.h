@@ -47,6 +47,8 @@ struct khv_gwalk_ctx {
 	/*
 	 * Reads len bytes of guest physical memory: 0 or a negative errno.
 	 * Its -EFAULT is returned as -EIO, so that -EFAULT always means #PF.
+	 * -ENOENT says no RAM backs gpa: the walk ends in a #PF as if the
+	 * entry were not present (as KVM's walker: a table in MMIO space).
 	 */
 	int (*read_gpa)(void *opaque, u64 gpa, void *buf, u32 len);
 	void *opaque;

@@ -117,6 +117,8 @@ static bool khv_pio_in_kernel(struct khv_vcpu *vcpu)
 	return true;
 }
 
+static int khv_emulation_failed(struct khv_vcpu *vcpu, struct khv_exit *exit);
+
 static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	struct khv_pio *pio = &vcpu->pio;
@@ -130,8 +132,10 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	};
 	if (pio->string) {
 		r = khv_string_io_start(vcpu);
-		if (r <= 0)
-			return r < 0 ? r : 1;	/* 0: nothing to do (RCX = 0) */
+		if (r < 0)
+			return khv_emulation_failed(vcpu, exit);
+		if (!r)
+			return 1;	/* nothing to do (RCX = 0) */
 		khv_fill_io(vcpu);
 		return 0;
 	}
@@ -151,6 +155,24 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return 0;
 }
 
+/*
+ * Completing an exit to user space went to guest memory that is not RAM
+ * (now): KVM's emulation failure, with the guest's RIP as data.
+ */
+static int khv_completion_failed(struct khv_vcpu *vcpu, int r)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (r >= 0)
+		return r;
+	vcpu->stat.insn_emulation_fail++;
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 1;
+	run->internal.data[0] = vcpu->rip;
+	return 0;
+}
+
 /* The user-space half of an I/O exit finished: take IN data, move on. */
 static int khv_complete_pio(struct khv_vcpu *vcpu)
 {
@@ -158,7 +180,7 @@ static int khv_complete_pio(struct khv_vcpu *vcpu)
 	u64 val = 0;
 
 	if (pio->string)
-		return khv_string_io_finish(vcpu);
+		return khv_completion_failed(vcpu, khv_string_io_finish(vcpu));
 	/* user space moved RIP: the I/O is forgotten, as KVM does */
 	if (vcpu->rip != pio->rip)
 		return 1;
@@ -180,7 +202,7 @@ static int khv_complete_pending(struct khv_vcpu *vcpu)
 	if (p == KHV_PENDING_PIO)
 		return khv_complete_pio(vcpu);
 	if (p == KHV_PENDING_MMIO)
-		return khv_mmio_finish(vcpu);
+		return khv_completion_failed(vcpu, khv_mmio_finish(vcpu));
 	return 1;
 }
 
@@ -298,12 +320,13 @@ static int khv_emulation_failed(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return khv_internal_error(vcpu, exit, KVM_INTERNAL_ERROR_EMULATION);
 }
 
-/* An emulation's 0 / -errno as an exit handler's 1 / 0 / -errno. */
+/*
+ * An emulation's 0 / -errno as an exit handler's 1 / 0: any error (no such
+ * instruction, its bytes or page tables not in RAM) is an emulation failure.
+ */
 static int khv_emulated(struct khv_vcpu *vcpu, struct khv_exit *exit, int r)
 {
-	if (r == -EFAULT)
-		return khv_emulation_failed(vcpu, exit);
-	return r < 0 ? r : 1;
+	return r < 0 ? khv_emulation_failed(vcpu, exit) : 1;
 }
 
 static int khv_exit_dr(struct khv_vcpu *vcpu, struct khv_exit *exit)

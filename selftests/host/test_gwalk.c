@@ -387,11 +387,15 @@ static int t_errors(void)
 	reset();
 	map4(0x1000, ALL, ALL, ALL, ALL, 0x8000);
 	CHECK_MAP(c, 0x1000, 0, 0x8000, 4096);
-	/* The read callback's errors come back as they are, but -EFAULT. */
+	/* The read callback's errors come back as they are, but -EFAULT and -ENOENT. */
 	read_err = -ENOMEM;
 	CHECK_ERR(c, 0x1000, 0, -ENOMEM);
 	read_err = -EFAULT;
 	CHECK_ERR(c, 0x1000, 0, -EIO);
+	/* A table where no RAM is: a not-present #PF, with the access bits. */
+	read_err = -ENOENT;
+	CHECK_PF(c, 0x1000, 0, 0);
+	CHECK_PF(c, 0x1000, W | U, W | U);
 	read_err = 0;
 	c.cr3 = 0x200000;	/* outside mem[] */
 	CHECK_ERR(c, 0x1000, 0, -ERANGE);

@@ -365,5 +365,28 @@ def tap_summary_counts_todo_as_expected_failures():
         assert r.returncode == 1 and "1 failed" in r.stdout, r.stdout
 
 
+
+@test
+def tap_summary_says_why_a_test_failed():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "t.tap")
+        with open(path, "w") as f:
+            f.write("TAP version 13\n    # Subtest: a\n    ok 1 one\nok 1 a\n"
+                    "    # Subtest: b\n    ok 1 one\n    # noise 1\n    # noise 2\n"
+                    "    # the reason\n    # more reason\n    not ok 2 two # rc=1\n"
+                    "    ok 3 three\n    1..3\nnot ok 2 b # rc=1\n"
+                    "    # Subtest: c\n    # only this\nnot ok 3 c # rc=137\n1..3\n")
+        r = subprocess.run([os.path.join(TOP, "scripts", "tap-summary"), path],
+                           capture_output=True, text=True)
+        assert r.returncode == 1, r.stdout
+        want = [f"FAILED {path}: not ok 2 b # rc=1",
+                "    # noise 2", "    # the reason", "    # more reason",
+                "    not ok 2 two # rc=1",
+                f"FAILED {path}: not ok 3 c # rc=137",
+                "    # Subtest: c", "    # only this",
+                "1 passed, 2 failed, 0 skipped"]
+        assert r.stdout.splitlines() == want, r.stdout
+
+
 if __name__ == "__main__":
     sys.exit(run())

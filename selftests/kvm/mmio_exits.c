@@ -5,7 +5,9 @@
  * (phys_addr, len, is_write, data), and load data supplied by user space
  * must land in the guest register exactly as the instruction defines it
  * (the guest asserts). Stock KVM is the reference for how string and
- * page-crossing accesses split into exits.
+ * page-crossing accesses split into exits. The emulator's own page walks:
+ * a guest page table that is not RAM, an instruction just before an
+ * unmapped page.
  */
 #include <string.h>
 
@@ -297,6 +299,163 @@ static int t_read_modify_write(void)
 	return mmio_case(guest_rmw, steps, 4);
 }
 
+/* ---- the emulator's page walks ---- */
+
+/*
+ * A 4 KiB page table of its own, in slot PT_SLOT at PT_GPA, maps the 2 MiB
+ * at TABLE_GLA (the guest's other tables map it with one large page).
+ */
+#define PT_SLOT		1
+#define PT_GPA		0x10000000ull	/* above RAM */
+#define TABLE_GLA	0xd0000000ull
+#define DATA_GPA	GUEST_FREE_GPA
+#define CODE_GPA	(GUEST_FREE_GPA + 0x1000)
+#define DATA_VALUE	0x600dda7a600dda7aull
+
+static volatile uint64_t pf_count, pf_cr2, pf_error;
+
+/* #PF: note it; a faulting load "mov (%rax), %rax" is skipped with RAX
+ * 0x5a5a, a faulting fetch at a call's target returns to the caller. */
+GUEST_CODE static void pf_handler(struct guest_frame *f)
+{
+	uint64_t cr2;
+
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	pf_count++;
+	pf_cr2 = cr2;
+	pf_error = f->error_code;
+	if (f->rip == cr2) {
+		f->rip = *(uint64_t *)f->rsp;
+		f->rsp += 8;
+	} else {
+		f->rip += 3;
+		f->rax = 0x5a5a;
+	}
+}
+
+GUEST_CODE static uint64_t guest_load(uint64_t addr)
+{
+	__asm__ volatile(".byte 0x48, 0x8b, 0x00" : "+a"(addr) : : "memory");
+	return addr;
+}
+
+/* Call @target with RAX = @rax, past the red zone; returns RAX. */
+GUEST_CODE static uint64_t guest_call(uint64_t target, uint64_t rax)
+{
+	__asm__ volatile("sub $128, %%rsp; call *%1; add $128, %%rsp"
+			 : "+a"(rax) : "r"(target)
+			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
+			   "memory", "cc");
+	return rax;
+}
+
+/* The VM with the table in its slot; *@pt is the table. */
+static struct gvcpu *table_vm(struct gvm **vm, const void *fn, uint64_t **pt)
+{
+	uint64_t *pd;
+
+	*vm = gvm_create(sys_fd, 0);
+	if (!*vm || gvm_set_handler(*vm, 14, pf_handler))
+		return NULL;
+	*pt = gvm_add_slot(*vm, PT_SLOT, PT_GPA, 0x1000, 0);
+	if (!*pt)
+		return NULL;
+	pd = gvm_hva(*vm, GUEST_PT_GPA + 0x2000 + 0x1000 * (TABLE_GLA >> 30));
+	pd[(TABLE_GLA >> 21) & 511] = PT_GPA | 3;
+	return gvcpu_create_long(*vm, 0, fn, TABLE_GLA, 0);
+}
+
+GUEST_CODE static void guest_table_gone(uint64_t gla, uint64_t b)
+{
+	GUEST_SYNC(1, guest_load(gla + 0x2010));
+	GUEST_SYNC(2, 0);			/* the table's slot goes */
+	GUEST_SYNC(3, guest_load(gla + 0x10));
+	GUEST_SYNC(4, pf_cr2);
+	GUEST_SYNC(5, pf_error);
+	guest_call(gla + 0x1000, 0);
+	GUEST_SYNC(6, pf_cr2);
+	GUEST_SYNC(7, pf_error);
+	GUEST_SYNC(8, pf_count);
+	GUEST_DONE();
+}
+
+/*
+ * The guest's page table is in a slot user space deletes: the walk to it
+ * is a nested page fault on MMIO, and the instruction's own page walk can
+ * no longer read the entry. That is a not-present #PF for the guest (as
+ * KVM's walker has it), for a load and for an instruction fetch alike,
+ * never an error of KVM_RUN (set_memory_region_test of Linux's selftests
+ * deletes slots under a running vCPU). The load's operand is not at the
+ * page offset of the entry the nested fault names: KVM then takes the
+ * fault's address for the operand's (an MMIO read of the entry).
+ */
+static int t_table_not_ram(void)
+{
+	struct kvm_sregs sr;
+	struct gvm *vm;
+	uint64_t *pt, val, fetch_ec;
+	struct gvcpu *v = table_vm(&vm, guest_table_gone, &pt);
+
+	CHECK(v, "VM, table slot, vCPU");
+	pt[0] = DATA_GPA | 3;
+	pt[2] = DATA_GPA | 3;
+	*(uint64_t *)gvm_hva(vm, DATA_GPA + 0x10) = DATA_VALUE;
+	CHECK(!gvcpu_get_sregs(v, &sr), "KVM_GET_SREGS");
+	/* I/D is reported with NX paging (as here: PAE) or SMEP */
+	fetch_ec = (sr.efer & (1ull << 11)) ? 0x10 : 0;
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == DATA_VALUE,
+	      "load through the table: %#lx", val);
+	CHECK(!gvcpu_run_sync(v, 2, &val), "stage 2");
+	CHECK(!gvm_delete_slot(vm, PT_SLOT), "delete the table's slot");
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == 0x5a5a,
+	      "load without the table: RAX %#lx, not the #PF handler's", val);
+	CHECK(!gvcpu_run_sync(v, 4, &val) && val == TABLE_GLA + 0x10,
+	      "CR2 %#lx", val);
+	CHECK(!gvcpu_run_sync(v, 5, &val) && val == 0,
+	      "load's #PF error code %#lx, want 0 (not present, read)", val);
+	CHECK(!gvcpu_run_sync(v, 6, &val) && val == TABLE_GLA + 0x1000,
+	      "fetch's CR2 %#lx", val);
+	CHECK(!gvcpu_run_sync(v, 7, &val) && val == fetch_ec,
+	      "fetch's #PF error code %#lx, want %#lx", val, fetch_ec);
+	CHECK(!gvcpu_run_sync(v, 8, &val) && val == 2, "%lu #PFs, want 2", val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+GUEST_CODE static void guest_end_of_page(uint64_t gla, uint64_t b)
+{
+	GUEST_SYNC(1, guest_call(gla + 0xff8, MMIO_GPA));
+	GUEST_SYNC(2, pf_count);
+	GUEST_DONE();
+}
+
+/*
+ * An MMIO load 8 bytes before the end of a page whose next page is not
+ * mapped, its RET right after it: 15 instruction bytes cannot be read,
+ * the instruction is whole all the same. No #PF.
+ */
+static int t_insn_before_unmapped_page(void)
+{
+	static const uint8_t code[] = { 0x48, 0x8b, 0x00, 0xc3 };
+	static const struct mmio_step read = { false, 0, 8, 0x7777 };
+	struct gvm *vm;
+	uint64_t *pt, val;
+	struct gvcpu *v = table_vm(&vm, guest_end_of_page, &pt);
+
+	CHECK(v, "VM, table slot, vCPU");
+	pt[0] = CODE_GPA | 3;		/* page 1 stays not present */
+	memcpy((uint8_t *)gvm_hva(vm, CODE_GPA) + 0xff8, code, sizeof(code));
+	CHECK(!check_mmio_exit(v, &read, 0), "the load's MMIO exit");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 0x7777, "RAX %#lx", val);
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == 0, "%lu #PFs, want none", val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "c_volatile_access", t_c_access },
 	{ "stores", t_stores },
@@ -304,6 +463,8 @@ static const struct ksft_case cases[] = {
 	{ "unaligned_and_page_crossing", t_unaligned },
 	{ "string_instructions", t_strings },
 	{ "read_modify_write", t_read_modify_write },
+	{ "page_table_not_ram", t_table_not_ram },
+	{ "insn_before_unmapped_page", t_insn_before_unmapped_page },
 };
 
 int main(int argc, char **argv)
