@@ -33,9 +33,10 @@ class Plan(unittest.TestCase):
         lanes = [line.split()[1] for line in plan if line.startswith("@lane")]
         self.assertEqual(lanes, ["stock", "khv", "stock", "khv"])
         steps = steps_of(plan)
-        # one step per workload and lane, but the floor only on khv and
-        # no step for the rows another step gives
-        own = len(rb.WORKLOADS) - len(rb.PRODUCED_BY)
+        # one step per workload and lane, but the floor only on khv, no
+        # step for the rows another step gives, the migration boot's apart
+        own = (len(rb.WORKLOADS) - len(rb.PRODUCED_BY)
+               - (len(rb.MIGRATION_WORKLOADS) - len(rb.PRODUCED_BY)))
         self.assertEqual(len(steps), 2 * (2 * own - 1))
         self.assertEqual(len(set(steps)), 2 * own)  # per rep
         self.assertIn("r2-floor 120 khv-bench --seconds 1.5 floor", plan)
@@ -58,8 +59,14 @@ class Plan(unittest.TestCase):
             self.assertIn(f"r1-{name} 120 khv-bench --seconds 2 {name}", plan)
 
     def test_migration_rows(self):
-        plan = rb.make_plan(1, 2).splitlines()
+        # in a boot of their own, not in the main one
+        self.assertNotIn("migrate", rb.make_plan(1, 2))
+        self.assertNotIn("savevm", rb.make_plan(1, 2))
+        plan = rb.make_plan(1, 2, part="migration").splitlines()
         steps = steps_of(plan)
+        self.assertEqual(plan.count("@lane stock"), 1)
+        self.assertEqual(plan.count("@lane khv kvm_compat=1"), 1)
+        self.assertEqual(len(steps), 4)
         self.assertEqual(steps.count("r1-migrate_total"), 2)
         self.assertEqual(steps.count("r1-savevm_time"), 2)
         self.assertNotIn("r1-migrate_downtime", steps)
@@ -76,8 +83,14 @@ class Plan(unittest.TestCase):
         self.assertAlmostEqual(rows["migrate_downtime"]["khv_per_stock"], 0.8)
         self.assertAlmostEqual(rows["savevm_size"]["khv_per_stock"], 1.1)
         self.assertEqual(rb.missing(list(rows.values()), 1, only), [])
-        # no migration without the QEMU repetitions
-        self.assertNotIn("migrate", rb.make_plan(2, 2, qemu_reps=0))
+        # no migration boot without the QEMU repetitions, nor for other rows
+        self.assertIsNone(rb.make_plan(2, 2, qemu_reps=0, part="migration"))
+        self.assertIsNone(rb.make_plan(2, 2, only={"ipi"}, part="migration"))
+        self.assertEqual(steps_of(rb.make_plan(3, 2, qemu_reps=1, part="migration")
+                                  .splitlines()),
+                         ["r1-migrate_total", "r1-savevm_time"] * 2)
+        # and a main boot with no step is none either
+        self.assertIsNone(rb.make_plan(1, 2, only=only))
 
     def test_fewer_qemu_reps(self):
         plan = rb.make_plan(3, 2, qemu_reps=1).splitlines()
