@@ -83,6 +83,9 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_IOEVENTFD,		.value = 1, .runs = true },
 	{ KVM_CAP_IOEVENTFD_ANY_LENGTH,	.value = 1, .runs = true },
 	{ KVM_CAP_IOEVENTFD_NO_LENGTH,	.value = 1, .runs = true },
+	/* coalesced.c: the ring's page in the vCPU mmap */
+	{ KVM_CAP_COALESCED_MMIO,	.value = KVM_COALESCED_MMIO_PAGE_OFFSET, .runs = true },
+	{ KVM_CAP_COALESCED_PIO,	.value = 1, .runs = true },
 };
 
 long khv_cap_value(long cap, const struct khv_host_info *host)

@@ -315,12 +315,14 @@ static void khv_fill_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 
 /*
  * An MMIO access an in-kernel device takes (the LAPIC, the IOAPIC, an
- * ioeventfd): done here without an exit; a read's bytes land in @data.
+ * ioeventfd, a coalesced zone): done here without an exit; a read's bytes
+ * land in @data.
  */
 static bool khv_mmio_in_kernel(struct khv_vcpu *vcpu, u64 gpa, u8 len,
 			       bool write, void *data)
 {
-	if (write && khv_ioeventfd_write(vcpu->vm, false, gpa, len, data)) {
+	if (write && (khv_ioeventfd_write(vcpu->vm, false, gpa, len, data) ||
+		      khv_coalesced_write(vcpu->vm, false, gpa, len, data))) {
 		trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_WRITE, len, gpa, data);
 		return true;
 	}
@@ -332,8 +334,11 @@ static bool khv_mmio_in_kernel(struct khv_vcpu *vcpu, u64 gpa, u8 len,
 	return true;
 }
 
-/* One element of a string instruction is done: step its registers. */
-static void khv_string_step_done(struct khv_vcpu *vcpu,
+/*
+ * One element of a string instruction is done: step its registers. True
+ * if a REP has elements left (the instruction stays at RIP).
+ */
+static bool khv_string_step_done(struct khv_vcpu *vcpu,
 				 const struct khv_insn *in, bool src, bool dst)
 {
 	s64 step = khv_string_step(vcpu, in->size);
@@ -345,10 +350,23 @@ static void khv_string_step_done(struct khv_vcpu *vcpu,
 	if (in->rep) {
 		khv_reg_add(&vcpu->gprs[RCX], -1, in->addr_size);
 		if (khv_reg_masked(vcpu->gprs[RCX], in->addr_size))
-			return;		/* the next element faults again */
+			return true;	/* the next element faults again */
 	}
 	khv_skip_insn(vcpu, vcpu->rip + in->len);
+	return false;
 }
+
+/* The linear address of a string operand: @seg's base + the masked @reg. */
+static u64 khv_string_gla(struct khv_vcpu *vcpu, const struct khv_paging *p,
+			  const struct khv_insn *in, int seg, int reg)
+{
+	u64 gla = p->seg_base[seg] + khv_reg_masked(vcpu->gprs[reg], in->addr_size);
+
+	return khv_cpu_mode(p) == KHV_MODE_LONG64 ? gla : (u32)gla;
+}
+
+/* Elements of a REP STOS/MOVS to in-kernel MMIO done per exit (as KVM's 1024). */
+#define KHV_STRING_BATCH	1024
 
 /*
  * Cut a MOV-family access at its linear page border and say which part
@@ -484,6 +502,51 @@ static int khv_mmio_mov(struct khv_vcpu *vcpu, const struct khv_paging *p)
 static int khv_mmio_done(struct khv_vcpu *vcpu, const void *bytes);
 
 /*
+ * STOS, or MOVS from memory, whose destination (ES:RDI, at @gpa) is MMIO.
+ * While an in-kernel device takes the elements (a coalesced zone, an
+ * ioeventfd, the LAPIC) the REP goes on here, as long as its destination
+ * stays on the page the exit was for (the walk's result holds for all of
+ * it) and for at most KHV_STRING_BATCH elements; then the guest re-enters
+ * and the next element faults again. An element that user space must see
+ * exits. 1, 0 or < 0 as khv_mmio_start().
+ */
+static int khv_mmio_string_out(struct khv_vcpu *vcpu, const struct khv_paging *p,
+			       u64 gpa, bool movs)
+{
+	struct khv_insn *in = &vcpu->mmio.insn;
+	u32 n;
+	int r;
+
+	for (n = 1; ; n++) {
+		u64 gla = khv_string_gla(vcpu, p, in, KHV_SEG_ES, RDI), next;
+		u64 data = 0;
+
+		if (movs) {
+			r = khv_linear_copy(vcpu, p,
+					    khv_string_gla(vcpu, p, in, in->seg, RSI),
+					    &data, in->size, 0);
+			if (r)
+				return r == KHV_EMU_FAULTED ? 1 : r;
+		} else {
+			data = khv_insn_store_value(in, vcpu->gprs[RAX]);
+		}
+		if (!khv_mmio_in_kernel(vcpu, gpa, in->size, true, &data)) {
+			khv_fill_mmio(vcpu, gpa, in->size, true, &data);
+			khv_string_step_done(vcpu, in, movs, true);
+			return 0;
+		}
+		if (!khv_string_step_done(vcpu, in, movs, true) ||
+		    n == KHV_STRING_BATCH)
+			return 1;
+		next = khv_string_gla(vcpu, p, in, KHV_SEG_ES, RDI);
+		if ((next & PAGE_MASK) != (gla & PAGE_MASK) ||
+		    (next & ~PAGE_MASK) + in->size > PAGE_SIZE)
+			return 1;
+		gpa = (gpa & PAGE_MASK) | (next & ~PAGE_MASK);
+	}
+}
+
+/*
  * A MOVS with MMIO on one side: write if the destination is the MMIO
  * page (read the element from guest memory), else read from MMIO.
  */
@@ -491,26 +554,11 @@ static int khv_mmio_movs(struct khv_vcpu *vcpu, const struct khv_paging *p,
 			 u64 gpa, bool write)
 {
 	struct khv_insn *in = &vcpu->mmio.insn;
-	u64 src = p->seg_base[in->seg] +
-		  khv_reg_masked(vcpu->gprs[RSI], in->addr_size);
-	u64 dst = p->seg_base[KHV_SEG_ES] +
-		  khv_reg_masked(vcpu->gprs[RDI], in->addr_size);
 	u64 data = 0;
-	int r;
 
-	if (write) {
-		r = khv_linear_copy(vcpu, p, src, &data, in->size, 0);
-		if (r)
-			return r == KHV_EMU_FAULTED ? 1 : r;
-		if (khv_mmio_in_kernel(vcpu, gpa, in->size, true, &data)) {
-			khv_string_step_done(vcpu, in, true, true);
-			return 1;
-		}
-		khv_fill_mmio(vcpu, gpa, in->size, true, &data);
-		khv_string_step_done(vcpu, in, true, true);
-		return 0;
-	}
-	vcpu->mmio.dst_gla = dst;
+	if (write)
+		return khv_mmio_string_out(vcpu, p, gpa, true);
+	vcpu->mmio.dst_gla = khv_string_gla(vcpu, p, in, KHV_SEG_ES, RDI);
 	if (khv_mmio_in_kernel(vcpu, gpa, in->size, false, &data))
 		return khv_mmio_done(vcpu, &data);
 	vcpu->pending = KHV_PENDING_MMIO;
@@ -550,14 +598,7 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 		khv_fill_mmio(vcpu, gpa, in->size, false, NULL);
 		return 0;
 	case KHV_INSN_STOS:
-		data = khv_insn_store_value(in, vcpu->gprs[RAX]);
-		if (khv_mmio_in_kernel(vcpu, gpa, in->size, true, &data)) {
-			khv_string_step_done(vcpu, in, false, true);
-			return 1;
-		}
-		khv_fill_mmio(vcpu, gpa, in->size, true, &data);
-		khv_string_step_done(vcpu, in, false, true);
-		return 0;
+		return khv_mmio_string_out(vcpu, &p, gpa, false);
 	case KHV_INSN_MOVS:
 		vcpu->mmio.write = write;
 		r = khv_mmio_movs(vcpu, &p, gpa, write);

@@ -33,8 +33,11 @@
 #include "irq/irqchip.h"
 #include "pvclock_calc.h"
 
-/* vCPU mmap: page 0 is struct kvm_run, page KVM_PIO_PAGE_OFFSET the PIO data. */
-#define KHV_VCPU_MMAP_PAGES	2
+/*
+ * vCPU mmap: page 0 is struct kvm_run, page KVM_PIO_PAGE_OFFSET the PIO
+ * data, page KVM_COALESCED_MMIO_PAGE_OFFSET the VM's coalesced MMIO ring.
+ */
+#define KHV_VCPU_MMAP_PAGES	3
 
 /*
  * Counters behind KVM_GET_STATS_FD and debugfs khv/vm/ (stats.c, which
@@ -85,6 +88,16 @@ struct khv_vcpu_stat {
 	u64 guest_time_ns;
 };
 
+/* Coalesced MMIO/PIO zones and their ring (coalesced.c). */
+#define KHV_COALESCED_ZONES	256
+
+struct khv_coalesced {
+	spinlock_t lock;		/* the zones, insertion into the ring */
+	u32 nzones;			/* written under lock, read without */
+	struct kvm_coalesced_mmio_zone zones[KHV_COALESCED_ZONES];
+	struct kvm_coalesced_mmio_ring *ring;	/* a page, shared with user space */
+};
+
 struct khv_vm {
 	struct kref ref;		/* VM fd + one per vCPU fd */
 	struct mm_struct *mm;		/* creator's (mmgrab); const */
@@ -114,6 +127,9 @@ struct khv_vm {
 	struct khv_irq_routing __rcu *irq_routing;	/* replaced under lock */
 	u32 split_ioapic_pins;		/* SPLIT mode: user space's IOAPIC */
 	u32 bsp_vcpu_id;		/* the vCPU INIT leaves running */
+
+	/* KVM_(UN)REGISTER_COALESCED_MMIO (coalesced.c) */
+	struct khv_coalesced coalesced;
 
 	/* KVM_IRQFD, KVM_IOEVENTFD (eventfd.c) */
 	spinlock_t irqfd_lock;
@@ -426,6 +442,15 @@ void khv_irqfd_ack(struct khv_vm *vm, u32 gsi);
 bool khv_irqfd_has_resamplers(struct khv_vm *vm);
 bool khv_ioeventfd_write(struct khv_vm *vm, bool pio, u64 addr, u32 len,
 			 const void *data);
+
+/* coalesced.c: KVM_(UN)REGISTER_COALESCED_MMIO */
+int khv_coalesced_vm_init(struct khv_vm *vm);
+void khv_coalesced_vm_destroy(struct khv_vm *vm);
+struct page *khv_coalesced_ring_page(struct khv_vm *vm);
+bool khv_coalesced_write(struct khv_vm *vm, bool pio, u64 addr, u32 len,
+			 const void *data);
+long khv_vm_register_coalesced(struct khv_vm *vm, unsigned long arg);
+long khv_vm_unregister_coalesced(struct khv_vm *vm, unsigned long arg);
 
 /* bench.c: KHV_BENCH_VMRUN, for make bench only */
 long khv_bench_vmrun(struct khv_vcpu *vcpu, unsigned long arg);

@@ -103,8 +103,10 @@ static bool khv_pio_in_kernel(struct khv_vcpu *vcpu)
 	struct khv_pio *pio = &vcpu->pio;
 	u32 val = (u32)vcpu->gprs[RAX];
 
-	if (!pio->in && khv_ioeventfd_write(vcpu->vm, true, pio->port,
-					    pio->size, &val)) {
+	if (!pio->in && (khv_ioeventfd_write(vcpu->vm, true, pio->port,
+					     pio->size, &val) ||
+			 khv_coalesced_write(vcpu->vm, true, pio->port,
+					     pio->size, &val))) {
 		khv_skip_insn(vcpu, pio->next_rip);
 		return true;
 	}

@@ -33,6 +33,8 @@ static struct page *khv_vcpu_mmap_page(struct khv_vcpu *vcpu, pgoff_t pgoff)
 		return virt_to_page(vcpu->run);
 	if (pgoff == KVM_PIO_PAGE_OFFSET)
 		return virt_to_page(vcpu->pio_data);
+	if (pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		return khv_coalesced_ring_page(vcpu->vm);
 	return NULL;
 }
 

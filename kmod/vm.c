@@ -32,6 +32,7 @@ static void khv_vm_destroy(struct kref *ref)
 		khv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
 	khv_mmu_destroy(vm);
+	khv_coalesced_vm_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 	atomic_dec(&khv_stats.vms);
@@ -173,6 +174,8 @@ static const struct {
 	{ KVM_SIGNAL_MSI,		khv_vm_signal_msi,		false },
 	{ KVM_IRQFD,			khv_vm_irqfd,			false },
 	{ KVM_IOEVENTFD,		khv_vm_ioeventfd,		false },
+	{ KVM_REGISTER_COALESCED_MMIO,	khv_vm_register_coalesced,	false },
+	{ KVM_UNREGISTER_COALESCED_MMIO, khv_vm_unregister_coalesced,	false },
 	{ KVM_GET_IRQCHIP,		khv_vm_get_irqchip,		false },
 	{ KVM_SET_IRQCHIP,		khv_vm_set_irqchip,		false },
 	{ KVM_CREATE_PIT2,		khv_vm_create_pit2,		false },
@@ -240,7 +243,7 @@ static struct khv_vm *khv_vm_alloc(void)
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	atomic_inc(&khv_stats.vms);
-	if (khv_mmu_init(vm)) {
+	if (khv_coalesced_vm_init(vm) || khv_mmu_init(vm)) {
 		khv_vm_put(vm);
 		return NULL;
 	}

@@ -32,8 +32,7 @@ static int t_nr_vcpus_follows_host(void)
 static int t_unimplemented_are_zero(void)
 {
 	static const long absent[] = {
-		KVM_CAP_XEN_HVM, KVM_CAP_COALESCED_MMIO,
-		KVM_CAP_SYNC_MMU, KVM_CAP_S390_PSW,
+		KVM_CAP_XEN_HVM, KVM_CAP_SYNC_MMU, KVM_CAP_S390_PSW,
 		KVM_CAP_TSC_CONTROL, 100000, -1,
 	};
 	unsigned int i;
@@ -53,6 +52,7 @@ static int t_running_caps(void)
 		KVM_CAP_XSAVE, KVM_CAP_XCRS, KVM_CAP_XSAVE2, KVM_CAP_DEBUGREGS,
 		KVM_CAP_ADJUST_CLOCK, KVM_CAP_GET_TSC_KHZ, KVM_CAP_MCE,
 		KVM_CAP_SET_GUEST_DEBUG, KVM_CAP_X86_ROBUST_SINGLESTEP,
+		KVM_CAP_COALESCED_MMIO, KVM_CAP_COALESCED_PIO,
 	};
 	unsigned int i;
 

@@ -7,9 +7,14 @@
  * (the guest asserts). Stock KVM is the reference for how string and
  * page-crossing accesses split into exits. The emulator's own page walks:
  * a guest page table that is not RAM, an instruction just before an
- * unmapped page.
+ * unmapped page. Coalesced MMIO and PIO: writes to a registered zone go
+ * to the ring page instead of exiting.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "guest.h"
 
@@ -456,6 +461,311 @@ static int t_insn_before_unmapped_page(void)
 	return KSFT_PASS;
 }
 
+/* ---- coalesced MMIO and PIO (KVM_REGISTER_COALESCED_MMIO) ---- */
+
+/* KVM_COALESCED_MMIO_MAX, for a 4 KiB page (the UAPI uses PAGE_SIZE) */
+#define RING_MAX ((4096 - sizeof(struct kvm_coalesced_mmio_ring)) / \
+		  sizeof(struct kvm_coalesced_mmio))
+
+static int zone_ioctl(int vm_fd, unsigned long cmd, uint64_t addr, uint32_t size,
+		      uint32_t pio)
+{
+	struct kvm_coalesced_mmio_zone z = { .addr = addr, .size = size };
+
+	z.pio = pio;
+	return ioctl(vm_fd, cmd, &z) ? -errno : 0;
+}
+
+/* The ring, mapped from the vCPU fd at its page; NULL without the cap. */
+static struct kvm_coalesced_mmio_ring *map_ring(struct gvcpu *v)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO) !=
+	    KVM_COALESCED_MMIO_PAGE_OFFSET)
+		return NULL;
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
+		 KVM_COALESCED_MMIO_PAGE_OFFSET * page);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Take the ring's entries (at most @max) into @out; returns how many. */
+static int drain(struct kvm_coalesced_mmio_ring *ring,
+		 struct kvm_coalesced_mmio *out, int max)
+{
+	int n = 0;
+
+	while (ring->first != ring->last) {
+		if (n < max)
+			out[n] = ring->coalesced_mmio[ring->first];
+		n++;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		ring->first = (ring->first + 1) % RING_MAX;
+	}
+	return n;
+}
+
+static bool entry_is(const struct kvm_coalesced_mmio *e, uint64_t addr,
+		     uint32_t len, uint32_t pio, uint64_t data)
+{
+	uint64_t got = 0;
+
+	/* the bytes past len are undefined (KVM leaves what was there) */
+	memcpy(&got, e->data, e->len <= 8 ? e->len : 8);
+	if (e->phys_addr == addr && e->len == len && e->pio == pio && got == data)
+		return true;
+	ksft_diag("entry: addr %#llx len %u pio %u data %#lx; want %#lx %u %u %#lx",
+		  (unsigned long long)e->phys_addr, e->len, e->pio, got,
+		  addr, len, pio, data);
+	return false;
+}
+
+GUEST_CODE static void guest_coalesced(uint64_t m, uint64_t b)
+{
+	*(volatile uint8_t *)(m + 0) = 0x11;
+	*(volatile uint16_t *)(m + 2) = 0x2222;
+	*(volatile uint32_t *)(m + 4) = 0x33333333;
+	*(volatile uint64_t *)(m + 8) = 0x4444444444444444ull;
+	GUEST_ASSERT_EQ(*(volatile uint64_t *)(m + 0x10), 0x5555);
+	*(volatile uint64_t *)(m + 0x2c) = 0x66;	/* past zone 2's end */
+	GUEST_SYNC(1, 0);
+	*(volatile uint32_t *)(m + 0x20) = 0x88;	/* zone 2 stays */
+	*(volatile uint32_t *)(m + 0) = 0x77;		/* zone 1 is gone */
+	GUEST_DONE();
+}
+
+/*
+ * Writes inside a zone go to the ring, not to user space; a read of the
+ * zone, a write that runs past a zone's end and, once the zone is
+ * unregistered, a write there exit as MMIO always did.
+ */
+static int t_coalesced_mmio(void)
+{
+	static const struct mmio_step read = { false, 0x10, 8, 0x5555 };
+	static const struct mmio_step past = { true, 0x2c, 8, 0x66 };
+	static const struct mmio_step gone = { true, 0, 4, 0x77 };
+	struct kvm_coalesced_mmio e[8];
+	struct kvm_coalesced_mmio_ring *ring;
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_coalesced, MMIO_GPA, 0);
+	CHECK(v, "vCPU");
+	ring = map_ring(v);
+	SKIP_IF(!ring, "no KVM_CAP_COALESCED_MMIO at page %d", KVM_COALESCED_MMIO_PAGE_OFFSET);
+	CHECK(ioctl(sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0) >= 3 * sysconf(_SC_PAGESIZE),
+	      "the vCPU mmap size covers the ring's page");
+	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, MMIO_GPA, 0x20, 0) == 0,
+	      "zone 1");
+	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, MMIO_GPA + 0x20, 0x10, 0) == 0,
+	      "zone 2");
+	CHECK(!check_mmio_exit(v, &read, 0), "the read exits, after four writes");
+	CHECK(drain(ring, e, 8) == 4, "four writes in the ring");
+	CHECK(entry_is(&e[0], MMIO_GPA, 1, 0, 0x11) &&
+	      entry_is(&e[1], MMIO_GPA + 2, 2, 0, 0x2222) &&
+	      entry_is(&e[2], MMIO_GPA + 4, 4, 0, 0x33333333) &&
+	      entry_is(&e[3], MMIO_GPA + 8, 8, 0, 0x4444444444444444ull),
+	      "the ring's entries, in order");
+	CHECK(!check_mmio_exit(v, &past, 1), "a write past the zone's end exits");
+	CHECK(!gvcpu_run_sync(v, 1, &val), "stage 1");
+	CHECK(drain(ring, e, 8) == 0, "nothing more in the ring");
+	/* as KVM: the zones that contain the range go, others stay */
+	CHECK(zone_ioctl(vm->fd, KVM_UNREGISTER_COALESCED_MMIO, MMIO_GPA - 0x10, 0x40, 0) == 0,
+	      "unregister a range around both zones: none goes");
+	CHECK(zone_ioctl(vm->fd, KVM_UNREGISTER_COALESCED_MMIO, MMIO_GPA, 0x20, 1) == 0,
+	      "unregister zone 1's range on the port bus: none goes");
+	CHECK(zone_ioctl(vm->fd, KVM_UNREGISTER_COALESCED_MMIO, MMIO_GPA + 4, 8, 0) == 0,
+	      "unregister a range inside zone 1");
+	CHECK(zone_ioctl(vm->fd, KVM_UNREGISTER_COALESCED_MMIO, 0x1000, 0x10, 0) == 0,
+	      "unregister where there is no zone");
+	CHECK(!check_mmio_exit(v, &gone, 2), "zone 1 gone: the write exits");
+	CHECK(drain(ring, e, 8) == 1 && entry_is(&e[0], MMIO_GPA + 0x20, 4, 0, 0x88),
+	      "zone 2 still coalesces");
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+#define PIO_ZONE	0x700
+
+GUEST_CODE static void guest_coalesced_pio(uint64_t a, uint64_t b)
+{
+	__asm__ volatile("outb %b0, %w1" : : "a"(0x12), "Nd"(PIO_ZONE));
+	__asm__ volatile("outw %w0, %w1" : : "a"(0x3456), "Nd"(PIO_ZONE));
+	__asm__ volatile("outb %b0, %w1" : : "a"(0x78), "Nd"(PIO_ZONE + 2));
+	GUEST_DONE();
+}
+
+/* KVM_CAP_COALESCED_PIO: OUTs to a port zone (pio = 1) go to the ring. */
+static int t_coalesced_pio(void)
+{
+	struct kvm_coalesced_mmio e[4];
+	struct kvm_coalesced_mmio_ring *ring;
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvcpu *v;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_coalesced_pio, 0, 0);
+	CHECK(v, "vCPU");
+	ring = map_ring(v);
+	SKIP_IF(!ring || ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0,
+		"no KVM_CAP_COALESCED_PIO");
+	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, PIO_ZONE, 2, 1) == 0,
+	      "port zone");
+	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, PIO_ZONE, 2, 2) == -EINVAL,
+	      "pio = 2: EINVAL");
+	CHECK(!gvcpu_run_expect(v, KVM_EXIT_IO) && v->run->io.port == PIO_ZONE + 2 &&
+	      v->run->io.direction == KVM_EXIT_IO_OUT, "the OUT past the zone exits");
+	CHECK(drain(ring, e, 4) == 2, "two OUTs in the ring");
+	CHECK(entry_is(&e[0], PIO_ZONE, 1, 1, 0x12) && entry_is(&e[1], PIO_ZONE, 2, 1, 0x3456),
+	      "the ring's port entries");
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+#define ORDER_WRITES	600
+
+GUEST_CODE static void guest_coalesced_order(uint64_t m, uint64_t b)
+{
+	uint64_t i;
+
+	for (i = 1; i <= ORDER_WRITES; i++)
+		*(volatile uint64_t *)m = i;
+	GUEST_DONE();
+}
+
+/*
+ * More writes than the ring holds, user space draining only when a write
+ * exits: every write arrives once, in order, in the ring or as an exit.
+ * A ring index user space scribbled over makes the next write exit.
+ */
+static int t_coalesced_ring_full(void)
+{
+	static struct kvm_coalesced_mmio e[ORDER_WRITES];
+	struct kvm_coalesced_mmio_ring *ring;
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	uint64_t got[ORDER_WRITES + 1], d;
+	int n = 0, exits = 0, i, k;
+	struct gvcpu *v;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_coalesced_order, MMIO_GPA, 0);
+	CHECK(v, "vCPU");
+	ring = map_ring(v);
+	SKIP_IF(!ring, "no KVM_CAP_COALESCED_MMIO");
+	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, MMIO_GPA, 8, 0) == 0, "zone");
+	/* hostile: last out of range; the first write must just exit */
+	ring->first = 0;
+	ring->last = 12345;
+	CHECK(gvcpu_run(v) == 0 && v->run->exit_reason == KVM_EXIT_MMIO,
+	      "with a scribbled index the write exits (reason %u)", v->run->exit_reason);
+	memcpy(&d, v->run->mmio.data, 8);
+	got[n++] = d;
+	exits++;
+	ring->last = 0;
+	for (;;) {
+		CHECK(gvcpu_run(v) == 0, "KVM_RUN");
+		k = drain(ring, e, ORDER_WRITES);
+		CHECK(n + k <= ORDER_WRITES, "%d writes too many", n + k);
+		for (i = 0; i < k; i++) {
+			memcpy(&d, e[i].data, 8);
+			got[n++] = d;
+		}
+		if (v->run->exit_reason != KVM_EXIT_MMIO)
+			break;
+		CHECK(v->run->mmio.is_write && v->run->mmio.phys_addr == MMIO_GPA &&
+		      n < ORDER_WRITES, "an MMIO write exit");
+		memcpy(&d, v->run->mmio.data, 8);
+		got[n++] = d;
+		exits++;
+	}
+	CHECK(ucall_get(v, &(struct ucall){ 0 }) == UCALL_DONE, "DONE");
+	CHECK(n == ORDER_WRITES, "%d of %d writes arrived", n, ORDER_WRITES);
+	for (i = 0; i < n; i++)
+		CHECK(got[i] == (uint64_t)i + 1, "write %d is %lu", i + 1, got[i]);
+	CHECK(exits > 1 && exits < ORDER_WRITES / 2,
+	      "%d of %d writes exited: the ring took the others", exits, ORDER_WRITES);
+	ksft_diag("%d writes exited (the ring full, or scribbled), %d went through the ring",
+		  exits, ORDER_WRITES - exits);
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+static volatile uint8_t movs_src[16] = "0123456789abcdef";
+
+GUEST_CODE static void guest_coalesced_rep(uint64_t m, uint64_t b)
+{
+	uint64_t di = m + 0xf00, cx = 300, si;
+
+	/* forward across the zone's two pages */
+	__asm__ volatile("cld; rep stosw" : "+D"(di), "+c"(cx) : "a"(0xabcd) : "memory");
+	GUEST_ASSERT_EQ(di, m + 0xf00 + 600);
+	GUEST_ASSERT_EQ(cx, 0);
+	di = m + 0x1800;
+	cx = 5;
+	__asm__ volatile("std; rep stosb; cld" : "+D"(di), "+c"(cx) : "a"(0x5a) : "memory", "cc");
+	GUEST_ASSERT_EQ(di, m + 0x1800 - 5);
+	di = m + 0x10;
+	cx = 16;
+	si = (uint64_t)movs_src;
+	__asm__ volatile("rep movsb" : "+D"(di), "+c"(cx), "+S"(si) : : "memory");
+	GUEST_ASSERT_EQ(di, m + 0x20);
+	GUEST_DONE();
+}
+
+/*
+ * REP STOS and MOVS into a coalesced zone: every element in the ring (or,
+ * when it is full, as an exit), in order, the registers as the CPU leaves
+ * them; forward across a page border and backward.
+ */
+static int t_coalesced_rep_string(void)
+{
+	static struct kvm_coalesced_mmio e[400];
+	struct kvm_coalesced_mmio_ring *ring;
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	int n = 0, k, i;
+	struct gvcpu *v;
+
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_coalesced_rep, MMIO_GPA, 0);
+	CHECK(v, "vCPU");
+	ring = map_ring(v);
+	SKIP_IF(!ring, "no KVM_CAP_COALESCED_MMIO");
+	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, MMIO_GPA, 0x2000, 0) == 0, "zone");
+	for (;;) {
+		CHECK(gvcpu_run(v) == 0, "KVM_RUN");
+		k = drain(ring, e + n, 400 - n);
+		n += k;
+		CHECK(n <= 400, "too many writes");
+		if (v->run->exit_reason != KVM_EXIT_MMIO)
+			break;
+		CHECK(v->run->mmio.is_write && n < 400, "an MMIO write exit");
+		e[n].phys_addr = v->run->mmio.phys_addr;
+		e[n].len = v->run->mmio.len;
+		e[n].pio = 0;
+		memcpy(e[n].data, v->run->mmio.data, 8);
+		n++;
+	}
+	CHECK(ucall_get(v, &(struct ucall){ 0 }) == UCALL_DONE, "DONE");
+	CHECK(n == 300 + 5 + 16, "%d writes", n);
+	for (i = 0; i < 300; i++)
+		CHECK(entry_is(&e[i], MMIO_GPA + 0xf00 + 2 * i, 2, 0, 0xabcd), "STOSW %d", i);
+	for (i = 0; i < 5; i++)
+		CHECK(entry_is(&e[300 + i], MMIO_GPA + 0x1800 - i, 1, 0, 0x5a), "STOSB %d", i);
+	for (i = 0; i < 16; i++)
+		CHECK(entry_is(&e[305 + i], MMIO_GPA + 0x10 + i, 1, 0, movs_src[i]), "MOVSB %d", i);
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "c_volatile_access", t_c_access },
 	{ "stores", t_stores },
@@ -465,6 +775,10 @@ static const struct ksft_case cases[] = {
 	{ "read_modify_write", t_read_modify_write },
 	{ "page_table_not_ram", t_table_not_ram },
 	{ "insn_before_unmapped_page", t_insn_before_unmapped_page },
+	{ "coalesced_mmio", t_coalesced_mmio },
+	{ "coalesced_pio", t_coalesced_pio },
+	{ "coalesced_ring_full", t_coalesced_ring_full },
+	{ "coalesced_rep_string", t_coalesced_rep_string },
 };
 
 int main(int argc, char **argv)
