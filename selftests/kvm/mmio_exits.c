@@ -506,6 +506,20 @@ static int drain(struct kvm_coalesced_mmio_ring *ring,
 	return n;
 }
 
+/* A VM running @fn(MMIO_GPA, 0), its vCPU and the mapped ring. */
+static int coalesced_vm(const void *fn, struct gvm **vm, struct gvcpu **v,
+			struct kvm_coalesced_mmio_ring **ring)
+{
+	*vm = gvm_create(sys_fd, 0);
+	CHECK(*vm, "VM");
+	*v = gvcpu_create_long(*vm, 0, fn, MMIO_GPA, 0);
+	CHECK(*v, "vCPU");
+	*ring = map_ring(*v);
+	SKIP_IF(!*ring, "no KVM_CAP_COALESCED_MMIO at page %d",
+		KVM_COALESCED_MMIO_PAGE_OFFSET);
+	return KSFT_PASS;
+}
+
 static bool entry_is(const struct kvm_coalesced_mmio *e, uint64_t addr,
 		     uint32_t len, uint32_t pio, uint64_t data)
 {
@@ -547,15 +561,13 @@ static int t_coalesced_mmio(void)
 	static const struct mmio_step gone = { true, 0, 4, 0x77 };
 	struct kvm_coalesced_mmio e[8];
 	struct kvm_coalesced_mmio_ring *ring;
-	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvm *vm;
 	struct gvcpu *v;
 	uint64_t val;
+	int r = coalesced_vm(guest_coalesced, &vm, &v, &ring);
 
-	CHECK(vm, "VM");
-	v = gvcpu_create_long(vm, 0, guest_coalesced, MMIO_GPA, 0);
-	CHECK(v, "vCPU");
-	ring = map_ring(v);
-	SKIP_IF(!ring, "no KVM_CAP_COALESCED_MMIO at page %d", KVM_COALESCED_MMIO_PAGE_OFFSET);
+	if (r != KSFT_PASS)
+		return r;
 	CHECK(ioctl(sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0) >= 3 * sysconf(_SC_PAGESIZE),
 	      "the vCPU mmap size covers the ring's page");
 	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, MMIO_GPA, 0x20, 0) == 0,
@@ -605,14 +617,13 @@ static int t_coalesced_pio(void)
 {
 	struct kvm_coalesced_mmio e[4];
 	struct kvm_coalesced_mmio_ring *ring;
-	struct gvm *vm = gvm_create(sys_fd, 0);
+	struct gvm *vm;
 	struct gvcpu *v;
+	int r = coalesced_vm(guest_coalesced_pio, &vm, &v, &ring);
 
-	CHECK(vm, "VM");
-	v = gvcpu_create_long(vm, 0, guest_coalesced_pio, 0, 0);
-	CHECK(v, "vCPU");
-	ring = map_ring(v);
-	SKIP_IF(!ring || ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0,
+	if (r != KSFT_PASS)
+		return r;
+	SKIP_IF(ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0,
 		"no KVM_CAP_COALESCED_PIO");
 	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, PIO_ZONE, 2, 1) == 0,
 	      "port zone");
@@ -649,16 +660,14 @@ static int t_coalesced_ring_full(void)
 {
 	static struct kvm_coalesced_mmio e[ORDER_WRITES];
 	struct kvm_coalesced_mmio_ring *ring;
-	struct gvm *vm = gvm_create(sys_fd, 0);
 	uint64_t got[ORDER_WRITES + 1], d;
 	int n = 0, exits = 0, i, k;
+	struct gvm *vm;
 	struct gvcpu *v;
+	int r = coalesced_vm(guest_coalesced_order, &vm, &v, &ring);
 
-	CHECK(vm, "VM");
-	v = gvcpu_create_long(vm, 0, guest_coalesced_order, MMIO_GPA, 0);
-	CHECK(v, "vCPU");
-	ring = map_ring(v);
-	SKIP_IF(!ring, "no KVM_CAP_COALESCED_MMIO");
+	if (r != KSFT_PASS)
+		return r;
 	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, MMIO_GPA, 8, 0) == 0, "zone");
 	/* hostile: last out of range; the first write must just exit */
 	ring->first = 0;
@@ -729,15 +738,13 @@ static int t_coalesced_rep_string(void)
 {
 	static struct kvm_coalesced_mmio e[400];
 	struct kvm_coalesced_mmio_ring *ring;
-	struct gvm *vm = gvm_create(sys_fd, 0);
 	int n = 0, k, i;
+	struct gvm *vm;
 	struct gvcpu *v;
+	int r = coalesced_vm(guest_coalesced_rep, &vm, &v, &ring);
 
-	CHECK(vm, "VM");
-	v = gvcpu_create_long(vm, 0, guest_coalesced_rep, MMIO_GPA, 0);
-	CHECK(v, "vCPU");
-	ring = map_ring(v);
-	SKIP_IF(!ring, "no KVM_CAP_COALESCED_MMIO");
+	if (r != KSFT_PASS)
+		return r;
 	CHECK(zone_ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, MMIO_GPA, 0x2000, 0) == 0, "zone");
 	for (;;) {
 		CHECK(gvcpu_run(v) == 0, "KVM_RUN");
