@@ -31,12 +31,18 @@
 #include "lapic.h"
 
 /*
- * How long a halted vCPU polls for a wakeup before it sleeps: a wakeup
- * that comes within this saves a trip through the scheduler.
+ * How long a halted vCPU polls for a wakeup before it sleeps, at most: a
+ * wakeup within it saves a trip through the scheduler. Each vCPU's own
+ * window adapts, as KVM's does: after a halt that the window missed but
+ * that ended within the maximum it doubles (from KHV_HALT_POLL_START);
+ * after a halt longer than the maximum it closes, since polling would only
+ * have burnt the CPU (under the test machine's TCG it even holds up the
+ * vCPU that would send the wakeup).
  */
 static unsigned int halt_poll_ns = 20000;
 module_param(halt_poll_ns, uint, 0644);
-MODULE_PARM_DESC(halt_poll_ns, "Poll this long (ns, max 1 ms) before a halted vCPU sleeps");
+MODULE_PARM_DESC(halt_poll_ns, "Poll at most this long (ns, max 1 ms) before a halted vCPU sleeps");
+#define KHV_HALT_POLL_START	10000
 
 struct khv_vlapic {
 	spinlock_t lock;		/* l, deadline_ns */
@@ -45,6 +51,7 @@ struct khv_vlapic {
 	u64 deadline_ns;		/* TSC-deadline mode: the deadline as ns */
 	struct khv_vcpu *vcpu;
 	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR; vCPU thread only */
+	u32 halt_poll_ns;		/* its poll window; vCPU thread only */
 };
 
 static u64 khv_now_ns(void)
@@ -511,6 +518,16 @@ static bool khv_vlapic_got_init(struct khv_vcpu *vcpu)
 	return vcpu->mp_state != KVM_MP_STATE_UNINITIALIZED;
 }
 
+/* After a halt of @halted ns: the vCPU's next poll window (see halt_poll_ns). */
+static void khv_vlapic_poll_adapt(struct khv_vlapic *a, u64 halted, u32 window,
+				  u32 limit)
+{
+	if (halted > limit)
+		a->halt_poll_ns = 0;
+	else if (halted > window)
+		a->halt_poll_ns = min(max(window * 2, (u32)KHV_HALT_POLL_START), limit);
+}
+
 /*
  * Poll a little, then sleep until @done says so. 0 done, -EINTR on a
  * signal.
@@ -518,7 +535,10 @@ static bool khv_vlapic_got_init(struct khv_vcpu *vcpu)
 static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 			   bool (*done)(struct khv_vcpu *vcpu))
 {
-	u64 poll_end = khv_now_ns() + min(READ_ONCE(halt_poll_ns), 1000000u);
+	struct khv_vlapic *a = vcpu->apic;
+	u32 limit = min(READ_ONCE(halt_poll_ns), 1000000u);
+	u32 window = min(a->halt_poll_ns, limit);
+	u64 start = khv_now_ns(), poll_end = start + window;
 	DEFINE_WAIT(wait);
 
 	while (!done(vcpu)) {
@@ -535,6 +555,7 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 			schedule();
 		finish_wait(&vcpu->wq, &wait);
 	}
+	khv_vlapic_poll_adapt(a, khv_now_ns() - start, window, limit);
 	return 0;
 }
 
