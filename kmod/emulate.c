@@ -211,6 +211,26 @@ static u32 khv_ins_count(struct khv_vcpu *vcpu, u64 rcx)
 	return min3(rcx, room, (u64)(1024 / pio->size));
 }
 
+/* Emulation failure: an internal error with the instruction's bytes. */
+static int khv_emulation_failed(struct khv_vcpu *vcpu, u64 gpa, const u8 *insn,
+				int len)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 bytes[2] = { 0, 0 };
+
+	vcpu->stat.insn_emulation_fail++;
+	if (insn)
+		memcpy(bytes, insn, clamp(len, 0, 15));
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 4;
+	run->internal.data[0] = gpa;
+	run->internal.data[1] = vcpu->rip;
+	run->internal.data[2] = bytes[0];
+	run->internal.data[3] = bytes[1];
+	return 0;
+}
+
 int khv_string_io_start(struct khv_vcpu *vcpu)
 {
 	struct khv_pio *pio = &vcpu->pio;
@@ -264,8 +284,10 @@ int khv_string_io_finish(struct khv_vcpu *vcpu)
 		khv_ops->get_paging(vcpu, &p);
 		r = khv_string_io_copy(vcpu, &p, p.seg_base[KHV_SEG_ES],
 				       vcpu->gprs[RDI], true);
+		/* the buffer is not RAM (any more): no GPA to name */
 		if (r)
-			return r == KHV_EMU_FAULTED ? 1 : r;
+			return r == KHV_EMU_FAULTED ? 1 :
+			       khv_emulation_failed(vcpu, 0, NULL, 0);
 		khv_reg_add(&vcpu->gprs[RDI], total, pio->addr_size);
 	} else {
 		khv_reg_add(&vcpu->gprs[RSI], total, pio->addr_size);
@@ -275,25 +297,6 @@ int khv_string_io_finish(struct khv_vcpu *vcpu)
 	if (!pio->rep || !khv_reg_masked(vcpu->gprs[RCX], pio->addr_size))
 		khv_skip_insn(vcpu, pio->next_rip);
 	return 1;
-}
-
-/* Emulation failure: an internal error with the instruction's bytes. */
-static int khv_emulation_failed(struct khv_vcpu *vcpu, u64 gpa, const u8 *insn,
-				int len)
-{
-	struct kvm_run *run = vcpu->run;
-	u64 bytes[2] = { 0, 0 };
-
-	vcpu->stat.insn_emulation_fail++;
-	memcpy(bytes, insn, clamp(len, 0, 15));
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 4;
-	run->internal.data[0] = gpa;
-	run->internal.data[1] = vcpu->rip;
-	run->internal.data[2] = bytes[0];
-	run->internal.data[3] = bytes[1];
-	return 0;
 }
 
 static void khv_fill_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
@@ -314,20 +317,19 @@ static void khv_fill_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 }
 
 /*
- * An MMIO access an in-kernel device takes (the LAPIC, the IOAPIC, an
- * ioeventfd, a coalesced zone): done here without an exit; a read's bytes
- * land in @data.
+ * An MMIO access the kernel takes (an ioeventfd, the LAPIC, the IOAPIC,
+ * then, for a write no device took, a coalesced zone, as KVM orders them):
+ * done here without an exit; a read's bytes land in @data.
  */
 static bool khv_mmio_in_kernel(struct khv_vcpu *vcpu, u64 gpa, u8 len,
 			       bool write, void *data)
 {
-	if (write && (khv_ioeventfd_write(vcpu->vm, false, gpa, len, data) ||
-		      khv_coalesced_write(vcpu->vm, false, gpa, len, data))) {
-		trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_WRITE, len, gpa, data);
-		return true;
-	}
-	if (vcpu->vm->irqchip_mode == KHV_IRQCHIP_NONE ||
-	    !khv_irqchip_mmio(vcpu, gpa, len, write, data))
+	bool taken = (write && khv_ioeventfd_write(vcpu->vm, false, gpa, len, data)) ||
+		     (vcpu->vm->irqchip_mode != KHV_IRQCHIP_NONE &&
+		      khv_irqchip_mmio(vcpu, gpa, len, write, data)) ||
+		     (write && khv_coalesced_write(vcpu->vm, false, gpa, len, data));
+
+	if (!taken)
 		return false;
 	trace_khv_mmio(vcpu->id, write ? KHV_TRACE_MMIO_WRITE : KHV_TRACE_MMIO_READ,
 		       len, gpa, data);
@@ -514,11 +516,11 @@ static int khv_mmio_string_out(struct khv_vcpu *vcpu, const struct khv_paging *p
 			       u64 gpa, bool movs)
 {
 	struct khv_insn *in = &vcpu->mmio.insn;
+	u64 gla = khv_string_gla(vcpu, p, in, KHV_SEG_ES, RDI), next;
 	u32 n;
 	int r;
 
-	for (n = 1; ; n++) {
-		u64 gla = khv_string_gla(vcpu, p, in, KHV_SEG_ES, RDI), next;
+	for (n = 1; ; n++, gla = next) {
 		u64 data = 0;
 
 		if (movs) {
@@ -620,6 +622,7 @@ int khv_mmio_finish(struct khv_vcpu *vcpu)
 	struct khv_mmio *m = &vcpu->mmio;
 	struct khv_insn *in = &m->insn;
 	u8 data[8];
+	int r;
 
 	/* kvm_run is user space's: its bytes are read once, here */
 	memcpy(data, vcpu->run->mmio.data, sizeof(data));
@@ -632,10 +635,13 @@ int khv_mmio_finish(struct khv_vcpu *vcpu)
 			trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, f->len, f->gpa,
 				       m->data + f->offset);
 		}
-		return khv_mmio_step(vcpu);
+		r = khv_mmio_step(vcpu);
+	} else {
+		trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, in->size, m->gpa, data);
+		r = khv_mmio_done(vcpu, data);
 	}
-	trace_khv_mmio(vcpu->id, KHV_TRACE_MMIO_READ, in->size, m->gpa, data);
-	return khv_mmio_done(vcpu, data);
+	/* as khv_mmio_start(): the rest of the access is not RAM any more */
+	return r < 0 ? khv_emulation_failed(vcpu, m->gpa, NULL, 0) : r;
 }
 
 /* A string element's MMIO read (LODS, MOVS from MMIO) has its @bytes. */

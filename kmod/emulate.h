@@ -4,9 +4,11 @@
  * string I/O (INS/OUTS, REP) and MMIO accesses (MOV family and string
  * moves), on top of the pure decoder (decode.c) and page walker (gwalk.c).
  * Return values follow run.c's contract: 1 enter again, 0 exit to user
- * space (kvm_run filled), < 0 the instruction could not be completed (its
- * bytes, operands or the guest's page tables are not in RAM), which run.c
- * reports as KVM's emulation failure, never as an error of KVM_RUN.
+ * space (kvm_run filled). An instruction that cannot be completed (its
+ * bytes, operands or the guest's page tables are not in RAM) is KVM's
+ * emulation failure, never an error of KVM_RUN: the MMIO functions and
+ * khv_string_io_finish() report it themselves; the others return < 0 and
+ * run.c reports it with the exit's code.
  */
 #ifndef KHV_EMULATE_H
 #define KHV_EMULATE_H

@@ -103,15 +103,15 @@ static bool khv_pio_in_kernel(struct khv_vcpu *vcpu)
 	struct khv_pio *pio = &vcpu->pio;
 	u32 val = (u32)vcpu->gprs[RAX];
 
-	if (!pio->in && (khv_ioeventfd_write(vcpu->vm, true, pio->port,
-					     pio->size, &val) ||
-			 khv_coalesced_write(vcpu->vm, true, pio->port,
-					     pio->size, &val))) {
-		khv_skip_insn(vcpu, pio->next_rip);
-		return true;
-	}
-	if (vcpu->vm->irqchip_mode == KHV_IRQCHIP_NONE ||
-	    !khv_irqchip_pio(vcpu, pio->port, pio->size, pio->in, &val))
+	/* an ioeventfd, the PIC or PIT, then a coalesced zone (as KVM) */
+	bool taken = (!pio->in && khv_ioeventfd_write(vcpu->vm, true, pio->port,
+						      pio->size, &val)) ||
+		     (vcpu->vm->irqchip_mode != KHV_IRQCHIP_NONE &&
+		      khv_irqchip_pio(vcpu, pio->port, pio->size, pio->in, &val)) ||
+		     (!pio->in && khv_coalesced_write(vcpu->vm, true, pio->port,
+						      pio->size, &val));
+
+	if (!taken)
 		return false;
 	if (pio->in)
 		khv_set_rax_sized(vcpu, val, pio->size);
@@ -157,24 +157,6 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return 0;
 }
 
-/*
- * Completing an exit to user space went to guest memory that is not RAM
- * (now): KVM's emulation failure, with the guest's RIP as data.
- */
-static int khv_completion_failed(struct khv_vcpu *vcpu, int r)
-{
-	struct kvm_run *run = vcpu->run;
-
-	if (r >= 0)
-		return r;
-	vcpu->stat.insn_emulation_fail++;
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 1;
-	run->internal.data[0] = vcpu->rip;
-	return 0;
-}
-
 /* The user-space half of an I/O exit finished: take IN data, move on. */
 static int khv_complete_pio(struct khv_vcpu *vcpu)
 {
@@ -182,7 +164,7 @@ static int khv_complete_pio(struct khv_vcpu *vcpu)
 	u64 val = 0;
 
 	if (pio->string)
-		return khv_completion_failed(vcpu, khv_string_io_finish(vcpu));
+		return khv_string_io_finish(vcpu);
 	/* user space moved RIP: the I/O is forgotten, as KVM does */
 	if (vcpu->rip != pio->rip)
 		return 1;
@@ -204,7 +186,7 @@ static int khv_complete_pending(struct khv_vcpu *vcpu)
 	if (p == KHV_PENDING_PIO)
 		return khv_complete_pio(vcpu);
 	if (p == KHV_PENDING_MMIO)
-		return khv_completion_failed(vcpu, khv_mmio_finish(vcpu));
+		return khv_mmio_finish(vcpu);
 	return 1;
 }
 
