@@ -59,7 +59,12 @@ struct khv_exit {
 		} io;
 		struct {
 			u64 gpa;
-			u64 error;	/* #PF-style error code of the access */
+			/*
+			 * #PF-style error code of the access, with
+			 * KHV_PFERR_GUEST_FINAL or _GUEST_PAGE when the
+			 * CPU says which part of the translation faulted
+			 */
+			u64 error;
 		} npf;
 		struct {
 			u8 cr;		/* which CR */

@@ -371,6 +371,28 @@ static u64 khv_string_gla(struct khv_vcpu *vcpu, const struct khv_paging *p,
 #define KHV_STRING_BATCH	1024
 
 /*
+ * Whether the nested page fault that started this MOV-family access gives
+ * its guest-physical address, so the guest's page tables need not be
+ * walked again (as KVM does): the CPU's own walk of this data access
+ * succeeded, permissions included, and its final address faulted; the
+ * access does not cross a page, and @gla's offset in its page is that of
+ * the fault. An instruction that writes memory needs a write fault (a
+ * read-modify-write the CPU reported as a read is walked for the write).
+ */
+static bool khv_mmio_gpa_known(const struct khv_vcpu *vcpu, u64 gla)
+{
+	const struct khv_mmio *m = &vcpu->mmio;
+	const struct khv_insn *in = &m->insn;
+	bool writes = m->write || (in->kind == KHV_INSN_ALU && in->mem_write);
+	u64 error = m->npf_error;
+
+	return m->nfrag == 1 && (error & KHV_PFERR_GUEST_FINAL) &&
+	       !(error & (KHV_PFERR_GUEST_PAGE | KHV_PFERR_FETCH)) &&
+	       (!writes || (error & KHV_PFERR_WRITE)) &&
+	       !((gla ^ m->gpa) & ~PAGE_MASK);
+}
+
+/*
  * Cut a MOV-family access at its linear page border and say which part
  * is RAM and which MMIO. 0, KHV_EMU_FAULTED or < 0.
  */
@@ -381,6 +403,8 @@ static int khv_mmio_fragments(struct khv_vcpu *vcpu, const struct khv_paging *p)
 	u64 gla = p->seg_base[in->seg] +
 		  khv_insn_mem_offset(in, vcpu->gprs, vcpu->rip);
 	u8 first = min_t(u64, in->size, PAGE_SIZE - (gla & ~PAGE_MASK));
+	/* an ALU form that writes back needs a writable mapping from the start */
+	bool writes = m->write || (in->kind == KHV_INSN_ALU && in->mem_write);
 	int i, r;
 
 	if (khv_cpu_mode(p) != KHV_MODE_LONG64)
@@ -389,14 +413,19 @@ static int khv_mmio_fragments(struct khv_vcpu *vcpu, const struct khv_paging *p)
 	m->frag[0] = (struct khv_mmio_frag){ .offset = 0, .len = first };
 	m->frag[1] = (struct khv_mmio_frag){ .offset = first,
 					     .len = in->size - first };
+	if (khv_mmio_gpa_known(vcpu, gla)) {
+		m->frag[0].gpa = m->gpa;
+		m->frag[0].mmio = !khv_gpa_is_ram(vcpu, m->gpa, writes);
+		return 0;
+	}
 	for (i = 0; i < m->nfrag; i++) {
 		struct khv_mmio_frag *f = &m->frag[i];
 
 		r = khv_linear_to_gpa(vcpu, p, gla + f->offset,
-				      m->write ? KHV_GWALK_WRITE : 0, &f->gpa);
+				      writes ? KHV_GWALK_WRITE : 0, &f->gpa);
 		if (r)
 			return r;
-		f->mmio = !khv_gpa_is_ram(vcpu, f->gpa, m->write);
+		f->mmio = !khv_gpa_is_ram(vcpu, f->gpa, writes);
 	}
 	return 0;
 }
@@ -578,6 +607,7 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 	int len = 0, r;
 
 	vcpu->mmio.gpa = gpa;
+	vcpu->mmio.npf_error = error;
 	khv_ops->get_paging(vcpu, &p);
 	r = khv_fetch(vcpu, &p, bytes, &len);
 	if (r == KHV_EMU_FAULTED)

@@ -33,6 +33,14 @@
 #define KHV_PFERR_USER		BIT(2)
 #define KHV_PFERR_RSVD		BIT(3)
 #define KHV_PFERR_FETCH		BIT(4)	/* only with SMEP, or PAE and NXE */
+/*
+ * Nested page faults only (SVM's EXITINFO1 bits 32 and 33; VMX's exit
+ * qualification bit 8 says the same): the guest's own walk succeeded and
+ * its result, the access's guest-physical address, faulted (FINAL); or a
+ * guest page-table access faulted (PAGE).
+ */
+#define KHV_PFERR_GUEST_FINAL	BIT_ULL(32)
+#define KHV_PFERR_GUEST_PAGE	BIT_ULL(33)
 
 struct khv_gwalk_ctx {
 	u64 cr0;

@@ -203,7 +203,8 @@ struct khv_mmio {
 	struct khv_mmio_frag frag[2];
 	u8 data[8];		/* the access's bytes */
 	u64 dst_gla;		/* MOVS from MMIO: where the element goes */
-	u64 gpa;		/* the access that exited, for the trace */
+	u64 gpa;		/* the access that exited */
+	u64 npf_error;		/* its nested page fault's error code */
 };
 
 /* Requests other threads post to a vCPU (bits in khv_vcpu.requests). */
