@@ -250,7 +250,7 @@ check-qemu: $(TEST_KO)
 		--khv-ko $(TEST_KO) --total-timeout 2000 --tap $(B)/qemu-migrate-cross.tap
 
 HOST_PY_TESTS := selftests/host/test_testvm.py selftests/host/test_khv_stat.py \
-		 selftests/host/test_kvm_selftests.py
+		 selftests/host/test_kvm_selftests.py selftests/host/test_flatkernel.py
 
 # The fuzzer's own logic (PRNG, pointer rules, corpus, ioctl table, guest
 # code generator) is a unit test too: khv_fuzz --self-test.
