@@ -46,8 +46,10 @@ if [ $# -gt 0 ]; then
 	exit 0
 fi
 
+# bochs ... xorriso: the Intel test machine (selftests/testvm --machine bochs)
 PKGS="build-essential libc6-dev linux-image-amd64 linux-headers-amd64
-qemu-system-x86 busybox-static cpio sparse python3 kmod"
+qemu-system-x86 busybox-static cpio sparse python3 kmod
+bochs bochsbios vgabios isolinux syslinux-common xorriso"
 ensure $PKGS
 # The headers must match the stock kernel exactly, whatever the meta
 # packages resolved to.

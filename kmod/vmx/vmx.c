@@ -18,33 +18,53 @@
 /* Each CPU needs a VMXON region: one page starting with the VMCS revision. */
 static DEFINE_PER_CPU(struct page *, vmx_vmxon_page);
 
+/* The controls and features every VMCS gets (vmx_support.c); const after hw_check. */
+static struct vmx_config vmx_config;
+
+/* An MSR, or 0 where the CPU has none. */
+static u64 vmx_msr(u32 index)
+{
+	u64 v;
+
+	return rdmsrl_safe(index, &v) ? 0 : v;
+}
+
 static struct khv_hw_result vmx_hw_check(void)
 {
-	struct vmx_facts f = { .leaf1_ecx = cpuid_ecx(1) };
+	struct vmx_facts f = {
+		.leaf1_ecx		= cpuid_ecx(1),
+		.feature_control	= vmx_msr(MSR_IA32_FEAT_CTL),
+		.basic			= vmx_msr(MSR_IA32_VMX_BASIC),
+		.pinbased_ctls		= vmx_msr(MSR_IA32_VMX_PINBASED_CTLS),
+		.procbased_ctls		= vmx_msr(MSR_IA32_VMX_PROCBASED_CTLS),
+		.exit_ctls		= vmx_msr(MSR_IA32_VMX_EXIT_CTLS),
+		.entry_ctls		= vmx_msr(MSR_IA32_VMX_ENTRY_CTLS),
+		.true_pinbased_ctls	= vmx_msr(MSR_IA32_VMX_TRUE_PINBASED_CTLS),
+		.true_procbased_ctls	= vmx_msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
+		.true_exit_ctls		= vmx_msr(MSR_IA32_VMX_TRUE_EXIT_CTLS),
+		.true_entry_ctls	= vmx_msr(MSR_IA32_VMX_TRUE_ENTRY_CTLS),
+		.procbased_ctls2	= vmx_msr(MSR_IA32_VMX_PROCBASED_CTLS2),
+		.ept_vpid_cap		= vmx_msr(MSR_IA32_VMX_EPT_VPID_CAP),
+		.cr0_fixed0		= vmx_msr(MSR_IA32_VMX_CR0_FIXED0),
+		.cr0_fixed1		= vmx_msr(MSR_IA32_VMX_CR0_FIXED1),
+		.cr4_fixed0		= vmx_msr(MSR_IA32_VMX_CR4_FIXED0),
+		.cr4_fixed1		= vmx_msr(MSR_IA32_VMX_CR4_FIXED1),
+	};
 
-	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &f.feature_control))
-		f.feature_control = 0;
-	if (rdmsrl_safe(MSR_IA32_VMX_PROCBASED_CTLS, &f.procbased_ctls))
-		f.procbased_ctls = 0;
-	if (rdmsrl_safe(MSR_IA32_VMX_PROCBASED_CTLS2, &f.procbased_ctls2))
-		f.procbased_ctls2 = 0;
-	return vmx_check_support(&f);
+	return vmx_configure(&f, &vmx_config);
 }
 
 static int vmx_hw_setup(void)
 {
-	u64 basic;
 	int cpu, r;
 
 	r = khv_percpu_pages_alloc(&vmx_vmxon_page);
 	if (r)
 		return r;
-	/* bits 30:0 of IA32_VMX_BASIC: the VMCS revision identifier */
-	rdmsrl(MSR_IA32_VMX_BASIC, basic);
 	for_each_possible_cpu(cpu) {
 		struct page *p = *per_cpu_ptr(&vmx_vmxon_page, cpu);
 
-		*(u32 *)page_address(p) = (u32)basic & 0x7fffffff;
+		*(u32 *)page_address(p) = vmx_config.revision;
 	}
 	return 0;
 }
