@@ -8,6 +8,7 @@
 #define KHV_HW_SUPPORT_H
 
 #include "khv_pure.h"
+#include "pgtable.h"
 
 enum khv_hw_verdict {
 	KHV_HW_OK,
@@ -107,6 +108,10 @@ struct vmx_config {
 #define VMX_ENTRY_IA32E		BIT(9)
 #define VMX_ENTRY_LOAD_PAT	BIT(14)
 #define VMX_ENTRY_LOAD_EFER	BIT(15)
+
+/* The nested page tables' entries (pgtable.c builds them). */
+extern const struct khv_pt_format svm_npt_format;
+extern const struct khv_pt_format vmx_ept_format;
 
 struct khv_hw_result svm_check_support(const struct svm_facts *f);
 /* Judge @f and, when it is OK, fill @c. */

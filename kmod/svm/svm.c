@@ -158,26 +158,6 @@ static void svm_cpu_disable(void)
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 }
 
-/*
- * Nested page table entries: ordinary long-mode entries. The walk counts
- * as a user access, so U/S is set everywhere; WB memory type (PAT 0).
- */
-#define NPT_P	BIT_ULL(0)
-#define NPT_RW	BIT_ULL(1)
-#define NPT_US	BIT_ULL(2)
-#define NPT_A	BIT_ULL(5)
-#define NPT_D	BIT_ULL(6)
-#define NPT_AVL_RW	BIT_ULL(9)	/* software: the backing page is writable */
-
-static const struct khv_pt_format svm_npt_format = {
-	.table		= NPT_P | NPT_RW | NPT_US | NPT_A,
-	.leaf_ro	= NPT_P | NPT_US | NPT_A,
-	.leaf_rw	= NPT_P | NPT_RW | NPT_US | NPT_A | NPT_D,
-	.present	= NPT_P,
-	.writable	= NPT_RW,
-	.backing_rw	= NPT_AVL_RW,
-};
-
 const struct khv_backend_ops khv_svm_ops = {
 	.name		= "svm",
 	.mcg_cap_mask	= 0x1ff,	/* AMD: bits 63:9 reserved, as kvm_amd */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Can this AMD CPU run khv? Pure: see hw_support.h. Facts from APM vol. 2. */
+/*
+ * Can this AMD CPU run khv, and the format of its nested page tables.
+ * Pure: see hw_support.h. Facts from APM vol. 2.
+ */
 #include "hw_support.h"
 
 #define CPUID_EXT1_ECX_SVM	BIT(2)		/* 0x80000001.ECX */
@@ -24,3 +27,23 @@ struct khv_hw_result svm_check_support(const struct svm_facts *f)
 	}
 	return r;
 }
+
+/*
+ * Nested page table entries: ordinary long-mode entries. The walk counts
+ * as a user access, so U/S is set everywhere; WB memory type (PAT 0).
+ */
+#define NPT_P	BIT_ULL(0)
+#define NPT_RW	BIT_ULL(1)
+#define NPT_US	BIT_ULL(2)
+#define NPT_A	BIT_ULL(5)
+#define NPT_D	BIT_ULL(6)
+#define NPT_AVL_RW	BIT_ULL(9)	/* software: the backing page is writable */
+
+const struct khv_pt_format svm_npt_format = {
+	.table		= NPT_P | NPT_RW | NPT_US | NPT_A,
+	.leaf_ro	= NPT_P | NPT_US | NPT_A,
+	.leaf_rw	= NPT_P | NPT_RW | NPT_US | NPT_A | NPT_D,
+	.present	= NPT_P,
+	.writable	= NPT_RW,
+	.backing_rw	= NPT_AVL_RW,
+};

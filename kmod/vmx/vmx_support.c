@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Can this Intel CPU run khv, and with which VMX controls? Pure: see
- * hw_support.h. Facts from the Intel SDM vol. 3C, appendix A (the VMX
- * capability MSRs) and chapter 25 (the VMCS controls).
+ * Can this Intel CPU run khv, with which VMX controls, and the format of
+ * its EPT tables. Pure: see hw_support.h. Facts from the Intel SDM vol.
+ * 3C, appendix A (the VMX capability MSRs), chapter 25 (the VMCS
+ * controls) and 29.3 (EPT).
  */
 #include "hw_support.h"
 
@@ -168,3 +169,28 @@ struct khv_hw_result vmx_check_support(const struct vmx_facts *f)
 
 	return vmx_configure(f, &c);
 }
+
+/*
+ * EPT entries: read, write, execute (any of them: present); leaves are
+ * write-back and ignore the guest's PAT, as KVM maps RAM without
+ * non-coherent DMA. Accessed and dirty are preset (ignored unless the
+ * EPTP enables them), so the CPU need not write them. Bit 52 is one the
+ * CPU ignores.
+ */
+#define EPT_R		BIT_ULL(0)
+#define EPT_W		BIT_ULL(1)
+#define EPT_X		BIT_ULL(2)
+#define EPT_WB		(6ULL << 3)
+#define EPT_IPAT	BIT_ULL(6)
+#define EPT_A		BIT_ULL(8)
+#define EPT_D		BIT_ULL(9)
+#define EPT_SW_RW	BIT_ULL(52)	/* software: the backing page is writable */
+
+const struct khv_pt_format vmx_ept_format = {
+	.table		= EPT_R | EPT_W | EPT_X | EPT_A,
+	.leaf_ro	= EPT_R | EPT_X | EPT_WB | EPT_IPAT | EPT_A,
+	.leaf_rw	= EPT_R | EPT_W | EPT_X | EPT_WB | EPT_IPAT | EPT_A | EPT_D,
+	.present	= EPT_R | EPT_W | EPT_X,
+	.writable	= EPT_W,
+	.backing_rw	= EPT_SW_RW,
+};

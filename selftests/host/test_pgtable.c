@@ -5,6 +5,7 @@
 
 #include "ksft.h"
 #include "pgtable.h"
+#include "hw_support.h"
 
 /* Tables live in a pool; a table's "physical address" is 4096 * (index + 1). */
 #define POOL 64
@@ -43,10 +44,8 @@ static void t_release(void *ctx, u64 hpa, bool writable)
 	released_writable += writable;
 }
 
-static const struct khv_pt_format fmt = {
-	.table = 0x27, .leaf_ro = 0x25, .leaf_rw = 0x67, .present = 1, .writable = 2,
-	.backing_rw = 0x200,
-};
+/* the backend's formats (svm_support.c, vmx_support.c); each case runs with both */
+static const struct khv_pt_format *fmt = &svm_npt_format;
 static const struct khv_pt_mem mem = {
 	.alloc = t_alloc, .free = t_free, .va = t_va, .release = t_release,
 };
@@ -64,13 +63,13 @@ static int t_map_lookup(void)
 {
 	struct khv_pt pt;
 
-	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	CHECK(!khv_pt_init(&pt, fmt, &mem), "init");
 	CHECK(!khv_pt_map(&pt, 0x1000, 0xabc000, true, true), "map");
 	CHECK(khv_pt_map(&pt, 0x1000, 0xdef000, true, true) == -EEXIST, "again");
 	CHECK(!khv_pt_map(&pt, 0x7fff0000000ull, 0x123000, false, false), "far, ro");
-	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xabc000 | 0x267), "rw leaf");
-	CHECK(khv_pt_lookup(&pt, 0x1fff) == (0xabc000 | 0x267), "same page");
-	CHECK(khv_pt_lookup(&pt, 0x7fff0000000ull) == (0x123000 | 0x25), "ro leaf");
+	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xabc000 | fmt->leaf_rw | fmt->backing_rw), "rw leaf");
+	CHECK(khv_pt_lookup(&pt, 0x1fff) == (0xabc000 | fmt->leaf_rw | fmt->backing_rw), "same page");
+	CHECK(khv_pt_lookup(&pt, 0x7fff0000000ull) == (0x123000 | fmt->leaf_ro), "ro leaf");
 	CHECK(!khv_pt_lookup(&pt, 0x2000), "unmapped");
 	CHECK(tables_in_use() == 7, "root + 3 + 3 tables: %d", tables_in_use());
 	released = 0;
@@ -85,13 +84,13 @@ static int t_zap_reap(void)
 	struct khv_pt pt;
 	u64 gpa;
 
-	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	CHECK(!khv_pt_init(&pt, fmt, &mem), "init");
 	for (gpa = 0; gpa < 0x400000; gpa += 0x1000)	/* 4 MiB: two leaf tables */
 		CHECK(!khv_pt_map(&pt, gpa, 0x10000000 + gpa, gpa & 0x1000, gpa & 0x1000), "map");
 	released = released_writable = 0;
 	CHECK(khv_pt_zap_range(&pt, 0x100000, 0x200000) == 512, "zap 2 MiB");
 	CHECK(released == 0, "zap releases nothing");
-	CHECK(!(khv_pt_lookup(&pt, 0x100000) & 1) && khv_pt_lookup(&pt, 0x100000),
+	CHECK(!(khv_pt_lookup(&pt, 0x100000) & fmt->present) && khv_pt_lookup(&pt, 0x100000),
 	      "zapped entry kept");
 	CHECK(khv_pt_lookup(&pt, 0xff000) & 1, "below the range kept");
 	CHECK(khv_pt_lookup(&pt, 0x300000) & 1, "above the range kept");
@@ -111,17 +110,17 @@ static int t_write_protect(void)
 {
 	struct khv_pt pt;
 
-	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	CHECK(!khv_pt_init(&pt, fmt, &mem), "init");
 	CHECK(!khv_pt_map(&pt, 0x1000, 0xa000, false, true), "logged, not written");
 	CHECK(!khv_pt_map(&pt, 0x2000, 0xb000, false, false), "host read-only");
-	CHECK(!(khv_pt_lookup(&pt, 0x1000) & 2), "mapped read-only");
+	CHECK(!(khv_pt_lookup(&pt, 0x1000) & fmt->writable), "mapped read-only");
 	CHECK(!khv_pt_make_writable(&pt, 0x1000), "upgrade");
-	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | 0x267), "now writable");
+	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | fmt->leaf_rw | fmt->backing_rw), "now writable");
 	CHECK(khv_pt_make_writable(&pt, 0x2000) == -EPERM, "no writable backing");
 	CHECK(khv_pt_make_writable(&pt, 0x3000) == -EPERM, "not mapped");
 	CHECK(khv_pt_write_protect(&pt, 0x1000), "protect");
 	CHECK(!khv_pt_write_protect(&pt, 0x1000), "protect twice");
-	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | 0x225), "read-only again");
+	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | fmt->leaf_ro | fmt->backing_rw), "read-only again");
 	CHECK(!khv_pt_make_writable(&pt, 0x1000), "upgrade again");
 	CHECK(khv_pt_write_protect_range(&pt, 0, 0x10000) == 1, "range protect");
 	released = released_writable = 0;
@@ -141,7 +140,7 @@ static int t_reach(void)
 	u64 last = (1ull << KHV_PT_GPA_BITS) - 0x1000;
 	struct khv_pt pt;
 
-	CHECK(!khv_pt_init(&pt, &fmt, &mem), "init");
+	CHECK(!khv_pt_init(&pt, fmt, &mem), "init");
 	CHECK(!khv_pt_map(&pt, 0x5000, 0xa000, true, true), "low page");
 	CHECK(!khv_pt_map(&pt, last, 0xb000, true, true), "last page in reach");
 	CHECK(khv_pt_map(&pt, last + 0x1000, 0xc000, true, true) == -EINVAL,
@@ -161,10 +160,40 @@ static int t_reach(void)
 	      "zap above the low page: the last one");
 	released = 0;
 	khv_pt_reap_range(&pt, 0, -0x1000ull);
-	CHECK(released == 1 && (khv_pt_lookup(&pt, 0x5000) & 1), "reap: the zapped one");
+	CHECK(released == 1 && (khv_pt_lookup(&pt, 0x5000) & fmt->present),
+	      "reap: the zapped one");
 	released = 0;
 	khv_pt_destroy(&pt);
 	CHECK(released == 1 && !tables_in_use(), "destroy");
+	return KSFT_PASS;
+}
+
+/* The same cases with EPT's entries: several present bits, a high software bit. */
+static int t_ept(void)
+{
+	int (*const fns[])(void) = { t_reach, t_write_protect, t_map_lookup, t_zap_reap };
+	int i, r = KSFT_PASS;
+
+	fmt = &vmx_ept_format;
+	for (i = 0; i < 4 && r == KSFT_PASS; i++)
+		r = fns[i]();
+	fmt = &svm_npt_format;
+	return r;
+}
+
+/* What each format's leaves say to the CPU. */
+static int t_formats(void)
+{
+	const struct khv_pt_format *n = &svm_npt_format, *e = &vmx_ept_format;
+
+	CHECK(n->leaf_rw & n->writable && !(n->leaf_ro & n->writable), "NPT R/W");
+	CHECK((n->leaf_ro & 0x5) == 0x5, "NPT leaves present and user");
+	CHECK((e->leaf_ro & 7) == 5 && (e->leaf_rw & 7) == 7, "EPT RX and RWX");
+	CHECK((e->leaf_rw >> 3 & 7) == 6 && (e->leaf_ro >> 3 & 7) == 6 &&
+	      (e->leaf_rw & 0x40), "EPT leaves write-back, guest PAT ignored");
+	CHECK((e->table & 7) == 7 && !(e->table & 0x78), "EPT tables RWX, no memory type");
+	CHECK(!(e->backing_rw & (KHV_PT_ADDR_MASK | 0xfff)) &&
+	      !(n->backing_rw & (n->leaf_rw | n->present)), "software bits apart");
 	return KSFT_PASS;
 }
 
@@ -173,6 +202,8 @@ static const struct ksft_case cases[] = {
 	{ "pgtable_write_protect", t_write_protect },
 	{ "pgtable_map_lookup", t_map_lookup },
 	{ "pgtable_zap_reap", t_zap_reap },
+	{ "pgtable_ept", t_ept },
+	{ "pgtable_formats", t_formats },
 };
 
 int main(void)
