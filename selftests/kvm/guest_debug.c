@@ -369,7 +369,10 @@ GUEST_CODE static void guest_gd(uint64_t a0, uint64_t a1)
 	GUEST_DONE();
 }
 
-/* User space's DR7.GD: the guest's MOV DR exits (DR6.BD), then runs. */
+/*
+ * User space's DR7.GD: the guest's MOV DR exits (DR6.BD), then runs once
+ * GD is clear (by the CPU's #DB, or by user space).
+ */
 static int t_hw_bp_gd(void)
 {
 	struct gvm *vm = gvm_create(sys_fd, 0);
@@ -394,9 +397,25 @@ static int t_hw_bp_gd(void)
 	if (!debug_exit_is(v, "DR7.GD", (uint64_t)gd_code, DR6_FIXED | DR6_BD,
 			   ANY_DR7))
 		goto out;
-	/* GD cleared itself: the MOV runs now */
-	if (gvcpu_run_done(v))
+	/*
+	 * kvm_amd: the CPU's #DB cleared GD, the MOV runs now. kvm_intel
+	 * emulates GD and keeps user space's DR7: the MOV exits again until
+	 * user space clears GD itself; then it runs.
+	 */
+	if (gvcpu_run(v))
 		goto out;
+	if (v->run->exit_reason == KVM_EXIT_DEBUG) {
+		if (!debug_exit_is(v, "DR7.GD again", (uint64_t)gd_code,
+				   DR6_FIXED | DR6_BD, ANY_DR7))
+			goto out;
+		ksft_diag("GD stays in user space's DR7: cleared by the test");
+		if (hw_debug(v, -1, 0, DR7_FIXED) || gvcpu_run(v))
+			goto out;
+	}
+	if (ucall_get(v, &(struct ucall){ 0 }) != UCALL_DONE) {
+		gvcpu_describe_exit(v, "expected DONE");
+		goto out;
+	}
 	r = KSFT_PASS;
 out:
 	gvm_teardown(vm, v);

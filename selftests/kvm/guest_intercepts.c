@@ -461,9 +461,12 @@ GUEST_CODE static void guest_cr4_checks(uint64_t a0, uint64_t a1)
 {
 	uint64_t cr4 = guest_read_cr4();
 	bool pku = guest_cpuid_bit(7, 2, 3), xsave = guest_cpuid_bit(1, 2, 26);
+	/* VMX in the guest's CPUID: stock kvm_intel offers nested VMX */
+	bool vmx = guest_cpuid_bit(1, 2, 5);
 
 	GUEST_ASSERT(!guest_write_cr4(cr4 | (1ull << 15)));	/* reserved */
-	GUEST_ASSERT(!guest_write_cr4(cr4 | CR4_VMXE));	/* no VMX in CPUID */
+	GUEST_ASSERT_EQ(guest_write_cr4(cr4 | CR4_VMXE), vmx);
+	GUEST_ASSERT(guest_write_cr4(cr4));
 	GUEST_ASSERT(!guest_write_cr4(cr4 & ~CR4_PAE));	/* long mode */
 	GUEST_ASSERT_EQ(guest_write_cr4(cr4 | CR4_PKE), pku);
 	GUEST_ASSERT_EQ(guest_read_cr4() & CR4_PKE, pku ? CR4_PKE : 0);

@@ -348,13 +348,14 @@ GUEST_CODE static void guest_first_sync(uint64_t a, uint64_t b)
 /*
  * An interrupt queued by KVM_INTERRUPT shows in KVM_GET_VCPU_EVENTS as
  * injected; put with KVM_SET_VCPU_EVENTS into another vCPU (a migration),
- * it is delivered there, even with IF=0, like an NMI pending there.
+ * it is delivered there, like an NMI pending there.
  */
 static int t_vcpu_events(void)
 {
 	struct gvm *vm;
 	struct gvcpu *src = irq_vcpu(&vm, guest_first_sync), *dst;
 	struct kvm_vcpu_events ev, back;
+	struct kvm_regs regs;
 	uint64_t val;
 
 	CHECK(src, "VM/vCPU");
@@ -375,6 +376,13 @@ static int t_vcpu_events(void)
 	CHECK(back.interrupt.injected == 1 && back.interrupt.nr == 0x44 &&
 	      back.nmi.pending == 1, "round trip: injected %u nr %#x nmi %u",
 	      back.interrupt.injected, back.interrupt.nr, back.nmi.pending);
+	/*
+	 * An external interrupt in delivery means IF was 1: VMX refuses the
+	 * entry otherwise (invalid guest state; SVM injects it all the same).
+	 */
+	CHECK(!gvcpu_get_regs(dst, &regs), "KVM_GET_REGS");
+	regs.rflags |= 1 << 9;
+	CHECK(!gvcpu_set_regs(dst, &regs), "KVM_SET_REGS");
 	CHECK(!gvcpu_run_sync(dst, 1, &val), "SYNC 1");
 	CHECK(val == (1 << 16 | 0x44 << 8 | 1), "NMIs %lu, irqs %lu vector %#lx",
 	      val >> 16, val & 0xff, (val >> 8) & 0xff);
