@@ -376,14 +376,12 @@ static u64 khv_string_gla(struct khv_vcpu *vcpu, const struct khv_paging *p,
  * walked again (as KVM does): the CPU's own walk of this data access
  * succeeded, permissions included, and its final address faulted; the
  * access does not cross a page, and @gla's offset in its page is that of
- * the fault. An instruction that writes memory needs a write fault (a
+ * the fault. An instruction that @writes memory needs a write fault (a
  * read-modify-write the CPU reported as a read is walked for the write).
  */
-static bool khv_mmio_gpa_known(const struct khv_vcpu *vcpu, u64 gla)
+static bool khv_mmio_gpa_known(const struct khv_vcpu *vcpu, u64 gla, bool writes)
 {
 	const struct khv_mmio *m = &vcpu->mmio;
-	const struct khv_insn *in = &m->insn;
-	bool writes = m->write || (in->kind == KHV_INSN_ALU && in->mem_write);
 	u64 error = m->npf_error;
 
 	return m->nfrag == 1 && (error & KHV_PFERR_GUEST_FINAL) &&
@@ -413,7 +411,7 @@ static int khv_mmio_fragments(struct khv_vcpu *vcpu, const struct khv_paging *p)
 	m->frag[0] = (struct khv_mmio_frag){ .offset = 0, .len = first };
 	m->frag[1] = (struct khv_mmio_frag){ .offset = first,
 					     .len = in->size - first };
-	if (khv_mmio_gpa_known(vcpu, gla)) {
+	if (khv_mmio_gpa_known(vcpu, gla, writes)) {
 		m->frag[0].gpa = m->gpa;
 		m->frag[0].mmio = !khv_gpa_is_ram(vcpu, m->gpa, writes);
 		return 0;
