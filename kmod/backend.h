@@ -45,6 +45,9 @@ enum khv_exit_kind {
 	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */
 };
 
+/* What wrote a control register (struct khv_exit.cr.type). */
+enum { KHV_CR_MOV, KHV_CR_CLTS, KHV_CR_LMSW };
+
 struct khv_exit {
 	enum khv_exit_kind kind;
 	u64 hw_code;		/* raw exit code, for errors */
@@ -69,6 +72,8 @@ struct khv_exit {
 		struct {
 			u8 cr;		/* which CR */
 			s8 gpr;		/* source GPR (KVM order), -1: decode */
+			u8 type;	/* KHV_CR_*: MOV, or CR0's CLTS / LMSW */
+			u16 lmsw;	/* LMSW's operand */
 		} cr;
 		struct {
 			u8 vector;
@@ -111,6 +116,12 @@ struct khv_backend_ops {
 	struct khv_vcpu *(*vcpu_alloc)(void);
 	int (*vcpu_init)(struct khv_vcpu *vcpu);	/* reset state */
 	void (*vcpu_free)(struct khv_vcpu *vcpu);
+	/*
+	 * Before each entry on this CPU, preemption off, interrupts still on:
+	 * make the vCPU's hardware state usable here (VMX: VMCLEAR on the CPU
+	 * that held its VMCS). May be absent.
+	 */
+	void (*vcpu_load)(struct khv_vcpu *vcpu);
 
 	/*
 	 * One guest entry on this CPU: interrupts off, SVM/VMX on here.
@@ -125,6 +136,8 @@ struct khv_backend_ops {
 	void (*get_sregs)(struct khv_vcpu *vcpu, struct kvm_sregs *s);
 	void (*set_sregs)(struct khv_vcpu *vcpu, const struct kvm_sregs *s);
 	void (*get_paging)(struct khv_vcpu *vcpu, struct khv_paging *p);
+	/* A CR0 value the core has checked (MOV to CR0, CLTS, LMSW). */
+	void (*set_cr0)(struct khv_vcpu *vcpu, u64 cr0);
 	/* A CR4 value the core has checked (MOV to CR4). */
 	void (*set_cr4)(struct khv_vcpu *vcpu, u64 cr4);
 

@@ -933,6 +933,72 @@ int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 }
 
 /*
+ * The checks of a CR0 load (SDM vol. 3 2.5 and 9.8.5, KVM's): reserved
+ * bits 63:32, NW without CD, PG without PE, paging on with EFER.LME but
+ * without PAE, paging off in 64-bit code, PCIDE with paging off. True if
+ * @cr0 may be loaded.
+ */
+static bool khv_cr0_write_ok(const struct khv_paging *p, u64 cr0)
+{
+	if (cr0 >> 32)
+		return false;
+	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
+		return false;
+	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
+		return false;
+	if ((cr0 & X86_CR0_PG) && !(p->cr0 & X86_CR0_PG) &&
+	    (p->efer & EFER_LME) && !(p->cr4 & X86_CR4_PAE))
+		return false;
+	if (!(cr0 & X86_CR0_PG) && khv_cpu_mode(p) == KHV_MODE_LONG64)
+		return false;
+	if (!(cr0 & X86_CR0_PG) && (p->cr4 & X86_CR4_PCIDE))
+		return false;
+	return true;
+}
+
+/* CR0 bits whose change makes cached translations stale. */
+#define KHV_CR0_TLB_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
+
+/*
+ * An intercepted write to CR0 (VMX: all but TS exit): MOV (@gpr named by
+ * the CPU), CLTS or LMSW (@lmsw, which sets PE, MP, EM, TS but never
+ * clears PE). #GP at CPL > 0 or for a value CR0 cannot take; ET reads 1.
+ */
+int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
+			u64 next_rip)
+{
+	struct khv_paging p;
+	u64 val;
+	int r;
+
+	khv_ops->get_paging(vcpu, &p);
+	switch (type) {
+	case KHV_CR_CLTS:
+		val = p.cr0 & ~X86_CR0_TS;
+		break;
+	case KHV_CR_LMSW:
+		val = (p.cr0 & ~0xeULL) | (lmsw & 0xf) | (p.cr0 & X86_CR0_PE);
+		break;
+	default:
+		r = khv_mov_to_cr_source(vcpu, &p, 0, gpr, &next_rip, &val);
+		if (r)
+			return r > 0 ? 0 : r;
+		if (khv_cpu_mode(&p) != KHV_MODE_LONG64)
+			val = (u32)val;
+	}
+	if (p.cpl || !khv_cr0_write_ok(&p, val)) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
+	val |= X86_CR0_ET;
+	khv_ops->set_cr0(vcpu, val);
+	if ((val ^ p.cr0) & KHV_CR0_TLB_BITS)
+		set_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
+	khv_skip_insn(vcpu, next_rip);
+	return 0;
+}
+
+/*
  * XSETBV (intercepted: XCR0 decides what XRSTOR loads into the CPU). #UD
  * without CR4.OSXSAVE, #GP at CPL > 0, for an XCR other than 0 or for a
  * value the guest's CPUID does not allow; else the guest's XCR0, loaded

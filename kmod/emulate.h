@@ -32,6 +32,8 @@ int khv_mmio_finish(struct khv_vcpu *vcpu);
 /* MOV to or from DR0-7, against the guest's software copy: 0 or < 0. */
 int khv_emulate_mov_dr(struct khv_vcpu *vcpu);
 /* MOV to CR4 (@gpr: the source when known, else -1): 0 or < 0. */
+int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
+			u64 next_rip);
 int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
 int khv_emulate_mov_cr8(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
 int khv_emulate_xsetbv(struct khv_vcpu *vcpu, u64 next_rip);

@@ -335,7 +335,11 @@ static int khv_exit_cr_write(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		return khv_emulated(vcpu, exit,
 				    khv_emulate_mov_cr8(vcpu, exit->cr.gpr,
 							exit->next_rip));
-	if (exit->cr.cr != 4)
+	if (exit->cr.cr == 0)
+		return khv_emulated(vcpu, exit, khv_emulate_mov_cr0(vcpu, exit->cr.type,
+							   exit->cr.gpr, exit->cr.lmsw,
+							   exit->next_rip));
+	if (exit->cr.cr != 4 || exit->cr.type != KHV_CR_MOV)
 		return khv_exit_unhandled(vcpu, exit);
 	return khv_emulated(vcpu, exit, khv_emulate_mov_cr4(vcpu, exit->cr.gpr,
 							   exit->next_rip));
@@ -511,6 +515,8 @@ void khv_vcpu_kick(struct khv_vcpu *vcpu)
 bool khv_entry_begin(struct khv_vcpu *vcpu, bool *flush)
 {
 	preempt_disable();
+	if (khv_ops->vcpu_load)
+		khv_ops->vcpu_load(vcpu);
 	local_irq_disable();
 	if (!khv_this_cpu_on()) {
 		local_irq_enable();

@@ -175,6 +175,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.get_sregs	= svm_get_sregs,
 	.set_sregs	= svm_set_sregs,
 	.get_paging	= svm_get_paging,
+	.set_cr0	= svm_set_cr0,
 	.set_cr4	= svm_set_cr4,
 	.get_msr	= svm_get_msr,
 	.set_msr	= svm_set_msr,

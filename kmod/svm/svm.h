@@ -52,6 +52,7 @@ void svm_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
 		    struct khv_exit *exit);
 void svm_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s);
 void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s);
+void svm_set_cr0(struct khv_vcpu *vcpu, u64 cr0);
 void svm_set_cr4(struct khv_vcpu *vcpu, u64 cr4);
 void svm_get_paging(struct khv_vcpu *vcpu, struct khv_paging *p);
 int svm_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data);

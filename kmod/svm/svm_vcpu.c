@@ -274,6 +274,7 @@ static void svm_exit_cr_write(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_CR_WRITE;
 	exit->cr.cr = exit->hw_code - SVM_EXIT_WRITE_CR0;
 	exit->cr.gpr = -1;
+	exit->cr.type = KHV_CR_MOV;
 	if (svm_host.decode_assists && (exit->info1 & SVM_CR_INFO_VALID))
 		exit->cr.gpr = exit->info1 & SVM_CR_INFO_GPR_MASK;
 	if (svm_host.nrips)
@@ -620,6 +621,18 @@ void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	v->cr4 = s->cr4;
 	v->efer = (s->efer & SVM_EFER_GUEST_BITS) | EFER_SVME;
 	v->cpl = (s->cr0 & X86_CR0_PE) ? s->cs.dpl : 0;
+}
+
+/* SVM lets the guest write CR0 itself; this serves the core's emulation. */
+void svm_set_cr0(struct khv_vcpu *vcpu, u64 cr0)
+{
+	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+
+	if ((cr0 & X86_CR0_PG) && !(v->cr0 & X86_CR0_PG) && (v->efer & EFER_LME))
+		v->efer |= EFER_LMA;
+	if (!(cr0 & X86_CR0_PG))
+		v->efer &= ~EFER_LMA;
+	v->cr0 = cr0;
 }
 
 void svm_set_cr4(struct khv_vcpu *vcpu, u64 cr4)

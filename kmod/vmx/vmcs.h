@@ -106,8 +106,10 @@
 #define VMCS_HOST_RSP			0x6c14
 #define VMCS_HOST_RIP			0x6c16
 
-/* Segment order of the guest segment fields (and struct kvm_sregs's). */
+/* Segment order of the guest segment fields. */
+#ifndef __ASSEMBLY__
 enum vmx_seg { VMX_ES, VMX_CS, VMX_SS, VMX_DS, VMX_FS, VMX_GS, VMX_LDTR, VMX_TR };
+#endif
 
 /* Basic exit reasons (bits 15:0 of the exit reason). */
 #define VMX_EXIT_EXCEPTION_NMI		0
