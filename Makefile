@@ -114,7 +114,7 @@ VMM_ADD_GUEST := --bin $(VMM_BIN) --add /boot/vmlinuz-$(KVER):/vmm/vmlinuz \
 VMM_ADD := $(VMM_ADD_GUEST) --add $(VMM_GUEST)/tun.ko:/vmm/tun.ko
 
 .PHONY: all deps module selftests unit vmm check check-run check-unit check-debug check-fuzz check-fuzz-guest \
-	check-kbuild check-vmm-unit check-vm check-qemu check-trixie vmm-guest demo clean bench
+	check-kbuild check-vmm-unit check-vm check-qemu check-trixie check-bochs vmm-guest demo clean bench
 
 all: module selftests unit vmm khv-stat
 
@@ -175,7 +175,7 @@ check:
 # Each step's wall time is printed as it ends and again in the summary, so
 # a CI log shows where the budget goes.
 CHECK_STEPS := check-unit check-vmm-unit check-kbuild check-vm check-qemu \
-	       check-trixie check-deb check-fuzz check-kvm check-debug
+	       check-trixie check-deb check-fuzz check-kvm check-debug check-bochs
 #
 # The debug lane's kernel (scripts/build-debug-kernel.sh, about 9 minutes
 # at -j2 when not cached) builds from the start, niced and on one job,
@@ -203,7 +203,8 @@ CHECK_TAPS := $(B)/unit.tap $(B)/vmm-unit.tap $(B)/kbuild.tap $(B)/testvm.tap \
 	      $(B)/qemu-migrate-cross.tap \
 	      $(B)/trixie.tap $(B)/qemu-boot-trixie.tap \
 	      $(B)/qemu10-trixie.tap \
-	      $(B)/deb.tap $(B)/fuzz.tap $(B)/kvm-selftests.tap $(B)/debug.tap
+	      $(B)/deb.tap $(B)/fuzz.tap $(B)/kvm-selftests.tap $(B)/debug.tap \
+	      $(B)/bochs.tap
 
 # The debug-kernel lane: KUnit and every selftest on both lanes, on a
 # kernel with KASAN, lockdep, UBSAN and kmemleak (scripts/check-debug-lane).
@@ -211,6 +212,33 @@ check-debug: $(SELFTESTS) $(FUZZ_BIN) $(KHV_STAT)
 	@KHV_DEBUG_FUZZ="$(FUZZ_IOCTL) $(FUZZ_DEBUG_IOCTLS)" \
 		scripts/check-debug-lane $(B)/debug.tap $(LANE_TESTS) -- \
 		$(SELFTESTS) selftests/khv-idle $(FUZZ_BIN) $(KHV_STAT)
+
+# The Intel lane: Bochs with VMX and EPT (selftests/testvm --machine
+# bochs), stock kvm_intel then khv's VMX backend in one boot, the
+# selftests and khv-vmm's Linux boot (one vCPU, in-kernel irqchip).
+# Left out, with their reasons (Documentation/testing.md): signals (Bochs
+# 2.7 loses a CPU with IF=0: RCU stalls on stock as on khv), stress (over
+# its timeout on stock under Bochs), held_pages and khv_stat (QEMU lanes
+# cover them; nothing vendor-specific). About 12 minutes.
+# Two cases fail under Bochs on stock kvm_intel and khv alike, Bochs's
+# doing as far as we can tell: they are expected failures there (TAP TODO).
+BOCHS_TESTS := $(filter-out signals stress held_pages khv_stat,$(LANE_TESTS))
+BOCHS_XFAIL_regs_sregs := fpu_guest_view
+BOCHS_XFAIL_guest_debug := single_step
+bochs_line = echo "$(1) $(TEST_TIMEOUT) $(if $(BOCHS_XFAIL_$(1)),KSFT_XFAIL=$(BOCHS_XFAIL_$(1)) KSFT_XFAIL_WHY=\"fails on stock kvm_intel in Bochs too\" )$(1)";
+BOCHS_LANE_LINES = $(foreach t,$(BOCHS_TESTS),$(call bochs_line,$(t)))
+check-bochs: $(TEST_KO) $(SELFTESTS) vmm-guest
+	@{ echo '@lane stock'; \
+	  $(BOCHS_LANE_LINES) \
+	  echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
+	  echo '@lane khv'; \
+	  $(BOCHS_LANE_LINES) \
+	  echo "vmm_boot $(VMM_BOOT_TIMEOUT) sh /vmm/in-testvm.sh"; \
+	  echo "khv_idle 30 khv-idle"; \
+	  echo "unload $(TEST_TIMEOUT) unload"; } > $(B)/bochs.plan
+	@$(TESTVM) --machine bochs --kver $(KVER) --khv-ko $(TEST_KO) --plan $(B)/bochs.plan \
+		$(addprefix --bin ,$(SELFTESTS)) --bin selftests/khv-idle \
+		$(VMM_ADD) --total-timeout 3600 --tap $(B)/bochs.tap
 
 # Linux's own KVM selftests (tools/testing/selftests/kvm of Debian's
 # linux-source-6.1, built static and cached in /var/cache/khv), on stock

@@ -61,6 +61,7 @@ struct khv_msrs {
 	u64 vm_cr;
 	u64 hsave_pa;
 	u64 de_cfg;
+	u64 feat_ctl;
 };
 
 enum khv_msr_kind {
@@ -78,6 +79,9 @@ enum khv_msr_kind {
 #define F_LIST		BIT(0)	/* in KVM_GET_MSR_INDEX_LIST */
 #define F_GUEST		BIT(1)	/* the guest may RDMSR/WRMSR it */
 #define F_CANON		BIT(2)	/* value is an address: must be canonical */
+/* kvm_amd's or kvm_intel's own: the other vendor's hosts have no such MSR */
+#define F_AMD		BIT(3)
+#define F_INTEL		BIT(4)
 
 /*
  * A write's filter: -EINVAL refuses it, 0 lets a FIELD store *data (which
@@ -145,6 +149,37 @@ static int khv_ucode_rev_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 				bool host)
 {
 	return host ? 0 : KHV_MSR_DROP;
+}
+
+/*
+ * IA32_FEATURE_CONTROL (kvm_intel): khv offers no nested VMX, SGX or LMCE,
+ * so a guest may only set the lock bit, and nothing once it is locked;
+ * user space may also restore the VMX enable bits, as KVM lets it.
+ */
+static int khv_feat_ctl_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			       bool host)
+{
+	u64 ok = FEAT_CTL_LOCKED;
+
+	if (host)
+		ok |= FEAT_CTL_VMX_ENABLED_INSIDE_SMX | FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX;
+	else if (vcpu->msrs->feat_ctl & FEAT_CTL_LOCKED)
+		return -EINVAL;
+	return *data & ~ok ? -EINVAL : 0;
+}
+
+/*
+ * DEBUGCTL without LBR virtualization: as KVM, the value is dropped; on
+ * Intel (kvm_intel's rule) only LBR and BTF may be asked for, anything
+ * else is #GP.
+ */
+static int khv_debugctl_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			       bool host)
+{
+	if (khv_ops != &khv_svm_ops &&
+	    (*data & ~(u64)(DEBUGCTLMSR_LBR | DEBUGCTLMSR_BTF)))
+		return -EINVAL;
+	return 0;
 }
 
 /* PLATFORM_INFO is read-only; user space may not take CPUID faulting away in use. */
@@ -457,6 +492,8 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ RANGE(MSR_KVM_ASYNC_PF_EN, MSR_KVM_PV_EOI_EN), .kind = KHV_MSR_KVM_PV,
 	  .flags = F_LIST | F_GUEST },
 	{ ONE(MSR_IA32_PLATFORM_ID), CONST(0), G },
+	{ ONE(MSR_IA32_FEAT_CTL), FIELD(feat_ctl), .flags = F_LIST | F_GUEST | F_INTEL,
+	  .filter = khv_feat_ctl_filter },
 	{ ONE(MSR_IA32_APICBASE), .kind = KHV_MSR_APIC_BASE, .flags = F_GUEST },
 	{ ONE(MSR_IA32_EBL_CR_POWERON), CONST(0), G },
 	{ ONE(MSR_EBC_FREQUENCY_ID), CONST(BIT_ULL(24)), G },
@@ -488,7 +525,7 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ ONE(MSR_IA32_MISC_ENABLE), FIELD(misc_enable), .flags = F_LIST | F_GUEST,
 	  .filter = khv_misc_enable_filter },
 	/* no LBR virtualization: as KVM then, any value is taken and dropped */
-	{ ONE(MSR_IA32_DEBUGCTLMSR), IGNORED(0), G },
+	{ ONE(MSR_IA32_DEBUGCTLMSR), IGNORED(0), G, .filter = khv_debugctl_filter },
 	{ RANGE(MSR_IA32_LASTBRANCHFROMIP, MSR_IA32_LASTINTTOIP), CONST(0), G },
 	{ ONE(MSR_IA32_POWER_CTL), FIELD(power_ctl), G },
 	{ RANGE(KHV_MTRR_VAR_FIRST, KHV_MTRR_VAR_LAST), FIELD(mtrr_var), G,
@@ -524,25 +561,33 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ ONE(MSR_K8_INT_PENDING_MSG), CONST(0), G },
 	{ ONE(MSR_FAM10H_MMIO_CONF_BASE), IGNORED(0), G, .filter = khv_zero_filter },
 	{ RANGE(MSR_K8_TSEG_ADDR, MSR_K8_TSEG_MASK), CONST(0), G },
-	{ ONE(MSR_VM_CR), FIELD(vm_cr), G, .filter = khv_vm_cr_filter },
-	{ ONE(MSR_VM_IGNNE), WRITE_ONLY, G },
-	{ ONE(MSR_VM_HSAVE_PA), FIELD(hsave_pa), G, .filter = khv_hsave_filter },
-	{ ONE(MSR_AMD64_SEV_ES_GHCB), IGNORED(0), G },	/* no SEV-ES */
-	{ ONE(MSR_F15H_IC_CFG), .kind = KHV_MSR_CONST, .get = khv_ic_cfg, G },
+	{ ONE(MSR_VM_CR), FIELD(vm_cr), .flags = F_GUEST | F_AMD, .filter = khv_vm_cr_filter },
+	{ ONE(MSR_VM_IGNNE), WRITE_ONLY, .flags = F_GUEST | F_AMD },
+	{ ONE(MSR_VM_HSAVE_PA), FIELD(hsave_pa), .flags = F_GUEST | F_AMD, .filter = khv_hsave_filter },
+	{ ONE(MSR_AMD64_SEV_ES_GHCB), IGNORED(0), .flags = F_GUEST | F_AMD },	/* no SEV-ES */
+	{ ONE(MSR_F15H_IC_CFG), .kind = KHV_MSR_CONST, .get = khv_ic_cfg,
+	  .flags = F_GUEST | F_AMD },
 	{ ONE(MSR_AMD64_DC_CFG), IGNORED(0), G },
 	{ ONE(MSR_AMD64_TW_CFG), IGNORED(0), G },
-	{ ONE(MSR_AMD64_DE_CFG), FIELD(de_cfg), G, .filter = khv_de_cfg_filter },
+	{ ONE(MSR_AMD64_DE_CFG), FIELD(de_cfg), .flags = F_GUEST | F_AMD, .filter = khv_de_cfg_filter },
 	{ ONE(MSR_AMD64_BU_CFG2), IGNORED(0), G },
 	{ ONE(MSR_F15H_EX_CFG), IGNORED(0), G },
 };
 
+/* The flag of MSRs only the other vendor's KVM module answers. */
+static u32 khv_msr_other_vendor(void)
+{
+	return khv_ops == &khv_svm_ops ? F_INTEL : F_AMD;
+}
+
 static const struct khv_msr_desc *khv_msr_desc(u32 index)
 {
+	u32 other = khv_msr_other_vendor();
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(khv_msr_table); i++)
 		if (index >= khv_msr_table[i].first && index <= khv_msr_table[i].last)
-			return &khv_msr_table[i];
+			return khv_msr_table[i].flags & other ? NULL : &khv_msr_table[i];
 	return NULL;
 }
 
@@ -550,15 +595,14 @@ static const struct khv_msr_desc *khv_msr_desc(u32 index)
 int khv_msrs_alloc(struct khv_vcpu *vcpu)
 {
 	struct khv_msrs *m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
-	u64 rev;
 
 	if (!m)
 		return -ENOMEM;
 	m->mcg_cap = KHV_MCE_BANKS;	/* KVM's default until KVM_X86_SETUP_MCE */
 	m->misc_enable = MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
 	m->platform_info = PLATFORM_INFO_CPUID_FAULT;
-	/* the host's revision; where it cannot be read, one no CPU has */
-	m->ucode_rev = rdmsrl_safe(MSR_IA32_UCODE_REV, &rev) ? BIT_ULL(32) : rev;
+	/* KVM's: a revision no Intel CPU has; on AMD, one of family 10h's */
+	m->ucode_rev = khv_ops == &khv_svm_ops ? 0x01000065 : BIT_ULL(32);
 	vcpu->msrs = m;
 	return 0;
 }
@@ -894,7 +938,7 @@ long khv_get_msr_index_list(unsigned long arg)
 	for (i = 0; i < ARRAY_SIZE(khv_msr_table); i++) {
 		const struct khv_msr_desc *d = &khv_msr_table[i];
 
-		if (!(d->flags & F_LIST))
+		if (!(d->flags & F_LIST) || (d->flags & khv_msr_other_vendor()))
 			continue;
 		for (idx = d->first; idx <= d->last; idx++) {
 			if (!khv_msr_listed(idx, rdtscp))

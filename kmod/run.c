@@ -454,6 +454,9 @@ static int khv_exit_fail_entry(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = exit->hw_code;
 	run->fail_entry.cpu = raw_smp_processor_id();
+	/* what the ABI has no field for (VMX: the exit qualification) */
+	pr_info_ratelimited("khv: vCPU %u: entry refused: reason %#llx, information %#llx, RIP %#llx\n",
+			    vcpu->id, exit->hw_code, exit->info1, vcpu->rip);
 	return 0;
 }
 

@@ -29,17 +29,12 @@ struct vmx_host vmx_host;
 static DEFINE_IDA(vmx_vpids);
 
 /*
- * MSRs the guest reads without an exit: those the VMCS switches (FS/GS
- * base, SYSENTER) and those loaded around each entry; it writes only the
- * former without an exit (the others are loaded from khv's copy).
+ * MSRs the guest reads and writes without an exit: those the VMCS switches
+ * (FS/GS base, SYSENTER) and KERNEL_GS_BASE (loaded around each entry,
+ * read back after it). STAR, LSTAR, CSTAR and SFMASK, also loaded around
+ * each entry, exit: khv's copy is the value, whatever bits the CPU keeps.
  */
-static const u32 vmx_msr_read_passthrough[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
-};
-
-static const u32 vmx_msr_write_passthrough[] = {
+static const u32 vmx_msr_passthrough[] = {
 	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 };
@@ -128,10 +123,10 @@ static int vmx_alloc_maps(void)
 		return -ENOMEM;
 	}
 	msr = __va(vmx_host.msr_bitmap_pa);
-	for (i = 0; i < ARRAY_SIZE(vmx_msr_read_passthrough); i++)
-		vmx_msr_bitmap_clear(msr, vmx_msr_read_passthrough[i], false);
-	for (i = 0; i < ARRAY_SIZE(vmx_msr_write_passthrough); i++)
-		vmx_msr_bitmap_clear(msr, vmx_msr_write_passthrough[i], true);
+	for (i = 0; i < ARRAY_SIZE(vmx_msr_passthrough); i++) {
+		vmx_msr_bitmap_clear(msr, vmx_msr_passthrough[i], false);
+		vmx_msr_bitmap_clear(msr, vmx_msr_passthrough[i], true);
+	}
 	return 0;
 }
 
@@ -333,4 +328,5 @@ const struct khv_backend_ops khv_vmx_ops = {
 	.want_irq_window	= vmx_want_irq_window,
 	.want_nmi_window	= vmx_want_nmi_window,
 	.want_cr8_exit		= vmx_want_cr8_exit,
+	.bench_vmrun	= vmx_bench_vmrun,
 };

@@ -103,6 +103,18 @@ static __always_inline void vmcs_write(u32 field, u64 v)
 		     : "cc", "memory");
 }
 
+/*
+ * The host's state VM exit does not restore (SDM 28.5), saved before an
+ * entry (vmx_host_save(), which loads the guest's MSRs VMX does not
+ * switch) and put back after the exit (vmx_host_restore()).
+ */
+#define VMX_N_SWITCHED_MSRS	5
+struct vmx_host_save {
+	u64 msr[VMX_N_SWITCHED_MSRS];
+	u64 tsc_aux, fs_base, debugctl;
+	u16 ds, es, fs, gs, ldt;
+};
+
 /* vmx.c */
 int vmx_vmclear(u64 pa);
 int vmx_vmptrld(u64 pa);
@@ -141,5 +153,11 @@ void vmx_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset);
 u64 vmx_get_tsc_offset(struct khv_vcpu *vcpu);
 void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on);
 void vmx_want_nmi_window(struct khv_vcpu *vcpu, bool on);
+void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h);
+void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h);
+
+/* vmx_bench.c */
+u32 vmx_bench_vmrun(struct khv_vcpu *vcpu, u64 pt_root, bool flush, u32 n,
+		    u64 *ns, struct khv_exit *exit);
 
 #endif /* KHV_VMX_H */

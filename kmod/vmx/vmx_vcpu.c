@@ -37,8 +37,6 @@ static DEFINE_PER_CPU(void *, vmx_last_vmcs);
 
 /* exit qualification of a #DB: B0-B3, BD, BS (27.2.1) */
 #define VMX_DB_QUAL_MASK	(DR_TRAP_BITS | DR_STEP | BIT(13))
-/* EPT violation: an IRET unblocked NMIs on its way (27.2.1) */
-#define VMX_EPT_NMI_UNBLOCK	BIT_ULL(12)
 
 #define VMCS_XSS_EXIT_BITMAP	0x202c
 #define VMCS_ENCLS_EXIT_BITMAP	0x202e
@@ -102,11 +100,12 @@ void vmx_vcpu_free(struct khv_vcpu *vcpu)
 	kfree(vmx);
 }
 
-static void vmx_seg_init(struct kvm_segment *s, u16 sel, u8 type, u64 base)
+static void vmx_seg_init(struct kvm_segment *s, u16 sel, u8 type, bool code_data,
+			 u64 base)
 {
 	*s = (struct kvm_segment) {
 		.selector = sel, .base = base, .limit = 0xffff, .type = type,
-		.present = 1, .s = type != 2 && type != 0xb,
+		.present = 1, .s = code_data,
 	};
 }
 
@@ -117,10 +116,10 @@ static void vmx_guest_reset(struct vmx_guest *g)
 
 	memset(g, 0, sizeof(*g));
 	for (i = 0; i < 6; i++)
-		vmx_seg_init(&g->seg[i], 0, 0x3, 0);		/* data, RW, accessed */
-	vmx_seg_init(&g->seg[VMX_CS], 0xf000, 0xb, 0xffff0000);
-	vmx_seg_init(&g->seg[VMX_LDTR], 0, 0x2, 0);	/* LDT */
-	vmx_seg_init(&g->seg[VMX_TR], 0, 0xb, 0);		/* busy TSS */
+		vmx_seg_init(&g->seg[i], 0, 0x3, true, 0);	/* data, RW, accessed */
+	vmx_seg_init(&g->seg[VMX_CS], 0xf000, 0xb, true, 0xffff0000); /* code, RX */
+	vmx_seg_init(&g->seg[VMX_LDTR], 0, 0x2, false, 0);	/* LDT */
+	vmx_seg_init(&g->seg[VMX_TR], 0, 0xb, false, 0);	/* busy TSS */
 	g->gdt.limit = 0xffff;
 	g->idt.limit = 0xffff;
 	g->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
@@ -503,27 +502,19 @@ static void vmx_store_state(struct vmx_vcpu *vmx)
  * MSRs VMX does not switch. STAR, LSTAR, CSTAR and SFMASK only WRMSR
  * changes (it exits); KERNEL_GS_BASE SWAPGS changes too: read back.
  */
-static const u32 vmx_switched_msrs[] = {
+static const u32 vmx_switched_msrs[VMX_N_SWITCHED_MSRS] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 };
-#define VMX_N_SWITCHED	ARRAY_SIZE(vmx_switched_msrs)
 
 static u64 *vmx_switched_slot(struct vmx_guest *g, int i)
 {
-	u64 *slots[VMX_N_SWITCHED] = { &g->star, &g->lstar, &g->cstar,
+	u64 *slots[VMX_N_SWITCHED_MSRS] = { &g->star, &g->lstar, &g->cstar,
 				       &g->sfmask, &g->kernel_gs_base };
 
 	return slots[i];
 }
 
-/* The host's state VM exit does not restore (SDM 28.5), saved before entry. */
-struct vmx_host_save {
-	u64 msr[VMX_N_SWITCHED];
-	u64 tsc_aux, fs_base, debugctl;
-	u16 ds, es, fs, gs, ldt;
-};
-
-static void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h)
+void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 {
 	int i;
 
@@ -534,7 +525,7 @@ static void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 	asm volatile("sldt %0" : "=r" (h->ldt));
 	rdmsrl(MSR_FS_BASE, h->fs_base);
 	h->debugctl = get_debugctlmsr();
-	for (i = 0; i < VMX_N_SWITCHED; i++) {
+	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++) {
 		u64 guest = *vmx_switched_slot(&vmx->g, i);
 
 		rdmsrl(vmx_switched_msrs[i], h->msr[i]);
@@ -549,7 +540,7 @@ static void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 	}
 }
 
-static void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h)
+void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h)
 {
 	int i;
 
@@ -567,7 +558,7 @@ static void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h
 	}
 	if (h->gs)
 		load_gs_index(h->gs);
-	for (i = 0; i < VMX_N_SWITCHED; i++)
+	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++)
 		if (h->gs || *vmx_switched_slot(&vmx->g, i) != h->msr[i])
 			wrmsrl(vmx_switched_msrs[i], h->msr[i]);
 	if ((boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID)) &&
@@ -821,12 +812,13 @@ static void vmx_exit_triple_fault(struct vmx_vcpu *vmx, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_SHUTDOWN;
 }
 
+/*
+ * An IRET that unblocked NMIs and then faulted (qualification bit 12) needs
+ * its blocking back (SDM 28.2.3): the next entry sets it, because the core
+ * still sees the NMI handler running (no NMI-window exit came).
+ */
 static void vmx_exit_ept_violation(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
-	/* an IRET that unblocked NMIs faulted: blocking comes back (27.2.3) */
-	if ((exit->info1 & VMX_EPT_NMI_UNBLOCK) &&
-	    !(vmcs_read(VMCS_IDT_VECTORING_INFO) & VMX_INTR_VALID))
-		vmx->g.interruptibility |= VMX_INTERRUPTIBILITY_NMI;
 	exit->kind = KHV_EXIT_NPF;
 	exit->npf.gpa = exit->info2;
 	exit->npf.error = vmx_ept_violation_error(exit->info1);
