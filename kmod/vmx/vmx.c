@@ -155,27 +155,26 @@ static int vmx_hw_setup(void)
 	return r;
 }
 
-int vmx_vmclear(u64 pa)
-{
-	asm goto("1: vmclear %[pa]\n\t"
-		 "jbe %l[fail]\n\t"
-		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [pa] "m" (pa) : "cc", "memory" : fail);
-	return 0;
-fail:
-	return -EIO;
+/*
+ * VMXON, VMCLEAR, VMPTRLD: one physical-address operand; 0, or -EIO when
+ * the CPU refused (VMfail: CF or ZF) or faulted (#GP, e.g. CR0/CR4 fixed
+ * bits, #UD with VMX off).
+ */
+#define VMX_PA_INSN(name, insn)						\
+int name(u64 pa)							\
+{									\
+	asm goto("1: " insn " %[pa]\n\t"				\
+		 "jbe %l[fail]\n\t"					\
+		 _ASM_EXTABLE(1b, %l[fail])				\
+		 : : [pa] "m" (pa) : "cc", "memory" : fail);		\
+	return 0;							\
+fail:									\
+	return -EIO;							\
 }
 
-int vmx_vmptrld(u64 pa)
-{
-	asm goto("1: vmptrld %[pa]\n\t"
-		 "jbe %l[fail]\n\t"
-		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [pa] "m" (pa) : "cc", "memory" : fail);
-	return 0;
-fail:
-	return -EIO;
-}
+VMX_PA_INSN(vmx_vmclear, "vmclear")
+VMX_PA_INSN(vmx_vmptrld, "vmptrld")
+static VMX_PA_INSN(vmx_vmxon, "vmxon")
 
 /* INVEPT/INVVPID descriptors and types (SDM vol. 3C, 30.3) */
 void vmx_invept(bool single, u64 eptp)
@@ -246,18 +245,6 @@ void vmx_vmcs_drop(struct vmx_vcpu *vmx)
 static bool vmx_cpu_in_use(void)
 {
 	return __read_cr4() & X86_CR4_VMXE;
-}
-
-static int vmx_vmxon(u64 pa)
-{
-	/* VMfailInvalid sets CF, a #GP (e.g. CR0/CR4 fixed bits) faults */
-	asm goto("1: vmxon %[pa]\n\t"
-		 "jbe %l[fail]\n\t"
-		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [pa] "m" (pa) : "cc", "memory" : fail);
-	return 0;
-fail:
-	return -EIO;
 }
 
 static int vmx_cpu_enable(void)
