@@ -563,6 +563,8 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ RANGE(MSR_K8_TSEG_ADDR, MSR_K8_TSEG_MASK), CONST(0), G },
 	{ ONE(MSR_VM_CR), FIELD(vm_cr), .flags = F_GUEST | F_AMD, .filter = khv_vm_cr_filter },
 	{ ONE(MSR_VM_IGNNE), WRITE_ONLY, .flags = F_GUEST | F_AMD },
+	/* kvm_intel: reads 0, writes dropped */
+	{ ONE(MSR_VM_HSAVE_PA), IGNORED(0), .flags = F_GUEST | F_INTEL },
 	{ ONE(MSR_VM_HSAVE_PA), FIELD(hsave_pa), .flags = F_GUEST | F_AMD, .filter = khv_hsave_filter },
 	{ ONE(MSR_AMD64_SEV_ES_GHCB), IGNORED(0), .flags = F_GUEST | F_AMD },	/* no SEV-ES */
 	{ ONE(MSR_F15H_IC_CFG), .kind = KHV_MSR_CONST, .get = khv_ic_cfg,
@@ -586,8 +588,9 @@ static const struct khv_msr_desc *khv_msr_desc(u32 index)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(khv_msr_table); i++)
-		if (index >= khv_msr_table[i].first && index <= khv_msr_table[i].last)
-			return khv_msr_table[i].flags & other ? NULL : &khv_msr_table[i];
+		if (index >= khv_msr_table[i].first && index <= khv_msr_table[i].last &&
+		    !(khv_msr_table[i].flags & other))
+			return &khv_msr_table[i];
 	return NULL;
 }
 

@@ -60,6 +60,7 @@ struct vmx_vcpu {
 	/* the last exit */
 	u32 exit_reason, exit_insn_len, exit_intr_info;
 	u64 exit_qual;
+	u64 exit_rip;			/* RIP at the exit: elsewhere, pending #DBs go */
 
 	/* host values the VMCS holds, written when they change */
 	u64 host_cr3, host_cr4, host_fs_base;

@@ -442,6 +442,14 @@ static void vmx_load_state(struct vmx_vcpu *vmx, u64 pt_root, bool flush)
 	vmcs_write(VMCS_GUEST_RIP, vcpu->rip);
 	vmcs_write(VMCS_GUEST_RFLAGS, vcpu->rflags);
 	vmcs_write(VMCS_GUEST_DR7, vcpu->hw_dr7);
+	/*
+	 * RIP moved since the exit: khv completed the instruction (CPUID, an
+	 * MMIO access, ...) and raises its single-step trap itself; debug
+	 * exceptions the CPU held pending for it must not come a second time
+	 * (Bochs holds BS pending across a CPUID exit).
+	 */
+	if (vcpu->rip != vmx->exit_rip)
+		vmx->g.pending_dbg = 0;
 	shadow = vmx_entry_interruptibility(vmx);
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, shadow);
 	/* a single step pending under a shadow is the CPU's to deliver */
@@ -468,6 +476,7 @@ static void vmx_store_state(struct vmx_vcpu *vmx)
 
 	vcpu->gprs[4] = vmcs_read(VMCS_GUEST_RSP);
 	vcpu->rip = vmcs_read(VMCS_GUEST_RIP);
+	vmx->exit_rip = vcpu->rip;
 	vcpu->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
 	g->interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 	g->pending_dbg = vmcs_read(VMCS_GUEST_PENDING_DBG);
