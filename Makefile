@@ -219,7 +219,8 @@ check-debug: $(SELFTESTS) $(FUZZ_BIN) $(KHV_STAT)
 # Left out, with their reasons (Documentation/testing.md): signals (Bochs
 # 2.7 loses a CPU with IF=0: RCU stalls on stock as on khv), stress (over
 # its timeout on stock under Bochs), held_pages and khv_stat (QEMU lanes
-# cover them; nothing vendor-specific). About 12 minutes.
+# cover them; nothing vendor-specific). About 16 minutes (the stock lane
+# 11 of them: kvm_intel is much slower than khv under Bochs).
 # Two cases fail under Bochs on stock kvm_intel and khv alike, Bochs's
 # doing as far as we can tell: they are expected failures there (TAP TODO).
 BOCHS_TESTS := $(filter-out signals stress held_pages khv_stat,$(LANE_TESTS))

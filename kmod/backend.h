@@ -45,8 +45,11 @@ enum khv_exit_kind {
 	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */
 };
 
-/* What wrote a control register (struct khv_exit.cr.type). */
-enum { KHV_CR_MOV, KHV_CR_CLTS, KHV_CR_LMSW };
+/*
+ * What wrote a control register (struct khv_exit.cr.type): MOV, CR0's
+ * CLTS or LMSW, or MOV to CR0 or LMSW, the instruction to be decoded.
+ */
+enum { KHV_CR_MOV, KHV_CR_CLTS, KHV_CR_LMSW, KHV_CR_DECODE };
 
 struct khv_exit {
 	enum khv_exit_kind kind;
@@ -72,7 +75,7 @@ struct khv_exit {
 		struct {
 			u8 cr;		/* which CR */
 			s8 gpr;		/* source GPR (KVM order), -1: decode */
-			u8 type;	/* KHV_CR_*: MOV, or CR0's CLTS / LMSW */
+			u8 type;	/* KHV_CR_* */
 			u16 lmsw;	/* LMSW's operand */
 		} cr;
 		struct {

@@ -701,10 +701,12 @@ static int khv_mmio_done(struct khv_vcpu *vcpu, const void *bytes)
  * MOV to or from a control or debug register: 0F 20 (MOV r, CRn), 0F 21
  * (MOV r, DRn), 0F 22 (MOV CRn, r), 0F 23 (MOV DRn, r), ModRM.reg the
  * CR/DR (REX.R adds 8), ModRM.rm the GPR (REX.B adds 8); the operand is
- * 64 bits in 64-bit mode, else 32. Legacy prefixes change nothing.
+ * 64 bits in 64-bit mode, else 32. Legacy prefixes change nothing. Also
+ * LMSW with a register operand: 0F 01 /6, ModRM.mod 3 (op 0x01, reg 0: it
+ * writes CR0).
  */
 struct khv_mov_ctl {
-	u8 op;		/* 0x20 .. 0x23 */
+	u8 op;		/* 0x20 .. 0x23, or 0x01 (LMSW) */
 	u8 reg;		/* CR or DR number */
 	u8 gpr;
 	u8 len;
@@ -737,9 +739,22 @@ static int khv_decode_mov_ctl(struct khv_vcpu *vcpu, const struct khv_paging *p,
 		i++;
 	if (long64 && i < len && (b[i] & 0xf0) == 0x40)
 		rex = b[i++];
-	if (i + 3 > len || b[i] != 0x0f || (b[i + 1] & ~3) != 0x20)
+	if (i + 3 > len || b[i] != 0x0f)
 		return -EFAULT;
 	modrm = b[i + 2];
+	if (b[i + 1] == 0x01) {
+		/* LMSW r16 only: the memory form is not emulated */
+		if ((modrm & 0xc0) != 0xc0 || ((modrm >> 3) & 7) != 6)
+			return -EFAULT;
+		*m = (struct khv_mov_ctl){
+			.op = 0x01,
+			.gpr = (modrm & 7) | (rex & 1 ? 8 : 0),
+			.len = i + 3,
+		};
+		return 0;
+	}
+	if ((b[i + 1] & ~3) != 0x20)
+		return -EFAULT;
 	*m = (struct khv_mov_ctl){
 		.op = b[i + 1],
 		.reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0),
@@ -960,9 +975,11 @@ static bool khv_cr0_write_ok(const struct khv_paging *p, u64 cr0)
 #define KHV_CR0_TLB_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 
 /*
- * An intercepted write to CR0 (VMX: all but TS exit): MOV (@gpr named by
- * the CPU), CLTS or LMSW (@lmsw, which sets PE, MP, EM, TS but never
- * clears PE). #GP at CPL > 0 or for a value CR0 cannot take; ET reads 1.
+ * An intercepted write to CR0 (VMX: all but TS exit; SVM: those changing
+ * more than TS and MP): MOV (@gpr named by the CPU), CLTS, LMSW (@lmsw,
+ * which sets PE, MP, EM, TS but never clears PE), or KHV_CR_DECODE: MOV
+ * or register LMSW decoded here. #GP at CPL > 0 or for a value CR0 cannot
+ * take; ET reads 1.
  */
 int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 			u64 next_rip)
@@ -972,6 +989,23 @@ int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 	int r;
 
 	khv_ops->get_paging(vcpu, &p);
+	if (type == KHV_CR_DECODE) {
+		struct khv_mov_ctl m;
+
+		r = khv_decode_mov_ctl(vcpu, &p, &m);
+		if (r)
+			return r == KHV_EMU_FAULTED ? 0 : r;
+		if (m.op == 0x01) {
+			type = KHV_CR_LMSW;
+			lmsw = vcpu->gprs[m.gpr];
+		} else if (m.op == 0x22 && m.reg == 0) {
+			type = KHV_CR_MOV;
+		} else {
+			return -EFAULT;
+		}
+		gpr = m.gpr;
+		next_rip = vcpu->rip + m.len;
+	}
 	switch (type) {
 	case KHV_CR_CLTS:
 		val = p.cr0 & ~X86_CR0_TS;

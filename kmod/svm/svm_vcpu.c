@@ -78,7 +78,9 @@ static void svm_save_reset(struct vmcb_save *s)
  * Documentation/security.md. Exceptions: #DB and #AC, whose delivery can
  * fault again forever inside the CPU (no interrupt would get the host CPU
  * back), and #MC, which belongs to the host. CR4 writes: only bits khv
- * allows (PKE, OSXSAVE would reach host PKRU/XCR0). RDPMC (host counters),
+ * allows (PKE, OSXSAVE would reach host PKRU/XCR0). CR0 writes that change
+ * more than TS and MP: checked by khv, as KVM (not every CPU checks them:
+ * QEMU's TCG loads PG without PE). RDPMC (host counters),
  * WBINVD (host-wide cache flush), RDPRU, ICEBP as KVM.
  */
 #define SVM_INTERCEPT_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | \
@@ -91,7 +93,7 @@ static void svm_control_init(struct vmcb_control *c)
 	c->intercept_dr = 0xffffffff;
 	c->intercept_exceptions = SVM_INTERCEPT_EXCEPTIONS;
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
-			     SVM_I1_INIT | SVM_I1_RDPMC | SVM_I1_CPUID |
+			     SVM_I1_INIT | SVM_I1_CR0_SEL | SVM_I1_RDPMC | SVM_I1_CPUID |
 			     SVM_I1_INVD | SVM_I1_HLT | SVM_I1_INVLPGA |
 			     SVM_I1_IOIO_PROT | SVM_I1_MSR_PROT |
 			     SVM_I1_SHUTDOWN;
@@ -281,6 +283,24 @@ static void svm_exit_cr_write(struct svm_vcpu *svm, struct khv_exit *exit)
 		exit->next_rip = svm->vmcb->control.next_rip;
 }
 
+/*
+ * MOV to CR0 or LMSW changing more than TS and MP. With decode assists a
+ * MOV names its register; LMSW (and any write without them) is decoded.
+ */
+static void svm_exit_cr0_sel(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_CR_WRITE;
+	exit->cr.cr = 0;
+	exit->cr.gpr = -1;
+	exit->cr.type = KHV_CR_DECODE;
+	if (svm_host.decode_assists && (exit->info1 & SVM_CR_INFO_VALID)) {
+		exit->cr.gpr = exit->info1 & SVM_CR_INFO_GPR_MASK;
+		exit->cr.type = KHV_CR_MOV;
+	}
+	if (svm_host.nrips)
+		exit->next_rip = svm->vmcb->control.next_rip;
+}
+
 /* #DB: the CPU already updated the guest's DR6 (saved in the VMCB). */
 static void svm_exit_db(struct svm_vcpu *svm, struct khv_exit *exit)
 {
@@ -373,6 +393,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_SMI]		= svm_exit_host,
 	[SVM_EXIT_INIT]		= svm_exit_host,
 	[SVM_EXIT_VINTR]	= svm_exit_vintr,
+	[SVM_EXIT_CR0_SEL_WRITE] = svm_exit_cr0_sel,
 	[SVM_EXIT_RDPMC]	= svm_exit_rdpmc,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_IRET]		= svm_exit_iret,
@@ -623,7 +644,7 @@ void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	v->cpl = (s->cr0 & X86_CR0_PE) ? s->cs.dpl : 0;
 }
 
-/* SVM lets the guest write CR0 itself; this serves the core's emulation. */
+/* A CR0 value the core has checked (selective CR0 write intercept). */
 void svm_set_cr0(struct khv_vcpu *vcpu, u64 cr0)
 {
 	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;

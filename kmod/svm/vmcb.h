@@ -134,6 +134,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_I1_SMI		BIT(2)
 #define SVM_I1_INIT		BIT(3)
 #define SVM_I1_VINTR		BIT(4)
+#define SVM_I1_CR0_SEL		BIT(5)	/* CR0 writes that change more than TS, MP */
 #define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_IRET		BIT(20)
@@ -211,6 +212,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
 #define SVM_EXIT_VINTR		0x064
+#define SVM_EXIT_CR0_SEL_WRITE	0x065
 #define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_IRET		0x074
