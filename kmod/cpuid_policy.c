@@ -409,6 +409,32 @@ bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 host_allowed, u64 cr4)
 	return !(cr4 & ~(khv_cr4_allowed(v) & host_allowed));
 }
 
+/* CR0, CR4 and EFER bits the CR0 rules look at (SDM vol. 3, 2.5) */
+#define CR0_PE		BIT_ULL(0)
+#define CR0_NW		BIT_ULL(29)
+#define CR0_CD		BIT_ULL(30)
+#define CR0_PG		BIT_ULL(31)
+#define CR4_PAE		BIT_ULL(5)
+#define CR4_PCIDE	BIT_ULL(17)
+#define EFER_LME_BIT	BIT_ULL(8)
+
+bool khv_cr0_valid(u64 old_cr0, u64 cr0, u64 cr4, u64 efer, bool long64)
+{
+	if (cr0 >> 32)
+		return false;
+	if ((cr0 & CR0_NW) && !(cr0 & CR0_CD))
+		return false;
+	if ((cr0 & CR0_PG) && !(cr0 & CR0_PE))
+		return false;
+	/* long mode needs PAE paging */
+	if ((cr0 & CR0_PG) && !(old_cr0 & CR0_PG) && (efer & EFER_LME_BIT) &&
+	    !(cr4 & CR4_PAE))
+		return false;
+	if (!(cr0 & CR0_PG) && (long64 || (cr4 & CR4_PCIDE)))
+		return false;
+	return true;
+}
+
 /*
  * IA32_APIC_BASE: BSP(8), x2APIC enable(10) only with x2APIC and only
  * together with EN(11) (EXTD without EN is the SDM's invalid state), base.

@@ -97,5 +97,12 @@ u64 khv_cr4_allowed(const struct khv_cpuid_view *v);
  */
 bool khv_cr4_valid(const struct khv_cpuid_view *v, u64 host_allowed, u64 cr4);
 bool khv_apic_base_valid(const struct khv_cpuid_view *v, u64 apic_base);
+/*
+ * A CR0 load from @old_cr0 (SDM vol. 3 2.5, 9.8.5; KVM's checks): no bits
+ * 63:32, no NW without CD, no PG without PE, paging on with EFER.LME only
+ * with CR4.PAE, paging off neither in 64-bit code (@long64) nor with
+ * CR4.PCIDE.
+ */
+bool khv_cr0_valid(u64 old_cr0, u64 cr0, u64 cr4, u64 efer, bool long64);
 
 #endif /* KHV_CPUID_POLICY_H */

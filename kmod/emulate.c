@@ -947,30 +947,6 @@ int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 	return 0;
 }
 
-/*
- * The checks of a CR0 load (SDM vol. 3 2.5 and 9.8.5, KVM's): reserved
- * bits 63:32, NW without CD, PG without PE, paging on with EFER.LME but
- * without PAE, paging off in 64-bit code, PCIDE with paging off. True if
- * @cr0 may be loaded.
- */
-static bool khv_cr0_write_ok(const struct khv_paging *p, u64 cr0)
-{
-	if (cr0 >> 32)
-		return false;
-	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
-		return false;
-	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
-		return false;
-	if ((cr0 & X86_CR0_PG) && !(p->cr0 & X86_CR0_PG) &&
-	    (p->efer & EFER_LME) && !(p->cr4 & X86_CR4_PAE))
-		return false;
-	if (!(cr0 & X86_CR0_PG) && khv_cpu_mode(p) == KHV_MODE_LONG64)
-		return false;
-	if (!(cr0 & X86_CR0_PG) && (p->cr4 & X86_CR4_PCIDE))
-		return false;
-	return true;
-}
-
 /* CR0 bits whose change makes cached translations stale. */
 #define KHV_CR0_TLB_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 
@@ -1020,7 +996,8 @@ int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 		if (khv_cpu_mode(&p) != KHV_MODE_LONG64)
 			val = (u32)val;
 	}
-	if (p.cpl || !khv_cr0_write_ok(&p, val)) {
+	if (p.cpl || !khv_cr0_valid(p.cr0, val, p.cr4, p.efer,
+				    khv_cpu_mode(&p) == KHV_MODE_LONG64)) {
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 0;
 	}

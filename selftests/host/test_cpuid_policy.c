@@ -210,6 +210,32 @@ static int t_cr4_apic(void)
 	return KSFT_PASS;
 }
 
+/* CR0 loads: PE 0, NW 29, CD 30, PG 31; CR4.PAE 5, PCIDE 17; EFER.LME 8 */
+static int t_cr0_rules(void)
+{
+	const uint64_t pe = 1, et = 0x10, nw = 1u << 29, cd = 1u << 30, pg = 1u << 31;
+	const uint64_t lm_cr0 = pg | pe | et, pae = 0x20, pcide = 1u << 17, lme = 0x100;
+
+	CHECK(khv_cr0_valid(0x60000010, 0x60000011, 0, 0, false), "reset, then PE");
+	CHECK(khv_cr0_valid(et, cd | nw | et, 0, 0, false), "CD with NW");
+	CHECK(!khv_cr0_valid(et, nw | et, 0, 0, false), "NW without CD");
+	CHECK(!khv_cr0_valid(et, pg | et, 0, 0, false), "PG without PE");
+	CHECK(khv_cr0_valid(pe, lm_cr0, 0, 0, false), "32-bit paging");
+	CHECK(!khv_cr0_valid(pe, lm_cr0, 0, lme, false), "LME without PAE");
+	CHECK(khv_cr0_valid(pe, lm_cr0, pae, lme, false), "long mode on");
+	CHECK(khv_cr0_valid(lm_cr0, lm_cr0 | (1u << 16), 0, lme | 0x400, true),
+	      "WP in long mode (PAE checked only when PG goes on)");
+	CHECK(!khv_cr0_valid(lm_cr0, pe | et, pae, lme | 0x400, true),
+	      "paging off in 64-bit code");
+	CHECK(khv_cr0_valid(lm_cr0, pe | et, pae, lme | 0x400, false),
+	      "paging off in compatibility mode");
+	CHECK(!khv_cr0_valid(lm_cr0, pe | et, pae | pcide, lme, false),
+	      "paging off with PCIDE");
+	CHECK(!khv_cr0_valid(lm_cr0, lm_cr0 | (1ull << 32), pae, lme, true),
+	      "bits 63:32");
+	return KSFT_PASS;
+}
+
 /* Any byte in CPUID 0x80000008 EAX[7:0] gives a MAXPHYADDR shifts can use. */
 static int t_maxphyaddr_clamped(void)
 {
@@ -240,6 +266,7 @@ static const struct ksft_case cases[] = {
 	{ "cpuid_xsave", t_xsave },
 	{ "cpuid_answer", t_answer },
 	{ "cpuid_cr4_apic_rules", t_cr4_apic },
+	{ "cr0_rules", t_cr0_rules },
 	{ "cpuid_maxphyaddr_clamped", t_maxphyaddr_clamped },
 };
 
