@@ -176,22 +176,17 @@ VMX_PA_INSN(vmx_vmclear, "vmclear")
 VMX_PA_INSN(vmx_vmptrld, "vmptrld")
 static VMX_PA_INSN(vmx_vmxon, "vmxon")
 
-/* INVEPT/INVVPID descriptors and types (SDM vol. 3C, 30.3) */
+/*
+ * INVEPT (SDM vol. 3C, 30.3): single context drops the guest-physical and
+ * combined mappings of one EPT root, for every VPID, so khv needs no
+ * INVVPID (with EPT every guest translation is a combined mapping).
+ */
 void vmx_invept(bool single, u64 eptp)
 {
 	struct { u64 eptp, zero; } d = { single ? eptp : 0, 0 };
 	u64 type = single ? 1 : 2;
 
 	asm volatile("invept %[d], %[t]" : : [d] "m" (d), [t] "r" (type)
-		     : "cc", "memory");
-}
-
-void vmx_invvpid(bool single, u16 vpid)
-{
-	struct { u64 vpid, gla; } d = { vpid, 0 };
-	u64 type = single ? 1 : 2;
-
-	asm volatile("invvpid %[d], %[t]" : : [d] "m" (d), [t] "r" (type)
 		     : "cc", "memory");
 }
 

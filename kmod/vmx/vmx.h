@@ -120,7 +120,6 @@ struct vmx_host_save {
 int vmx_vmclear(u64 pa);
 int vmx_vmptrld(u64 pa);
 void vmx_invept(bool single, u64 eptp);
-void vmx_invvpid(bool single, u16 vpid);
 int vmx_vpid_alloc(void);
 void vmx_vpid_free(int vpid);
 void vmx_vmcs_drop(struct vmx_vcpu *vmx);
