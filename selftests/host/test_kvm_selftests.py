@@ -365,6 +365,19 @@ def tap_summary_counts_todo_as_expected_failures():
         assert r.returncode == 1 and "1 failed" in r.stdout, r.stdout
 
 
+@test
+def tap_summary_counts_nested_todo():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "t.tap")
+        with open(path, "w") as f:
+            f.write("TAP version 13\n    not ok 9 case # TODO fails on stock too\n"
+                    "    ok 10 other\nok 1 a\n    not ok 1 real failure\nok 2 b\n1..2\n")
+        r = subprocess.run([os.path.join(TOP, "scripts", "tap-summary"), path],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout
+        assert r.stdout.strip() == "2 passed, 0 failed, 0 skipped, 1 expected failures", r.stdout
+
+
 
 @test
 def tap_summary_says_why_a_test_failed():
