@@ -816,6 +816,13 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 		set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 	if (!khv_msr_value_valid(vcpu, d, index, data))
 		return -EINVAL;
+	/*
+	 * SYSENTER_ESP/EIP: AMD keeps 32 bits, Intel faults on non-canonical
+	 * values and VM entry refuses them: made canonical, as KVM does, so
+	 * that no write on either vendor can make the next entry fail.
+	 */
+	if (index == MSR_IA32_SYSENTER_ESP || index == MSR_IA32_SYSENTER_EIP)
+		data = (u64)((s64)(data << 16) >> 16);
 	if (d->filter) {
 		r = d->filter(vcpu, index, &data, host);
 		if (r)
