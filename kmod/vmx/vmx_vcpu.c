@@ -1143,12 +1143,36 @@ void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on)
 		vmx->exc_bitmap &= ~BIT(BP_VECTOR);
 }
 
-/* Values are validated by the core (msr.c). */
+/*
+ * The MSRs vmx_host_save() writes before each entry: a value this CPU
+ * refuses (SFMASK's reserved bits 63:32 on Intel CPUs, for one) would make
+ * that write fault with the host's state half switched. The CPU judges
+ * it here, once, as KVM's WRMSR of them does: -EINVAL if it faults.
+ */
+static int vmx_switched_msr_ok(u32 index, u64 data)
+{
+	unsigned long flags;
+	u64 host;
+	int r;
+
+	local_irq_save(flags);
+	rdmsrl(index, host);
+	r = wrmsrl_safe(index, data);
+	wrmsrl(index, host);
+	local_irq_restore(flags);
+	return r ? -EINVAL : 0;
+}
+
+/* Values are validated by the core (msr.c), and the switched ones by the CPU. */
 int vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 *slot = vmx_msr_slot(vmx, index);
+	int i;
 
+	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++)
+		if (index == vmx_switched_msrs[i] && vmx_switched_msr_ok(index, data))
+			return -EINVAL;
 	if (slot) {
 		*slot = data;
 	} else if (index == MSR_EFER) {
