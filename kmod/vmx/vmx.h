@@ -155,6 +155,7 @@ void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on);
 void vmx_want_nmi_window(struct khv_vcpu *vcpu, bool on);
 void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h);
 void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h);
+void vmx_host_events_after_exit(void);
 
 /* vmx_bench.c */
 u32 vmx_bench_vmrun(struct khv_vcpu *vcpu, u64 pt_root, bool flush, u32 n,

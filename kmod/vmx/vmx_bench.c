@@ -42,9 +42,12 @@ u32 vmx_bench_vmrun(struct khv_vcpu *vcpu, u64 pt_root, bool flush, u32 n,
 	*ns = ktime_get_ns() - t0;
 	/*
 	 * Stopped by a host interrupt (or anything else): the guest is
-	 * still at its CPUID, and an ordinary entry deals with the rest.
+	 * still at its CPUID, and an ordinary entry deals with the rest; an
+	 * NMI or machine check the exit took goes to the host now.
 	 */
-	if (i < n)
+	if (i < n) {
+		vmx_host_events_after_exit();
 		exit->kind = KHV_EXIT_RESUME;
+	}
 	return i;
 }

@@ -738,6 +738,24 @@ static void vmx_host_nmi(void)
 	asm volatile("int $2" : : : "memory");
 }
 
+/*
+ * For an exit outside vmx_vcpu_enter() (the benchmark loop): an NMI or
+ * machine check the exit took from the host goes to the host's handler.
+ */
+void vmx_host_events_after_exit(void)
+{
+	u32 reason = vmcs_read(VMCS_EXIT_REASON) & VMX_EXIT_REASON_BASIC;
+	u32 info = vmcs_read(VMCS_EXIT_INTR_INFO);
+	u8 type = (info & VMX_INTR_TYPE_MASK) >> VMX_INTR_TYPE_SHIFT;
+
+	if (reason == VMX_EXIT_MCE_DURING_ENTRY ||
+	    (reason == VMX_EXIT_EXCEPTION_NMI && type == VMX_INTR_TYPE_HW_EXC &&
+	     (info & VMX_INTR_VECTOR) == MC_VECTOR))
+		vmx_machine_check();
+	else if (reason == VMX_EXIT_EXCEPTION_NMI && type == VMX_INTR_TYPE_NMI)
+		vmx_host_nmi();
+}
+
 /* Exception or NMI (exit reason 0). */
 static void vmx_exit_exception(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
