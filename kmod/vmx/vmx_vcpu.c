@@ -1300,10 +1300,18 @@ void vmx_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,
 	vcpu->stat.exception_injections++;
 	if (vector == BP_VECTOR || vector == OF_VECTOR) {
 		type = VMX_INTR_TYPE_SW_EXC;
-		len = vmx->exit_insn_len ?: 1;
+		len = vmx->exit_insn_len;
+		if (len < 1 || len > 15)	/* not the exit of an INT3/INTO */
+			len = 1;
 		has_error = false;
 	}
-	vmx_inject(vmx, vector, type, has_error, error, len);
+	/*
+	 * Real mode pushes no error code, and VM entry refuses one there;
+	 * its field takes 16 bits (SDM 27.2.1.3), as KVM.
+	 */
+	if (!(vmx->g.cr0 & X86_CR0_PE))
+		has_error = false;
+	vmx_inject(vmx, vector, type, has_error, (u16)error, len);
 }
 
 void vmx_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error)
