@@ -696,8 +696,15 @@ static void vmx_exit_cr(struct vmx_vcpu *vmx, struct khv_exit *exit)
 	case VMX_CR_LMSW:
 		exit->cr.type = KHV_CR_LMSW;
 		break;
-	default:	/* MOV from CR3/CR8: never enabled */
-		exit->kind = KHV_EXIT_UNHANDLED;
+	default:
+		/* MOV from CR8: exits only on CPUs without a TPR shadow */
+		if (cr.cr != 8) {
+			exit->kind = KHV_EXIT_UNHANDLED;	/* CR3: never enabled */
+			break;
+		}
+		vmx->vcpu.gprs[cr.gpr] = vmx->vcpu.tpr;
+		khv_skip_insn(&vmx->vcpu, exit->next_rip);
+		exit->kind = KHV_EXIT_RESUME;
 	}
 }
 
