@@ -160,21 +160,33 @@ static int vmx_hw_setup(void)
  * the CPU refused (VMfail: CF or ZF) or faulted (#GP, e.g. CR0/CR4 fixed
  * bits, #UD with VMX off).
  */
-#define VMX_PA_INSN(name, insn)						\
-int name(u64 pa)							\
-{									\
-	asm goto("1: " insn " %[pa]\n\t"				\
-		 "jbe %l[fail]\n\t"					\
-		 _ASM_EXTABLE(1b, %l[fail])				\
-		 : : [pa] "m" (pa) : "cc", "memory" : fail);		\
-	return 0;							\
-fail:									\
-	return -EIO;							\
+#define VMX_PA_ASM(insn)	"1: " insn " %[pa]\n\t"			\
+				"jbe %l[fail]\n\t"				\
+				_ASM_EXTABLE(1b, %l[fail])
+
+int vmx_vmclear(u64 pa)
+{
+	asm goto(VMX_PA_ASM("vmclear") : : [pa] "m" (pa) : "cc", "memory" : fail);
+	return 0;
+fail:
+	return -EIO;
 }
 
-VMX_PA_INSN(vmx_vmclear, "vmclear")
-VMX_PA_INSN(vmx_vmptrld, "vmptrld")
-static VMX_PA_INSN(vmx_vmxon, "vmxon")
+int vmx_vmptrld(u64 pa)
+{
+	asm goto(VMX_PA_ASM("vmptrld") : : [pa] "m" (pa) : "cc", "memory" : fail);
+	return 0;
+fail:
+	return -EIO;
+}
+
+static int vmx_vmxon(u64 pa)
+{
+	asm goto(VMX_PA_ASM("vmxon") : : [pa] "m" (pa) : "cc", "memory" : fail);
+	return 0;
+fail:
+	return -EIO;
+}
 
 /*
  * INVEPT (SDM vol. 3C, 30.3): single context drops the guest-physical and
