@@ -439,7 +439,18 @@ GUEST_CODE static uint64_t guest_read_cr4(void)
 	return cr4;
 }
 
-/* MOV to CR4 (a 3-byte instruction here): true if it took, false on #GP. */
+/*
+ * MOV to a CR, a 3-byte instruction here: the handler skips it if it
+ * faults. True if it took (no fault since @before), false on #GP.
+ */
+GUEST_CODE static bool guest_mov_cr_took(uint64_t before)
+{
+	if (g_count == before)
+		return true;
+	GUEST_ASSERT_EQ(g_vec, 13);
+	return false;
+}
+
 GUEST_CODE static bool guest_write_cr4(uint64_t val)
 {
 	uint64_t before = g_count;
@@ -448,10 +459,7 @@ GUEST_CODE static bool guest_write_cr4(uint64_t val)
 	g_vec = 0;
 	__asm__ volatile(".byte 0x0f, 0x22, 0xe0"	/* mov %rax, %cr4 */
 			 : : "a"(val) : "memory");
-	if (g_count == before)
-		return true;
-	GUEST_ASSERT_EQ(g_vec, 13);
-	return false;
+	return guest_mov_cr_took(before);
 }
 
 GUEST_CODE static bool guest_cpuid_bit(uint32_t leaf, int reg, int bit)
@@ -499,7 +507,6 @@ GUEST_CODE static uint64_t guest_read_cr0(void)
 	return cr0;
 }
 
-/* MOV to CR0 (3 bytes): true if it took, false on #GP. */
 GUEST_CODE static bool guest_write_cr0(uint64_t val)
 {
 	uint64_t before = g_count;
@@ -508,10 +515,7 @@ GUEST_CODE static bool guest_write_cr0(uint64_t val)
 	g_vec = 0;
 	__asm__ volatile(".byte 0x0f, 0x22, 0xc0"	/* mov %rax, %cr0 */
 			 : : "a"(val) : "memory");
-	if (g_count == before)
-		return true;
-	GUEST_ASSERT_EQ(g_vec, 13);
-	return false;
+	return guest_mov_cr_took(before);
 }
 
 /*
