@@ -219,10 +219,11 @@ check-debug: $(SELFTESTS) $(FUZZ_BIN) $(KHV_STAT)
 # Left out, with their reasons (Documentation/testing.md): signals (Bochs
 # 2.7 loses a CPU with IF=0: RCU stalls on stock as on khv), stress (over
 # its timeout on stock under Bochs), held_pages and khv_stat (QEMU lanes
-# cover them; nothing vendor-specific). About 16 minutes (the stock lane
-# 11 of them: kvm_intel is much slower than khv under Bochs).
-# Two cases fail under Bochs on stock kvm_intel and khv alike, Bochs's
-# doing as far as we can tell: they are expected failures there (TAP TODO).
+# cover them; nothing vendor-specific). 16-22 minutes: the stock lane's
+# selftests about 6 (khv's 1), each khv-vmm boot 4-6.
+# Two cases fail under Bochs on stock kvm_intel (and fpu_guest_view on khv
+# too), Bochs's doing as far as we can tell: expected failures there (TAP
+# TODO); khv passes single_step.
 BOCHS_TESTS := $(filter-out signals stress held_pages khv_stat,$(LANE_TESTS))
 BOCHS_XFAIL_regs_sregs := fpu_guest_view
 BOCHS_XFAIL_guest_debug := single_step
