@@ -61,7 +61,6 @@ struct vmx_config {
 	u32 pin, proc, proc2, exit, entry;
 	bool tpr_shadow;	/* else CR8 accesses exit */
 	bool vpid;		/* VPID, with a usable INVVPID */
-	bool invvpid_single;	/* else all-context */
 	bool invept_single;	/* else all-context */
 	bool ept_ad;		/* EPT accessed/dirty flags */
 	u64 cr0_must1, cr0_must0, cr4_must1, cr4_must0;

@@ -115,7 +115,6 @@ static const char *vmx_config_ept(const struct vmx_facts *f, struct vmx_config *
 	c->invept_single = cap & EPT_CAP_INVEPT_SINGLE;
 	c->ept_ad = cap & EPT_CAP_AD;
 	/* VPIDs only with an INVVPID that can drop one VPID's or all mappings */
-	c->invvpid_single = cap & VPID_CAP_SINGLE;
 	c->vpid = (may_be_1(f->procbased_ctls2) & VMX_PROC2_VPID) &&
 		  (cap & VPID_CAP_INVVPID) && (cap & (VPID_CAP_SINGLE | VPID_CAP_ALL));
 	if (c->vpid)

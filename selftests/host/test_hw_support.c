@@ -92,7 +92,7 @@ static int t_vmx_config(void)
 	CHECK((c.exit & 0x3c0204) == 0x3c0204 && (c.exit & MUST(f.true_exit_ctls)) ==
 	      MUST(f.true_exit_ctls), "exit %#x", c.exit);
 	CHECK((c.entry & 0xc004) == 0xc004 && !(c.entry & VMX_ENTRY_IA32E), "entry %#x", c.entry);
-	CHECK(c.vpid && c.invvpid_single && c.invept_single && c.ept_ad, "EPT/VPID features");
+	CHECK(c.vpid && c.invept_single && c.ept_ad, "EPT/VPID features");
 	CHECK(c.cr0_must1 == 0x20 && c.cr0_must0 == ~0xffffffffull, "CR0 %#lx/%#lx",
 	      (unsigned long)c.cr0_must1, (unsigned long)c.cr0_must0);
 	CHECK(c.cr4_must1 == 0x2000 && c.cr4_must0 == ~0x1727ffull, "CR4");
