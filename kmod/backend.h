@@ -40,6 +40,7 @@ enum khv_exit_kind {
 	KHV_EXIT_RDPMC,
 	KHV_EXIT_XSETBV,	/* XCR index in ECX, value in EDX:EAX */
 	KHV_EXIT_WBINVD,	/* WBINVD or WBNOINVD */
+	KHV_EXIT_PAUSE,		/* a PAUSE loop (spinning on a lock?) */
 	KHV_EXIT_SHUTDOWN,	/* triple fault */
 	KHV_EXIT_FAIL_ENTRY,	/* the CPU refused the guest state */
 	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */

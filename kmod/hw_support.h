@@ -94,6 +94,7 @@ struct vmx_config {
 #define VMX_PROC2_VPID		BIT(5)
 #define VMX_PROC2_WBINVD	BIT(6)
 #define VMX_PROC2_UNRESTRICTED	BIT(7)
+#define VMX_PROC2_PLE		BIT(10)	/* PAUSE-loop exiting */
 #define VMX_PROC2_INVPCID	BIT(12)
 #define VMX_PROC2_ENCLS		BIT(15)
 #define VMX_PROC2_XSAVES	BIT(20)

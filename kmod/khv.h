@@ -71,6 +71,7 @@ struct khv_vcpu_stat {
 	u64 exits_dr;
 	u64 exits_exception;
 	u64 exits_shutdown;
+	u64 exits_pause;
 	u64 exits_other;
 	/* exits to user space, KVM's names */
 	u64 io_exits;
@@ -104,6 +105,7 @@ struct khv_vm {
 	struct mutex lock;		/* vCPU creation, VM ioctls */
 	struct xarray vcpus;		/* vcpu_id -> khv_vcpu; insert under lock */
 	u32 nr_vcpus;			/* under lock */
+	unsigned long spin_next;	/* vcpu_id a PAUSE exit looks at first */
 
 	struct mutex mmu_lock;		/* memslots and the nested page table */
 	struct khv_memslots slots;	/* under mmu_lock */
@@ -294,6 +296,7 @@ struct khv_vcpu {
 
 	unsigned long requests;		/* KHV_REQ_* */
 	int cpu;			/* CPU in guest mode, or -1 */
+	struct pid __rcu *pid;		/* the thread of its last KVM_RUN */
 
 	struct khv_vcpu_stat stat;	/* see struct khv_vcpu_stat */
 };

@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/smp.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
@@ -395,6 +396,57 @@ static int khv_exit_wbinvd(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return 1;
 }
 
+/*
+ * A PAUSE loop: the guest spins, most likely on a lock whose holder is
+ * another of its vCPUs that the host preempted. Give the rest of this
+ * time slice to such a vCPU's thread (a directed yield, as KVM's): one
+ * that is runnable but not on a CPU. Threads that run, sleep or are not
+ * in this CPU's reach make yield_to() decline; the next one is tried.
+ * The scan starts after the last vCPU boosted, so spinners spread their
+ * help.
+ */
+static void khv_vcpu_on_spin(struct khv_vcpu *me)
+{
+	struct khv_vm *vm = me->vm;
+	unsigned long start = READ_ONCE(vm->spin_next), id;
+	struct khv_vcpu *v;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		xa_for_each_range(&vm->vcpus, id, v, pass ? 0 : start,
+				  pass ? start - 1 : ULONG_MAX) {
+			struct task_struct *task;
+			int r;
+
+			if (v == me || READ_ONCE(v->cpu) >= 0)
+				continue;
+			rcu_read_lock();
+			task = get_pid_task(rcu_dereference(v->pid), PIDTYPE_PID);
+			rcu_read_unlock();
+			if (!task)
+				continue;
+			r = yield_to(task, true);
+			put_task_struct(task);
+			if (r > 0) {
+				WRITE_ONCE(vm->spin_next, id + 1);
+				return;
+			}
+			if (r < 0)	/* nothing else runs here: no one to help */
+				return;
+		}
+		if (!start)
+			break;
+	}
+}
+
+static int khv_exit_pause(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	khv_skip_insn(vcpu, exit->next_rip);
+	if (READ_ONCE(vcpu->vm->nr_vcpus) > 1)
+		khv_vcpu_on_spin(vcpu);
+	return 1;
+}
+
 static int khv_exit_irq_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	return 1;	/* the loop exits to user space if it asked (below) */
@@ -485,6 +537,7 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_RDPMC]	= khv_exit_rdpmc,
 	[KHV_EXIT_XSETBV]	= khv_exit_xsetbv,
 	[KHV_EXIT_WBINVD]	= khv_exit_wbinvd,
+	[KHV_EXIT_PAUSE]	= khv_exit_pause,
 	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
 	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
 	[KHV_EXIT_UNHANDLED]	= khv_exit_unhandled,
@@ -721,6 +774,22 @@ static void khv_fill_run_state(struct khv_vcpu *vcpu)
 	run->flags = 0;
 }
 
+/*
+ * Which thread runs @vcpu, for directed yields to it. It changes rarely
+ * (a VMM moving vCPUs between threads); readers hold the RCU read lock.
+ */
+static void khv_vcpu_note_thread(struct khv_vcpu *vcpu)
+{
+	struct pid *old = rcu_dereference_protected(vcpu->pid,
+						    lockdep_is_held(&vcpu->lock));
+
+	if (old == task_pid(current))
+		return;
+	rcu_assign_pointer(vcpu->pid, get_task_pid(current, PIDTYPE_PID));
+	synchronize_rcu();
+	put_pid(old);
+}
+
 long khv_vcpu_run(struct khv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -728,6 +797,7 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	bool want_window;
 	long r;
 
+	khv_vcpu_note_thread(vcpu);
 	if (vcpu->sigmask_set)
 		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
 	vcpu->ran = true;

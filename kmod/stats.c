@@ -70,6 +70,7 @@ static const struct khv_stat_def khv_vcpu_stat_defs[] = {
 	VCPU_STAT(exits_dr, CUMULATIVE, 0),		/* MOV to/from DRn */
 	VCPU_STAT(exits_exception, CUMULATIVE, 0),	/* #DB, #AC, #MC */
 	VCPU_STAT(exits_shutdown, CUMULATIVE, 0),	/* triple fault */
+	VCPU_STAT(exits_pause, CUMULATIVE, 0),		/* PAUSE loop */
 	VCPU_STAT(exits_other, CUMULATIVE, 0),
 	VCPU_STAT(io_exits, CUMULATIVE, 0),		/* to user space: KVM_EXIT_IO */
 	VCPU_STAT(mmio_exits, CUMULATIVE, 0),		/* KVM_EXIT_MMIO */
@@ -360,6 +361,7 @@ static const u8 khv_exit_stat[] = {
 	[KHV_EXIT_DR_ACCESS]	= EXIT_STAT(exits_dr),
 	[KHV_EXIT_EXCEPTION]	= EXIT_STAT(exits_exception),
 	[KHV_EXIT_SHUTDOWN]	= EXIT_STAT(exits_shutdown),
+	[KHV_EXIT_PAUSE]	= EXIT_STAT(exits_pause),
 	[KHV_EXIT_UNHANDLED]	= 0,	/* sizes the table to every kind */
 };
 

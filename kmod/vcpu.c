@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/khv.h>
@@ -18,6 +19,7 @@
 void khv_vcpu_free(struct khv_vcpu *vcpu)
 {
 	khv_vlapic_free(vcpu);
+	put_pid(rcu_dereference_protected(vcpu->pid, true));
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kvfree(vcpu->cpuid);
 	kfree(vcpu->msrs);

@@ -115,6 +115,8 @@ static int svm_hw_setup(void)
 	svm_host.max_asid = cpuid_ebx(0x8000000a);
 	svm_host.nrips = cpuid_edx(0x8000000a) & BIT(3);
 	svm_host.decode_assists = cpuid_edx(0x8000000a) & BIT(7);
+	svm_host.pause_filter = cpuid_edx(0x8000000a) & BIT(10);
+	svm_host.pause_thresh = cpuid_edx(0x8000000a) & BIT(12);
 	for_each_possible_cpu(cpu)
 		per_cpu(svm_asids, cpu).next = svm_host.max_asid;
 	r = khv_percpu_pages_alloc(&svm_hsave_page);

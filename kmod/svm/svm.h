@@ -32,6 +32,8 @@ struct svm_host {
 	u32 max_asid;		/* CPUID 0x8000000A.EBX */
 	bool nrips;		/* next-RIP saved on exits */
 	bool decode_assists;	/* CR/DR exits name their GPR */
+	bool pause_filter;	/* PAUSE exits only after a count of them */
+	bool pause_thresh;	/* ... of PAUSEs close together */
 	u64 iopm_pa;		/* 12 KiB, every port intercepted */
 	u64 msrpm_pa;		/* 8 KiB */
 };

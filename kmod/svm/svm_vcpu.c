@@ -86,6 +86,14 @@ static void svm_save_reset(struct vmcb_save *s)
 #define SVM_INTERCEPT_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | \
 					 BIT(MC_VECTOR))
 
+/*
+ * PAUSE loops exit (for a directed yield) only with the pause filter:
+ * after this many PAUSEs, counted while they come at most the threshold
+ * of cycles apart where the CPU has one (KVM's defaults).
+ */
+#define SVM_PAUSE_FILTER_COUNT		3000
+#define SVM_PAUSE_FILTER_THRESH		128
+
 static void svm_control_init(struct vmcb_control *c)
 {
 	c->intercept_cr = SVM_ICR_WRITE(4);
@@ -102,6 +110,12 @@ static void svm_control_init(struct vmcb_control *c)
 			     SVM_I2_SKINIT | SVM_I2_ICEBP | SVM_I2_WBINVD |
 			     SVM_I2_MONITOR | SVM_I2_MWAIT |
 			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU;
+	if (svm_host.pause_filter) {
+		c->intercept_misc1 |= SVM_I1_PAUSE;
+		c->pause_filter_count = SVM_PAUSE_FILTER_COUNT;
+		if (svm_host.pause_thresh)
+			c->pause_filter_thresh = SVM_PAUSE_FILTER_THRESH;
+	}
 	c->iopm_base_pa = svm_host.iopm_pa;
 	c->msrpm_base_pa = svm_host.msrpm_pa;
 	/* Guest RFLAGS.IF masks only virtual interrupts; host ones exit. */
@@ -360,6 +374,12 @@ static void svm_exit_wbinvd(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->next_rip = svm_next_rip(svm, 2);
 }
 
+static void svm_exit_pause(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_PAUSE;
+	exit->next_rip = svm_next_rip(svm, 2);
+}
+
 static void svm_exit_vintr(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	svm_want_irq_window(&svm->vcpu, false);
@@ -398,6 +418,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_IRET]		= svm_exit_iret,
 	[SVM_EXIT_INVD]		= svm_exit_invd,
+	[SVM_EXIT_PAUSE]	= svm_exit_pause,
 	[SVM_EXIT_HLT]		= svm_exit_hlt,
 	[SVM_EXIT_INVLPGA]	= svm_exit_ud,
 	[SVM_EXIT_IOIO]		= svm_exit_ioio,

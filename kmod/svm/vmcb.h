@@ -139,6 +139,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_IRET		BIT(20)
 #define SVM_I1_INVD		BIT(22)
+#define SVM_I1_PAUSE		BIT(23)
 #define SVM_I1_HLT		BIT(24)
 #define SVM_I1_INVLPGA		BIT(26)
 #define SVM_I1_IOIO_PROT	BIT(27)
@@ -217,6 +218,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
+#define SVM_EXIT_PAUSE		0x077
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a
 #define SVM_EXIT_IOIO		0x07b

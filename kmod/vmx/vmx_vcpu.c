@@ -38,6 +38,13 @@ static DEFINE_PER_CPU(void *, vmx_last_vmcs);
 /* exit qualification of a #DB: B0-B3, BD, BS (27.2.1) */
 #define VMX_DB_QUAL_MASK	(DR_TRAP_BITS | DR_STEP | BIT(13))
 
+/*
+ * PAUSE-loop exiting: PAUSEs at most this many TSC cycles apart are one
+ * loop, and a loop longer than the window exits (KVM's defaults).
+ */
+#define VMX_PLE_GAP		128
+#define VMX_PLE_WINDOW		4096
+
 #define VMCS_XSS_EXIT_BITMAP	0x202c
 #define VMCS_ENCLS_EXIT_BITMAP	0x202e
 
@@ -255,6 +262,10 @@ static void vmx_write_controls(struct vmx_vcpu *vmx)
 		vmcs_write(VMCS_XSS_EXIT_BITMAP, 0);
 	if (c->proc2 & VMX_PROC2_ENCLS)
 		vmcs_write(VMCS_ENCLS_EXIT_BITMAP, ~0ULL);
+	if (c->proc2 & VMX_PROC2_PLE) {
+		vmcs_write(VMCS_PLE_GAP, VMX_PLE_GAP);
+		vmcs_write(VMCS_PLE_WINDOW, VMX_PLE_WINDOW);
+	}
 
 	vmcs_write(VMCS_HOST_CR0, read_cr0());
 	vmcs_write(VMCS_HOST_CS_SEL, __KERNEL_CS);
@@ -822,6 +833,12 @@ static void vmx_exit_wbinvd(struct vmx_vcpu *vmx, struct khv_exit *exit)
 	exit->next_rip = vmx_next_rip(vmx);
 }
 
+static void vmx_exit_pause(struct vmx_vcpu *vmx, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_PAUSE;
+	exit->next_rip = vmx_next_rip(vmx);
+}
+
 /* The guest can take an interrupt: one that had to wait goes in now. */
 static void vmx_exit_intr_window(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
@@ -889,6 +906,7 @@ static const vmx_exit_fn vmx_exit_table[] = {
 	[VMX_EXIT_WRMSR]		= vmx_exit_wrmsr,
 	[VMX_EXIT_MWAIT]		= vmx_exit_ud,
 	[VMX_EXIT_MONITOR]		= vmx_exit_ud,
+	[VMX_EXIT_PAUSE]		= vmx_exit_pause,
 	[VMX_EXIT_MCE_DURING_ENTRY]	= vmx_exit_mce_entry,
 	[VMX_EXIT_EPT_VIOLATION]	= vmx_exit_ept_violation,
 	[VMX_EXIT_INVEPT]		= vmx_exit_ud,

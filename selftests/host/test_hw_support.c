@@ -87,7 +87,8 @@ static int t_vmx_config(void)
 	      "proc %#x: the CPU's must-be-1 bits", c.proc);
 	CHECK(!(c.proc & (VMX_PROC_INTR_WINDOW | VMX_PROC_NMI_WINDOW)), "windows start closed");
 	CHECK(c.proc2 == (VMX_PROC2_EPT | VMX_PROC2_UNRESTRICTED | VMX_PROC2_RDTSCP |
-			  VMX_PROC2_WBINVD | VMX_PROC2_INVPCID | VMX_PROC2_VPID),
+			  VMX_PROC2_WBINVD | VMX_PROC2_INVPCID | VMX_PROC2_VPID |
+			  VMX_PROC2_PLE),
 	      "proc2 %#x (no ENCLS, XSAVES on this model)", c.proc2);
 	CHECK((c.exit & 0x3c0204) == 0x3c0204 && (c.exit & MUST(f.true_exit_ctls)) ==
 	      MUST(f.true_exit_ctls), "exit %#x", c.exit);

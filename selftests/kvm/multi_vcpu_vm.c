@@ -4,10 +4,17 @@
  * thread: every vCPU reports its own results (a function of its id and
  * its VM), writes them to guest memory its VM shares, and increments a
  * shared counter with LOCK-prefixed adds. Each VM's memory must hold
- * exactly its own vCPUs' work.
+ * exactly its own vCPUs' work. Two vCPUs whose threads share one host
+ * CPU hand a token back and forth, each spinning with PAUSE and
+ * interrupts off until the other writes it: every hand-off needs the host
+ * to take the CPU from the spinner (its timer, or a PAUSE-loop exit and
+ * a directed yield).
  */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #include "guest.h"
 
@@ -19,6 +26,9 @@ static int sys_fd;
 
 static volatile uint64_t results[GUEST_MAX_VCPUS];
 static volatile uint64_t shared_counter;
+static volatile uint64_t token;		/* spin_on_one_cpu's */
+
+#define HANDOFFS	40
 
 static uint64_t stage_value(uint64_t acc, uint64_t id, uint64_t stage)
 {
@@ -208,10 +218,84 @@ static int t_one_thread_many_vcpus(void)
 	return KSFT_PASS;
 }
 
+/*
+ * Hand-off r (from 1) is written by vCPU (r - 1) % 2 once it has seen
+ * hand-off r - 1; the other spins for it. IF stays 0 throughout.
+ */
+GUEST_CODE static void guest_handoff(uint64_t id, uint64_t handoffs)
+{
+	uint64_t r;
+
+	for (r = 1; r <= handoffs; r++) {
+		if ((r - 1) % 2 == id)
+			token = r;
+		else
+			while (token != r)
+				__asm__ volatile("pause");
+	}
+	GUEST_DONE();
+}
+
+struct spinner {
+	struct gvcpu *v;
+	int result;
+};
+
+static void *spinner_thread(void *arg)
+{
+	struct spinner *s = arg;
+
+	s->result = gvcpu_run_done(s->v) ? KSFT_FAIL : KSFT_PASS;
+	return NULL;
+}
+
+static int t_spin_on_one_cpu(void)
+{
+	struct spinner sp[2];
+	pthread_t thread[2];
+	pthread_attr_t attr;
+	struct timespec t0, t1;
+	cpu_set_t set;
+	struct gvm *vm;
+	int i, cpu = sched_getcpu();
+
+	CHECK(cpu >= 0, "sched_getcpu");
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm, "VM");
+	for (i = 0; i < 2; i++) {
+		sp[i].v = gvcpu_create_long(vm, i, guest_handoff, i, HANDOFFS);
+		CHECK(sp[i].v, "vCPU %d", i);
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	CHECK(!pthread_attr_init(&attr) &&
+	      !pthread_attr_setaffinity_np(&attr, sizeof(set), &set), "affinity");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 2; i++)
+		CHECK(!pthread_create(&thread[i], &attr, spinner_thread, &sp[i]),
+		      "pthread_create");
+	for (i = 0; i < 2; i++)
+		pthread_join(thread[i], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_attr_destroy(&attr);
+	ksft_diag("%d hand-offs between two vCPUs on host CPU %d in %.3f s",
+		  HANDOFFS, cpu, (double)(t1.tv_sec - t0.tv_sec) +
+		  (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	CHECK(sp[0].result == KSFT_PASS && sp[1].result == KSFT_PASS,
+	      "vCPU 0 %d, vCPU 1 %d", sp[0].result, sp[1].result);
+	CHECK(*GVM_VAR(vm, token) == HANDOFFS, "token %lu, want %d",
+	      *GVM_VAR(vm, token), HANDOFFS);
+	for (i = 0; i < 2; i++)
+		gvcpu_destroy(sp[i].v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "vcpus_in_threads", t_vcpus_in_threads },
 	{ "several_vms", t_several_vms },
 	{ "one_thread_many_vcpus", t_one_thread_many_vcpus },
+	{ "spin_on_one_cpu", t_spin_on_one_cpu },
 };
 
 int main(int argc, char **argv)
