@@ -126,6 +126,13 @@ struct khv_backend_ops {
 	 * that held its VMCS). May be absent.
 	 */
 	void (*vcpu_load)(struct khv_vcpu *vcpu);
+	/*
+	 * The thread leaves the vCPU (KVM_RUN returns, or the scheduler
+	 * takes the CPU: then with interrupts off too), preemption off: put
+	 * back host state an entry left switched for the next entries (VMX:
+	 * the syscall MSRs, KERNEL_GS_BASE, selectors, TSC_AUX). May be absent.
+	 */
+	void (*vcpu_put)(struct khv_vcpu *vcpu);
 
 	/*
 	 * One guest entry on this CPU: interrupts off, SVM/VMX on here.

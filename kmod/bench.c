@@ -109,7 +109,9 @@ long khv_bench_vmrun(struct khv_vcpu *vcpu, unsigned long arg)
 	b.breaks = 0;
 	vcpu->ran = true;	/* the guest ran: its CPUID is frozen */
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	khv_vcpu_thread_enter(vcpu);
 	r = khv_bench_loop(vcpu, &b);
+	khv_vcpu_thread_leave(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	if (copy_to_user(ub, &b, sizeof(b)))
 		return -EFAULT;

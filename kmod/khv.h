@@ -15,6 +15,7 @@
 #ifndef KHV_H
 #define KHV_H
 
+#include <linux/preempt.h>
 #include <linux/kvm.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
@@ -297,6 +298,7 @@ struct khv_vcpu {
 	unsigned long requests;		/* KHV_REQ_* */
 	int cpu;			/* CPU in guest mode, or -1 */
 	struct pid __rcu *pid;		/* the thread of its last KVM_RUN */
+	struct preempt_notifier pn;	/* while KVM_RUN runs: vcpu_put */
 
 	struct khv_vcpu_stat stat;	/* see struct khv_vcpu_stat */
 };
@@ -314,6 +316,8 @@ extern const struct file_operations khv_dev_fops;
 
 /* main.c */
 bool khv_this_cpu_on(void);
+void khv_vcpu_thread_enter(struct khv_vcpu *vcpu);
+void khv_vcpu_thread_leave(struct khv_vcpu *vcpu);
 
 /* dev.c */
 long khv_check_extension(unsigned long cap);

@@ -243,6 +243,8 @@ static int __init khv_init(void)
 	r = khv_ops->hw_setup();
 	if (r)
 		goto out_eventfd;
+	if (khv_ops->vcpu_put)		/* khv_vcpu_thread_enter() */
+		preempt_notifier_inc();
 	/* Fails with -EBUSY if any CPU already has SVM/VMX on. */
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "khv:online",
 			      khv_cpu_online, khv_cpu_offline);
@@ -273,6 +275,8 @@ out_remove_debugfs:
 out_cpus_off:
 	cpuhp_remove_state(khv_cpuhp_state);
 out_unsetup:
+	if (khv_ops->vcpu_put)
+		preempt_notifier_dec();
 	khv_ops->hw_unsetup();
 out_eventfd:
 	khv_eventfd_module_exit();
@@ -285,6 +289,8 @@ static void __exit khv_exit(void)
 	debugfs_remove_recursive(khv_debugfs_dir);
 	unregister_reboot_notifier(&khv_reboot_nb);
 	cpuhp_remove_state(khv_cpuhp_state);
+	if (khv_ops->vcpu_put)
+		preempt_notifier_dec();
 	khv_ops->hw_unsetup();
 	khv_eventfd_module_exit();
 	rcu_barrier();	/* routing tables freed through call_rcu() */

@@ -786,8 +786,50 @@ static void khv_vcpu_note_thread(struct khv_vcpu *vcpu)
 	if (old == task_pid(current))
 		return;
 	rcu_assign_pointer(vcpu->pid, get_task_pid(current, PIDTYPE_PID));
-	synchronize_rcu();
-	put_pid(old);
+	/* a reader may still hold the old one (not at the first KVM_RUN) */
+	if (old) {
+		synchronize_rcu();
+		put_pid(old);
+	}
+}
+
+static void khv_sched_in(struct preempt_notifier *pn, int cpu)
+{
+}
+
+static void khv_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	khv_ops->vcpu_put(container_of(pn, struct khv_vcpu, pn));
+}
+
+static struct preempt_ops khv_preempt_ops = {
+	.sched_in = khv_sched_in,
+	.sched_out = khv_sched_out,
+};
+
+/*
+ * The thread runs @vcpu until khv_vcpu_thread_leave(): if the backend
+ * leaves host state switched between entries, it is put back whenever
+ * the scheduler takes the CPU, and at the end.
+ */
+void khv_vcpu_thread_enter(struct khv_vcpu *vcpu)
+{
+	if (!khv_ops->vcpu_put)
+		return;
+	preempt_notifier_init(&vcpu->pn, &khv_preempt_ops);
+	preempt_disable();
+	preempt_notifier_register(&vcpu->pn);
+	preempt_enable();
+}
+
+void khv_vcpu_thread_leave(struct khv_vcpu *vcpu)
+{
+	if (!khv_ops->vcpu_put)
+		return;
+	preempt_disable();
+	khv_ops->vcpu_put(vcpu);
+	preempt_notifier_unregister(&vcpu->pn);
+	preempt_enable();
 }
 
 long khv_vcpu_run(struct khv_vcpu *vcpu)
@@ -818,7 +860,9 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	if ((vcpu->kvmclock_msr & 1) && !READ_ONCE(vcpu->vm->clock.master))
 		set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	khv_vcpu_thread_enter(vcpu);
 	r = khv_run_loop(vcpu, want_window);
+	khv_vcpu_thread_leave(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	/* the PV EOI bit of an entry that did not happen */
 	if (vcpu->pv_eoi_pending)

@@ -300,6 +300,7 @@ const struct khv_backend_ops khv_vmx_ops = {
 	.vcpu_init	= vmx_vcpu_init,
 	.vcpu_free	= vmx_vcpu_free,
 	.vcpu_load	= vmx_vcpu_load,
+	.vcpu_put	= vmx_vcpu_put,
 	.vcpu_enter	= vmx_vcpu_enter,
 	.get_sregs	= vmx_get_sregs,
 	.set_sregs	= vmx_set_sregs,

@@ -14,7 +14,9 @@
  * read or written on the CPU where it is current, and the core reaches
  * guest state from ioctls on any CPU. Entries write this copy into the
  * VMCS (all of it after the host changed it, else what an exit may have
- * changed), exits read back what the guest can change without an exit.
+ * changed). Exits read back what every exit needs (RIP, RSP, RFLAGS,
+ * the interrupt shadow, CR0.TS); the rest the guest can change without
+ * an exit is read back when the host first looks at it.
  */
 struct vmx_guest {
 	struct kvm_segment seg[8];	/* VMCS order: ES CS SS DS FS GS LDTR TR */
@@ -26,8 +28,21 @@ struct vmx_guest {
 	u64 pdpte[4];			/* PAE paging without long mode */
 	u64 pending_dbg;
 	u32 interruptibility;
-	/* MSRs VMX does not switch: loaded around each entry */
+	/* MSRs VMX does not switch: loaded at an entry, until the put */
 	u64 star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+};
+
+/*
+ * The host's state VM exit does not restore (SDM 28.5): saved at an entry
+ * (vmx_host_save(), which loads the guest's MSRs VMX does not switch) and
+ * put back at the vCPU's put (vmx_host_restore()); DEBUGCTL after each
+ * exit.
+ */
+#define VMX_N_SWITCHED_MSRS	5
+struct vmx_host_save {
+	u64 msr[VMX_N_SWITCHED_MSRS];
+	u64 tsc_aux, fs_base, debugctl;
+	u16 ds, es, fs, gs, ldt;
 };
 
 struct vmx_vcpu {
@@ -45,6 +60,12 @@ struct vmx_vcpu {
 	bool launched;			/* VMRESUME, not VMLAUNCH */
 	bool fresh;			/* controls and host state not yet written */
 	bool guest_dirty;		/* vmx_guest changed by the host */
+	/*
+	 * Since the last exit the VMCS holds newer segments, descriptor
+	 * tables, CR3, SYSENTER MSRs and PDPTEs than vmx_guest: read back
+	 * only when the host needs them (vmx_sync_guest()).
+	 */
+	bool guest_stale;
 	int tlb_cpu;			/* the CPU it last entered on */
 	u16 vpid;			/* 0: none */
 
@@ -52,6 +73,11 @@ struct vmx_vcpu {
 	u64 tsc_offset;
 	u64 eptp;			/* as written to the VMCS */
 	u32 proc, exc_bitmap, entry;	/* controls with their dynamic bits */
+	/* what the VMCS holds of these and of RSP, RIP, RFLAGS (not after guest_dirty) */
+	struct {
+		u32 proc, exc_bitmap, entry;
+		u64 tsc_offset, rsp, rip, rflags;
+	} has;
 	/* what the next entry injects (VMCS_ENTRY_INTR_INFO ...) */
 	u32 inj_info, inj_error, inj_len;
 	/* an interrupt that must wait for IF=1 and no shadow (window) */
@@ -64,6 +90,14 @@ struct vmx_vcpu {
 
 	/* host values the VMCS holds, written when they change */
 	u64 host_cr3, host_cr4, host_fs_base;
+	/*
+	 * The host state VM exit does not restore, saved at the first entry
+	 * after a vcpu_put; until the next put the CPU keeps the guest's
+	 * syscall MSRs, KERNEL_GS_BASE and TSC_AUX (the host kernel does not
+	 * use them) and VM exit's selectors and limits (see vmx_vcpu_put()).
+	 */
+	bool host_saved;
+	struct vmx_host_save host;
 };
 
 static inline struct vmx_vcpu *to_vmx(struct khv_vcpu *vcpu)
@@ -104,18 +138,6 @@ static __always_inline void vmcs_write(u32 field, u64 v)
 		     : "cc", "memory");
 }
 
-/*
- * The host's state VM exit does not restore (SDM 28.5), saved before an
- * entry (vmx_host_save(), which loads the guest's MSRs VMX does not
- * switch) and put back after the exit (vmx_host_restore()).
- */
-#define VMX_N_SWITCHED_MSRS	5
-struct vmx_host_save {
-	u64 msr[VMX_N_SWITCHED_MSRS];
-	u64 tsc_aux, fs_base, debugctl;
-	u16 ds, es, fs, gs, ldt;
-};
-
 /* vmx.c */
 int vmx_vmclear(u64 pa);
 int vmx_vmptrld(u64 pa);
@@ -129,6 +151,7 @@ struct khv_vcpu *vmx_vcpu_alloc(void);
 int vmx_vcpu_init(struct khv_vcpu *vcpu);
 void vmx_vcpu_free(struct khv_vcpu *vcpu);
 void vmx_vcpu_load(struct khv_vcpu *vcpu);
+void vmx_vcpu_put(struct khv_vcpu *vcpu);
 void vmx_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
 		    struct khv_exit *exit);
 void vmx_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s);
@@ -153,8 +176,7 @@ void vmx_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset);
 u64 vmx_get_tsc_offset(struct khv_vcpu *vcpu);
 void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on);
 void vmx_want_nmi_window(struct khv_vcpu *vcpu, bool on);
-void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h);
-void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h);
+void vmx_host_after_exit(struct vmx_vcpu *vmx);
 void vmx_host_events_after_exit(void);
 
 /* vmx_bench.c */

@@ -3,14 +3,14 @@
  * VMX's part of KHV_BENCH_VMRUN (benchmark only): back-to-back VMRESUMEs
  * on a guest that exits at CPUID every time. Mirrors svm/svm_bench.c.
  *
- * One ordinary entry (vmx_vcpu_enter) first makes the VMCS current and
- * writes the guest state. From then on the VMCS already holds what the
- * next entry needs, because CPUID exits before it executes: the guest's
- * state does not change. So the loop is only what every entry of khv's
- * must do: the host state VM exit does not restore (selectors, GDT limit,
- * the syscall MSRs and KERNEL_GS_BASE, TSC_AUX) saved and put back around
- * vmx_vmenter (GPR switch, VMRESUME, return stack refill). Interrupts stay
- * off: a host interrupt makes the guest exit, which ends the loop.
+ * One ordinary entry (vmx_vcpu_enter) first makes the VMCS current,
+ * writes the guest state and switches the host state VM exit does not
+ * restore (until the vCPU's put). From then on the VMCS already holds what
+ * the next entry needs, because CPUID exits before it executes: the
+ * guest's state does not change. So the loop is only what every entry of
+ * khv's must do: vmx_vmenter (GPR switch, VMRESUME, return stack refill)
+ * and the host's DEBUGCTL after the exit. Interrupts stay off: a host
+ * interrupt makes the guest exit, which ends the loop.
  */
 #include <linux/ktime.h>
 
@@ -20,7 +20,6 @@ u32 vmx_bench_vmrun(struct khv_vcpu *vcpu, u64 pt_root, bool flush, u32 n,
 		    u64 *ns, struct khv_exit *exit)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	struct vmx_host_save h;
 	u64 t0;
 	u32 i;
 
@@ -33,9 +32,8 @@ u32 vmx_bench_vmrun(struct khv_vcpu *vcpu, u64 pt_root, bool flush, u32 n,
 	for (i = 0; i < n; i++) {
 		bool failed;
 
-		vmx_host_save(vmx, &h);
 		failed = vmx_vmenter(vcpu->gprs, true);
-		vmx_host_restore(vmx, &h);
+		vmx_host_after_exit(vmx);
 		if (failed || (u16)vmcs_read(VMCS_EXIT_REASON) != VMX_EXIT_CPUID)
 			break;
 	}

@@ -152,6 +152,7 @@ int vmx_vcpu_init(struct khv_vcpu *vcpu)
 	vmx->inj_info = 0;
 	vmx->irq_deferred = false;
 	vmx->guest_dirty = true;
+	vmx->guest_stale = false;	/* what the VMCS holds is past */
 	return 0;
 }
 
@@ -425,14 +426,26 @@ static u32 vmx_entry_interruptibility(struct vmx_vcpu *vmx)
 	return v;
 }
 
+/* Write @field unless it holds @val already (@has: what it holds). */
+#define VMX_WRITE_CHANGED(all, field, has, val)		\
+	do {							\
+		if ((all) || (has) != (val)) {			\
+			vmcs_write(field, val);			\
+			(has) = (val);				\
+		}						\
+	} while (0)
+
 static void vmx_load_state(struct vmx_vcpu *vmx, u64 pt_root, bool flush)
 {
 	struct khv_vcpu *vcpu = &vmx->vcpu;
 	const struct vmx_config *c = &vmx_host.config;
 	u64 eptp = pt_root | (3 << 3) | 6;	/* 4 levels, write-back */
+	bool all = vmx->guest_dirty;
 	u32 shadow;
 
 	if (vmx->guest_dirty) {
+		/* every change of vmx_guest is made after vmx_sync_guest() */
+		WARN_ON_ONCE(vmx->guest_stale);
 		vmx_write_guest_state(vmx);
 		vmx->guest_dirty = false;
 	}
@@ -445,13 +458,14 @@ static void vmx_load_state(struct vmx_vcpu *vmx, u64 pt_root, bool flush)
 		vmx_invept(c->invept_single, eptp);
 		vmx->tlb_cpu = smp_processor_id();
 	}
-	vmcs_write(VMCS_PROC_CONTROLS, vmx->proc);
-	vmcs_write(VMCS_ENTRY_CONTROLS, vmx->entry);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, vmx->exc_bitmap);
-	vmcs_write(VMCS_TSC_OFFSET, vmx->tsc_offset);
-	vmcs_write(VMCS_GUEST_RSP, vcpu->gprs[4]);
-	vmcs_write(VMCS_GUEST_RIP, vcpu->rip);
-	vmcs_write(VMCS_GUEST_RFLAGS, vcpu->rflags);
+	/* what the VMCS holds already (from the last entry or exit) stays */
+	VMX_WRITE_CHANGED(all, VMCS_PROC_CONTROLS, vmx->has.proc, vmx->proc);
+	VMX_WRITE_CHANGED(all, VMCS_ENTRY_CONTROLS, vmx->has.entry, vmx->entry);
+	VMX_WRITE_CHANGED(all, VMCS_EXCEPTION_BITMAP, vmx->has.exc_bitmap, vmx->exc_bitmap);
+	VMX_WRITE_CHANGED(all, VMCS_TSC_OFFSET, vmx->has.tsc_offset, vmx->tsc_offset);
+	VMX_WRITE_CHANGED(all, VMCS_GUEST_RSP, vmx->has.rsp, vcpu->gprs[4]);
+	VMX_WRITE_CHANGED(all, VMCS_GUEST_RIP, vmx->has.rip, vcpu->rip);
+	VMX_WRITE_CHANGED(all, VMCS_GUEST_RFLAGS, vmx->has.rflags, vcpu->rflags);
 	vmcs_write(VMCS_GUEST_DR7, vcpu->hw_dr7);
 	/*
 	 * RIP moved since the exit: khv completed the instruction (CPUID, an
@@ -470,8 +484,9 @@ static void vmx_load_state(struct vmx_vcpu *vmx, u64 pt_root, bool flush)
 	else if (!(vcpu->rflags & X86_EFLAGS_TF))
 		vmx->g.pending_dbg &= ~VMX_PENDING_DBG_BS;
 	vmcs_write(VMCS_GUEST_PENDING_DBG, vmx->g.pending_dbg);
-	vmcs_write(VMCS_ENTRY_INTR_INFO, vmx->inj_info);
+	/* every VM exit clears the field's valid bit */
 	if (vmx->inj_info & VMX_INTR_VALID) {
+		vmcs_write(VMCS_ENTRY_INTR_INFO, vmx->inj_info);
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, vmx->inj_error);
 		vmcs_write(VMCS_ENTRY_INSN_LEN, vmx->inj_len);
 	}
@@ -479,22 +494,36 @@ static void vmx_load_state(struct vmx_vcpu *vmx, u64 pt_root, bool flush)
 		WRITE_ONCE(vmx->vapic[0x80], (vcpu->tpr & 0xf) << 4);
 }
 
+/* What every exit needs at once. */
 static void vmx_store_state(struct vmx_vcpu *vmx)
 {
 	struct khv_vcpu *vcpu = &vmx->vcpu;
 	struct vmx_guest *g = &vmx->g;
-	int i;
 
 	vcpu->gprs[4] = vmcs_read(VMCS_GUEST_RSP);
 	vcpu->rip = vmcs_read(VMCS_GUEST_RIP);
 	vmx->exit_rip = vcpu->rip;
 	vcpu->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	vmx->has.rsp = vcpu->gprs[4];
+	vmx->has.rip = vcpu->rip;
+	vmx->has.rflags = vcpu->rflags;
 	g->interruptibility = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
 	g->pending_dbg = vmcs_read(VMCS_GUEST_PENDING_DBG);
 	g->cr0 = (g->cr0 & ~VMX_CR0_GUEST_OWNED) |
 		 (vmcs_read(VMCS_GUEST_CR0) & VMX_CR0_GUEST_OWNED);
+	if (vmx->vapic)
+		vcpu->tpr = READ_ONCE(vmx->vapic[0x80]) >> 4;
+	vmx->inj_info = 0;
+	vmx->guest_stale = true;
+}
+
+/* The rest of what the guest loads without an exit (the VMCS is current). */
+static void vmx_read_guest_state(struct vmx_vcpu *vmx)
+{
+	struct vmx_guest *g = &vmx->g;
+	int i;
+
 	g->cr3 = vmcs_read(VMCS_GUEST_CR3);
-	/* what the guest loads without an exit: segments, tables, SYSENTER */
 	for (i = 0; i < 8; i++) {
 		struct kvm_segment *s = &g->seg[i];
 
@@ -513,9 +542,36 @@ static void vmx_store_state(struct vmx_vcpu *vmx)
 	if (vmx_pae_paging(g))
 		for (i = 0; i < 4; i++)
 			g->pdpte[i] = vmcs_read(VMCS_GUEST_PDPTE0 + 2 * i);
-	if (vmx->vapic)
-		vcpu->tpr = READ_ONCE(vmx->vapic[0x80]) >> 4;
-	vmx->inj_info = 0;
+}
+
+/*
+ * Bring vmx_guest up to date before the host reads or changes it (from an
+ * exit handler or an ioctl, preemptible, maybe on another CPU than the
+ * exit's): the VMCS is made current here first, as for an entry, on a
+ * CPU with VMX on (one coming up may not be yet: wait a tick, as KVM_RUN
+ * does). Within an entry nothing waits: that CPU is on.
+ */
+static void vmx_sync_guest(struct vmx_vcpu *vmx)
+{
+	unsigned long flags;
+
+	if (!vmx->guest_stale)
+		return;
+	for (;;) {
+		preempt_disable();
+		vmx_vcpu_load(&vmx->vcpu);
+		local_irq_save(flags);
+		if (khv_this_cpu_on())
+			break;
+		local_irq_restore(flags);
+		preempt_enable();
+		schedule_timeout_uninterruptible(1);
+	}
+	if (!WARN_ON_ONCE(!vmx_vmcs_activate(vmx, smp_processor_id())))
+		vmx_read_guest_state(vmx);
+	local_irq_restore(flags);
+	preempt_enable();
+	vmx->guest_stale = false;
 }
 
 /*
@@ -534,7 +590,11 @@ static u64 *vmx_switched_slot(struct vmx_guest *g, int i)
 	return slots[i];
 }
 
-void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h)
+/*
+ * Once per put: the host's selectors, FS base, LDT and DEBUGCTL saved,
+ * the syscall MSRs, KERNEL_GS_BASE and TSC_AUX switched to the guest's.
+ */
+static void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 {
 	int i;
 
@@ -560,7 +620,8 @@ void vmx_host_save(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 	}
 }
 
-void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h)
+/* At the put: everything vmx_host_save() switched, and VM exit's limits. */
+static void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h)
 {
 	int i;
 
@@ -584,11 +645,54 @@ void vmx_host_restore(struct vmx_vcpu *vmx, const struct vmx_host_save *h)
 	if ((boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID)) &&
 	    h->tsc_aux != vmx->g.tsc_aux)
 		wrmsrl(MSR_TSC_AUX, h->tsc_aux);
-	/* VM exit clears DEBUGCTL and sets the GDT limit to 64 KiB */
-	if (h->debugctl)
-		update_debugctlmsr(h->debugctl);
+	/* VM exit set the GDT limit to 64 KiB and the TSS's to 0x67 */
 	load_fixmap_gdt(smp_processor_id());
 	invalidate_tss_limit();
+}
+
+/* After every exit: VM exit cleared DEBUGCTL, whose host value stays. */
+void vmx_host_after_exit(struct vmx_vcpu *vmx)
+{
+	if (vmx->host.debugctl)
+		update_debugctlmsr(vmx->host.debugctl);
+}
+
+/*
+ * The thread leaves the vCPU (preemption off; at a context switch,
+ * interrupts off too): the host state the entries kept switched goes
+ * back before anything can use it. The kernel itself never does: SYSCALL
+ * (the syscall MSRs) and SWAPGS to user space (KERNEL_GS_BASE), user
+ * space's selectors, RDPID/RDTSCP in the vDSO (TSC_AUX; the kernel's
+ * paranoid entry reads the CPU number from the GDT), and the GDT and TSS
+ * limits only matter to user space's segment loads and I/O bitmap.
+ */
+void vmx_vcpu_put(struct khv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (!vmx->host_saved)
+		return;
+	vmx_host_restore(vmx, &vmx->host);
+	vmx->host_saved = false;
+}
+
+/*
+ * Before the host reads or writes a switched MSR (TSC_AUX too) of the
+ * guest's: while an entry has them loaded the CPU's copy is the truth,
+ * so put them back first (the next entry loads them again).
+ */
+static void vmx_put_switched(struct vmx_vcpu *vmx, u32 index)
+{
+	int i;
+
+	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++)
+		if (index == vmx_switched_msrs[i])
+			break;
+	if (i == VMX_N_SWITCHED_MSRS && index != MSR_TSC_AUX)
+		return;
+	preempt_disable();
+	vmx_vcpu_put(&vmx->vcpu);
+	preempt_enable();
 }
 
 /*
@@ -953,6 +1057,8 @@ static void vmx_fail_entry(struct vmx_vcpu *vmx, struct khv_exit *exit, bool vmf
 	if (vmfail) {
 		exit->hw_code = vmcs_read(VMCS_INSN_ERROR);
 		exit->info1 = 0;
+		/* no VM exit cleared it: an event must not stay armed */
+		vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
 	} else {
 		exit->hw_code = vmx->exit_reason;
 		exit->info1 = vmx->exit_qual;
@@ -995,7 +1101,6 @@ void vmx_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
 		    struct khv_exit *exit)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	struct vmx_host_save h;
 	int cpu = smp_processor_id();
 	int failed;
 
@@ -1007,15 +1112,18 @@ void vmx_vcpu_enter(struct khv_vcpu *vcpu, u64 pt_root, bool flush,
 	}
 	vmx_load_state(vmx, pt_root, flush);
 	vmx_predictor_barrier(vmx);
-	vmx_host_save(vmx, &h);
-	vmx_write_host_entry(vmx, h.fs_base);
+	if (!vmx->host_saved) {
+		vmx_host_save(vmx, &vmx->host);
+		vmx->host_saved = true;
+	}
+	vmx_write_host_entry(vmx, vmx->host.fs_base);
 	/* CR2 is not switched by VMX: the guest's is loaded as it runs */
 	if (native_read_cr2() != vmx->g.cr2)
 		native_write_cr2(vmx->g.cr2);
 	vmx_l1d_flush();
 	failed = vmx_vmenter(vcpu->gprs, vmx->launched);
 	vmx->g.cr2 = native_read_cr2();
-	vmx_host_restore(vmx, &h);
+	vmx_host_after_exit(vmx);
 	if (failed) {
 		vmx_fail_entry(vmx, exit, true);
 		return;
@@ -1033,6 +1141,7 @@ void vmx_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s)
 	struct vmx_guest *g = &to_vmx(vcpu)->g;
 	int i;
 
+	vmx_sync_guest(to_vmx(vcpu));
 	for (i = 0; i < 8; i++)
 		*vmx_sregs_seg(s, i) = g->seg[i];
 	s->gdt = g->gdt;
@@ -1068,6 +1177,7 @@ void vmx_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	struct vmx_guest *g = &vmx->g;
 	int i;
 
+	vmx_sync_guest(vmx);	/* SYSENTER and the rest stay as they are */
 	for (i = 0; i < 8; i++) {
 		g->seg[i] = *vmx_sregs_seg((struct kvm_sregs *)s, i);
 		vmx_seg_normalize(&g->seg[i], i);
@@ -1089,6 +1199,7 @@ void vmx_set_cr0(struct khv_vcpu *vcpu, u64 cr0)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_guest *g = &vmx->g;
 
+	vmx_sync_guest(vmx);
 	/* paging on with EFER.LME: long mode; off: out of it */
 	if ((cr0 & X86_CR0_PG) && !(g->cr0 & X86_CR0_PG) && (g->efer & EFER_LME))
 		g->efer |= EFER_LMA;
@@ -1103,6 +1214,7 @@ void vmx_set_cr4(struct khv_vcpu *vcpu, u64 cr4)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
+	vmx_sync_guest(vmx);
 	vmx->g.cr4 = cr4;
 	vmx_load_pdptes(vmx);
 	vmx->guest_dirty = true;
@@ -1115,6 +1227,7 @@ void vmx_get_paging(struct khv_vcpu *vcpu, struct khv_paging *p)
 				      VMX_DS, VMX_FS, VMX_GS };
 	int i;
 
+	vmx_sync_guest(to_vmx(vcpu));
 	p->cr0 = g->cr0;
 	p->cr3 = g->cr3;
 	p->cr4 = g->cr4;
@@ -1149,11 +1262,31 @@ static u64 *vmx_msr_slot(struct vmx_vcpu *vmx, u32 index)
 	}
 }
 
+/* MSRs the VMCS's guest-state area holds (entries write, exits save). */
+static bool vmx_msr_in_vmcs(u32 index)
+{
+	switch (index) {
+	case MSR_IA32_SYSENTER_CS:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_CR_PAT:
+	case MSR_EFER:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int vmx_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 *slot = vmx_msr_slot(vmx, index);
 
+	if (vmx_msr_in_vmcs(index))
+		vmx_sync_guest(vmx);
+	vmx_put_switched(vmx, index);
 	if (slot) {
 		*data = *slot;
 	} else if (index == MSR_EFER) {
@@ -1187,7 +1320,7 @@ void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on)
 }
 
 /*
- * The MSRs vmx_host_save() writes before each entry: a value this CPU
+ * The MSRs vmx_host_save() writes before entries: a value this CPU
  * refuses (SFMASK's reserved bits 63:32 on Intel CPUs, for one) would make
  * that write fault with the host's state half switched. The CPU judges
  * it here, once, as KVM's WRMSR of them does: -EINVAL if it faults.
@@ -1213,6 +1346,9 @@ int vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 	u64 *slot = vmx_msr_slot(vmx, index);
 	int i;
 
+	if (vmx_msr_in_vmcs(index))
+		vmx_sync_guest(vmx);
+	vmx_put_switched(vmx, index);
 	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++)
 		if (index == vmx_switched_msrs[i] && vmx_switched_msr_ok(index, data))
 			return -EINVAL;
@@ -1227,7 +1363,8 @@ int vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 	} else {
 		return -ENOENT;
 	}
-	vmx->guest_dirty = true;
+	if (vmx_msr_in_vmcs(index))
+		vmx->guest_dirty = true;
 	return 0;
 }
 

@@ -236,57 +236,36 @@ GUEST_CODE static void guest_handoff(uint64_t id, uint64_t handoffs)
 	GUEST_DONE();
 }
 
-struct spinner {
-	struct gvcpu *v;
-	int result;
-};
-
-static void *spinner_thread(void *arg)
-{
-	struct spinner *s = arg;
-
-	s->result = gvcpu_run_done(s->v) ? KSFT_FAIL : KSFT_PASS;
-	return NULL;
-}
-
 static int t_spin_on_one_cpu(void)
 {
-	struct spinner sp[2];
-	pthread_t thread[2];
-	pthread_attr_t attr;
+	struct gvcpu_runner run[2];
 	struct timespec t0, t1;
-	cpu_set_t set;
+	struct gvcpu *v[2];
 	struct gvm *vm;
-	int i, cpu = sched_getcpu();
+	int i, result[2], cpu = sched_getcpu();
 
 	CHECK(cpu >= 0, "sched_getcpu");
 	vm = gvm_create(sys_fd, 0);
 	CHECK(vm, "VM");
 	for (i = 0; i < 2; i++) {
-		sp[i].v = gvcpu_create_long(vm, i, guest_handoff, i, HANDOFFS);
-		CHECK(sp[i].v, "vCPU %d", i);
+		v[i] = gvcpu_create_long(vm, i, guest_handoff, i, HANDOFFS);
+		CHECK(v[i], "vCPU %d", i);
 	}
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	CHECK(!pthread_attr_init(&attr) &&
-	      !pthread_attr_setaffinity_np(&attr, sizeof(set), &set), "affinity");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < 2; i++)
-		CHECK(!pthread_create(&thread[i], &attr, spinner_thread, &sp[i]),
-		      "pthread_create");
+		CHECK(!gvcpu_runner_start(&run[i], v[i], cpu), "vCPU %d's thread", i);
 	for (i = 0; i < 2; i++)
-		pthread_join(thread[i], NULL);
+		result[i] = gvcpu_runner_join(&run[i]);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pthread_attr_destroy(&attr);
 	ksft_diag("%d hand-offs between two vCPUs on host CPU %d in %.3f s",
 		  HANDOFFS, cpu, (double)(t1.tv_sec - t0.tv_sec) +
 		  (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	CHECK(sp[0].result == KSFT_PASS && sp[1].result == KSFT_PASS,
-	      "vCPU 0 %d, vCPU 1 %d", sp[0].result, sp[1].result);
+	CHECK(result[0] == KSFT_PASS && result[1] == KSFT_PASS,
+	      "vCPU 0 %d, vCPU 1 %d", result[0], result[1]);
 	CHECK(*GVM_VAR(vm, token) == HANDOFFS, "token %lu, want %d",
 	      *GVM_VAR(vm, token), HANDOFFS);
 	for (i = 0; i < 2; i++)
-		gvcpu_destroy(sp[i].v);
+		gvcpu_destroy(v[i]);
 	gvm_destroy(vm);
 	return KSFT_PASS;
 }

@@ -3,8 +3,10 @@
  * Guest-running selftest library: VMs with RAM, vCPUs in every x86 mode,
  * ucall decoding and exit reporting. See guest.h for the guest memory map.
  */
+#define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1079,6 +1081,45 @@ int gvcpu_run_done(struct gvcpu *v)
 		ksft_diag("vCPU %d: expected DONE, got SYNC stage %llu", v->id,
 			  (unsigned long long)uc.args[0]);
 	return -1;
+}
+
+static void *gvcpu_runner_fn(void *arg)
+{
+	struct gvcpu_runner *r = arg;
+
+	r->result = gvcpu_run_done(r->v) ? KSFT_FAIL : KSFT_PASS;
+	return NULL;
+}
+
+int gvcpu_runner_start(struct gvcpu_runner *r, struct gvcpu *v, int cpu)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int err;
+
+	r->v = v;
+	r->result = KSFT_FAIL;
+	if (pthread_attr_init(&attr))
+		return -1;
+	CPU_ZERO(&set);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &set);
+		if (pthread_attr_setaffinity_np(&attr, sizeof(set), &set)) {
+			pthread_attr_destroy(&attr);
+			return -1;
+		}
+	}
+	err = pthread_create(&r->thread, &attr, gvcpu_runner_fn, r);
+	pthread_attr_destroy(&attr);
+	if (err)
+		ksft_diag("pthread_create: %s", strerror(err));
+	return err ? -1 : 0;
+}
+
+int gvcpu_runner_join(struct gvcpu_runner *r)
+{
+	pthread_join(r->thread, NULL);
+	return r->result;
 }
 
 void gvm_teardown(struct gvm *vm, struct gvcpu *v)

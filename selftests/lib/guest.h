@@ -27,6 +27,7 @@
 #ifndef KHV_GUEST_H
 #define KHV_GUEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -275,6 +276,17 @@ int gvcpu_run_ucall(struct gvcpu *v, struct ucall *uc);
 int gvcpu_run_sync(struct gvcpu *v, uint64_t stage, uint64_t *value);
 /* Run; 0 if the guest did GUEST_DONE() (or returned), else -1. */
 int gvcpu_run_done(struct gvcpu *v);
+/*
+ * gvcpu_run_done() in a thread of its own, pinned to host CPU @cpu (or
+ * anywhere: -1). Start: 0 or -1; join: KSFT_PASS if the guest got to DONE.
+ */
+struct gvcpu_runner {
+	struct gvcpu *v;
+	pthread_t thread;
+	int result;
+};
+int gvcpu_runner_start(struct gvcpu_runner *r, struct gvcpu *v, int cpu);
+int gvcpu_runner_join(struct gvcpu_runner *r);
 /* The data of the current KVM_EXIT_IO, in the PIO page. */
 void *gvcpu_io_data(struct gvcpu *v);
 
