@@ -316,8 +316,6 @@ extern const struct file_operations khv_dev_fops;
 
 /* main.c */
 bool khv_this_cpu_on(void);
-void khv_vcpu_thread_enter(struct khv_vcpu *vcpu);
-void khv_vcpu_thread_leave(struct khv_vcpu *vcpu);
 
 /* dev.c */
 long khv_check_extension(unsigned long cap);
@@ -339,6 +337,8 @@ void khv_vcpu_free(struct khv_vcpu *vcpu);
 /* run.c */
 bool khv_entry_begin(struct khv_vcpu *vcpu, bool *flush);
 void khv_entry_end(struct khv_vcpu *vcpu);
+void khv_vcpu_thread_enter(struct khv_vcpu *vcpu);
+void khv_vcpu_thread_leave(struct khv_vcpu *vcpu);
 long khv_vcpu_run(struct khv_vcpu *vcpu);
 void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip);
 void khv_vcpu_kick(struct khv_vcpu *vcpu);

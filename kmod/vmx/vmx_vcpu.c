@@ -582,6 +582,16 @@ static const u32 vmx_switched_msrs[VMX_N_SWITCHED_MSRS] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 };
 
+static bool vmx_switched_msr(u32 index)
+{
+	int i;
+
+	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++)
+		if (index == vmx_switched_msrs[i])
+			return true;
+	return false;
+}
+
 static u64 *vmx_switched_slot(struct vmx_guest *g, int i)
 {
 	u64 *slots[VMX_N_SWITCHED_MSRS] = { &g->star, &g->lstar, &g->cstar,
@@ -683,12 +693,7 @@ void vmx_vcpu_put(struct khv_vcpu *vcpu)
  */
 static void vmx_put_switched(struct vmx_vcpu *vmx, u32 index)
 {
-	int i;
-
-	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++)
-		if (index == vmx_switched_msrs[i])
-			break;
-	if (i == VMX_N_SWITCHED_MSRS && index != MSR_TSC_AUX)
+	if (!vmx_switched_msr(index) && index != MSR_TSC_AUX)
 		return;
 	preempt_disable();
 	vmx_vcpu_put(&vmx->vcpu);
@@ -1344,14 +1349,12 @@ int vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 *slot = vmx_msr_slot(vmx, index);
-	int i;
 
 	if (vmx_msr_in_vmcs(index))
 		vmx_sync_guest(vmx);
 	vmx_put_switched(vmx, index);
-	for (i = 0; i < VMX_N_SWITCHED_MSRS; i++)
-		if (index == vmx_switched_msrs[i] && vmx_switched_msr_ok(index, data))
-			return -EINVAL;
+	if (vmx_switched_msr(index) && vmx_switched_msr_ok(index, data))
+		return -EINVAL;
 	if (slot) {
 		*slot = data;
 	} else if (index == MSR_EFER) {
