@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * khv's tracepoints, system "khv" (perf list 'khv:*', trace-cmd -e khv):
- * every guest entry and exit, the I/O and MMIO that go to user space, and
- * interrupts put into the guest. Defined in stats.c.
+ * every guest entry and exit, the I/O and MMIO that go to user space,
+ * interrupts put into the guest, the LAPIC timer's arming and user
+ * space's TSC writes. Defined in stats.c.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM khv
@@ -154,6 +155,48 @@ TRACE_EVENT(khv_inj_irq,
 		__entry->vector = vector;
 	),
 	TP_printk("vcpu %u vector 0x%x", __entry->vcpu_id, __entry->vector)
+);
+
+/* The in-kernel LAPIC timer (re)armed: when it fires, in ns from now. */
+TRACE_EVENT(khv_lapic_timer,
+	TP_PROTO(u32 vcpu_id, u64 tsc_deadline, u64 guest_tsc, u64 expiry, u64 now),
+	TP_ARGS(vcpu_id, tsc_deadline, guest_tsc, expiry, now),
+	TP_STRUCT__entry(
+		__field(u32, vcpu_id)
+		__field(u64, tsc_deadline)
+		__field(u64, guest_tsc)
+		__field(s64, delay)
+	),
+	TP_fast_assign(
+		__entry->vcpu_id = vcpu_id;
+		__entry->tsc_deadline = tsc_deadline;
+		__entry->guest_tsc = guest_tsc;
+		__entry->delay = expiry == U64_MAX ? -1 : (s64)(expiry - now);
+	),
+	TP_printk("vcpu %u deadline 0x%llx tsc 0x%llx fires in %lld ns",
+		  __entry->vcpu_id, __entry->tsc_deadline, __entry->guest_tsc,
+		  __entry->delay)
+);
+
+/* User space set a vCPU's TSC: the offset it got, and whether matched. */
+TRACE_EVENT(khv_tsc_write,
+	TP_PROTO(u32 vcpu_id, u64 data, u64 offset, bool matched),
+	TP_ARGS(vcpu_id, data, offset, matched),
+	TP_STRUCT__entry(
+		__field(u32, vcpu_id)
+		__field(u64, data)
+		__field(u64, offset)
+		__field(bool, matched)
+	),
+	TP_fast_assign(
+		__entry->vcpu_id = vcpu_id;
+		__entry->data = data;
+		__entry->offset = offset;
+		__entry->matched = matched;
+	),
+	TP_printk("vcpu %u tsc 0x%llx offset 0x%llx%s", __entry->vcpu_id,
+		  __entry->data, __entry->offset,
+		  __entry->matched ? " (matches the VM's last write)" : "")
 );
 
 #endif /* KHV_TRACE_H */

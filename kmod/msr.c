@@ -19,6 +19,7 @@
 
 #include "khv.h"
 #include "cpuid_policy.h"
+#include "khv_trace.h"
 
 #define KHV_MCE_BANKS		32	/* KVM_MAX_MCE_BANKS: KVM_CAP_MCE's answer */
 /* KVM_X86_GET_MCE_CAP_SUPPORTED: MCG_CAP bits beyond the count, as KVM on AMD */
@@ -58,6 +59,7 @@ struct khv_msrs {
 	u64 platform_info;
 	u64 misc_features;
 	u64 power_ctl;
+	u64 smi_count;
 	u64 vm_cr;
 	u64 hsave_pa;
 	u64 de_cfg;
@@ -142,6 +144,17 @@ static int khv_tsc_adjust_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 		r = khv_ops->set_msr(vcpu, MSR_IA32_TSC,
 				     tsc + (*data - vcpu->msrs->tsc_adjust));
 	return r;
+}
+
+/*
+ * SMI_COUNT: khv has no SMM, so nothing counts; user space may restore a
+ * count (a guest that ran on KVM, where firmware's SMIs counted), which
+ * reads back as KVM's would. The guest cannot write it.
+ */
+static int khv_smi_count_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+				bool host)
+{
+	return host ? 0 : -EINVAL;
 }
 
 /* The microcode revision is the host's to set; a guest's update is a no-op. */
@@ -473,6 +486,8 @@ static u64 khv_ic_cfg(struct khv_vcpu *vcpu)
 #define IGNORED(v)	.kind = KHV_MSR_IGNORED, .value = (v)
 #define WRITE_ONLY	.kind = KHV_MSR_WRITE_ONLY
 #define G		.flags = F_GUEST
+/* also in KVM_GET_MSR_INDEX_LIST, where KVM lists it: what VMMs save */
+#define L		.flags = F_LIST | F_GUEST
 
 /*
  * Besides the MSRs a guest uses, the ones stock KVM answers although they
@@ -497,19 +512,19 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ ONE(MSR_IA32_APICBASE), .kind = KHV_MSR_APIC_BASE, .flags = F_GUEST },
 	{ ONE(MSR_IA32_EBL_CR_POWERON), CONST(0), G },
 	{ ONE(MSR_EBC_FREQUENCY_ID), CONST(BIT_ULL(24)), G },
-	{ ONE(MSR_SMI_COUNT), CONST(0), G },		/* no SMM, no SMIs */
-	{ ONE(MSR_IA32_TSC_ADJUST), FIELD(tsc_adjust), G,
+	{ ONE(MSR_SMI_COUNT), FIELD(smi_count), L, .filter = khv_smi_count_filter },
+	{ ONE(MSR_IA32_TSC_ADJUST), FIELD(tsc_adjust), L,
 	  .filter = khv_tsc_adjust_filter },
 	{ ONE(MSR_IA32_UCODE_WRITE), WRITE_ONLY, G },
-	{ ONE(MSR_IA32_UCODE_REV), FIELD(ucode_rev), G,
+	{ ONE(MSR_IA32_UCODE_REV), FIELD(ucode_rev), L,
 	  .filter = khv_ucode_rev_filter },
 	{ RANGE(MSR_IA32_PERFCTR0, MSR_IA32_PERFCTR1), IGNORED(0), G },
 	{ ONE(MSR_FSB_FREQ), CONST(3), G },
-	{ ONE(MSR_PLATFORM_INFO), FIELD(platform_info), G,
+	{ ONE(MSR_PLATFORM_INFO), FIELD(platform_info), L,
 	  .filter = khv_platform_info_filter },
 	{ ONE(MSR_MTRRcap), CONST(0x508), G },
 	{ ONE(MSR_IA32_BBL_CR_CTL3), IGNORED(0xbe702111), G },
-	{ ONE(MSR_MISC_FEATURES_ENABLES), FIELD(misc_features), G,
+	{ ONE(MSR_MISC_FEATURES_ENABLES), FIELD(misc_features), L,
 	  .filter = khv_misc_features_filter },
 	{ RANGE(MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP), BACKEND,
 	  .flags = F_LIST | F_GUEST },
@@ -527,7 +542,13 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	/* no LBR virtualization: as KVM then, any value is taken and dropped */
 	{ ONE(MSR_IA32_DEBUGCTLMSR), IGNORED(0), G, .filter = khv_debugctl_filter },
 	{ RANGE(MSR_IA32_LASTBRANCHFROMIP, MSR_IA32_LASTINTTOIP), CONST(0), G },
-	{ ONE(MSR_IA32_POWER_CTL), FIELD(power_ctl), G },
+	{ ONE(MSR_IA32_POWER_CTL), FIELD(power_ctl), L },
+	/*
+	 * The in-kernel LAPIC's (vlapic.c) when there is one; without, it
+	 * reads 0 and drops writes, as KVM. Listed: a VMM that saves the
+	 * listed MSRs must carry an armed TSC-deadline timer to the next host.
+	 */
+	{ ONE(MSR_IA32_TSC_DEADLINE), IGNORED(0), L },
 	{ RANGE(KHV_MTRR_VAR_FIRST, KHV_MTRR_VAR_LAST), FIELD(mtrr_var), G,
 	  .filter = khv_mtrr_filter },
 	{ ONE(MSR_MTRRfix64K_00000), FIELD(mtrr_fixed[0]), G, .filter = khv_mtrr_filter },
@@ -554,7 +575,7 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ ONE(MSR_TSC_AUX), BACKEND, .flags = F_LIST | F_GUEST },
 	{ RANGE(MSR_K7_EVNTSEL0, MSR_K7_PERFCTR3), IGNORED(0), G },
 	{ ONE(MSR_AMD64_SYSCFG), CONST(0), G },
-	{ ONE(MSR_K7_HWCR), FIELD(hwcr), G, .filter = khv_hwcr_filter },
+	{ ONE(MSR_K7_HWCR), FIELD(hwcr), L, .filter = khv_hwcr_filter },
 	{ ONE(MSR_K7_CLK_CTL), IGNORED(0x20000000), G },
 	{ ONE(MSR_AMD64_NB_CFG), IGNORED(0), G },
 	{ ONE(MSR_AMD64_PATCH_LOADER), WRITE_ONLY, G },
@@ -565,7 +586,8 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ ONE(MSR_VM_IGNNE), WRITE_ONLY, .flags = F_GUEST | F_AMD },
 	/* kvm_intel: reads 0, writes dropped */
 	{ ONE(MSR_VM_HSAVE_PA), IGNORED(0), .flags = F_GUEST | F_INTEL },
-	{ ONE(MSR_VM_HSAVE_PA), FIELD(hsave_pa), .flags = F_GUEST | F_AMD, .filter = khv_hsave_filter },
+	{ ONE(MSR_VM_HSAVE_PA), FIELD(hsave_pa), .flags = F_LIST | F_GUEST | F_AMD,
+	  .filter = khv_hsave_filter },
 	{ ONE(MSR_AMD64_SEV_ES_GHCB), IGNORED(0), .flags = F_GUEST | F_AMD },	/* no SEV-ES */
 	{ ONE(MSR_F15H_IC_CFG), .kind = KHV_MSR_CONST, .get = khv_ic_cfg,
 	  .flags = F_GUEST | F_AMD },
@@ -738,7 +760,7 @@ static void khv_tsc_write(struct khv_vcpu *vcpu, u64 data, const u64 *offset)
 	struct khv_vm *vm = vcpu->vm;
 	u64 hz = (u64)tsc_khz * 1000, now = ktime_get_boottime_ns();
 	u64 host = rdtsc(), expect, off;
-	bool sync;
+	bool sync = false;
 
 	spin_lock(&vm->tsc_lock);
 	if (offset) {
@@ -756,6 +778,7 @@ static void khv_tsc_write(struct khv_vcpu *vcpu, u64 data, const u64 *offset)
 	vm->tsc_last_write = data;
 	vm->tsc_last_ns = now;
 	spin_unlock(&vm->tsc_lock);
+	trace_khv_tsc_write(vcpu->id, data, off, sync);
 	khv_ops->set_tsc_offset(vcpu, off);
 	set_bit(KHV_REQ_CLOCK, &vcpu->requests);
 }

@@ -28,6 +28,7 @@
 #include "cpuid_policy.h"
 #include "irqchip.h"
 #include "irq_msg.h"
+#include "khv_trace.h"
 #include "lapic.h"
 
 /*
@@ -155,6 +156,8 @@ static void khv_vlapic_arm(struct khv_vcpu *vcpu)
 					     KTIME_MAX / 2);
 	}
 	exp = khv_vlapic_expiry(a);
+	trace_khv_lapic_timer(vcpu->id, deadline ? a->l.tsc_deadline : 0, tsc_now,
+			      exp, now);
 	spin_unlock_irqrestore(&a->lock, flags);
 	if (exp == KHV_LAPIC_NO_TIMER)
 		hrtimer_try_to_cancel(&a->timer);

@@ -6,8 +6,9 @@
  * one-shot and periodic mode with HLT sleeping in the kernel, the IOAPIC
  * fed by KVM_IRQ_LINE (edge and level, remote IRR), KVM_SIGNAL_MSI and
  * MSI routes, the PIC through LINT0, the PIT, split mode's
- * KVM_EXIT_IOAPIC_EOI, and a second vCPU started with INIT and SIPI and
- * woken by an IPI.
+ * KVM_EXIT_IOAPIC_EOI, a second vCPU started with INIT and SIPI and
+ * woken by an IPI, and an armed TSC-deadline timer saved and restored
+ * the way QEMU migrates it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -729,6 +730,107 @@ static int t_hlt_signal(void)
 	return KSFT_PASS;
 }
 
+#define MSR_TSC_DEADLINE	0x6e0
+
+GUEST_CODE static void guest_deadline(uint64_t delta, uint64_t b)
+{
+	uint32_t lo, hi;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_LVTT, VEC_TIMER | (2u << 17));	/* TSC-deadline */
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	gmsr_write(MSR_TSC_DEADLINE, ((uint64_t)hi << 32 | lo) + delta);
+	GUEST_SYNC(1, count[VEC_TIMER]);	/* the VMM saves and restores */
+	wait_count(VEC_TIMER, 1);
+	GUEST_SYNC(2, count[VEC_TIMER]);
+	GUEST_DONE();
+}
+
+#define MAX_LISTED	512
+
+/*
+ * A TSC-deadline timer still armed when a VMM saves the vCPU fires after
+ * the VMM restores it as QEMU does on the next host: KVM_SET_LAPIC, then
+ * every MSR of KVM_GET_MSR_INDEX_LIST with the value it read, the
+ * deadline (0x6e0) last. In between the vCPU's timer is off, as on a new
+ * host. (A deadline missing from the list left a moved guest's CPU
+ * without ticks: libvirt's live migration on khv, 2026-12-05.)
+ */
+static int t_deadline_restore(void)
+{
+	struct { struct kvm_msr_list hdr; uint32_t idx[MAX_LISTED]; } l = {
+		.hdr.nmsrs = MAX_LISTED };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	static uint64_t vals[MAX_LISTED];
+	struct kvm_lapic_state saved, off;
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_regs regs;
+	bool listed = false;
+	struct gvm *vm;
+	struct gvcpu *v;
+	uint64_t val;
+	uint32_t i;
+	long khz, r;
+
+	if (khv_cap(sys_fd, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+		return KSFT_SKIP;
+	CHECK(!khv_ioctl(sys_fd, KVM_GET_MSR_INDEX_LIST, (unsigned long)&l), "index list");
+	for (i = 0; i < l.hdr.nmsrs; i++)
+		listed |= l.idx[i] == MSR_TSC_DEADLINE;
+	CHECK(listed, "0x6e0 (TSC_DEADLINE) is not in KVM_GET_MSR_INDEX_LIST (%u MSRs)",
+	      l.hdr.nmsrs);
+	vm = irq_vm(true);
+	CHECK(vm, "VM");
+	e = cpuid_entry(vm->cpuid, 1, 0);
+	CHECK(e, "CPUID leaf 1");
+	e->ecx |= 1u << 24;			/* what QEMU adds with an irqchip */
+	v = gvcpu_create_long(vm, 0, guest_deadline, 0, 0);
+	CHECK(v, "vCPU");
+	/* 0.3 s of the guest's TSC: the save and restore happen before it */
+	khz = khv_ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	CHECK(khz > 0, "KVM_GET_TSC_KHZ %ld", khz);
+	CHECK(!gvcpu_get_regs(v, &regs), "regs");
+	regs.rdi = (uint64_t)khz * 300;
+	CHECK(!gvcpu_set_regs(v, &regs), "regs");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 0, "armed: %llu ticks already",
+	      (unsigned long long)val);
+
+	/* save */
+	for (i = 0; i < l.hdr.nmsrs; i++)
+		CHECK(gvcpu_get_msr(v, l.idx[i], &vals[i]) == 1, "KVM_GET_MSRS 0x%x",
+		      l.idx[i]);
+	CHECK(!khv_ioctl(v->fd, KVM_GET_LAPIC, (unsigned long)&saved), "KVM_GET_LAPIC");
+	/* a new host's vCPU: the timer masked, one-shot, not counting */
+	off = saved;
+	*(uint32_t *)&off.regs[APIC_LVTT] = (1u << 16) | VEC_TIMER;
+	*(uint32_t *)&off.regs[APIC_TMICT] = 0;
+	CHECK(!khv_ioctl(v->fd, KVM_SET_LAPIC, (unsigned long)&off), "KVM_SET_LAPIC off");
+	CHECK(gvcpu_get_msr(v, MSR_TSC_DEADLINE, &val) == 1 && !val,
+	      "the deadline 0x%llx survives leaving TSC-deadline mode",
+	      (unsigned long long)val);
+	/* restore */
+	CHECK(!khv_ioctl(v->fd, KVM_SET_LAPIC, (unsigned long)&saved), "KVM_SET_LAPIC");
+	for (i = 0; i < l.hdr.nmsrs; i++)
+		if (l.idx[i] != MSR_TSC_DEADLINE)
+			CHECK(gvcpu_set_msr(v, l.idx[i], vals[i]) == 1,
+			      "KVM_SET_MSRS 0x%x = 0x%llx (the value read)", l.idx[i],
+			      (unsigned long long)vals[i]);
+	for (i = 0; i < l.hdr.nmsrs; i++)
+		if (l.idx[i] == MSR_TSC_DEADLINE)
+			CHECK(gvcpu_set_msr(v, l.idx[i], vals[i]) == 1, "KVM_SET_MSRS 0x6e0");
+
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(10);
+	r = gvcpu_run_sync(v, 2, &val);
+	alarm(0);
+	CHECK(!r && val == 1, "after the restore: KVM_RUN %ld, %llu ticks (exit %u)", r,
+	      (unsigned long long)val, v->run->exit_reason);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "create", t_create },
 	{ "state", t_state },
@@ -741,6 +843,7 @@ static const struct ksft_case cases[] = {
 	{ "smp", t_smp },
 	{ "smp64", t_smp64 },
 	{ "hlt_signal", t_hlt_signal },
+	{ "deadline_restore", t_deadline_restore },
 };
 
 int main(int argc, char **argv)

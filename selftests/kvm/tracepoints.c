@@ -6,7 +6,10 @@
  * kvm:kvm_entry, kvm_exit, kvm_pio, kvm_mmio, kvm_inj_virq), a guest that
  * makes an OUT, an IN, an MMIO write and read and takes an injected
  * interrupt leaves each event in the trace, with the port, the MMIO
- * address and the vector in the text.
+ * address and the vector in the text. And with the in-kernel LAPIC, a
+ * TSC write from user space and a TSC-deadline timer the guest arms
+ * leave theirs (khv: khv_tsc_write, khv_lapic_timer; stock KVM:
+ * kvm_write_tsc_offset, kvm_msr of 0x6e0).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "guest.h"
+#include "apic.h"
 
 static int sys_fd;
 static char tracefs[64];
@@ -183,8 +187,103 @@ out:
 	return r;
 }
 
+#define TIMER_VECTOR	0x44
+
+static volatile uint64_t timer_seen;
+
+GUEST_CODE static void on_timer(struct guest_frame *f)
+{
+	timer_seen = f->vector;
+	apic_write(APIC_EOI, 0);
+}
+
+/* A TSC-deadline timer due now: its interrupt comes at once. */
+GUEST_CODE static void guest_deadline(uint64_t a, uint64_t b)
+{
+	uint32_t lo, hi;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_LVTT, TIMER_VECTOR | (2u << 17));
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	gmsr_write(0x6e0, (uint64_t)hi << 32 | lo);
+	while (!timer_seen)
+		__asm__ volatile("sti; hlt; cli");
+	GUEST_SYNC(1, timer_seen);
+}
+
+static int t_timer_tsc_in_trace(void)
+{
+	const char *module = khv_module();
+	bool khv = module && !strcmp(module, "khv");
+	const char *ev_tsc = khv ? "khv_tsc_write" : "kvm_write_tsc_offset";
+	const char *ev_timer = khv ? "khv_lapic_timer" : "kvm_msr";
+	const char *sys = khv ? "khv" : "kvm";
+	const char *evs[] = { ev_tsc, ev_timer };
+	struct kvm_cpuid_entry2 *e;
+	struct gvcpu *v = NULL;
+	struct gvm *vm = NULL;
+	char *trace = NULL;
+	char rel[128];
+	uint64_t val;
+	size_t i;
+	int r = KSFT_FAIL;
+
+	if (khv_cap(sys_fd, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+		return KSFT_SKIP;
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		snprintf(rel, sizeof(rel), "events/%s/%s/enable", sys, evs[i]);
+		if (write_file(rel, "1")) {
+			ksft_diag("cannot enable %s: %s", rel, strerror(errno));
+			goto out;
+		}
+	}
+	CHECK(!write_file("trace", ""), "clear the trace");
+	vm = gvm_create(sys_fd, 0);
+	if (!vm || khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
+		goto out;
+	gvm_set_handler(vm, TIMER_VECTOR, on_timer);
+	e = cpuid_entry(vm->cpuid, 1, 0);
+	if (!e)
+		goto out;
+	e->ecx |= 1u << 24;			/* TSC-deadline */
+	v = gvcpu_create_long(vm, 0, guest_deadline, 0, 0);
+	if (!v || gvcpu_set_msr(v, 0x10, 1ull << 40) != 1)
+		goto out;
+	if (gvcpu_run_sync(v, 1, &val) || val != TIMER_VECTOR) {
+		ksft_diag("the guest's timer handler saw vector %#lx", val);
+		goto out;
+	}
+	write_file(khv ? "events/khv/enable" : "events/kvm/enable", "0");
+	trace = read_trace();
+	if (!trace)
+		goto out;
+	r = KSFT_PASS;
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		const char *want = evs[i] == ev_timer ? (khv ? "deadline 0x100" : "msr_write 6e0 = 0x100") :
+				   khv ? "tsc 0x10000000000" : NULL;
+		const char *line = find_event(trace, evs[i], want);
+
+		if (!line) {
+			ksft_diag("no %s event%s%s in the trace", evs[i],
+				  want ? " mentioning " : "", want ? want : "");
+			r = KSFT_FAIL;
+			continue;
+		}
+		ksft_diag("%.*s", (int)strcspn(line + 1, "\n"), line + 1);
+	}
+out:
+	write_file(khv ? "events/khv/enable" : "events/kvm/enable", "0");
+	free(trace);
+	if (v)
+		gvcpu_destroy(v);
+	if (vm)
+		gvm_destroy(vm);
+	return r;
+}
+
 static const struct ksft_case cases[] = {
 	{ "events_in_trace", t_events_in_trace },
+	{ "timer_tsc_in_trace", t_timer_tsc_in_trace },
 };
 
 int main(int argc, char **argv)
