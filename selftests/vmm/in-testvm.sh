@@ -129,7 +129,16 @@ boot_guest() {
 				$0 = substr($0, 1, RSTART - 1) "guest" \
 				     substr($0, RSTART, RLENGTH - 1) ":" \
 				     substr($0, RSTART + RLENGTH - 1)
-			print; print >>"'$log'"; fflush()
+			# KHV-GUEST lines, stamped with the test machine seconds
+			# since khv-vmm started (where the time goes)
+			if (/KHV-GUEST: /) {
+				getline up <"/proc/uptime"; close("/proc/uptime")
+				split(up, a, " ")
+				printf "+%.1fs %s\n", a[1] - t0, $0
+			} else {
+				print
+			}
+			print >>"'$log'"; fflush()
 		}
 		/KHV-GUEST: init started/ && !seen {
 			getline up <"/proc/uptime"; close("/proc/uptime")
