@@ -22,6 +22,8 @@
 #include "guest.h"
 #include "apic.h"
 
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
 static int sys_fd;
 static char tracefs[64];
 
@@ -101,6 +103,71 @@ static const char *find_event(const char *trace, const char *ev, const char *tex
 	return NULL;
 }
 
+/* Enable @n events of @sys and empty the trace: 0, or -1 (said why). */
+static int enable_events(const char *sys, const char *const *evs, size_t n)
+{
+	char rel[128];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), "events/%s/%s/enable", sys, evs[i]);
+		if (write_file(rel, "1")) {
+			ksft_diag("cannot enable %s: %s", rel, strerror(errno));
+			return -1;
+		}
+	}
+	if (write_file("trace", "")) {
+		ksft_diag("cannot clear the trace");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stop @sys's events and read the trace: each of @evs must be there,
+ * mentioning its @wants text (NULL: any line of it). Shows what it found.
+ */
+static int expect_events(const char *sys, const char *const *evs,
+			 const char *const *wants, size_t n)
+{
+	char rel[64], *trace;
+	int r = KSFT_PASS;
+	size_t i;
+
+	snprintf(rel, sizeof(rel), "events/%s/enable", sys);
+	write_file(rel, "0");
+	trace = read_trace();
+	if (!trace)
+		return KSFT_FAIL;
+	for (i = 0; i < n; i++) {
+		const char *line = find_event(trace, evs[i], wants[i]);
+
+		if (!line) {
+			ksft_diag("no %s event%s%s in the trace", evs[i],
+				  wants[i] ? " mentioning " : "", wants[i] ? wants[i] : "");
+			r = KSFT_FAIL;
+			continue;
+		}
+		ksft_diag("%.*s", (int)strcspn(line + 1, "\n"), line + 1);
+	}
+	free(trace);
+	return r;
+}
+
+/* The events of @sys off, the VM gone; @r. */
+static int finish(const char *sys, struct gvm *vm, struct gvcpu *v, int r)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "events/%s/enable", sys);
+	write_file(rel, "0");
+	if (v)
+		gvcpu_destroy(v);
+	if (vm)
+		gvm_destroy(vm);
+	return r;
+}
+
 static int t_events_in_trace(void)
 {
 	const char *module = khv_module();
@@ -113,22 +180,15 @@ static int t_events_in_trace(void)
 	const char *ev_irq = khv ? "khv_inj_irq" : "kvm_inj_virq";
 	const char *evs[] = { ev_entry, ev_exit, ev_pio, ev_mmio, ev_irq };
 	struct kvm_interrupt irq = { .irq = VECTOR };
-	char rel[128], port[16], gpa[24], vec[16];
+	char port[16], gpa[24], vec[16];
+	const char *wants[] = { NULL, NULL, port, gpa, vec };
 	struct gvcpu *v = NULL;
 	struct gvm *vm = NULL;
-	char *trace = NULL;
 	uint64_t val;
-	size_t i;
 	int r = KSFT_FAIL;
 
-	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		snprintf(rel, sizeof(rel), "events/%s/%s/enable", sys, evs[i]);
-		if (write_file(rel, "1")) {
-			ksft_diag("cannot enable %s: %s", rel, strerror(errno));
-			goto out;
-		}
-	}
-	CHECK(!write_file("trace", ""), "clear the trace");
+	if (enable_events(sys, evs, ARRAY_LEN(evs)))
+		goto out;
 	vm = gvm_create(sys_fd, 0);
 	if (!vm)
 		goto out;
@@ -156,35 +216,12 @@ static int t_events_in_trace(void)
 		ksft_diag("the guest's handler saw vector %#lx", val);
 		goto out;
 	}
-	write_file(khv ? "events/khv/enable" : "events/kvm/enable", "0");
-	trace = read_trace();
-	if (!trace)
-		goto out;
 	snprintf(port, sizeof(port), "%x", TEST_PORT);
 	snprintf(gpa, sizeof(gpa), "%llx", MMIO_GPA);
 	snprintf(vec, sizeof(vec), "%x", VECTOR);
-	r = KSFT_PASS;
-	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		const char *want = evs[i] == ev_pio ? port : evs[i] == ev_mmio ? gpa :
-				   evs[i] == ev_irq ? vec : NULL;
-		const char *line = find_event(trace, evs[i], want);
-
-		if (!line) {
-			ksft_diag("no %s event%s%s in the trace", evs[i],
-				  want ? " mentioning " : "", want ? want : "");
-			r = KSFT_FAIL;
-			continue;
-		}
-		ksft_diag("%.*s", (int)strcspn(line + 1, "\n"), line + 1);
-	}
+	r = expect_events(sys, evs, wants, ARRAY_LEN(evs));
 out:
-	write_file(khv ? "events/khv/enable" : "events/kvm/enable", "0");
-	free(trace);
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
-	return r;
+	return finish(sys, vm, v, r);
 }
 
 #define TIMER_VECTOR	0x44
@@ -219,25 +256,19 @@ static int t_timer_tsc_in_trace(void)
 	const char *ev_timer = khv ? "khv_lapic_timer" : "kvm_msr";
 	const char *sys = khv ? "khv" : "kvm";
 	const char *evs[] = { ev_tsc, ev_timer };
+	/* the TSC user space set, 2^40, and a deadline just after it */
+	const char *wants[] = { khv ? "tsc 0x10000000000" : NULL,
+				khv ? "deadline 0x100" : "msr_write 6e0 = 0x100" };
 	struct kvm_cpuid_entry2 *e;
 	struct gvcpu *v = NULL;
 	struct gvm *vm = NULL;
-	char *trace = NULL;
-	char rel[128];
 	uint64_t val;
-	size_t i;
 	int r = KSFT_FAIL;
 
 	if (khv_cap(sys_fd, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
 		return KSFT_SKIP;
-	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		snprintf(rel, sizeof(rel), "events/%s/%s/enable", sys, evs[i]);
-		if (write_file(rel, "1")) {
-			ksft_diag("cannot enable %s: %s", rel, strerror(errno));
-			goto out;
-		}
-	}
-	CHECK(!write_file("trace", ""), "clear the trace");
+	if (enable_events(sys, evs, ARRAY_LEN(evs)))
+		goto out;
 	vm = gvm_create(sys_fd, 0);
 	if (!vm || khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
 		goto out;
@@ -253,32 +284,9 @@ static int t_timer_tsc_in_trace(void)
 		ksft_diag("the guest's timer handler saw vector %#lx", val);
 		goto out;
 	}
-	write_file(khv ? "events/khv/enable" : "events/kvm/enable", "0");
-	trace = read_trace();
-	if (!trace)
-		goto out;
-	r = KSFT_PASS;
-	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		const char *want = evs[i] == ev_timer ? (khv ? "deadline 0x100" : "msr_write 6e0 = 0x100") :
-				   khv ? "tsc 0x10000000000" : NULL;
-		const char *line = find_event(trace, evs[i], want);
-
-		if (!line) {
-			ksft_diag("no %s event%s%s in the trace", evs[i],
-				  want ? " mentioning " : "", want ? want : "");
-			r = KSFT_FAIL;
-			continue;
-		}
-		ksft_diag("%.*s", (int)strcspn(line + 1, "\n"), line + 1);
-	}
+	r = expect_events(sys, evs, wants, ARRAY_LEN(evs));
 out:
-	write_file(khv ? "events/khv/enable" : "events/kvm/enable", "0");
-	free(trace);
-	if (v)
-		gvcpu_destroy(v);
-	if (vm)
-		gvm_destroy(vm);
-	return r;
+	return finish(sys, vm, v, r);
 }
 
 static const struct ksft_case cases[] = {
