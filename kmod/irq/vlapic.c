@@ -547,7 +547,17 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 	while (!done(vcpu)) {
 		if (signal_pending(current))
 			return -EINTR;
+		/*
+		 * Clear, then look again: a kick that came after the look
+		 * above found nobody on the queue, and clearing its bit
+		 * after it would sleep through its event. A coalesced
+		 * interrupt (its vector already in the IRR) kicks nobody,
+		 * so that sleep would last until some other event.
+		 */
 		clear_bit(KHV_REQ_EVENT, &vcpu->requests);
+		smp_mb__after_atomic();	/* pairs with khv_vcpu_event_kick() */
+		if (done(vcpu))
+			break;
 		if (khv_now_ns() < poll_end && !need_resched()) {
 			cpu_relax();
 			continue;
