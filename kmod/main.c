@@ -293,7 +293,7 @@ static void __exit khv_exit(void)
 		preempt_notifier_dec();
 	khv_ops->hw_unsetup();
 	khv_eventfd_module_exit();
-	rcu_barrier();	/* routing tables freed through call_rcu() */
+	rcu_barrier();	/* call_rcu()s: routing tables, thread records */
 	pr_info("unloaded\n");
 }
 
