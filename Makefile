@@ -219,8 +219,9 @@ check-debug: $(SELFTESTS) $(FUZZ_BIN) $(KHV_STAT)
 # Left out, with their reasons (Documentation/testing.md): signals (Bochs
 # 2.7 loses a CPU with IF=0: RCU stalls on stock as on khv), stress (over
 # its timeout on stock under Bochs), held_pages and khv_stat (QEMU lanes
-# cover them; nothing vendor-specific). 16-22 minutes: the stock lane's
-# selftests about 6 (khv's 1), each khv-vmm boot 4-6.
+# cover them; nothing vendor-specific). About 13 minutes (752 s at
+# 432857b; 16-22 before BOCHS_APPEND): each khv-vmm boot 4.5, each
+# lane's selftests under 2.
 # Two cases fail under Bochs on stock kvm_intel (and fpu_guest_view on khv
 # too), Bochs's doing as far as we can tell: expected failures there (TAP
 # TODO); khv passes single_step.
