@@ -544,20 +544,23 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 	u64 start = khv_now_ns(), poll_end = start + window;
 	DEFINE_WAIT(wait);
 
-	while (!done(vcpu)) {
-		if (signal_pending(current))
-			return -EINTR;
+	/* the common case, a vCPU that is not halted: one look */
+	if (done(vcpu))
+		goto adapt;
+	for (;;) {
 		/*
-		 * Clear, then look again: a kick that came after the look
-		 * above found nobody on the queue, and clearing its bit
-		 * after it would sleep through its event. A coalesced
-		 * interrupt (its vector already in the IRR) kicks nobody,
-		 * so that sleep would last until some other event.
+		 * Clear, then look: a kick after the clear is seen below or
+		 * wakes the sleep. Cleared after a look instead, a kick in
+		 * between would be lost, and a coalesced interrupt (its
+		 * vector already in the IRR) kicks nobody: the vCPU would
+		 * sleep until some other event.
 		 */
 		clear_bit(KHV_REQ_EVENT, &vcpu->requests);
 		smp_mb__after_atomic();	/* pairs with khv_vcpu_event_kick() */
 		if (done(vcpu))
 			break;
+		if (signal_pending(current))
+			return -EINTR;
 		if (khv_now_ns() < poll_end && !need_resched()) {
 			cpu_relax();
 			continue;
@@ -568,6 +571,7 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 			schedule();
 		finish_wait(&vcpu->wq, &wait);
 	}
+adapt:
 	khv_vlapic_poll_adapt(a, khv_now_ns() - start, window, limit);
 	return 0;
 }
