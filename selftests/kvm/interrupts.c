@@ -204,18 +204,32 @@ GUEST_CODE static void guest_sti_out(uint64_t a, uint64_t b)
  * vCPU events and blocks injection (ready_for_interrupt_injection = 0).
  * (Stock KVM on AMD cannot tell STI from MOV SS shadows and reports both
  * bits; the STI bit is what must be there.)
+ *
+ * The test machine's emulated SVM (QEMU TCG) keeps the shadow in a
+ * #VMEXIT's int_state but does not load it back on VMRUN, so a host
+ * interrupt that lands between the STI and the OUT erases it, on stock
+ * KVM as on khv.  One such attempt is retried, up to STI_TRIES in all;
+ * a hypervisor that never reports the shadow still fails every one.
  */
-static int t_sti_shadow(void)
+#define STI_TRIES 4
+
+static int sti_shadow_once(int *lost)
 {
 	struct gvm *vm;
 	struct gvcpu *v = irq_vcpu(&vm, guest_sti_out);
 	struct kvm_vcpu_events ev;
 
+	*lost = 0;
 	CHECK(v, "VM/vCPU");
 	CHECK(!gvcpu_run_expect(v, KVM_EXIT_IO), "OUT exit");
 	CHECK(!khv_ioctl(v->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&ev),
 	      "KVM_GET_VCPU_EVENTS");
 	CHECK(ev.flags & KVM_VCPUEVENT_VALID_SHADOW, "flags %#x", ev.flags);
+	if (!ev.interrupt.shadow) {
+		*lost = 1;
+		put_vcpu(vm, v);
+		return KSFT_FAIL;
+	}
 	CHECK(ev.interrupt.shadow & KVM_X86_SHADOW_INT_STI, "shadow %#x",
 	      ev.interrupt.shadow);
 	CHECK(v->run->if_flag == 1 && v->run->ready_for_interrupt_injection == 0,
@@ -224,6 +238,20 @@ static int t_sti_shadow(void)
 	CHECK(!gvcpu_run_sync(v, 1, NULL), "SYNC 1");
 	put_vcpu(vm, v);
 	return KSFT_PASS;
+}
+
+static int t_sti_shadow(void)
+{
+	int i, lost, rc = KSFT_FAIL;
+
+	for (i = 0; i < STI_TRIES; i++) {
+		rc = sti_shadow_once(&lost);
+		if (!lost)
+			return rc;
+		ksft_diag("attempt %d: no shadow at the OUT exit", i + 1);
+	}
+	CHECK(0, "shadow 0 in all %d attempts", STI_TRIES);
+	return rc;
 }
 
 GUEST_CODE static void guest_nmi(uint64_t a, uint64_t b)
