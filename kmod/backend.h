@@ -172,6 +172,16 @@ struct khv_backend_ops {
 	void (*inject_exception)(struct khv_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error);
 	void (*inject_page_fault)(struct khv_vcpu *vcpu, u64 cr2, u32 error);
+	/*
+	 * Offer @vector to a guest that cannot take it yet (IF=0 or an
+	 * interrupt shadow), for the CPU to deliver once it can, without an
+	 * exit; false if the backend has no way to. The interrupt is not
+	 * acknowledged: after the next exit (or if there was no entry),
+	 * offer_result() withdraws the offer and says whether the guest took
+	 * it, with its vector, or not (-1).
+	 */
+	bool (*offer_irq)(struct khv_vcpu *vcpu, u8 vector);
+	int (*offer_result)(struct khv_vcpu *vcpu);
 	/* Exit with KHV_EXIT_IRQ_WINDOW / _NMI_WINDOW when it opens. */
 	void (*want_irq_window)(struct khv_vcpu *vcpu, bool on);
 	void (*want_nmi_window)(struct khv_vcpu *vcpu, bool on);

@@ -47,7 +47,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	 * and interrupts; as KVM, one KVM_INTERRUPT queued still goes in.
 	 */
 	bool blocked = vcpu->guest_debug & KVM_GUESTDBG_BLOCKIRQ;
-	bool injected = false, apic_irq = false;
+	bool injected = false, apic_irq = false, offer = false;
 	int v;
 
 	/* clear first: an event that comes after this is seen at entry */
@@ -81,12 +81,33 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	/* the in-kernel LAPIC or PIC has one the guest cannot take yet */
 	if (vcpu->apic && !blocked)
 		apic_irq = khv_vlapic_next_irq(vcpu, false) >= 0;
-	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) &&
+	/*
+	 * Rather than exit when the guest's IF=0 or shadow ends, to inject
+	 * then, offer the LAPIC's vector to the CPU (SVM's V_IRQ): delivered
+	 * when the guest can take it, acknowledged after the next exit
+	 * (khv_vlapic_offer_done()). Only with nothing else on the way, no
+	 * window user space waits for and no NMI first.
+	 */
+	if (apic_irq && !injected && !want_window && !vcpu->irq_pending &&
+	    !vcpu->nmi_pending && !khv_interrupt_allowed(vcpu) &&
+	    !khv_ops->event_in_flight(vcpu)) {
+		v = khv_vlapic_offer_vector(vcpu);
+		offer = v >= 0;
+	}
+	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) && !offer &&
 				 !khv_interrupt_allowed(vcpu));
+	if (offer && khv_ops->offer_irq(vcpu, v))
+		vcpu->irq_offer = v;
+	else if (offer)
+		khv_ops->want_irq_window(vcpu, true);
 	khv_ops->want_nmi_window(vcpu, vcpu->nmi_masked && !vcpu->nmi_iret_wait);
-	/* as KVM: a TPR-blocked interrupt makes CR8 writes exit */
+	/*
+	 * As KVM: a TPR-blocked interrupt makes CR8 writes exit; so does an
+	 * offered one, whose delivery the CPU does not weigh against the TPR.
+	 */
 	if (vcpu->apic)
-		khv_ops->want_cr8_exit(vcpu, khv_vlapic_tpr_blocks(vcpu));
+		khv_ops->want_cr8_exit(vcpu, vcpu->irq_offer >= 0 ||
+				       khv_vlapic_tpr_blocks(vcpu));
 	return injected && (vcpu->irq_pending || vcpu->nmi_pending || apic_irq);
 }
 

@@ -279,6 +279,7 @@ struct khv_vcpu {
 	bool nmi_pending;
 	bool nmi_masked;		/* an NMI handler runs (until IRET) */
 	bool nmi_iret_wait;		/* its IRET exited; unmask once RIP moves */
+	int irq_offer;			/* LAPIC vector offered for IF=1, or -1 */
 	u64 nmi_iret_rip;
 	u32 mp_state;
 

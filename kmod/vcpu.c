@@ -200,6 +200,7 @@ static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->irq_offer = -1;
 	vcpu->cpu = -1;
 	vcpu->kvmclock_cpu = -1;
 	mutex_init(&vcpu->lock);

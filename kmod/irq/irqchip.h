@@ -84,6 +84,8 @@ bool khv_vlapic_has_events(struct khv_vcpu *vcpu);
 bool khv_vlapic_tpr_blocks(struct khv_vcpu *vcpu);
 void khv_vlapic_hlt(struct khv_vcpu *vcpu);
 int khv_vlapic_next_irq(struct khv_vcpu *vcpu, bool ack);
+int khv_vlapic_offer_vector(struct khv_vcpu *vcpu);
+void khv_vlapic_offer_done(struct khv_vcpu *vcpu);
 bool khv_vlapic_accept_extint(struct khv_vcpu *vcpu);
 void khv_vlapic_cpuid_changed(struct khv_vcpu *vcpu);
 void khv_vlapic_sync_requests(struct khv_vcpu *vcpu);

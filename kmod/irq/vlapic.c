@@ -16,6 +16,7 @@
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -435,6 +436,47 @@ int khv_vlapic_next_irq(struct khv_vcpu *vcpu, bool ack)
 	return v;
 }
 
+/*
+ * The LAPIC's highest deliverable fixed vector, for khv_ops->offer_irq(),
+ * or -1; never the PIC's ExtINT, which its INTA cycle must not take
+ * before the CPU does.
+ */
+int khv_vlapic_offer_vector(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	int v;
+
+	if (khv_irqchip_extint(vcpu, false) >= 0)
+		return -1;
+	spin_lock_irqsave(&a->lock, flags);
+	v = khv_lapic_pending(&a->l);
+	spin_unlock_irqrestore(&a->lock, flags);
+	return v;
+}
+
+/*
+ * After the entry with an offered vector: if the guest took it, the LAPIC
+ * acknowledges it now (IRR to ISR), before the exit is handled, so an EOI
+ * that caused the exit finds it in service. Not taken, it stays requested
+ * and the next entry decides again (a higher vector may have come).
+ */
+void khv_vlapic_offer_done(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	int v = khv_ops->offer_result(vcpu);
+
+	vcpu->irq_offer = -1;
+	if (v < 0)
+		return;
+	trace_khv_inj_irq(vcpu->id, v);
+	vcpu->stat.irq_injections++;
+	spin_lock_irqsave(&a->lock, flags);
+	khv_lapic_ack(&a->l, v);
+	spin_unlock_irqrestore(&a->lock, flags);
+}
+
 /* ---- INIT, SIPI, NMI, halt ---- */
 
 /*
@@ -561,7 +603,12 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 			break;
 		if (signal_pending(current))
 			return -EINTR;
-		if (khv_now_ns() < poll_end && !need_resched()) {
+		/*
+		 * Poll only while nothing else wants this CPU: with the
+		 * sender queued here, polling would only delay it.
+		 */
+		if (khv_now_ns() < poll_end && single_task_running() &&
+		    !need_resched()) {
 			cpu_relax();
 			continue;
 		}

@@ -14,6 +14,8 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_gen;
 	u64 tsc_aux;
+	bool virq_offered;		/* V_IRQ holds an offer (svm_offer_irq()) */
+	int offer_taken;		/* after the exit: its vector if taken, or -1 */
 };
 
 static inline struct svm_vcpu *to_svm(struct khv_vcpu *vcpu)
@@ -69,6 +71,8 @@ void svm_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error);
 void svm_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error);
 void svm_want_irq_window(struct khv_vcpu *vcpu, bool on);
+bool svm_offer_irq(struct khv_vcpu *vcpu, u8 vector);
+int svm_offer_result(struct khv_vcpu *vcpu);
 void svm_want_cr8_exit(struct khv_vcpu *vcpu, bool on);
 void svm_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset);
 u64 svm_get_tsc_offset(struct khv_vcpu *vcpu);

@@ -477,6 +477,33 @@ static void svm_requeue_event(struct svm_vcpu *svm)
 	c->event_inj_err = c->exit_int_info_err;
 }
 
+/*
+ * Did the guest take the vector offered in V_IRQ? The CPU clears V_IRQ
+ * when it does; an exit in the middle of the delivery also names it in
+ * EXITINTINFO (QEMU's TCG leaves V_IRQ set then), and svm_requeue_event()
+ * delivers it again, now as an injected, acknowledged interrupt. Untaken,
+ * the offer is withdrawn. Before svm_requeue_event(), which reuses V_IRQ.
+ */
+static void svm_settle_offer(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u8 vector = c->int_vector & 0xff;
+	u32 type = c->exit_int_info & SVM_EVT_TYPE_MASK;
+	bool taken = !(c->int_ctl & SVM_INT_V_IRQ);
+
+	if (!svm->virq_offered)
+		return;
+	svm->virq_offered = false;
+	if ((c->exit_int_info & SVM_EVT_VALID) &&
+	    (c->exit_int_info & SVM_EVT_VECTOR_MASK) == vector &&
+	    (type == SVM_EVT_TYPE_INTR ||
+	     (type == SVM_EVT_TYPE_EXCEPTION && vector >= 32)))
+		taken = true;
+	if (!taken)
+		c->int_ctl &= ~SVM_INT_VIRQ_BITS;
+	svm->offer_taken = taken ? vector : -1;
+}
+
 static void svm_translate_exit(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	struct vmcb_control *c = &svm->vmcb->control;
@@ -487,6 +514,7 @@ static void svm_translate_exit(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->info1 = c->exit_info_1;
 	exit->info2 = c->exit_info_2;
 	exit->next_rip = 0;
+	svm_settle_offer(svm);
 	svm_requeue_event(svm);
 	if (code == SVM_EXIT_NPF) {
 		exit->kind = KHV_EXIT_NPF;
@@ -897,6 +925,39 @@ void svm_want_irq_window(struct khv_vcpu *vcpu, bool on)
 		c->int_ctl &= ~SVM_INT_VIRQ_BITS;
 		c->intercept_misc1 &= ~SVM_I1_VINTR;
 	}
+}
+
+/*
+ * V_IRQ without the VINTR intercept, as svm_inject_irq(), but for a guest
+ * that cannot take it yet: the CPU delivers it once IF=1 and no shadow.
+ * V_IGN_TPR: the core makes CR8 writes exit meanwhile and decides again.
+ */
+bool svm_offer_irq(struct khv_vcpu *vcpu, u8 vector)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	c->intercept_misc1 &= ~SVM_I1_VINTR;
+	c->int_vector = vector;
+	c->int_ctl |= SVM_INT_VIRQ_BITS;
+	svm->virq_offered = true;
+	svm->offer_taken = -1;
+	return true;
+}
+
+/* After the exit (or instead of the entry): what became of the offer. */
+int svm_offer_result(struct khv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	int v = svm->offer_taken;
+
+	if (svm->virq_offered) {	/* no entry: withdrawn */
+		svm->vmcb->control.int_ctl &= ~SVM_INT_VIRQ_BITS;
+		svm->virq_offered = false;
+		v = -1;
+	}
+	svm->offer_taken = -1;
+	return v;
 }
 
 /* IRET ends NMI blocking: exit on it while an NMI waits. */

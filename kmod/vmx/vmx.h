@@ -171,6 +171,8 @@ void vmx_inject_exception(struct khv_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error);
 void vmx_inject_page_fault(struct khv_vcpu *vcpu, u64 cr2, u32 error);
 void vmx_want_irq_window(struct khv_vcpu *vcpu, bool on);
+bool vmx_offer_irq(struct khv_vcpu *vcpu, u8 vector);
+int vmx_offer_result(struct khv_vcpu *vcpu);
 void vmx_want_cr8_exit(struct khv_vcpu *vcpu, bool on);
 void vmx_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset);
 u64 vmx_get_tsc_offset(struct khv_vcpu *vcpu);

@@ -1515,6 +1515,21 @@ void vmx_want_irq_window(struct khv_vcpu *vcpu, bool on)
 		vmx->proc &= ~VMX_PROC_INTR_WINDOW;
 }
 
+/*
+ * SVM's counterpart offers a vector in V_IRQ; without virtual-interrupt
+ * delivery (APICv, not used) VMX has no request the CPU delivers by
+ * itself, so the core waits for the interrupt window instead.
+ */
+bool vmx_offer_irq(struct khv_vcpu *vcpu, u8 vector)
+{
+	return false;
+}
+
+int vmx_offer_result(struct khv_vcpu *vcpu)
+{
+	return -1;
+}
+
 /* With virtual NMIs the CPU exits once the handler's IRET unblocked NMIs. */
 void vmx_want_nmi_window(struct khv_vcpu *vcpu, bool on)
 {

@@ -244,6 +244,120 @@ static int t_cr8(void)
 	return KSFT_PASS;
 }
 
+/*
+ * Interrupts that arrive while the guest runs with IF=0: taken when IF
+ * allows, highest class first, held by the TPR, and not in service (ISR)
+ * before the guest took them. khv on SVM offers such a vector to the CPU
+ * (V_IRQ) and acknowledges it only once the guest took it.
+ * The TPR is written through the xAPIC page, not CR8: in the test machine
+ * a guest's CR8 write while V_IRQ waits (as stock KVM leaves it for the
+ * interrupt window) aborts QEMU 7.2's TCG (tcg_handle_interrupt asserts
+ * the iothread lock); khv makes CR8 writes exit while it offers a vector.
+ */
+#define VEC_P5	0x51
+#define VEC_P6	0x61
+#define VEC_P7	0x71
+
+static volatile uint64_t taken_order[8], ntaken;
+
+GUEST_CODE static bool apic_vec(uint32_t reg, int vec)
+{
+	return apic_read(reg + (vec / 32) * 0x10) & (1u << (vec % 32));
+}
+
+GUEST_CODE static void on_taken(struct guest_frame *f)
+{
+	taken_order[ntaken++ & 7] = f->vector;
+	apic_write(APIC_EOI, 0);
+}
+
+/* 0x61's handler: 0x71 arrives while it runs (IF=0, 0x61 in service) */
+GUEST_CODE static void on_taken_p6(struct guest_frame *f)
+{
+	taken_order[ntaken++ & 7] = f->vector;
+	GUEST_SYNC(10, 0);
+	GUEST_SYNC(11, apic_vec(APIC_ISR, VEC_P6) |
+		   apic_vec(APIC_ISR, VEC_P7) << 1 |
+		   apic_vec(APIC_IRR, VEC_P7) << 2);
+	apic_write(APIC_EOI, 0);
+}
+
+GUEST_CODE static void guest_pending_cli(uint64_t a, uint64_t b)
+{
+	uint32_t isr = 0;
+	int i;
+
+	apic_write(APIC_SVR, 0x1ff);
+	__asm__ volatile("cli");
+	GUEST_SYNC(1, 0);			/* the host sends 0x51 */
+	GUEST_SYNC(2, apic_vec(APIC_IRR, VEC_P5) |
+		   apic_vec(APIC_ISR, VEC_P5) << 1);	/* then 0x71 */
+	apic_write(APIC_TPR, 0x70);
+	__asm__ volatile("sti; nop; nop; cli");
+	GUEST_SYNC(3, ntaken);
+	apic_write(APIC_TPR, 0x60);
+	__asm__ volatile("sti; nop; nop; cli");
+	GUEST_SYNC(4, ntaken | taken_order[0] << 8);
+	apic_write(APIC_TPR, 0);
+	__asm__ volatile("sti; nop; nop; cli");
+	GUEST_SYNC(5, ntaken | taken_order[1] << 8);	/* then 0x61 */
+	__asm__ volatile("sti; nop; nop; cli");
+	GUEST_SYNC(6, ntaken | taken_order[2] << 8 | taken_order[3] << 16);
+	for (i = 0; i < 8; i++)
+		isr |= apic_read(APIC_ISR + i * 0x10);
+	GUEST_SYNC(7, isr);
+	GUEST_DONE();
+}
+
+static int send_msi(struct gvm *vm, uint32_t vector)
+{
+	struct kvm_msi msi = { .address_lo = APIC_BASE, .data = vector };
+
+	return (int)khv_ioctl(vm->fd, KVM_SIGNAL_MSI, (unsigned long)&msi);
+}
+
+static int t_pending_cli(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct gvcpu *v;
+	uint64_t val;
+
+	CHECK(vm, "VM");
+	gvm_set_handler(vm, VEC_P5, on_taken);
+	gvm_set_handler(vm, VEC_P6, on_taken_p6);
+	gvm_set_handler(vm, VEC_P7, on_taken);
+	v = gvcpu_create_long(vm, 0, guest_pending_cli, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "SYNC 1");
+	CHECK(send_msi(vm, VEC_P5) == 1, "MSI 0x51");
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == 1,
+	      "0x51 with IF=0: IRR/ISR bits %#llx, want IRR only",
+	      (unsigned long long)val);
+	CHECK(send_msi(vm, VEC_P7) == 1, "MSI 0x71");
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == 0,
+	      "taken under TPR 0x70: %llu", (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 4, &val) && val == (1 | VEC_P7 << 8),
+	      "under TPR 0x60: %#llx, want 0x71 alone", (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 5, &val) && val == (2 | VEC_P5 << 8),
+	      "at TPR 0: %#llx, want 0x51 next", (unsigned long long)val);
+	CHECK(send_msi(vm, VEC_P6) == 1, "MSI 0x61");
+	CHECK(!gvcpu_run_sync(v, 10, NULL), "0x61's handler");
+	CHECK(send_msi(vm, VEC_P7) == 1, "MSI 0x71 during it");
+	CHECK(!gvcpu_run_sync(v, 11, &val) && val == (1 | 4),
+	      "in 0x61's handler: ISR 0x61 %llu, ISR 0x71 %llu, IRR 0x71 %llu",
+	      (unsigned long long)(val & 1), (unsigned long long)(val >> 1 & 1),
+	      (unsigned long long)(val >> 2 & 1));
+	CHECK(!gvcpu_run_sync(v, 6, &val) &&
+	      val == (4 | VEC_P6 << 8 | VEC_P7 << 16),
+	      "order %#llx, want 0x61 then 0x71", (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 7, &val) && val == 0, "ISR %#llx after all EOIs",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 GUEST_CODE static void guest_timer(uint64_t a, uint64_t b)
 {
 	uint32_t cur;
@@ -836,6 +950,7 @@ static const struct ksft_case cases[] = {
 	{ "state", t_state },
 	{ "self_ipi", t_self_ipi },
 	{ "cr8", t_cr8 },
+	{ "pending_cli", t_pending_cli },
 	{ "timer", t_timer },
 	{ "ioapic", t_ioapic },
 	{ "pic_pit", t_pic_pit },
