@@ -61,7 +61,7 @@ LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
 	      vcpu_migration held_pages debug_regs host_state guest_msrs msrs_as_kvm \
 	      guest_intercepts hostile_inputs stats khv_stat tracepoints stress \
-	      irqchip eventfd xsave kvmclock mce guest_debug kvm_pv
+	      irqchip eventfd xsave kvmclock mce guest_debug kvm_pv task_switch
 TEST_TIMEOUT := 300
 
 # The fuzzer's bounded runs (Documentation/testing.md, "Fuzzing").
@@ -338,14 +338,20 @@ $(TEST_KO): $(KMOD_SRCS)
 		grep -E 'warning:|error:' || true
 	@test -f $@ || { echo "khv.ko for $(KVER) did not build"; exit 1; }
 
+# Cases the QEMU machine's TCG cannot show on stock KVM: a #GP through a
+# task gate ends stock kvm_amd's guest in a shutdown there (khv leaves the
+# switch to the CPU and passes; in Bochs stock kvm_intel passes too).
+QEMU_XFAIL_task_switch := exception_gate
+qemu_line = echo "$(1) $(TEST_TIMEOUT) $(if $(QEMU_XFAIL_$(1)),KSFT_XFAIL=$(QEMU_XFAIL_$(1)) KSFT_XFAIL_WHY=\"stock kvm_amd shuts the guest down under QEMU TCG\" )$(1)";
+QEMU_LANE_LINES = $(foreach t,$(LANE_TESTS),$(call qemu_line,$(t)))
 $(B)/check.plan: Makefile
 	@mkdir -p $(@D)
 	@{ echo '@lane stock'; \
-	  for t in $(LANE_TESTS); do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  $(QEMU_LANE_LINES) \
 	  $(VMM_PLAN_LINES) \
 	  for t in khv_refuses unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
 	  echo '@lane khv'; \
-	  for t in $(LANE_TESTS); do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
+	  $(QEMU_LANE_LINES) \
 	  $(VMM_PLAN_LINES) \
 	  echo "khv_idle 30 khv-idle"; \
 	  echo "unload $(TEST_TIMEOUT) unload"; \

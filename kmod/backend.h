@@ -41,6 +41,7 @@ enum khv_exit_kind {
 	KHV_EXIT_XSETBV,	/* XCR index in ECX, value in EDX:EAX */
 	KHV_EXIT_WBINVD,	/* WBINVD or WBNOINVD */
 	KHV_EXIT_PAUSE,		/* a PAUSE loop (spinning on a lock?) */
+	KHV_EXIT_TASK_SWITCH,	/* a hardware task switch to carry out: .ts */
 	KHV_EXIT_SHUTDOWN,	/* triple fault */
 	KHV_EXIT_FAIL_ENTRY,	/* the CPU refused the guest state */
 	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */
@@ -51,6 +52,18 @@ enum khv_exit_kind {
  * CLTS or LMSW, or MOV to CR0 or LMSW, the instruction to be decoded.
  */
 enum { KHV_CR_MOV, KHV_CR_CLTS, KHV_CR_LMSW, KHV_CR_DECODE };
+
+/* What caused a task switch (struct khv_task_switch.reason). */
+enum { KHV_TS_CALL, KHV_TS_IRET, KHV_TS_JMP, KHV_TS_GATE };
+
+struct khv_task_switch {
+	u16 selector;		/* the new task's TSS */
+	u8 reason;		/* KHV_TS_* */
+	bool has_error;		/* an exception's code to push (KHV_TS_GATE) */
+	u32 error;
+	int soft_vector;	/* INT n through a task gate: n, else -1 */
+	u64 return_rip;		/* the EIP saved in the old task's TSS */
+};
 
 struct khv_exit {
 	enum khv_exit_kind kind;
@@ -84,6 +97,7 @@ struct khv_exit {
 			bool has_error;
 			u32 error;
 		} exc;
+		struct khv_task_switch ts;
 	};
 };
 

@@ -24,9 +24,6 @@
 #define RSI 6
 #define RDI 7
 
-/* A guest #PF was injected: the instruction does not complete now. */
-#define KHV_EMU_FAULTED	1
-
 static enum khv_cpu_mode khv_cpu_mode(const struct khv_paging *p)
 {
 	if (!(p->cr0 & X86_CR0_PE))
@@ -100,6 +97,17 @@ static int khv_linear_copy(struct khv_vcpu *vcpu, const struct khv_paging *p,
 		len -= n;
 	}
 	return 0;
+}
+
+int khv_system_rw(struct khv_vcpu *vcpu, u64 gla, void *buf, u32 len,
+		  bool write)
+{
+	struct khv_paging p;
+
+	khv_ops->get_paging(vcpu, &p);
+	p.cpl = 0;
+	return khv_linear_copy(vcpu, &p, gla, buf, len,
+			       write ? KHV_GWALK_WRITE : 0);
 }
 
 /*

@@ -24,6 +24,19 @@ struct khv_vcpu;
 #define KHV_DR7_GD		BIT_ULL(13)
 #define KHV_DR7_BP_ENABLE	0xffULL		/* L0/G0 ... L3/G3 */
 
+/* A guest fault was injected: the instruction does not complete now. */
+#define KHV_EMU_FAULTED	1
+
+/*
+ * A supervisor (system) access of @len bytes at linear @gla, such as a
+ * descriptor or TSS: 0, KHV_EMU_FAULTED (#PF injected) or < 0.
+ */
+int khv_system_rw(struct khv_vcpu *vcpu, u64 gla, void *buf, u32 len,
+		  bool write);
+/* A hardware task switch (task.c): 1 enter again, < 0 emulation failure. */
+struct khv_task_switch;
+int khv_task_switch(struct khv_vcpu *vcpu, const struct khv_task_switch *ts);
+
 /* vcpu->pio describes the INS/OUTS: 1 = exit to user space (fill run->io). */
 int khv_string_io_start(struct khv_vcpu *vcpu);
 int khv_string_io_finish(struct khv_vcpu *vcpu);

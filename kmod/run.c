@@ -449,6 +449,11 @@ static int khv_exit_pause(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return 1;
 }
 
+static int khv_exit_task_switch(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	return khv_emulated(vcpu, exit, khv_task_switch(vcpu, &exit->ts));
+}
+
 static int khv_exit_irq_window(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	return 1;	/* the loop exits to user space if it asked (below) */
@@ -540,6 +545,7 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_XSETBV]	= khv_exit_xsetbv,
 	[KHV_EXIT_WBINVD]	= khv_exit_wbinvd,
 	[KHV_EXIT_PAUSE]	= khv_exit_pause,
+	[KHV_EXIT_TASK_SWITCH]	= khv_exit_task_switch,
 	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
 	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
 	[KHV_EXIT_UNHANDLED]	= khv_exit_unhandled,

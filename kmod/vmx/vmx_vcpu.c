@@ -738,6 +738,53 @@ static u64 vmx_next_rip(struct vmx_vcpu *vmx)
 	return vmx->vcpu.rip + vmx->exit_insn_len;
 }
 
+/*
+ * A task switch: VMX always exits on one, SVM's CPU performs it (khv does
+ * not intercept TASK_SWITCH there). The qualification has the new TSS's
+ * selector and the source; an interrupt or exception that went through
+ * a task gate is in the IDT-vectoring information, and the switch
+ * delivers it: it is not queued again. Software-caused switches (CALL,
+ * JMP, IRET, INT n, INT3, INTO, INT1) save the next instruction's EIP.
+ */
+static void vmx_exit_task_switch(struct vmx_vcpu *vmx, struct khv_exit *exit)
+{
+	static const u8 source[] = { KHV_TS_CALL, KHV_TS_IRET, KHV_TS_JMP,
+				     KHV_TS_GATE };
+	u32 idt = vmcs_read(VMCS_IDT_VECTORING_INFO);
+	u8 type = (idt & VMX_INTR_TYPE_MASK) >> VMX_INTR_TYPE_SHIFT;
+	struct khv_task_switch *ts = &exit->ts;
+	bool soft = true;
+
+	exit->kind = KHV_EXIT_TASK_SWITCH;
+	ts->selector = exit->info1 & 0xffff;
+	ts->reason = source[exit->info1 >> 30 & 3];
+	ts->has_error = false;
+	ts->error = 0;
+	ts->soft_vector = -1;
+	if (idt & VMX_INTR_VALID) {
+		vmx->inj_info = 0;		/* vmx_requeue_event() queued it */
+		switch (type) {
+		case VMX_INTR_TYPE_NMI:		/* delivered: NMIs blocked */
+			vmx->g.interruptibility |= VMX_INTERRUPTIBILITY_NMI;
+			soft = false;
+			break;
+		case VMX_INTR_TYPE_HW_EXC:
+			ts->has_error = idt & VMX_INTR_ERROR_CODE;
+			if (ts->has_error)
+				ts->error = vmcs_read(VMCS_IDT_VECTORING_ERROR);
+			soft = false;
+			break;
+		case VMX_INTR_TYPE_EXT:
+			soft = false;
+			break;
+		case VMX_INTR_TYPE_SW_INT:
+			ts->soft_vector = idt & VMX_INTR_VECTOR;
+			break;
+		}
+	}
+	ts->return_rip = soft ? vmx_next_rip(vmx) : vmx->vcpu.rip;
+}
+
 static void vmx_exit_invd(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
 	khv_skip_insn(&vmx->vcpu, vmx_next_rip(vmx));
@@ -994,6 +1041,7 @@ static const vmx_exit_fn vmx_exit_table[] = {
 	[VMX_EXIT_INTR_WINDOW]		= vmx_exit_intr_window,
 	[VMX_EXIT_NMI_WINDOW]		= vmx_exit_nmi_window,
 	[VMX_EXIT_CPUID]		= vmx_exit_cpuid,
+	[VMX_EXIT_TASK_SWITCH]		= vmx_exit_task_switch,
 	[VMX_EXIT_GETSEC]		= vmx_exit_ud,
 	[VMX_EXIT_HLT]			= vmx_exit_hlt,
 	[VMX_EXIT_INVD]			= vmx_exit_invd,
