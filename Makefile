@@ -239,8 +239,9 @@ BOCHS_VMM_TIMEOUT := 360
 BOCHS_APPEND := highres=off nohz=off
 BOCHS_XFAIL_regs_sregs := fpu_guest_view
 BOCHS_XFAIL_guest_debug := single_step
-bochs_line = echo "$(1) $(TEST_TIMEOUT) $(if $(BOCHS_XFAIL_$(1)),KSFT_XFAIL=$(BOCHS_XFAIL_$(1)) KSFT_XFAIL_WHY=\"fails on stock kvm_intel in Bochs too\" )$(1)";
-BOCHS_LANE_LINES = $(foreach t,$(BOCHS_TESTS),$(call bochs_line,$(t)))
+# plan_line TEST,XFAIL-CASES,WHY: a plan line, its expected failures marked
+plan_line = echo "$(1) $(TEST_TIMEOUT) $(if $(2),KSFT_XFAIL=$(2) KSFT_XFAIL_WHY=\"$(3)\" )$(1)";
+BOCHS_LANE_LINES = $(foreach t,$(BOCHS_TESTS),$(call plan_line,$(t),$(BOCHS_XFAIL_$(t)),fails on stock kvm_intel in Bochs too))
 check-bochs: $(TEST_KO) $(SELFTESTS) vmm-guest
 	@{ echo '@lane stock'; \
 	  $(BOCHS_LANE_LINES) \
@@ -343,8 +344,7 @@ $(TEST_KO): $(KMOD_SRCS)
 # khv leaves the switch to the CPU and passes; in Bochs 6.1's kvm_intel
 # passes). The plan serves both kernels, so the case is marked for both.
 QEMU_XFAIL_task_switch := exception_gate
-qemu_line = echo "$(1) $(TEST_TIMEOUT) $(if $(QEMU_XFAIL_$(1)),KSFT_XFAIL=$(QEMU_XFAIL_$(1)) KSFT_XFAIL_WHY=\"stock kvm_amd of Linux 6.1 shuts the guest down\" )$(1)";
-QEMU_LANE_LINES = $(foreach t,$(LANE_TESTS),$(call qemu_line,$(t)))
+QEMU_LANE_LINES = $(foreach t,$(LANE_TESTS),$(call plan_line,$(t),$(QEMU_XFAIL_$(t)),stock kvm_amd of Linux 6.1 shuts the guest down))
 $(B)/check.plan: Makefile
 	@mkdir -p $(@D)
 	@{ echo '@lane stock'; \

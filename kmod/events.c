@@ -47,7 +47,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	 * and interrupts; as KVM, one KVM_INTERRUPT queued still goes in.
 	 */
 	bool blocked = vcpu->guest_debug & KVM_GUESTDBG_BLOCKIRQ;
-	bool injected = false, apic_irq = false, offer = false;
+	bool injected = false, apic_irq = false;
 	int v;
 
 	/* clear first: an event that comes after this is seen at entry */
@@ -92,14 +92,12 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	    !vcpu->nmi_pending && !khv_interrupt_allowed(vcpu) &&
 	    !khv_ops->event_in_flight(vcpu)) {
 		v = khv_vlapic_offer_vector(vcpu);
-		offer = v >= 0;
+		if (v >= 0 && khv_ops->offer_irq(vcpu, v))
+			vcpu->irq_offer = v;
 	}
-	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) && !offer &&
+	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) &&
+				 vcpu->irq_offer < 0 &&
 				 !khv_interrupt_allowed(vcpu));
-	if (offer && khv_ops->offer_irq(vcpu, v))
-		vcpu->irq_offer = v;
-	else if (offer)
-		khv_ops->want_irq_window(vcpu, true);
 	khv_ops->want_nmi_window(vcpu, vcpu->nmi_masked && !vcpu->nmi_iret_wait);
 	/*
 	 * As KVM: a TPR-blocked interrupt makes CR8 writes exit; so does an

@@ -719,7 +719,7 @@ static void khv_nmi_iret_done(struct khv_vcpu *vcpu)
 static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 {
 	struct khv_exit exit;
-	bool at_once;
+	bool at_once, entered;
 	int r;
 
 	for (;;) {
@@ -756,14 +756,12 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 		at_once = khv_inject_events(vcpu, want_window);
 		if (vcpu->apic)
 			khv_vlapic_pv_eoi_before_entry(vcpu);
-		if (!khv_enter(vcpu, at_once, &exit)) {
-			if (vcpu->irq_offer >= 0)
-				khv_vlapic_offer_done(vcpu);
-			continue;
-		}
+		entered = khv_enter(vcpu, at_once, &exit);
 		/* first: an offered vector the guest took is in service */
 		if (vcpu->irq_offer >= 0)
 			khv_vlapic_offer_done(vcpu);
+		if (!entered)
+			continue;
 		khv_nmi_iret_done(vcpu);
 		if (vcpu->apic)
 			khv_vlapic_after_exit(vcpu);

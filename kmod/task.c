@@ -42,9 +42,7 @@ struct khv_tss32 {
 #define DESC_TSS32_AVAIL	0x9
 #define DESC_TSS32_BUSY		0xb
 #define DESC_TSS_BUSY_BIT	0x2
-#define DESC_TSS16_MASK		0x5	/* 0x1 and 0x3: 16-bit TSS */
 #define DESC_LDT		0x2
-#define DESC_TASK_GATE		0x5
 #define SEG_ACCESSED		0x1
 #define SEG_RW			0x2	/* data: writable; code: readable */
 #define SEG_CONFORMING		0x4
@@ -254,7 +252,6 @@ static int khv_ts_load_segs(struct khv_vcpu *vcpu, struct kvm_sregs *s,
 	/* the selectors first, so a fault leaves them loaded (as the CPU) */
 	for (i = SR_ES; i <= SR_GS; i++)
 		khv_sreg(s, i)->selector = (u16)t->seg[i];
-	s->ldt.selector = (u16)t->ldt;
 	r = khv_ts_load_ldt(vcpu, s, (u16)t->ldt, f);
 	if (r)
 		return r;

@@ -489,11 +489,12 @@ static void svm_settle_offer(struct svm_vcpu *svm)
 	struct vmcb_control *c = &svm->vmcb->control;
 	u8 vector = c->int_vector & 0xff;
 	u32 type = c->exit_int_info & SVM_EVT_TYPE_MASK;
-	bool taken = !(c->int_ctl & SVM_INT_V_IRQ);
+	bool taken;
 
 	if (!svm->virq_offered)
 		return;
 	svm->virq_offered = false;
+	taken = !(c->int_ctl & SVM_INT_V_IRQ);
 	if ((c->exit_int_info & SVM_EVT_VALID) &&
 	    (c->exit_int_info & SVM_EVT_VECTOR_MASK) == vector &&
 	    (type == SVM_EVT_TYPE_INTR ||

@@ -211,24 +211,23 @@ GUEST_CODE static void guest_sti_out(uint64_t a, uint64_t b)
  * KVM as on khv.  One such attempt is retried, up to STI_TRIES in all;
  * a hypervisor that never reports the shadow still fails every one.
  */
-#define STI_TRIES 4
+#define STI_TRIES	4
+#define STI_LOST	(-1)	/* no shadow at all: the test machine's loss */
 
-static int sti_shadow_once(int *lost)
+static int sti_shadow_once(void)
 {
 	struct gvm *vm;
 	struct gvcpu *v = irq_vcpu(&vm, guest_sti_out);
 	struct kvm_vcpu_events ev;
 
-	*lost = 0;
 	CHECK(v, "VM/vCPU");
 	CHECK(!gvcpu_run_expect(v, KVM_EXIT_IO), "OUT exit");
 	CHECK(!khv_ioctl(v->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&ev),
 	      "KVM_GET_VCPU_EVENTS");
 	CHECK(ev.flags & KVM_VCPUEVENT_VALID_SHADOW, "flags %#x", ev.flags);
 	if (!ev.interrupt.shadow) {
-		*lost = 1;
 		put_vcpu(vm, v);
-		return KSFT_FAIL;
+		return STI_LOST;
 	}
 	CHECK(ev.interrupt.shadow & KVM_X86_SHADOW_INT_STI, "shadow %#x",
 	      ev.interrupt.shadow);
@@ -242,16 +241,16 @@ static int sti_shadow_once(int *lost)
 
 static int t_sti_shadow(void)
 {
-	int i, lost, rc = KSFT_FAIL;
+	int i, rc;
 
 	for (i = 0; i < STI_TRIES; i++) {
-		rc = sti_shadow_once(&lost);
-		if (!lost)
+		rc = sti_shadow_once();
+		if (rc != STI_LOST)
 			return rc;
 		ksft_diag("attempt %d: no shadow at the OUT exit", i + 1);
 	}
 	CHECK(0, "shadow 0 in all %d attempts", STI_TRIES);
-	return rc;
+	return KSFT_FAIL;
 }
 
 GUEST_CODE static void guest_nmi(uint64_t a, uint64_t b)
