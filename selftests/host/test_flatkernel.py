@@ -102,6 +102,26 @@ def kernel_info_kept_before_2_15():
     assert struct.unpack_from("<I", out, fk.HDR_KERNEL_INFO)[0] == 0x1234
 
 
+@test
+def compact_elf_segments():
+    bz = bzimage(lzma.compress(elf(SEGS, 0xffffffff81000010),
+                               format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32))
+    out, what = fk.compact_elf(bz)
+    assert out[:7] == b"\x7fELF\x02\x01\x01"
+    assert struct.unpack_from("<HH", out, 16) == (2, 62)      # ET_EXEC, x86-64
+    entry, phoff = struct.unpack_from("<QQ", out, 24)
+    assert entry == KBASE + 0x10, hex(entry)
+    phnum = struct.unpack_from("<H", out, 56)[0]
+    assert phnum == len(SEGS)
+    for i, (paddr, data, memsz) in enumerate(SEGS):
+        p_type, _, off, _, p_paddr, filesz, p_memsz, _ = struct.unpack_from(
+            "<IIQQQQQQ", out, phoff + 56 * i)
+        assert (p_type, p_paddr, p_memsz) == (1, paddr, memsz)
+        # the file part without its trailing zeros (memsz keeps them)
+        assert out[off:off + filesz] == data.rstrip(b"\0")
+    assert "2 segments at 0x1000000-0x1005000" in what, what
+
+
 def refused(bz, text):
     try:
         fk.flatten(bz)
@@ -120,6 +140,11 @@ def refusals():
     refused(bzimage(gzip.compress(b"\x7fELF\x01\x01" + bytes(100))), "64-bit")
     refused(bzimage(gzip.compress(elf([(0x80000, b"x", 1)], 0x80000))), "2 MiB aligned")
     refused(bzimage(gzip.compress(elf(SEGS, KBASE + 0x100000))), "outside the image")
+    try:
+        fk.compact_elf(bzimage(gzip.compress(elf(SEGS, KBASE + 0x100000))))
+        raise AssertionError("compact_elf accepted an entry outside the segments")
+    except fk.FlatError as err:
+        assert "outside the image" in str(err), str(err)
     refused(bzimage(gzip.compress(elf([(0xfffe00000, b"x", 0x400000)], 0xfffe00000))),
             "below 4 GiB")
 
@@ -134,6 +159,8 @@ def debian_kernel():
     out, what = fk.flatten(bz)
     assert struct.unpack_from("<I", out, fk.HDR_CODE32_START)[0] == 0x100000
     assert "at 0x1000000-" in what and "entry 0x1000000" in what, what
+    out, what = fk.compact_elf(bz)
+    assert struct.unpack_from("<Q", out, 24)[0] == 0x1000000, what
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@
 # Runs inside the test machine (selftests/testvm): boots the guest of
 # selftests/vmm/mkguest with khv-vmm on $KHV_DEVICE and prints TAP.
 # Files (put there by selftests/vmm/boot-test or make check) in $VMM_DIR
-# (default /vmm): vmlinuz,
-# initramfs.cpio, disk.img, tun.ko.
+# (default /vmm): vmlinuz, initramfs.cpio, disk.img, tun.ko, and vmlinux
+# (mkguest's uncompressed ELF of the same kernel) for VMM_KERNEL=vmlinux,
+# which boots that instead of the bzImage (no decompressor to run).
 # The host end of the guest's NIC is tap khvtap0, 169.254.100.1/24 (IPv4
 # link-local); the guest is 169.254.100.2.
 # VMM_CPUS (default 1) is khv-vmm's --cpus; the guest must see that many
@@ -29,6 +30,7 @@
 
 dev=${KHV_DEVICE:-/dev/kvm}
 d=${VMM_DIR:-/vmm}	# make demo on a real host points this elsewhere
+kernel=$d/${VMM_KERNEL:-vmlinuz}
 cmdline=${VMM_CMDLINE:-"console=ttyS0 reboot=k panic=-1 acpi=off io_delay=none pci=noearly quiet"}
 end=poweroff want_rc=0
 if [ "${VMM_END:-}" = reboot ]; then
@@ -120,7 +122,7 @@ boot_guest() {
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	{
 		feed_console | khv-vmm -v ${VMM_ARGS:-} --cpus "$cpus" --device "$dev" \
-			--kernel $d/vmlinuz --initrd $d/initramfs.cpio --mem 256M \
+			--kernel "$kernel" --initrd $d/initramfs.cpio --mem 256M \
 			--disk $disk --net khvtap0 --cmdline "$cmdline"
 		echo "KHV-VMM-EXIT $?"
 	} 2>&1 | awk -v t0="$t0" '
@@ -162,7 +164,7 @@ tcg_failure() {
 	fi
 }
 
-echo "# khv-vmm on $dev, $cpus vCPUs, ${VMM_ARGS:+options $VMM_ARGS, }cmdline: $cmdline"
+echo "# khv-vmm on $dev, $cpus vCPUs, kernel ${kernel##*/}, ${VMM_ARGS:+options $VMM_ARGS, }cmdline: $cmdline"
 boot_guest
 if [ "${KHV_MODULE:-}" = kvm_amd ] && why=$(tcg_failure); then
 	echo "# stock KVM: $why, as the test machine's TCG makes it; booting once more"

@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define MIN_PROTOCOL 0x0206
@@ -17,12 +18,11 @@ static uint64_t rd(const uint8_t *p, unsigned int off, unsigned int len)
 	return le_load(p + off, len);
 }
 
-int bzimage_parse(const uint8_t *img, size_t size, struct bzimage *bz,
-		  const char **why)
+static int bzimage_parse(const uint8_t *img, size_t size, struct kimage *bz,
+			 const char **why)
 {
 	unsigned int sects;
 
-	memset(bz, 0, sizeof(*bz));
 	if (size < 0x1000) {
 		*why = "too small to be a bzImage";
 		return -EINVAL;
@@ -72,28 +72,151 @@ int bzimage_parse(const uint8_t *img, size_t size, struct bzimage *bz,
 	return 0;
 }
 
-int boot_plan(const struct bzimage *bz, uint64_t mem_size, uint64_t initrd_size,
+/* ELF64 header and program header fields (the System V gABI). */
+#define ELF_TYPE 16
+#define ELF_MACHINE 18
+#define ELF_VERSION 20
+#define ELF_ENTRY 24
+#define ELF_PHOFF 32
+#define ELF_PHENTSIZE 54
+#define ELF_PHNUM 56
+#define ELF_HDR_SIZE 64
+#define PH_TYPE 0
+#define PH_OFFSET 8
+#define PH_PADDR 24
+#define PH_FILESZ 32
+#define PH_MEMSZ 40
+#define PH_SIZE 56
+#define ET_EXEC 2
+#define EM_X86_64 62
+#define PT_LOAD 1
+/* What the zero page claims for an ELF kernel (it has no setup header). */
+#define ELF_BOOT_VERSION 0x020f
+#define ELF_CMDLINE_SIZE 2047		/* x86's COMMAND_LINE_SIZE - 1 */
+#define ELF_INITRD_ADDR_MAX 0x7fffffffU
+#define KERNEL_ALIGN (2ULL << 20)	/* CONFIG_PHYSICAL_ALIGN's default */
+#define IDENTITY_MAP_END (4ULL << 30)	/* what build_page_tables() maps */
+
+static bool is_elf(const uint8_t *img, size_t size)
+{
+	return size >= 4 && !memcmp(img, "\x7f" "ELF", 4);
+}
+
+/*
+ * An uncompressed x86-64 vmlinux: its loadable segments must lie in the
+ * file, above the first MiB (where the zero page, GDT, page tables and
+ * MP table go) and below 4 GiB (the identity map the entry runs on), and
+ * the entry point in one of them.
+ */
+static int elf_parse(const uint8_t *img, size_t size, struct kimage *k,
+		     const char **why)
+{
+	uint64_t phoff, lo = UINT64_MAX, hi = 0;
+	unsigned int phentsize, phnum;
+	bool entry_ok = false;
+
+	if (size < ELF_HDR_SIZE || img[4] != 2 || img[5] != 1 || img[6] != 1) {
+		*why = "ELF, but not a 64-bit little-endian one";
+		return -EINVAL;
+	}
+	if (rd(img, ELF_TYPE, 2) != ET_EXEC || rd(img, ELF_MACHINE, 2) != EM_X86_64) {
+		*why = "ELF, but not an x86-64 executable (a vmlinux)";
+		return -EINVAL;
+	}
+	phoff = rd(img, ELF_PHOFF, 8);
+	phentsize = (unsigned int)rd(img, ELF_PHENTSIZE, 2);
+	phnum = (unsigned int)rd(img, ELF_PHNUM, 2);
+	if (phentsize < PH_SIZE || !phnum || phoff > size ||
+	    (uint64_t)phentsize * phnum > size - phoff) {
+		*why = "ELF program headers outside the file: truncated";
+		return -EINVAL;
+	}
+	k->elf_entry = rd(img, ELF_ENTRY, 8);
+	for (unsigned int i = 0; i < phnum; i++) {
+		const uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
+		struct elf_seg s = {
+			.offset = rd(ph, PH_OFFSET, 8), .paddr = rd(ph, PH_PADDR, 8),
+			.filesz = rd(ph, PH_FILESZ, 8), .memsz = rd(ph, PH_MEMSZ, 8),
+		};
+
+		if (rd(ph, PH_TYPE, 4) != PT_LOAD || !s.memsz)
+			continue;
+		if (s.offset > size || s.filesz > size - s.offset) {
+			*why = "an ELF segment outside the file: truncated";
+			return -EINVAL;
+		}
+		if (s.filesz > s.memsz) {
+			*why = "an ELF segment larger in the file than in memory";
+			return -EINVAL;
+		}
+		if (s.paddr < 0x100000 ||
+		    s.memsz > IDENTITY_MAP_END || s.paddr > IDENTITY_MAP_END - s.memsz) {
+			*why = "an ELF segment not between 1 MiB and 4 GiB";
+			return -EINVAL;
+		}
+		if (k->nsegs == ELF_MAX_SEGS) {
+			*why = "more ELF segments than khv-vmm loads";
+			return -EINVAL;
+		}
+		k->segs[k->nsegs++] = s;
+		if (k->elf_entry >= s.paddr && k->elf_entry - s.paddr < s.filesz)
+			entry_ok = true;
+		if (s.paddr < lo)
+			lo = s.paddr;
+		if (s.paddr + s.memsz > hi)
+			hi = s.paddr + s.memsz;
+	}
+	if (!k->nsegs) {
+		*why = "no loadable ELF segment";
+		return -EINVAL;
+	}
+	if (!entry_ok) {
+		*why = "the ELF entry point is not in a loaded segment";
+		return -EINVAL;
+	}
+	k->kind = KERNEL_ELF;
+	k->version = ELF_BOOT_VERSION;
+	k->loadflags = LOADED_HIGH;
+	k->xloadflags = XLF_KERNEL_64;
+	k->pref_address = lo & ~0xfffULL;
+	k->init_size = (uint32_t)(((hi + 0xfff) & ~0xfffULL) - k->pref_address);
+	k->initrd_addr_max = ELF_INITRD_ADDR_MAX;
+	k->cmdline_size = ELF_CMDLINE_SIZE;
+	return 0;
+}
+
+int kernel_parse(const uint8_t *img, size_t size, struct kimage *k,
+		 const char **why)
+{
+	memset(k, 0, sizeof(*k));
+	if (is_elf(img, size))
+		return elf_parse(img, size, k, why);
+	k->kind = KERNEL_BZIMAGE;
+	return bzimage_parse(img, size, k, why);
+}
+
+int boot_plan(const struct kimage *k, uint64_t mem_size, uint64_t initrd_size,
 	      size_t cmdline_len, struct boot_layout *lay, const char **why)
 {
-	uint64_t span = bz->init_size > bz->kernel_bytes ? bz->init_size
-							 : bz->kernel_bytes;
+	uint64_t span = k->init_size > k->kernel_bytes ? k->init_size
+						       : k->kernel_bytes;
 	uint64_t top;
 
 	memset(lay, 0, sizeof(*lay));
-	if (cmdline_len > bz->cmdline_size) {
+	if (cmdline_len > k->cmdline_size) {
 		*why = "command line longer than the kernel accepts";
 		return -E2BIG;
 	}
-	lay->kernel_addr = bz->pref_address;
+	lay->kernel_addr = k->pref_address;
 	lay->kernel_end = (lay->kernel_addr + span + 0xfff) & ~0xfffULL;
-	lay->entry = lay->kernel_addr + 0x200;
+	lay->entry = k->kind == KERNEL_ELF ? k->elf_entry : lay->kernel_addr + 0x200;
 	if (lay->kernel_end > mem_size) {
 		*why = "guest memory too small for the kernel";
 		return -ENOMEM;
 	}
 	if (!initrd_size)
 		return 0;
-	top = (uint64_t)bz->initrd_addr_max + 1;
+	top = (uint64_t)k->initrd_addr_max + 1;
 	if (top > mem_size)
 		top = mem_size;
 	if (initrd_size > top || ((top - initrd_size) & ~0xfffULL) < lay->kernel_end) {
@@ -131,7 +254,21 @@ static void wr(uint8_t *p, unsigned int off, uint64_t v, unsigned int len)
 	le_store(p + off, v, len);
 }
 
-void boot_params_build(uint8_t *zp, const uint8_t *img, const struct bzimage *bz,
+/* An ELF kernel has no setup header: the fields the kernel reads. */
+static void synth_header(uint8_t *zp, const struct kimage *k)
+{
+	wr(zp, HDR_BOOT_FLAG, 0xaa55, 2);
+	wr(zp, HDR_MAGIC, HDR_MAGIC_VALUE, 4);
+	wr(zp, HDR_VERSION, k->version, 2);
+	wr(zp, HDR_INITRD_ADDR_MAX, k->initrd_addr_max, 4);
+	wr(zp, HDR_KERNEL_ALIGNMENT, KERNEL_ALIGN, 4);
+	wr(zp, HDR_XLOADFLAGS, k->xloadflags, 2);
+	wr(zp, HDR_CMDLINE_SIZE, k->cmdline_size, 4);
+	wr(zp, HDR_PREF_ADDRESS, k->pref_address, 8);
+	wr(zp, HDR_INIT_SIZE, k->init_size, 4);
+}
+
+void boot_params_build(uint8_t *zp, const uint8_t *img, const struct kimage *k,
 		       const struct boot_layout *lay, uint64_t mem_size,
 		       size_t cmdline_len)
 {
@@ -140,10 +277,13 @@ void boot_params_build(uint8_t *zp, const uint8_t *img, const struct bzimage *bz
 
 	memset(zp, 0, 4096);
 	/* The setup header, as the image has it (0x1f1 to its end). */
-	memcpy(zp + HDR_SETUP_SECTS, img + HDR_SETUP_SECTS,
-	       bz->hdr_end - HDR_SETUP_SECTS);
+	if (k->kind == KERNEL_ELF)
+		synth_header(zp, k);
+	else
+		memcpy(zp + HDR_SETUP_SECTS, img + HDR_SETUP_SECTS,
+		       k->hdr_end - HDR_SETUP_SECTS);
 	zp[HDR_TYPE_OF_LOADER] = 0xff;	/* undefined boot loader */
-	zp[HDR_LOADFLAGS] = (uint8_t)((bz->loadflags & ~0x40) | CAN_USE_HEAP);
+	zp[HDR_LOADFLAGS] = (uint8_t)((k->loadflags & ~0x40) | CAN_USE_HEAP);
 	wr(zp, HDR_HEAP_END_PTR, 0xfe00, 2);
 	wr(zp, HDR_CMD_LINE_PTR, BOOT_CMDLINE, 4);
 	wr(zp, BP_EXT_CMD_LINE_PTR, 0, 4);
@@ -181,23 +321,46 @@ static void build_page_tables(uint8_t *low)
 	}
 }
 
+/* A bzImage's protected-mode part, or an ELF kernel's segments. */
+static int load_image(const struct guest_mem *m, const uint8_t *img,
+		      const struct kimage *k, const struct boot_layout *lay)
+{
+	uint8_t *dst;
+
+	if (k->kind == KERNEL_BZIMAGE) {
+		dst = gmem_ptr(m, lay->kernel_addr, k->kernel_bytes);
+		if (!dst)
+			return -EINVAL;
+		memcpy(dst, img + k->setup_bytes, k->kernel_bytes);
+		return 0;
+	}
+	for (unsigned int i = 0; i < k->nsegs; i++) {
+		const struct elf_seg *s = &k->segs[i];
+
+		dst = gmem_ptr(m, s->paddr, s->memsz);
+		if (!dst)
+			return -EINVAL;
+		memcpy(dst, img + s->offset, s->filesz);
+		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+	return 0;
+}
+
 int boot_load(const struct guest_mem *m, const uint8_t *img,
-	      const struct bzimage *bz, const struct boot_layout *lay,
+	      const struct kimage *k, const struct boot_layout *lay,
 	      const void *initrd, const char *cmdline)
 {
 	size_t cl = strlen(cmdline);
 	uint8_t *low = gmem_ptr(m, 0, 0x100000);
-	uint8_t *kernel = gmem_ptr(m, lay->kernel_addr, bz->kernel_bytes);
 	uint8_t *rd_dst = gmem_ptr(m, lay->initrd_addr, lay->initrd_size);
 
-	if (!low || !kernel || (lay->initrd_size && !rd_dst) ||
-	    BOOT_CMDLINE + cl + 1 > 0x9f000)
+	if (!low || (lay->initrd_size && !rd_dst) ||
+	    BOOT_CMDLINE + cl + 1 > 0x9f000 || load_image(m, img, k, lay))
 		return -EINVAL;
-	memcpy(kernel, img + bz->setup_bytes, bz->kernel_bytes);
 	if (lay->initrd_size)
 		memcpy(rd_dst, initrd, lay->initrd_size);
 	memcpy(low + BOOT_CMDLINE, cmdline, cl + 1);
-	boot_params_build(low + BOOT_ZERO_PAGE, img, bz, lay, m->size, cl);
+	boot_params_build(low + BOOT_ZERO_PAGE, img, k, lay, m->size, cl);
 	build_gdt(low + BOOT_GDT);
 	build_page_tables(low);
 	return 0;

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Loading a Linux bzImage by the x86 boot protocol (protocol >= 2.06,
- * 64-bit entry point): parsing the setup header, planning where kernel,
- * initrd and command line go, building the zero page (struct boot_params)
- * with its e820 map, and the GDT and identity page tables the 64-bit entry
- * needs. Pure: works on a byte image and a struct guest_mem.
+ * Loading a Linux kernel by the x86 boot protocol's 64-bit entry: a
+ * bzImage (protocol >= 2.06, XLF_KERNEL_64) at its preferred address, or
+ * an uncompressed x86-64 ELF vmlinux, its PT_LOAD segments at their
+ * physical addresses and entered at the ELF entry point (phys_startup_64,
+ * where a bzImage's decompressor would jump: no decompression, no KASLR).
+ * Parsing the image, planning where kernel, initrd and command line go,
+ * building the zero page (struct boot_params) with its e820 map, and the
+ * GDT and identity page tables the 64-bit entry needs. Pure: works on a
+ * byte image and a struct guest_mem.
  *
  * Guest physical layout below 1 MiB:
  *   0x00500 GDT         0x07000 zero page      0x09000 PML4
@@ -75,7 +79,17 @@ struct e820_entry {
 } __attribute__((packed));
 _Static_assert(sizeof(struct e820_entry) == 20, "e820 entry layout");
 
-struct bzimage {
+enum kernel_kind { KERNEL_BZIMAGE, KERNEL_ELF };
+
+/* An ELF vmlinux's PT_LOAD segment. */
+struct elf_seg {
+	uint64_t offset, paddr, filesz, memsz;
+};
+#define ELF_MAX_SEGS 16
+
+struct kimage {
+	enum kernel_kind kind;
+	/* bzImage: from its setup header; ELF: what the zero page claims */
 	uint16_t version;
 	uint8_t loadflags;
 	uint16_t xloadflags;
@@ -85,7 +99,11 @@ struct bzimage {
 	uint32_t init_size;
 	uint32_t initrd_addr_max;
 	uint32_t cmdline_size;
-	uint64_t pref_address;
+	uint64_t pref_address;	/* ELF: its lowest segment */
+	/* ELF only */
+	uint64_t elf_entry;
+	unsigned int nsegs;
+	struct elf_seg segs[ELF_MAX_SEGS];
 };
 
 struct boot_layout {
@@ -93,25 +111,26 @@ struct boot_layout {
 	uint64_t kernel_end;	/* kernel_addr + its whole init size */
 	uint64_t initrd_addr;
 	uint64_t initrd_size;
-	uint64_t entry;		/* 64-bit entry: kernel_addr + 0x200 */
+	uint64_t entry;		/* bzImage: kernel_addr + 0x200; ELF: e_entry */
 };
 
-/* 0, or -EINVAL with *why saying what is wrong with the image. */
-int bzimage_parse(const uint8_t *img, size_t size, struct bzimage *bz,
-		  const char **why);
+/* A bzImage or an ELF vmlinux: 0, or -EINVAL with *why saying what is
+ * wrong with the image. */
+int kernel_parse(const uint8_t *img, size_t size, struct kimage *k,
+		 const char **why);
 /* Where everything goes: 0, or -E2BIG/-ENOMEM with *why. */
-int boot_plan(const struct bzimage *bz, uint64_t mem_size, uint64_t initrd_size,
+int boot_plan(const struct kimage *k, uint64_t mem_size, uint64_t initrd_size,
 	      size_t cmdline_len, struct boot_layout *lay, const char **why);
 /* The e820 map for mem_size bytes of RAM; returns the entry count. */
 unsigned int e820_build(struct e820_entry *e, unsigned int max,
 			uint64_t mem_size);
 /* Fill the zero page (4096 bytes). */
-void boot_params_build(uint8_t *zp, const uint8_t *img, const struct bzimage *bz,
+void boot_params_build(uint8_t *zp, const uint8_t *img, const struct kimage *k,
 		       const struct boot_layout *lay, uint64_t mem_size,
 		       size_t cmdline_len);
 /* Copy kernel, initrd, command line, zero page, GDT, page tables. */
 int boot_load(const struct guest_mem *m, const uint8_t *img,
-	      const struct bzimage *bz, const struct boot_layout *lay,
+	      const struct kimage *k, const struct boot_layout *lay,
 	      const void *initrd, const char *cmdline);
 
 #endif

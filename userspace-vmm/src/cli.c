@@ -12,7 +12,7 @@
 void cli_usage(FILE *f)
 {
 	fputs(
-"usage: khv-vmm --kernel BZIMAGE [options]\n"
+"usage: khv-vmm --kernel BZIMAGE|VMLINUX [options]\n"
 "\n"
 "Boot a Linux bzImage in a virtual machine on /dev/khv or /dev/kvm.\n"
 "With the hypervisor's in-kernel irqchip (LAPICs, IOAPIC, PIC, PIT) the\n"
@@ -20,7 +20,8 @@ void cli_usage(FILE *f)
 "through ioeventfds, served by an I/O thread and interrupt through irqfds.\n"
 "Without it, one vCPU, with the PIC and PIT emulated by khv-vmm.\n"
 "\n"
-"  --kernel FILE     Linux bzImage (boot protocol 2.06+, 64-bit entry)\n"
+"  --kernel FILE     Linux bzImage (boot protocol 2.06+, 64-bit entry) or\n"
+"                    uncompressed x86-64 ELF vmlinux (entered at e_entry)\n"
 "  --initrd FILE     initial ramdisk\n"
 "  --cmdline STR     kernel command line (default \"" VMM_DEFAULT_CMDLINE "\")\n"
 "  --mem SIZE        guest RAM, e.g. 512M or 2G (default 512M, 32M..3G;\n"

@@ -319,7 +319,7 @@ static int read_whole(const char *what, const char *path, uint8_t **buf,
 struct boot_files {
 	uint8_t *img, *initrd;
 	size_t img_size, initrd_size;
-	struct bzimage bz;
+	struct kimage k;
 	struct boot_layout lay;
 };
 
@@ -339,7 +339,7 @@ static int boot_files_read(struct boot_files *f, const struct vmm_config *cfg)
 	r = read_whole("--kernel", cfg->kernel, &f->img, &f->img_size);
 	if (r)
 		return r;
-	if (bzimage_parse(f->img, f->img_size, &f->bz, &why)) {
+	if (kernel_parse(f->img, f->img_size, &f->k, &why)) {
 		vmm_msg("--kernel %s: %s", cfg->kernel, why);
 		return -EINVAL;
 	}
@@ -348,7 +348,7 @@ static int boot_files_read(struct boot_files *f, const struct vmm_config *cfg)
 		if (r)
 			return r;
 	}
-	r = boot_plan(&f->bz, cfg->mem, f->initrd_size, strlen(cfg->cmdline),
+	r = boot_plan(&f->k, cfg->mem, f->initrd_size, strlen(cfg->cmdline),
 		      &f->lay, &why);
 	if (r)
 		vmm_msg("cannot boot %s with --mem %lluM: %s", cfg->kernel,
@@ -359,15 +359,24 @@ static int boot_files_read(struct boot_files *f, const struct vmm_config *cfg)
 static int load_kernel(struct vm *vm, const struct vmm_config *cfg,
 		       const struct boot_files *f)
 {
-	if (boot_load(&vm->mem, f->img, &f->bz, &f->lay, f->initrd, cfg->cmdline)) {
+	if (boot_load(&vm->mem, f->img, &f->k, &f->lay, f->initrd, cfg->cmdline)) {
 		vmm_msg("cannot place the kernel in guest memory");
 		return -EINVAL;
 	}
-	vmm_debug("kernel at %#llx-%#llx, initrd at %#llx (%llu bytes), protocol %x",
-		  (unsigned long long)f->lay.kernel_addr,
-		  (unsigned long long)f->lay.kernel_end,
-		  (unsigned long long)f->lay.initrd_addr,
-		  (unsigned long long)f->lay.initrd_size, f->bz.version);
+	if (f->k.kind == KERNEL_ELF)
+		vmm_debug("ELF kernel at %#llx-%#llx (%u segments), entry %#llx, "
+			  "initrd at %#llx (%llu bytes)",
+			  (unsigned long long)f->lay.kernel_addr,
+			  (unsigned long long)f->lay.kernel_end, f->k.nsegs,
+			  (unsigned long long)f->lay.entry,
+			  (unsigned long long)f->lay.initrd_addr,
+			  (unsigned long long)f->lay.initrd_size);
+	else
+		vmm_debug("kernel at %#llx-%#llx, initrd at %#llx (%llu bytes), protocol %x",
+			  (unsigned long long)f->lay.kernel_addr,
+			  (unsigned long long)f->lay.kernel_end,
+			  (unsigned long long)f->lay.initrd_addr,
+			  (unsigned long long)f->lay.initrd_size, f->k.version);
 	return 0;
 }
 
