@@ -140,13 +140,19 @@ static u64 khv_guest_tsc(struct khv_vcpu *vcpu)
 static void khv_vlapic_arm(struct khv_vcpu *vcpu)
 {
 	struct khv_vlapic *a = vcpu->apic;
-	u64 now = khv_now_ns(), exp, tsc_now = 0;
+	u64 now, exp, tsc_now = 0;
 	unsigned long flags;
 	bool deadline;
 
 	deadline = khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE;
 	if (deadline)
 		tsc_now = khv_guest_tsc(vcpu);
+	/*
+	 * The clock after the TSC: the deadline's host time then comes out
+	 * late by the time between the two reads, never early (the interrupt
+	 * must not be delivered before the guest's TSC reaches it).
+	 */
+	now = khv_now_ns();
 	spin_lock_irqsave(&a->lock, flags);
 	if (deadline && a->l.tsc_deadline) {
 		u64 delta = a->l.tsc_deadline > tsc_now ?

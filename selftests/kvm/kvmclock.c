@@ -381,7 +381,7 @@ static int t_kvmclock_vs_get_clock(void)
 	struct gvm *vm = gvm_create(sys_fd, 0);
 	struct gvcpu *v = vm ? gvcpu_create_long(vm, 0, guest_kvmclock_spin, 0, 0) : NULL;
 	struct kvm_clock_data c;
-	uint64_t t0, t;
+	uint64_t t0, t, slack;
 
 	CHECK(v, "VM and vCPU");
 	if (!khv_cap(sys_fd, KVM_CAP_ADJUST_CLOCK)) {
@@ -390,10 +390,19 @@ static int t_kvmclock_vs_get_clock(void)
 	}
 	CHECK(!gvcpu_run_sync(v, 1, &t0), "stage 1");
 	CHECK(!gvcpu_run_sync(v, 2, &t) && !get_clock(vm->fd, &c), "stage 2");
-	ksft_diag("guest's kvmclock after 3 s: %llu, KVM_GET_CLOCK after the exit: %llu (%+lld ns)",
+	/*
+	 * With a stable TSC (KVM's master clock) both sides extrapolate one
+	 * reference with one scale: 1 ms covers the exit. Without one the
+	 * host's clock is its own clocksource (the QEMU machine's HPET) and
+	 * the guest's runs on the TSC at the calibrated rate since its last
+	 * pvclock update: they part by the calibration error, up to 0.1%
+	 * (3 ms in 3 s) on KVM and khv alike.
+	 */
+	slack = c.flags & KVM_CLOCK_TSC_STABLE ? 1000000 : 4000000;
+	ksft_diag("guest's kvmclock after 3 s: %llu, KVM_GET_CLOCK after the exit: %llu (%+lld ns), flags %#x",
 		  (unsigned long long)t, (unsigned long long)c.clock,
-		  (long long)(c.clock - t));
-	CHECK(c.clock + 1000000 >= t, "the guest's clock is %llu ns ahead of the host's",
+		  (long long)(c.clock - t), c.flags);
+	CHECK(c.clock + slack >= t, "the guest's clock is %llu ns ahead of the host's",
 	      (unsigned long long)(t - c.clock));
 	CHECK(c.clock < t + 2 * NSEC, "the host's clock is %llu ns ahead of the guest's",
 	      (unsigned long long)(c.clock - t));
