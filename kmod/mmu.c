@@ -569,15 +569,12 @@ static bool khv_dirty_reprotect(struct khv_vm *vm, struct khv_memslot *m,
 				u64 first, unsigned long mask)
 {
 	unsigned long *word = &m->dirty[first / BITS_PER_LONG];
-	bool flush = false;
-	unsigned int bit;
 
 	mask &= *word;
 	*word &= ~mask;
-	for_each_set_bit(bit, &mask, BITS_PER_LONG)
-		flush |= khv_pt_write_protect(&vm->npt,
-					      (m->base_gfn + first + bit) << PAGE_SHIFT);
-	return flush;
+	return mask && khv_pt_write_protect_mask(&vm->npt,
+						 (m->base_gfn + first) << PAGE_SHIFT,
+						 mask);
 }
 
 /*

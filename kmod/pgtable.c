@@ -98,16 +98,6 @@ int khv_pt_make_writable(struct khv_pt *pt, u64 gpa)
 	return 0;
 }
 
-bool khv_pt_write_protect(struct khv_pt *pt, u64 gpa)
-{
-	u64 *e = khv_pt_leaf(pt, gpa);
-
-	if (!e || !khv_pt_present(pt, *e) || !(*e & pt->fmt->writable))
-		return false;
-	*e = (*e & KHV_PT_ADDR_MASK) | pt->fmt->leaf_ro | pt->fmt->backing_rw;
-	return true;
-}
-
 u64 khv_pt_lookup(const struct khv_pt *pt, u64 gpa)
 {
 	u64 *table = khv_pt_walk(pt, gpa, false);
@@ -146,6 +136,26 @@ static bool khv_pt_leaf_op(struct khv_pt *pt, u64 *e, enum khv_pt_op op)
 	pt->mem.release(pt->mem.ctx, v & KHV_PT_ADDR_MASK,
 			v & (pt->fmt->writable | pt->fmt->backing_rw));
 	return true;
+}
+
+unsigned int khv_pt_write_protect_mask(struct khv_pt *pt, u64 gpa,
+				       unsigned long mask)
+{
+	u64 *table = NULL, region = ~0ULL;
+	unsigned int n = 0;
+
+	for (; mask; mask &= mask - 1) {
+		u64 a = gpa + ((u64)__builtin_ctzl(mask) << 12);
+
+		/* one walk per level-1 table the pages fall in, not per page */
+		if (a >> 21 != region) {
+			region = a >> 21;
+			table = a < gpa ? NULL : khv_pt_walk(pt, a, false);
+		}
+		if (table)
+			n += khv_pt_leaf_op(pt, &table[khv_pt_index(a, 1)], KHV_PT_WP);
+	}
+	return n;
 }
 
 /* Apply @op to the leaves of [start, end) below @table at @level. */

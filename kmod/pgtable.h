@@ -54,12 +54,16 @@ int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable,
 /* Upgrade a present read-only leaf with writable backing: 0 or -EPERM. */
 int khv_pt_make_writable(struct khv_pt *pt, u64 gpa);
 /*
- * Make @gpa's leaf read-only again (its backing stays writable); true if
- * it was writable, and a TLB flush is due.
+ * Make the leaves of [gpa, gpa + size) read-only again (their backing
+ * stays writable); returns how many were writable (a TLB flush is due).
  */
-bool khv_pt_write_protect(struct khv_pt *pt, u64 gpa);
-/* The same over [gpa, gpa + size); returns how many leaves changed. */
 u64 khv_pt_write_protect_range(struct khv_pt *pt, u64 gpa, u64 size);
+/*
+ * The same for the pages at @gpa + 4 KiB * i, for each set bit i of
+ * @mask (a dirty bitmap's word), walking once per 2 MiB they fall in.
+ */
+unsigned int khv_pt_write_protect_mask(struct khv_pt *pt, u64 gpa,
+				       unsigned long mask);
 /* The leaf entry for @gpa, or 0. */
 u64 khv_pt_lookup(const struct khv_pt *pt, u64 gpa);
 /*

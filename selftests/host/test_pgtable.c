@@ -118,8 +118,8 @@ static int t_write_protect(void)
 	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | fmt->leaf_rw | fmt->backing_rw), "now writable");
 	CHECK(khv_pt_make_writable(&pt, 0x2000) == -EPERM, "no writable backing");
 	CHECK(khv_pt_make_writable(&pt, 0x3000) == -EPERM, "not mapped");
-	CHECK(khv_pt_write_protect(&pt, 0x1000), "protect");
-	CHECK(!khv_pt_write_protect(&pt, 0x1000), "protect twice");
+	CHECK(khv_pt_write_protect_mask(&pt, 0x1000, 1) == 1, "protect");
+	CHECK(!khv_pt_write_protect_mask(&pt, 0x1000, 1), "protect twice");
 	CHECK(khv_pt_lookup(&pt, 0x1000) == (0xa000 | fmt->leaf_ro | fmt->backing_rw), "read-only again");
 	CHECK(!khv_pt_make_writable(&pt, 0x1000), "upgrade again");
 	CHECK(khv_pt_write_protect_range(&pt, 0, 0x10000) == 1, "range protect");
@@ -127,6 +127,46 @@ static int t_write_protect(void)
 	khv_pt_destroy(&pt);
 	CHECK(released == 2 && released_writable == 1, "released dirty: %d",
 	      released_writable);
+	return KSFT_PASS;
+}
+
+/*
+ * A dirty bitmap's word at once: the pages of its set bits, across a
+ * 2 MiB boundary (two level-1 tables), whatever their state; the pages of
+ * clear bits untouched; no wrap past 2^64 to low addresses.
+ */
+static int t_write_protect_mask(void)
+{
+	const u64 base = 0x1f0000;	/* bit 16 is 0x200000 */
+	u64 rw = fmt->leaf_rw | fmt->backing_rw, ro = fmt->leaf_ro | fmt->backing_rw;
+	unsigned long mask = BIT(0) | BIT(5) | BIT(7) | BIT(15) | BIT(16) | BIT(63);
+	struct khv_pt pt;
+
+	CHECK(!khv_pt_init(&pt, fmt, &mem), "init");
+	CHECK(!khv_pt_map(&pt, base, 0xa000, true, true), "bit 0");
+	CHECK(!khv_pt_map(&pt, base + 7 * 0x1000, 0xb000, false, true), "bit 7, read-only");
+	CHECK(!khv_pt_map(&pt, base + 15 * 0x1000, 0xc000, true, true), "bit 15");
+	CHECK(!khv_pt_map(&pt, base + 16 * 0x1000, 0xd000, true, true), "bit 16");
+	CHECK(!khv_pt_map(&pt, base + 17 * 0x1000, 0xe000, true, true), "bit 17, not in the mask");
+	CHECK(!khv_pt_map(&pt, base + 63 * 0x1000, 0xf000, true, true), "bit 63");
+	CHECK(khv_pt_write_protect_mask(&pt, base, mask) == 4, "four protected");
+	CHECK(khv_pt_lookup(&pt, base) == (0xa000 | ro), "bit 0 read-only");
+	CHECK(khv_pt_lookup(&pt, base + 7 * 0x1000) == (0xb000 | ro), "bit 7 as it was");
+	CHECK(khv_pt_lookup(&pt, base + 15 * 0x1000) == (0xc000 | ro), "bit 15 read-only");
+	CHECK(khv_pt_lookup(&pt, 0x200000) == (0xd000 | ro), "bit 16, next table, read-only");
+	CHECK(khv_pt_lookup(&pt, base + 17 * 0x1000) == (0xe000 | rw), "bit 17 still writable");
+	CHECK(khv_pt_lookup(&pt, base + 63 * 0x1000) == (0xf000 | ro), "bit 63 read-only");
+	CHECK(!khv_pt_lookup(&pt, base + 5 * 0x1000), "bit 5 still unmapped");
+	CHECK(khv_pt_write_protect_mask(&pt, base, mask) == 0, "again: none");
+	CHECK(khv_pt_write_protect_mask(&pt, base, 0) == 0, "empty mask");
+	CHECK(!khv_pt_map(&pt, 0, 0x10000, true, true) &&
+	      !khv_pt_map(&pt, 0x1000, 0x11000, true, true), "low pages");
+	CHECK(khv_pt_write_protect_mask(&pt, -0x2000ull, 0xf) == 0,
+	      "the last two pages of 2^64 and past it: none");
+	CHECK(khv_pt_lookup(&pt, 0) == (0x10000 | rw) &&
+	      khv_pt_lookup(&pt, 0x1000) == (0x11000 | rw), "no wrap to page 0 and 1");
+	khv_pt_destroy(&pt);
+	CHECK(!tables_in_use(), "destroy");
 	return KSFT_PASS;
 }
 
@@ -148,7 +188,7 @@ static int t_reach(void)
 	CHECK(khv_pt_map(&pt, (1ull << 63) | 0x5000, 0xc000, true, true) == -EINVAL,
 	      "an alias of the low page");
 	CHECK(!khv_pt_lookup(&pt, (1ull << KHV_PT_GPA_BITS) | 0x5000), "no alias found");
-	CHECK(!khv_pt_write_protect(&pt, (1ull << 52) | 0x5000), "no alias protected");
+	CHECK(!khv_pt_write_protect_mask(&pt, (1ull << 52) | 0x5000, 1), "no alias protected");
 	CHECK(khv_pt_make_writable(&pt, (1ull << 52) | last) == -EPERM,
 	      "no alias upgraded");
 	CHECK(khv_pt_zap_range(&pt, 1ull << KHV_PT_GPA_BITS,
@@ -171,11 +211,12 @@ static int t_reach(void)
 /* The same cases with EPT's entries: several present bits, a high software bit. */
 static int t_ept(void)
 {
-	int (*const fns[])(void) = { t_reach, t_write_protect, t_map_lookup, t_zap_reap };
+	int (*const fns[])(void) = { t_reach, t_write_protect, t_write_protect_mask,
+				     t_map_lookup, t_zap_reap };
 	int i, r = KSFT_PASS;
 
 	fmt = &vmx_ept_format;
-	for (i = 0; i < 4 && r == KSFT_PASS; i++)
+	for (i = 0; i < (int)ARRAY_SIZE(fns) && r == KSFT_PASS; i++)
 		r = fns[i]();
 	fmt = &svm_npt_format;
 	return r;
@@ -200,6 +241,7 @@ static int t_formats(void)
 static const struct ksft_case cases[] = {
 	{ "pgtable_reach", t_reach },
 	{ "pgtable_write_protect", t_write_protect },
+	{ "pgtable_write_protect_mask", t_write_protect_mask },
 	{ "pgtable_map_lookup", t_map_lookup },
 	{ "pgtable_zap_reap", t_zap_reap },
 	{ "pgtable_ept", t_ept },
