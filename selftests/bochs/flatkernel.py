@@ -119,22 +119,20 @@ def compact_elf(bz):
     if not any(paddr <= entry < paddr + len(data) for paddr, data, _ in segs):
         raise FlatError(f"entry {entry:#x} is outside the image")
     phoff, phsize = 64, 56
-    off = phoff + phsize * len(segs)
+    base = phoff + phsize * len(segs)       # where the segments' bytes start
     head = bytearray(b"\x7fELF\x02\x01\x01" + bytes(9))
     head += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, entry, phoff, 0, 0, 64,
                         phsize, len(segs), 0, 0, 0)
     phdrs, body = b"", bytearray()
     for paddr, data, memsz in segs:
         data = data.rstrip(b"\0")
-        off += -off % 16
-        body += bytes(off - len(head) - phsize * len(segs) - len(body))
-        phdrs += struct.pack("<IIQQQQQQ", 1, 7, off, paddr + KERNEL_MAP, paddr,
-                             len(data), memsz, 16)
+        body += bytes(-(base + len(body)) % 16)
+        phdrs += struct.pack("<IIQQQQQQ", 1, 7, base + len(body), paddr + KERNEL_MAP,
+                             paddr, len(data), memsz, 16)
         body += data
-        off += len(data)
     end = max(paddr + memsz for paddr, _, memsz in segs)
     what = (f"ELF, {len(segs)} segments at {segs[0][0]:#x}-{end:#x}, "
-            f"entry {entry:#x}, {off >> 20} MiB")
+            f"entry {entry:#x}, {(base + len(body)) >> 20} MiB")
     return bytes(head) + phdrs + bytes(body), what
 
 

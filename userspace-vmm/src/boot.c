@@ -4,8 +4,10 @@
 
 #include "util.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #define MIN_PROTOCOL 0x0206
@@ -72,24 +74,18 @@ static int bzimage_parse(const uint8_t *img, size_t size, struct kimage *bz,
 	return 0;
 }
 
-/* ELF64 header and program header fields (the System V gABI). */
-#define ELF_TYPE 16
-#define ELF_MACHINE 18
-#define ELF_VERSION 20
-#define ELF_ENTRY 24
-#define ELF_PHOFF 32
-#define ELF_PHENTSIZE 54
-#define ELF_PHNUM 56
-#define ELF_HDR_SIZE 64
-#define PH_TYPE 0
-#define PH_OFFSET 8
-#define PH_PADDR 24
-#define PH_FILESZ 32
-#define PH_MEMSZ 40
-#define PH_SIZE 56
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
+/* ELF64 header and program header fields, as offsets (the image may be unaligned). */
+#define ELF_TYPE offsetof(Elf64_Ehdr, e_type)
+#define ELF_MACHINE offsetof(Elf64_Ehdr, e_machine)
+#define ELF_ENTRY offsetof(Elf64_Ehdr, e_entry)
+#define ELF_PHOFF offsetof(Elf64_Ehdr, e_phoff)
+#define ELF_PHENTSIZE offsetof(Elf64_Ehdr, e_phentsize)
+#define ELF_PHNUM offsetof(Elf64_Ehdr, e_phnum)
+#define PH_TYPE offsetof(Elf64_Phdr, p_type)
+#define PH_OFFSET offsetof(Elf64_Phdr, p_offset)
+#define PH_PADDR offsetof(Elf64_Phdr, p_paddr)
+#define PH_FILESZ offsetof(Elf64_Phdr, p_filesz)
+#define PH_MEMSZ offsetof(Elf64_Phdr, p_memsz)
 /* What the zero page claims for an ELF kernel (it has no setup header). */
 #define ELF_BOOT_VERSION 0x020f
 #define ELF_CMDLINE_SIZE 2047		/* x86's COMMAND_LINE_SIZE - 1 */
@@ -99,7 +95,7 @@ static int bzimage_parse(const uint8_t *img, size_t size, struct kimage *bz,
 
 static bool is_elf(const uint8_t *img, size_t size)
 {
-	return size >= 4 && !memcmp(img, "\x7f" "ELF", 4);
+	return size >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG);
 }
 
 /*
@@ -115,7 +111,8 @@ static int elf_parse(const uint8_t *img, size_t size, struct kimage *k,
 	unsigned int phentsize, phnum;
 	bool entry_ok = false;
 
-	if (size < ELF_HDR_SIZE || img[4] != 2 || img[5] != 1 || img[6] != 1) {
+	if (size < sizeof(Elf64_Ehdr) || img[EI_CLASS] != ELFCLASS64 ||
+	    img[EI_DATA] != ELFDATA2LSB || img[EI_VERSION] != EV_CURRENT) {
 		*why = "ELF, but not a 64-bit little-endian one";
 		return -EINVAL;
 	}
@@ -126,7 +123,7 @@ static int elf_parse(const uint8_t *img, size_t size, struct kimage *k,
 	phoff = rd(img, ELF_PHOFF, 8);
 	phentsize = (unsigned int)rd(img, ELF_PHENTSIZE, 2);
 	phnum = (unsigned int)rd(img, ELF_PHNUM, 2);
-	if (phentsize < PH_SIZE || !phnum || phoff > size ||
+	if (phentsize < sizeof(Elf64_Phdr) || !phnum || phoff > size ||
 	    (uint64_t)phentsize * phnum > size - phoff) {
 		*why = "ELF program headers outside the file: truncated";
 		return -EINVAL;
