@@ -88,6 +88,8 @@ struct khv_vcpu_stat {
 	u64 insn_emulation;
 	u64 insn_emulation_fail;
 	u64 guest_time_ns;
+	u64 timer_advance_ns;
+	u64 timer_advance_waits;
 };
 
 /* Coalesced MMIO/PIO zones and their ring (coalesced.c). */
@@ -220,6 +222,7 @@ struct khv_mmio {
 #define KHV_REQ_CLOCK		6	/* rewrite its kvmclock structure */
 #define KHV_REQ_TRIPLE_FAULT	7	/* shut down before the next entry */
 #define KHV_REQ_SSTEP_EXIT	8	/* single-step: an emulated instruction completed */
+#define KHV_REQ_TIMER_SOON	9	/* its TSC deadline is within the timer advance */
 
 struct khv_vcpu {
 	struct khv_vm *vm;		/* const */

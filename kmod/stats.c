@@ -39,6 +39,7 @@ struct khv_stat_def {
 #define INSTANT		(KVM_STATS_TYPE_INSTANT | KVM_STATS_UNIT_NONE)
 #define PEAK		(KVM_STATS_TYPE_PEAK | KVM_STATS_UNIT_NONE)
 #define NANOSECONDS	(KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS)
+#define INSTANT_NS	(KVM_STATS_TYPE_INSTANT | KVM_STATS_UNIT_SECONDS)
 
 #define VM_STAT(field, flags) \
 	{ #field, flags, 0, offsetof(struct khv_vm_stat, field) }
@@ -85,6 +86,8 @@ static const struct khv_stat_def khv_vcpu_stat_defs[] = {
 	VCPU_STAT(insn_emulation, CUMULATIVE, 0),	/* instructions khv decoded */
 	VCPU_STAT(insn_emulation_fail, CUMULATIVE, 0),
 	VCPU_STAT(guest_time_ns, NANOSECONDS, -9),	/* in guest mode */
+	VCPU_STAT(timer_advance_ns, INSTANT_NS, -9),	/* TSC-deadline timer advance now */
+	VCPU_STAT(timer_advance_waits, CUMULATIVE, 0),	/* deadlines waited out before entry */
 };
 
 /* Every counter has a descriptor, in order, and nothing else is there. */

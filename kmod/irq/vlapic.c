@@ -46,11 +46,33 @@ module_param(halt_poll_ns, uint, 0644);
 MODULE_PARM_DESC(halt_poll_ns, "Poll at most this long (ns, max 1 ms) before a halted vCPU sleeps");
 #define KHV_HALT_POLL_START	10000
 
+/*
+ * TSC-deadline timer advance. Between a deadline and the guest's handler
+ * lie the hrtimer's own lateness and the vCPU thread's wakeup; arming the
+ * hrtimer that much early and waiting out the rest in the vCPU thread
+ * (interrupts on) brings the interrupt close to the deadline, never before
+ * it. -1 (any negative value) adapts each vCPU's advance to what it
+ * measures between the deadline and its thread's look at the timer, from
+ * KHV_TIMER_ADVANCE_START up to KHV_TIMER_ADVANCE_MAX (which bounds the
+ * wait, so a CPU is never burnt for longer); 0 turns it off; a value up
+ * to the maximum is fixed.
+ */
+static int timer_advance_ns = -1;
+module_param(timer_advance_ns, int, 0444);
+MODULE_PARM_DESC(timer_advance_ns, "TSC-deadline timer advance in ns: negative adapts per vCPU (default -1), 0 off, else fixed (max 50000)");
+#define KHV_TIMER_ADVANCE_START		1000
+#define KHV_TIMER_ADVANCE_MAX		50000
+/* a miss beyond this was preemption or user space, not the timer path */
+#define KHV_TIMER_ADVANCE_IGNORE	1000000
+
 struct khv_vlapic {
 	spinlock_t lock;		/* l, deadline_ns */
 	struct khv_lapic l;
 	struct hrtimer timer;
 	u64 deadline_ns;		/* TSC-deadline mode: the deadline as ns */
+	u64 fired_ns;			/* a fired deadline the vCPU thread has not measured, or 0 */
+	u32 advance_ns;			/* TSC-deadline timer advance; vCPU thread writes */
+	bool advance_adapts;		/* timer_advance_ns was -1 */
 	struct khv_vcpu *vcpu;
 	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR; vCPU thread only */
 	u32 halt_poll_ns;		/* its poll window; vCPU thread only */
@@ -98,28 +120,99 @@ static enum hrtimer_restart khv_vlapic_timer_fn(struct hrtimer *t)
 	struct khv_vlapic *a = container_of(t, struct khv_vlapic, timer);
 	enum hrtimer_restart ret = HRTIMER_NORESTART;
 	u64 now = khv_now_ns(), exp;
-	bool fired = false;
+	bool fired = false, soon = false, deadline;
 	unsigned long flags;
 
 	spin_lock_irqsave(&a->lock, flags);
 	exp = khv_vlapic_expiry(a);
+	deadline = khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE;
 	if (exp != KHV_LAPIC_NO_TIMER && exp <= now) {
 		fired = khv_lapic_timer_fire(&a->l, now);
+		if (fired && deadline)
+			a->fired_ns = exp;	/* late: how late, the thread measures */
 		exp = khv_vlapic_expiry(a);
 		/* lapic.c bounds the period; this bounds a host-time slip */
 		if (exp != KHV_LAPIC_NO_TIMER &&
 		    exp < now + KHV_LAPIC_MIN_PERIOD_NS)
 			exp = now + KHV_LAPIC_MIN_PERIOD_NS;
 	}
-	/* not due (re-armed meanwhile): wait for the new time */
+	/*
+	 * Not due: armed early by the advance (the vCPU thread waits out the
+	 * rest and fires it; this stays armed for the deadline in case the
+	 * thread is elsewhere), or re-armed meanwhile: wait for the new time.
+	 */
 	if (exp != KHV_LAPIC_NO_TIMER) {
+		soon = !fired && deadline &&
+		       exp - now <= READ_ONCE(a->advance_ns);
 		hrtimer_set_expires(t, ns_to_ktime(min_t(u64, exp, KTIME_MAX)));
 		ret = HRTIMER_RESTART;
 	}
 	spin_unlock_irqrestore(&a->lock, flags);
-	if (fired)
+	if (soon)
+		set_bit(KHV_REQ_TIMER_SOON, &a->vcpu->requests);
+	if (fired || soon)
 		khv_vcpu_event_kick(a->vcpu);
 	return ret;
+}
+
+/*
+ * The vCPU thread looks at a TSC deadline that fired (or is about to)
+ * @err ns after it (negative: before): the adaptive advance moves an
+ * eighth of the way towards having been right.
+ */
+static void khv_vlapic_advance_adapt(struct khv_vlapic *a, s64 err)
+{
+	s64 adv;
+
+	if (!a->advance_adapts || err > KHV_TIMER_ADVANCE_IGNORE ||
+	    err < -KHV_TIMER_ADVANCE_IGNORE)
+		return;
+	adv = clamp_t(s64, (s64)a->advance_ns + err / 8, 0, KHV_TIMER_ADVANCE_MAX);
+	WRITE_ONCE(a->advance_ns, adv);
+	a->vcpu->stat.timer_advance_ns = adv;
+}
+
+/*
+ * KHV_REQ_TIMER_SOON: the hrtimer woke this vCPU up to advance_ns before
+ * its TSC deadline. Wait for the deadline here, interrupts on, then fire
+ * the timer, so the guest takes the interrupt at its deadline and never
+ * before (its deadline's host time is never early, khv_vlapic_arm()).
+ * A reschedule or a signal ends the wait; the hrtimer, still armed for
+ * the deadline, then fires the timer itself.
+ */
+static void khv_vlapic_timer_soon(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+	bool fired = false;
+	u64 exp, now;
+
+	spin_lock_irqsave(&a->lock, flags);
+	exp = khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE ?
+	      khv_vlapic_expiry(a) : KHV_LAPIC_NO_TIMER;
+	spin_unlock_irqrestore(&a->lock, flags);
+	now = khv_now_ns();
+	/* fired already, or re-armed further out: the hrtimer has it */
+	if (exp == KHV_LAPIC_NO_TIMER || exp > now + KHV_TIMER_ADVANCE_MAX)
+		return;
+	khv_vlapic_advance_adapt(a, (s64)(now - exp));
+	while (now < exp) {
+		if (need_resched() || signal_pending(current))
+			return;
+		cpu_relax();
+		now = khv_now_ns();
+	}
+	spin_lock_irqsave(&a->lock, flags);
+	/* only this thread changes the deadline: still the one waited for */
+	if (khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE &&
+	    khv_vlapic_expiry(a) == exp)
+		fired = khv_lapic_timer_fire(&a->l, now);
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (fired) {
+		vcpu->stat.timer_advance_waits++;
+		set_bit(KHV_REQ_EVENT, &vcpu->requests);
+		hrtimer_try_to_cancel(&a->timer);
+	}
 }
 
 /* The guest's TSC now (its own offset applies). */
@@ -166,11 +259,15 @@ static void khv_vlapic_arm(struct khv_vcpu *vcpu)
 	trace_khv_lapic_timer(vcpu->id, deadline ? a->l.tsc_deadline : 0, tsc_now,
 			      exp, now);
 	spin_unlock_irqrestore(&a->lock, flags);
-	if (exp == KHV_LAPIC_NO_TIMER)
+	if (exp == KHV_LAPIC_NO_TIMER) {
 		hrtimer_try_to_cancel(&a->timer);
-	else
-		hrtimer_start(&a->timer, ns_to_ktime(min_t(u64, exp, KTIME_MAX)),
-			      HRTIMER_MODE_ABS_HARD);
+		return;
+	}
+	/* a TSC deadline: the hrtimer wakes the vCPU by the advance early */
+	if (deadline)
+		exp -= min_t(u64, a->advance_ns, exp);
+	hrtimer_start(&a->timer, ns_to_ktime(min_t(u64, exp, KTIME_MAX)),
+		      HRTIMER_MODE_ABS_HARD);
 }
 
 /* ---- what a register write asks for ---- */
@@ -530,6 +627,9 @@ void khv_vlapic_sync_requests(struct khv_vcpu *vcpu)
 	}
 	if (test_and_clear_bit(KHV_REQ_NMI, &vcpu->requests))
 		vcpu->nmi_pending = true;
+	if (test_bit(KHV_REQ_TIMER_SOON, &vcpu->requests) &&
+	    test_and_clear_bit(KHV_REQ_TIMER_SOON, &vcpu->requests))
+		khv_vlapic_timer_soon(vcpu);
 }
 
 /* KVM_SET_MP_STATE(SIPI_RECEIVED): a SIPI waits for the vCPU. */
@@ -768,6 +868,14 @@ int khv_vlapic_before_entry(struct khv_vcpu *vcpu)
 		vcpu->stat.signal_exits++;
 		return r;
 	}
+	/* a TSC deadline the hrtimer fired late: by how much, for the advance */
+	if (READ_ONCE(vcpu->apic->fired_ns)) {
+		u64 fired = xchg(&vcpu->apic->fired_ns, 0);
+
+		if (fired)
+			khv_vlapic_advance_adapt(vcpu->apic,
+						 (s64)(khv_now_ns() - fired));
+	}
 	if (vcpu->apic->vapic_addr)
 		khv_vapic_sync_to(vcpu);
 	return 1;
@@ -816,6 +924,10 @@ int khv_vlapic_create(struct khv_vcpu *vcpu)
 	hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	a->timer.function = khv_vlapic_timer_fn;
 	a->vcpu = vcpu;
+	a->advance_adapts = timer_advance_ns < 0;
+	a->advance_ns = a->advance_adapts ? KHV_TIMER_ADVANCE_START :
+			min(timer_advance_ns, KHV_TIMER_ADVANCE_MAX);
+	vcpu->stat.timer_advance_ns = a->advance_ns;
 	khv_lapic_reset(&a->l, vcpu->id, bsp, false);
 	/* no CPUID yet: no x2APIC, no TSC-deadline timer (nothing to act on) */
 	khv_lapic_set_cpuid(&a->l, false, false,
