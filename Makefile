@@ -350,15 +350,23 @@ $(TEST_KO): $(KMOD_SRCS)
 # khv leaves the switch to the CPU and passes; in Bochs 6.1's kvm_intel
 # passes). The plan serves both kernels, so the case is marked for both.
 QEMU_XFAIL_task_switch := exception_gate
-QEMU_LANE_LINES = $(foreach t,$(LANE_TESTS),$(call plan_line,$(t),$(QEMU_XFAIL_$(t)),stock kvm_amd of Linux 6.1 shuts the guest down))
+QEMU_WHY_task_switch := stock kvm_amd of Linux 6.1 shuts the guest down
+# ... and on the stock lane only: in about one run in ten, stock kvm_amd
+# of Linux 6.1 in the QEMU machine raises its TSC-deadline interrupt over
+# and over with no deadline written (the MSR reads 0), a storm the case
+# stops; khv must pass it.
+QEMU_STOCK_XFAIL_irqchip := deadline_never_early
+QEMU_STOCK_WHY_irqchip := stock kvm_amd in the QEMU machine sometimes repeats a TSC-deadline interrupt without a deadline
+# qemu_lane_lines LANE: the selftests' plan lines for LANE (STOCK or KHV)
+qemu_lane_lines = $(foreach t,$(LANE_TESTS),$(call plan_line,$(t),$(QEMU_XFAIL_$(t))$(QEMU_$(1)_XFAIL_$(t)),$(QEMU_WHY_$(t))$(QEMU_$(1)_WHY_$(t))))
 $(B)/check.plan: Makefile
 	@mkdir -p $(@D)
 	@{ echo '@lane stock'; \
-	  $(QEMU_LANE_LINES) \
+	  $(call qemu_lane_lines,STOCK) \
 	  $(VMM_PLAN_LINES) \
 	  for t in khv_refuses unload; do echo "$$t $(TEST_TIMEOUT) $$t"; done; \
 	  echo '@lane khv'; \
-	  $(QEMU_LANE_LINES) \
+	  $(call qemu_lane_lines,KHV) \
 	  $(VMM_PLAN_LINES) \
 	  echo "khv_idle 30 khv-idle"; \
 	  echo "unload $(TEST_TIMEOUT) unload"; \

@@ -860,6 +860,195 @@ GUEST_CODE static void guest_deadline(uint64_t delta, uint64_t b)
 	GUEST_DONE();
 }
 
+/*
+ * Never early: deadlines from 5 to 100 us ahead, waited for in HLT and
+ * in a running loop by turns; the handler reads the TSC, the loop then the
+ * deadline MSR. A hypervisor that wakes early for a deadline (KVM's and
+ * khv's timer advance) must still deliver at or after it, the MSR cleared.
+ */
+#define VEC_DEADLINE	0x4e
+#define NEVER_EARLY_N	400
+
+static volatile uint64_t dl_deadline, dl_fired, dl_early, dl_msr_set;
+static volatile int64_t dl_worst;	/* least TSC - deadline seen in the handler */
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+GUEST_CODE static void on_deadline(struct guest_frame *f)
+{
+	int64_t late = (int64_t)(rdtsc() - dl_deadline);
+
+	(void)f;
+	if (late < 0)
+		dl_early++;
+	if (late < dl_worst)
+		dl_worst = late;
+	dl_fired++;
+	apic_write(APIC_EOI, 0);
+}
+
+GUEST_CODE static void guest_never_early(uint64_t tsc_per_us, uint64_t n)
+{
+	uint64_t i;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_LVTT, VEC_DEADLINE | (2u << 17));	/* TSC-deadline */
+	dl_worst = INT64_MAX;
+	for (i = 0; i < n; i++) {
+		/* 5..100 us in 0.5 us steps, scattered */
+		uint64_t delta = (10 + i * 7919 % 191) * tsc_per_us / 2;
+
+		__asm__ volatile("cli");
+		dl_deadline = rdtsc() + delta;
+		gmsr_write(MSR_TSC_DEADLINE, dl_deadline);
+		if (i & 1) {
+			while (dl_fired <= i)
+				__asm__ volatile("sti; hlt; cli");
+		} else {
+			__asm__ volatile("sti");
+			while (dl_fired <= i)
+				__asm__ volatile("pause");
+			__asm__ volatile("cli");
+		}
+		/* fired and not armed again: the deadline MSR reads 0 */
+		if (gmsr_read(MSR_TSC_DEADLINE))
+			dl_msr_set++;
+	}
+	GUEST_SYNC(1, dl_fired);
+	GUEST_SYNC(2, dl_early);
+	GUEST_SYNC(3, dl_msr_set);
+	GUEST_SYNC(4, (uint64_t)dl_worst);
+	GUEST_DONE();
+}
+
+/* SIGALRM: the guest takes too long; KVM_RUN returns instead of going on */
+static struct gvcpu *dl_vcpu;
+
+/*
+ * QEMU before 9.1 drops the STI shadow that a VMCB's int_state holds
+ * when its TCG emulates VMRUN: a guest that exits between STI and HLT
+ * can take its interrupt before the HLT, and then halts with nothing to
+ * wake it, on stock KVM as on khv (the nested test machine of make
+ * check). When no deadline fired for 50 ms, an MSI (a vector on_irq()
+ * counts) wakes such a halt; a timer interrupt that never comes still
+ * fails the test, since the guest waits for that one.
+ */
+#define VEC_NUDGE	0x47
+static volatile int dl_nudging;
+
+static pthread_t dl_main;
+
+static void *dl_nudger(void *p)
+{
+	struct gvm *vm = p;
+	uint64_t seen = 0, now;
+
+	while (dl_nudging) {
+		usleep(50000);
+		now = *GVM_VAR(vm, dl_fired);
+		/* more interrupts than deadlines: a storm, stop the vCPU now */
+		if (now > NEVER_EARLY_N) {
+			pthread_kill(dl_main, SIGALRM);
+			break;
+		}
+		if (now == seen && dl_nudging)
+			send_msi(vm, VEC_NUDGE);
+		seen = now;
+	}
+	return NULL;
+}
+
+static void dl_timeout(int sig)
+{
+	(void)sig;
+	dl_vcpu->run->immediate_exit = 1;
+}
+
+static int t_deadline_never_early(void)
+{
+	struct sigaction sa = { .sa_handler = dl_timeout };
+	uint64_t fired = 0, early = 0, msr_set = 0, worst = 0;
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_regs regs;
+	pthread_t nudger;
+	struct gvm *vm;
+	struct gvcpu *v;
+	long khz;
+	int r;
+
+	if (khv_cap(sys_fd, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+		return KSFT_SKIP;
+	vm = irq_vm(true);
+	CHECK(vm, "VM");
+	gvm_set_handler(vm, VEC_DEADLINE, on_deadline);
+	e = cpuid_entry(vm->cpuid, 1, 0);
+	CHECK(e, "CPUID leaf 1");
+	e->ecx |= 1u << 24;
+	v = gvcpu_create_long(vm, 0, guest_never_early, 1, NEVER_EARLY_N);
+	CHECK(v, "vCPU");
+	khz = khv_ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	CHECK(khz >= 1000, "KVM_GET_TSC_KHZ %ld", khz);
+	CHECK(!gvcpu_get_regs(v, &regs), "regs");
+	regs.rdi = (uint64_t)khz / 1000;	/* TSC ticks per us */
+	CHECK(!gvcpu_set_regs(v, &regs), "regs");
+	dl_vcpu = v;
+	dl_main = pthread_self();
+	dl_nudging = 1;
+	sigaction(SIGALRM, &sa, NULL);
+	CHECK(!pthread_create(&nudger, NULL, dl_nudger, vm), "thread");
+	alarm(60);
+	r = gvcpu_run_sync(v, 1, &fired) || gvcpu_run_sync(v, 2, &early) ||
+	    gvcpu_run_sync(v, 3, &msr_set) || gvcpu_run_sync(v, 4, &worst);
+	alarm(0);
+	dl_nudging = 0;
+	pthread_join(nudger, NULL);
+	if (r) {
+		uint64_t tsc = 0, msr = 0;
+
+		struct kvm_lapic_state ls = { 0 };
+		uint32_t bit = 1u << (VEC_DEADLINE % 32), off = VEC_DEADLINE / 32 * 16;
+
+		gvcpu_get_msr(v, 0x10, &tsc);
+		gvcpu_get_msr(v, MSR_TSC_DEADLINE, &msr);
+		khv_ioctl(v->fd, KVM_GET_LAPIC, (unsigned long)&ls);
+		if (gvcpu_get_regs(v, &regs))
+			memset(&regs, 0, sizeof(regs));
+		ksft_diag("stopped: %llu deadlines fired; the last 0x%llx, the MSR 0x%llx, "
+			  "the TSC 0x%llx; exit %u, rip 0x%llx, rflags 0x%llx; vector 0x%x "
+			  "in IRR %d, in ISR %d; LVTT 0x%x",
+			  (unsigned long long)*GVM_VAR(vm, dl_fired),
+			  (unsigned long long)*GVM_VAR(vm, dl_deadline),
+			  (unsigned long long)msr, (unsigned long long)tsc,
+			  v->run->exit_reason, (unsigned long long)regs.rip,
+			  (unsigned long long)regs.rflags, VEC_DEADLINE,
+			  !!(*(uint32_t *)&ls.regs[APIC_IRR + off] & bit),
+			  !!(*(uint32_t *)&ls.regs[APIC_ISR + off] & bit),
+			  *(uint32_t *)&ls.regs[APIC_LVTT]);
+	}
+	CHECK(!r, "the guest did not finish its %d deadlines%s", NEVER_EARLY_N,
+	      *GVM_VAR(vm, dl_fired) > NEVER_EARLY_N ?
+	      ": more timer interrupts than deadlines written" : " in 60 s");
+	ksft_diag("%llu deadlines, earliest handler %lld TSC ticks after its deadline; "
+		  "%llu nudges", (unsigned long long)fired, (long long)worst,
+		  (unsigned long long)*GVM_VAR(vm, count[VEC_NUDGE]));
+	CHECK(fired == NEVER_EARLY_N, "%llu interrupts for %d deadlines",
+	      (unsigned long long)fired, NEVER_EARLY_N);
+	CHECK(!early, "%llu interrupts before their deadline (earliest %lld TSC ticks)",
+	      (unsigned long long)early, (long long)worst);
+	CHECK(!msr_set, "%llu times the deadline MSR read non-zero after its interrupt",
+	      (unsigned long long)msr_set);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 #define MAX_LISTED	512
 
 /*
@@ -959,6 +1148,7 @@ static const struct ksft_case cases[] = {
 	{ "smp64", t_smp64 },
 	{ "hlt_signal", t_hlt_signal },
 	{ "deadline_restore", t_deadline_restore },
+	{ "deadline_never_early", t_deadline_never_early },
 };
 
 int main(int argc, char **argv)
