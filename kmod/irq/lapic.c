@@ -611,6 +611,18 @@ bool khv_lapic_timer_fire(struct khv_lapic *l, u64 now_ns)
 	return timer_interrupt(l);
 }
 
+u32 khv_lapic_advance_next(u32 adv_ns, s64 err_ns, u32 max_ns, u32 ignore_ns)
+{
+	s64 next;
+
+	if (err_ns > (s64)ignore_ns || err_ns < -(s64)ignore_ns)
+		return adv_ns < max_ns ? adv_ns : max_ns;
+	next = (s64)adv_ns + err_ns / 8;
+	if (next < 0)
+		return 0;
+	return next > max_ns ? max_ns : (u32)next;
+}
+
 /* ---- reset ------------------------------------------------------------ */
 
 /* Every register at its RESET value (SDM 10.4.7.1), but for ID and LDR. */

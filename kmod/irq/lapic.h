@@ -361,6 +361,15 @@ int khv_lapic_lint(const struct khv_lapic *l, int pin, u8 *vector, bool *level);
 bool khv_lapic_timer_fire(struct khv_lapic *l, u64 now_ns);
 
 /*
+ * TSC-deadline timer advance (the glue wakes the vCPU this early and
+ * waits out the rest): the advance after one whose deadline the vCPU's
+ * thread looked at @err_ns late (negative: early). It moves an eighth of
+ * the miss, stays within [0, @max_ns], and ignores a miss beyond
+ * @ignore_ns either way (preemption, user space: not the timer path).
+ */
+u32 khv_lapic_advance_next(u32 adv_ns, s64 err_ns, u32 max_ns, u32 ignore_ns);
+
+/*
  * KVM_GET_LAPIC / KVM_SET_LAPIC: the 1 KiB page. Get fills TMCCT with the
  * current count at @now_ns, rounded up so that a restore does not fire
  * early or lose a count about to expire. In x2APIC mode without

@@ -158,16 +158,16 @@ static enum hrtimer_restart khv_vlapic_timer_fn(struct hrtimer *t)
 /*
  * The vCPU thread looks at a TSC deadline that fired (or is about to)
  * @err ns after it (negative: before): the adaptive advance moves an
- * eighth of the way towards having been right.
+ * eighth of the way towards having been right (khv_lapic_advance_next()).
  */
 static void khv_vlapic_advance_adapt(struct khv_vlapic *a, s64 err)
 {
-	s64 adv;
+	u32 adv;
 
-	if (!a->advance_adapts || err > KHV_TIMER_ADVANCE_IGNORE ||
-	    err < -KHV_TIMER_ADVANCE_IGNORE)
+	if (!a->advance_adapts)
 		return;
-	adv = clamp_t(s64, (s64)a->advance_ns + err / 8, 0, KHV_TIMER_ADVANCE_MAX);
+	adv = khv_lapic_advance_next(a->advance_ns, err, KHV_TIMER_ADVANCE_MAX,
+				     KHV_TIMER_ADVANCE_IGNORE);
 	WRITE_ONCE(a->advance_ns, adv);
 	a->vcpu->stat.timer_advance_ns = adv;
 }

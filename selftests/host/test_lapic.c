@@ -1278,6 +1278,39 @@ static int t_hostile(void)
 	return KSFT_PASS;
 }
 
+/* The TSC-deadline timer advance's adaptation (the glue's, kept pure). */
+static int t_timer_advance(void)
+{
+	const u32 max = 50000, ignore = 1000000;
+	const s64 s64_max = (s64)(~0ULL >> 1);
+	u32 adv = 1000;
+	int i;
+
+	/* an eighth of the miss, either way */
+	CHECK(khv_lapic_advance_next(1000, 80000, max, ignore) == 11000, "late");
+	CHECK(khv_lapic_advance_next(5000, -8000, max, ignore) == 4000, "early");
+	CHECK(khv_lapic_advance_next(5000, 7, max, ignore) == 5000, "tiny miss");
+	/* bounds */
+	CHECK(khv_lapic_advance_next(100, -10000, max, ignore) == 0, "floor");
+	CHECK(khv_lapic_advance_next(49000, 900000, max, ignore) == max, "cap");
+	CHECK(khv_lapic_advance_next(3000, 999999, 0, ignore) == 0, "max 0");
+	/* misses beyond the limit are not the timer path */
+	CHECK(khv_lapic_advance_next(3000, 1000001, max, ignore) == 3000, "ignored late");
+	CHECK(khv_lapic_advance_next(3000, -1000001, max, ignore) == 3000, "ignored early");
+	CHECK(khv_lapic_advance_next(3000, s64_max, max, ignore) == 3000, "s64 max");
+	CHECK(khv_lapic_advance_next(3000, -s64_max - 1, max, ignore) == 3000, "s64 min");
+	CHECK(khv_lapic_advance_next(~0u, 0, max, ignore) == max, "above the cap");
+	/* a path 3 us long: the advance settles within 8 ns of it */
+	for (i = 0; i < 200; i++)
+		adv = khv_lapic_advance_next(adv, 3000 - (s64)adv, max, ignore);
+	CHECK(adv >= 2992 && adv <= 3000, "settled at %u for 3000", adv);
+	/* one longer than the cap: it stays at the cap, never waits */
+	for (i = 0; i < 200; i++)
+		adv = khv_lapic_advance_next(adv, 120000 - (s64)adv, max, ignore);
+	CHECK(adv == max, "settled at %u for 120000", adv);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "lapic_reset", t_reset },
 	{ "lapic_xapic_masks", t_xapic_masks },
@@ -1296,6 +1329,7 @@ static const struct ksft_case cases[] = {
 	{ "lapic_timer_periodic", t_timer_periodic },
 	{ "lapic_timer_tdcr", t_timer_tdcr },
 	{ "lapic_timer_tsc", t_timer_tsc },
+	{ "lapic_timer_advance", t_timer_advance },
 	{ "lapic_state", t_state },
 	{ "lapic_hostile", t_hostile },
 };
