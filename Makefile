@@ -351,7 +351,7 @@ $(TEST_KO): $(KMOD_SRCS)
 # passes). The plan serves both kernels, so the case is marked for both.
 QEMU_XFAIL_task_switch := exception_gate
 QEMU_WHY_task_switch := stock kvm_amd of Linux 6.1 shuts the guest down
-# ... and on the stock lane only: in about one run in ten, stock kvm_amd
+# ... and on the stock lane only: in about one run in six, stock kvm_amd
 # of Linux 6.1 in the QEMU machine raises its TSC-deadline interrupt over
 # and over with no deadline written (the MSR reads 0), a storm the case
 # stops; khv must pass it.
