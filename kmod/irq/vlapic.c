@@ -72,7 +72,6 @@ struct khv_vlapic {
 	u64 deadline_ns;		/* TSC-deadline mode: the deadline as ns */
 	u64 fired_ns;			/* a fired deadline the vCPU thread has not measured, or 0 */
 	u32 advance_ns;			/* TSC-deadline timer advance; vCPU thread writes */
-	bool advance_adapts;		/* timer_advance_ns was -1 */
 	struct khv_vcpu *vcpu;
 	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR; vCPU thread only */
 	u32 halt_poll_ns;		/* its poll window; vCPU thread only */
@@ -128,7 +127,7 @@ static enum hrtimer_restart khv_vlapic_timer_fn(struct hrtimer *t)
 	deadline = khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE;
 	if (exp != KHV_LAPIC_NO_TIMER && exp <= now) {
 		fired = khv_lapic_timer_fire(&a->l, now);
-		if (fired && deadline)
+		if (fired && deadline && timer_advance_ns < 0)
 			a->fired_ns = exp;	/* late: how late, the thread measures */
 		exp = khv_vlapic_expiry(a);
 		/* lapic.c bounds the period; this bounds a host-time slip */
@@ -164,7 +163,7 @@ static void khv_vlapic_advance_adapt(struct khv_vlapic *a, s64 err)
 {
 	u32 adv;
 
-	if (!a->advance_adapts)
+	if (timer_advance_ns >= 0)	/* fixed or off (read-only parameter) */
 		return;
 	adv = khv_lapic_advance_next(a->advance_ns, err, KHV_TIMER_ADVANCE_MAX,
 				     KHV_TIMER_ADVANCE_IGNORE);
@@ -924,8 +923,7 @@ int khv_vlapic_create(struct khv_vcpu *vcpu)
 	hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	a->timer.function = khv_vlapic_timer_fn;
 	a->vcpu = vcpu;
-	a->advance_adapts = timer_advance_ns < 0;
-	a->advance_ns = a->advance_adapts ? KHV_TIMER_ADVANCE_START :
+	a->advance_ns = timer_advance_ns < 0 ? KHV_TIMER_ADVANCE_START :
 			min(timer_advance_ns, KHV_TIMER_ADVANCE_MAX);
 	vcpu->stat.timer_advance_ns = a->advance_ns;
 	khv_lapic_reset(&a->l, vcpu->id, bsp, false);

@@ -263,21 +263,6 @@ GUEST_CODE static void guest_floor(void)
 	GUEST_SYNC(1, 0);
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t val)
-{
-	__asm__ volatile("wrmsr"
-			 : : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
-			 : "memory");
-}
-
 /*
  * The second delivery of one interrupt (below): IF=0 in the frame, which
  * a maskable interrupt never has. Counted; the handler then returns.
@@ -362,7 +347,7 @@ GUEST_CODE static void guest_ipi_sender(void)
 
 GUEST_CODE static void on_timer(struct guest_frame *f)
 {
-	uint64_t now = rdtsc(), i = timer_hits;
+	uint64_t now = guest_rdtsc(), i = timer_hits;
 
 	if (redelivered(f))
 		return;
@@ -382,8 +367,8 @@ GUEST_CODE static void guest_tsc_deadline(void)
 {
 	uint64_t i, n;
 
-	GUEST_SYNC(2, rdtsc());
-	GUEST_SYNC(2, rdtsc());
+	GUEST_SYNC(2, guest_rdtsc());
+	GUEST_SYNC(2, guest_rdtsc());
 	apic_write(APIC_SVR, 0x1ff);
 	apic_write(APIC_LVTT, VEC_TIMER | APIC_LVT_TSC_DEADLINE);
 	GUEST_ASSERT_EQ(apic_read(APIC_LVTT) & (3u << 17), APIC_LVT_TSC_DEADLINE);
@@ -393,9 +378,9 @@ GUEST_CODE static void guest_tsc_deadline(void)
 		timer_hits = 0;
 		timer_late_arms = 0;
 		for (i = 0; i < n; i++) {
-			timer_deadline = rdtsc() + timer_delta;
-			wrmsr(MSR_TSC_DEADLINE, timer_deadline);
-			if (rdtsc() >= timer_deadline)
+			timer_deadline = guest_rdtsc() + timer_delta;
+			gmsr_write(MSR_TSC_DEADLINE, timer_deadline);
+			if (guest_rdtsc() >= timer_deadline)
 				timer_late_arms++;
 			while (timer_hits == i)
 				__asm__ volatile("sti; hlt; cli" : : : "memory");

@@ -848,12 +848,9 @@ static int t_hlt_signal(void)
 
 GUEST_CODE static void guest_deadline(uint64_t delta, uint64_t b)
 {
-	uint32_t lo, hi;
-
 	apic_write(APIC_SVR, 0x1ff);
 	apic_write(APIC_LVTT, VEC_TIMER | (2u << 17));	/* TSC-deadline */
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	gmsr_write(MSR_TSC_DEADLINE, ((uint64_t)hi << 32 | lo) + delta);
+	gmsr_write(MSR_TSC_DEADLINE, guest_rdtsc() + delta);
 	GUEST_SYNC(1, count[VEC_TIMER]);	/* the VMM saves and restores */
 	wait_count(VEC_TIMER, 1);
 	GUEST_SYNC(2, count[VEC_TIMER]);
@@ -872,17 +869,9 @@ GUEST_CODE static void guest_deadline(uint64_t delta, uint64_t b)
 static volatile uint64_t dl_deadline, dl_fired, dl_early, dl_msr_set;
 static volatile int64_t dl_worst;	/* least TSC - deadline seen in the handler */
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 GUEST_CODE static void on_deadline(struct guest_frame *f)
 {
-	int64_t late = (int64_t)(rdtsc() - dl_deadline);
+	int64_t late = (int64_t)(guest_rdtsc() - dl_deadline);
 
 	(void)f;
 	if (late < 0)
@@ -905,7 +894,7 @@ GUEST_CODE static void guest_never_early(uint64_t tsc_per_us, uint64_t n)
 		uint64_t delta = (10 + i * 7919 % 191) * tsc_per_us / 2;
 
 		__asm__ volatile("cli");
-		dl_deadline = rdtsc() + delta;
+		dl_deadline = guest_rdtsc() + delta;
 		gmsr_write(MSR_TSC_DEADLINE, dl_deadline);
 		if (i & 1) {
 			while (dl_fired <= i)
@@ -1010,7 +999,6 @@ static int t_deadline_never_early(void)
 	pthread_join(nudger, NULL);
 	if (r) {
 		uint64_t tsc = 0, msr = 0;
-
 		struct kvm_lapic_state ls = { 0 };
 		uint32_t bit = 1u << (VEC_DEADLINE % 32), off = VEC_DEADLINE / 32 * 16;
 

@@ -37,14 +37,6 @@ struct wall {
 	uint32_t version, sec, nsec;
 };
 
-GUEST_CODE static uint64_t g_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* The pvclock read protocol: retry while the version is odd or changed. */
 GUEST_CODE static uint64_t g_kvmclock(volatile struct pvti *p)
 {
@@ -54,7 +46,7 @@ GUEST_CODE static uint64_t g_kvmclock(volatile struct pvti *p)
 	do {
 		v = p->version;
 		__asm__ volatile("" : : : "memory");
-		d = g_rdtsc() - p->tsc_timestamp;
+		d = guest_rdtsc() - p->tsc_timestamp;
 		if (p->shift < 0)
 			d >>= -p->shift;
 		else
@@ -279,7 +271,7 @@ GUEST_CODE static void guest_tsc(uint64_t a, uint64_t b)
 	uint64_t i;
 
 	for (i = 1;; i++)
-		GUEST_SYNC(i, g_rdtsc());
+		GUEST_SYNC(i, guest_rdtsc());
 }
 
 static long tsc_attr(struct gvcpu *v, unsigned long cmd, uint64_t group,
@@ -290,14 +282,6 @@ static long tsc_attr(struct gvcpu *v, unsigned long cmd, uint64_t group,
 	};
 
 	return khv_ioctl(v->fd, cmd, (unsigned long)&a);
-}
-
-static uint64_t host_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
 }
 
 /*
@@ -341,7 +325,7 @@ static int t_tsc_offset_attr(void)
 	/* a new vCPU's TSC starts near 0: its offset is about -host TSC */
 	CHECK(!tsc_attr(v, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
 			KVM_VCPU_TSC_OFFSET, &val), "GET");
-	CHECK(val + host_rdtsc() < 1000ull * NSEC, "initial offset %#llx",
+	CHECK(val + guest_rdtsc() < 1000ull * NSEC, "initial offset %#llx",
 	      (unsigned long long)val);
 	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		val = (uint64_t)offs[i];
@@ -357,9 +341,9 @@ static int t_tsc_offset_attr(void)
 		if (val != (uint64_t)offs[i])
 			ksft_diag("offset %lld read back %+lld cycles off",
 				  (long long)offs[i], (long long)(val - offs[i]));
-		start = host_rdtsc() + offs[i];
+		start = guest_rdtsc() + offs[i];
 		CHECK(!gvcpu_run_sync(v, i + 1, &obs), "run %u", i + 1);
-		end = host_rdtsc() + offs[i];
+		end = guest_rdtsc() + offs[i];
 		CHECK(obs + SLACK >= start && obs <= end + SLACK,
 		      "offset %lld: guest TSC %llu outside [%llu, %llu] (+-%llu)",
 		      (long long)offs[i], (unsigned long long)obs,

@@ -116,6 +116,15 @@ static inline void guest_ucall(uint64_t cmd, uint64_t a0, uint64_t a1,
 }
 
 /* After a failed assert the guest only halts; the host stops running it. */
+/* The TSC, in guest code (the host's own where host code calls it). */
+static inline uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 /* RDMSR / WRMSR in guest code (a #GP is the guest's handler's). */
 static inline uint64_t gmsr_read(uint32_t index)
 {
