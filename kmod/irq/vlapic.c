@@ -618,13 +618,17 @@ static void khv_vlapic_sipi(struct khv_vcpu *vcpu, u8 vector)
 /* Act on what other threads sent: INIT before SIPI, as they arrive. */
 void khv_vlapic_sync_requests(struct khv_vcpu *vcpu)
 {
-	if (test_and_clear_bit(KHV_REQ_INIT, &vcpu->requests))
+	/* before every entry: plain tests first, no locked op when none is set */
+	if (test_bit(KHV_REQ_INIT, &vcpu->requests) &&
+	    test_and_clear_bit(KHV_REQ_INIT, &vcpu->requests))
 		khv_vlapic_init(vcpu);
-	if (test_and_clear_bit(KHV_REQ_SIPI, &vcpu->requests)) {
+	if (test_bit(KHV_REQ_SIPI, &vcpu->requests) &&
+	    test_and_clear_bit(KHV_REQ_SIPI, &vcpu->requests)) {
 		smp_rmb();	/* the vector after the request */
 		khv_vlapic_sipi(vcpu, READ_ONCE(vcpu->sipi_vector));
 	}
-	if (test_and_clear_bit(KHV_REQ_NMI, &vcpu->requests))
+	if (test_bit(KHV_REQ_NMI, &vcpu->requests) &&
+	    test_and_clear_bit(KHV_REQ_NMI, &vcpu->requests))
 		vcpu->nmi_pending = true;
 	if (test_bit(KHV_REQ_TIMER_SOON, &vcpu->requests) &&
 	    test_and_clear_bit(KHV_REQ_TIMER_SOON, &vcpu->requests))
@@ -686,14 +690,21 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 			   bool (*done)(struct khv_vcpu *vcpu))
 {
 	struct khv_vlapic *a = vcpu->apic;
-	u32 limit = min(READ_ONCE(halt_poll_ns), 1000000u);
-	u32 window = min(a->halt_poll_ns, limit);
-	u64 start = khv_now_ns(), poll_end = start + window;
+	u32 limit, window;
+	u64 start, poll_end;
 	DEFINE_WAIT(wait);
 
-	/* the common case, a vCPU that is not halted: one look */
+	/*
+	 * The common case, a vCPU that is not halted: one look, before any
+	 * clock reading (this runs before every entry). Not having halted,
+	 * it says nothing about the poll window.
+	 */
 	if (done(vcpu))
-		goto adapt;
+		return 0;
+	limit = min(READ_ONCE(halt_poll_ns), 1000000u);
+	window = min(a->halt_poll_ns, limit);
+	start = khv_now_ns();
+	poll_end = start + window;
 	for (;;) {
 		/*
 		 * Clear, then look: a kick after the clear is seen below or
@@ -723,7 +734,6 @@ static int khv_vlapic_wait(struct khv_vcpu *vcpu,
 			schedule();
 		finish_wait(&vcpu->wq, &wait);
 	}
-adapt:
 	khv_vlapic_poll_adapt(a, khv_now_ns() - start, window, limit);
 	return 0;
 }
