@@ -118,14 +118,6 @@ static volatile uint64_t timer_hits;
 static volatile uint64_t timer_late_arms;
 static volatile int64_t timer_lat[TIMER_MAX_SAMPLES];
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void report(const char *workload, double value, const char *unit,
 		   uint64_t n, double secs)
 {
@@ -558,10 +550,10 @@ static double time_loop(struct gvm *vm, struct gvcpu *v,
 	double t0, secs;
 
 	*GVM_VAR(vm, bench_n) = n;
-	t0 = now();
+	t0 = ksft_mono_s();
 	if (run_to_sync(v, 1, l->fn, &count))
 		return -1;
-	secs = now() - t0;
+	secs = ksft_mono_s() - t0;
 	if (l->counted && count != n) {
 		ksft_diag("%s: %llu exits for %llu iterations", l->name,
 			  (unsigned long long)count, (unsigned long long)n);
@@ -1053,11 +1045,11 @@ static int timer_start(struct gvm *vm, struct gvcpu *v)
 
 	if (gvcpu_run_sync(v, 2, &tsc0))
 		return -1;
-	t0 = now();
+	t0 = ksft_mono_s();
 	usleep(TSC_CALIBRATE_US);
 	if (gvcpu_run_sync(v, 2, &tsc1))
 		return -1;
-	t1 = now();
+	t1 = ksft_mono_s();
 	timed = (tsc1 - tsc0) / ((t1 - t0) * 1e3);
 	if (khz > 0) {
 		tsc_khz = khz;
@@ -1291,12 +1283,12 @@ static double irqfd_once(void *ctx, uint64_t n)
 {
 	struct irqfd_run *r = ctx;
 	uint64_t i, hits;
-	double t0 = now(), secs;
+	double t0 = ksft_mono_s(), secs;
 
 	for (i = 0; i < n; i++)
 		if (irqfd_round_trip(r))
 			return -1;
-	secs = now() - t0;
+	secs = ksft_mono_s() - t0;
 	hits = *GVM_VAR(r->vm, irq_hits);
 	if (hits != r->total) {
 		ksft_diag("irqfd: %llu round trips, %llu guest interrupts",
@@ -1330,10 +1322,10 @@ static int irqfd_assign(struct irqfd_run *r)
 /* Wait until the guest has its APIC on (an MSI before that is lost). */
 static int wait_receiver(struct gvm *vm)
 {
-	double until = now() + watchdog_seconds;
+	double until = ksft_mono_s() + watchdog_seconds;
 
 	while (!*GVM_VAR(vm, receiver_up)) {
-		if (now() > until) {
+		if (ksft_mono_s() > until) {
 			ksft_diag("the halting vCPU did not start in %u s",
 				  watchdog_seconds);
 			return -1;
@@ -1443,7 +1435,7 @@ static int64_t host_lat[TIMER_MAX_SAMPLES];
 static double host_timer_once(void *ctx, uint64_t n)
 {
 	struct timespec due, woke;
-	double t0 = now();
+	double t0 = ksft_mono_s();
 	uint64_t i;
 
 	for (i = 0; i < n; i++) {
@@ -1458,7 +1450,7 @@ static double host_timer_once(void *ctx, uint64_t n)
 		clock_gettime(CLOCK_MONOTONIC, &woke);
 		host_lat[i] = (int64_t)(ts_ns(&woke) - ts_ns(&due));
 	}
-	return now() - t0;
+	return ksft_mono_s() - t0;
 }
 
 static int b_host_timer(void)
@@ -1503,7 +1495,7 @@ static void *pong_main(void *p)
 static double ping_once(void *ctx, uint64_t n)
 {
 	struct ping_pong *pp = ctx;
-	double t0 = now();
+	double t0 = ksft_mono_s();
 	uint64_t i;
 
 	for (i = 0; i < n; i++) {
@@ -1513,7 +1505,7 @@ static double ping_once(void *ctx, uint64_t n)
 			return -1;
 		}
 	}
-	return now() - t0;
+	return ksft_mono_s() - t0;
 }
 
 static int b_host_wake(void)
@@ -1571,10 +1563,10 @@ static int b_first_touch(void)
 	v = gvcpu_create_long(vm, 0, guest_first_touch, TOUCH_GPA, TOUCH_SIZE);
 	if (!v || run_to_sync(v, 1, NULL, NULL))
 		goto out;
-	t0 = now();
+	t0 = ksft_mono_s();
 	if (run_to_sync(v, 2, NULL, NULL))
 		goto out;
-	secs = now() - t0;
+	secs = ksft_mono_s() - t0;
 	if (hva[0] != 1 || hva[TOUCH_SIZE - 4096] != 1) {
 		ksft_diag("the guest's writes are not in the slot");
 		goto out;

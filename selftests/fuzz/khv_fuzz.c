@@ -107,14 +107,6 @@ struct child_report {
 static struct child_report *child_reports;
 static volatile int *child_flags;	/* kill children: "in KVM_RUN" */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* ------------------------------------------------------------------ */
 /* PRNG helpers                                                        */
 /* ------------------------------------------------------------------ */
@@ -1756,7 +1748,7 @@ static void *watchdog_main(void *arg)
 	struct watchdog *w = arg;
 	uint64_t seen_seq[MAX_THREADS] = { 0 };
 	double seen_at[MAX_THREADS] = { 0 }, kicked_at[MAX_THREADS] = { 0 };
-	double first_kick[MAX_THREADS] = { 0 }, last_progress = now_s();
+	double first_kick[MAX_THREADS] = { 0 }, last_progress = ksft_mono_s();
 	int reported[MAX_THREADS] = { 0 };
 
 	if (w->cpu >= 0) {
@@ -1767,7 +1759,7 @@ static void *watchdog_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	while (__atomic_load_n(w->running, __ATOMIC_ACQUIRE)) {
-		double now = now_s();
+		double now = ksft_mono_s();
 		int i;
 
 		usleep(100000);
@@ -2182,7 +2174,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	t_start = now_s();
+	t_start = ksft_mono_s();
 	{
 		cpu_set_t online;
 
@@ -2234,7 +2226,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < cfg.threads; i++)
 			pthread_join(threads[i].pt, NULL);
 	}
-	secs = now_s() - t_start;
+	secs = ksft_mono_s() - t_start;
 	__atomic_store_n(&running, 0, __ATOMIC_RELEASE);
 	for (i = 0; i < nwd; i++)
 		pthread_join(wds[i].pt, NULL);

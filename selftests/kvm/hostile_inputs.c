@@ -55,14 +55,6 @@ static bool on_khv(void)
 	return m && !strcmp(m, "khv");
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The fd number the next open would get. */
 static int lowest_free_fd(void)
 {
@@ -218,7 +210,7 @@ static void *race_creator(void *arg)
 	int id = 1, fd;
 	double t;
 
-	while (id < rc->max_id && (t = now_s() - rc->start) < RACE_SECONDS) {
+	while (id < rc->max_id && (t = ksft_mono_s() - rc->start) < RACE_SECONDS) {
 		/*
 		 * Every id fails at least once; the good creations are spread
 		 * evenly over the run where creation is fast enough.
@@ -248,7 +240,7 @@ static void *race_creator(void *arg)
 		failed_once = false;
 		id++;
 	}
-	rc->took = now_s() - rc->start;
+	rc->took = ksft_mono_s() - rc->start;
 	rc->stop = true;
 	return NULL;
 }
@@ -320,7 +312,7 @@ static int t_vcpu_create_race(void)
 	CHECK(!set_nofile(rc->loose), "RLIMIT_NOFILE %llu",
 	      (unsigned long long)rc->loose);
 
-	rc->start = now_s();
+	rc->start = ksft_mono_s();
 	for (n = 0; n < 3; n++)
 		if (pthread_create(&th[n], NULL, fns[n], rc))
 			break;
@@ -888,10 +880,10 @@ static int t_huge_logged_slot(void)
 	if (phys < 38)
 		gvm_destroy(vm);
 	SKIP_IF(phys < 38, "MAXPHYADDR %u: no GPA up to 128 GiB", phys);
-	t0 = now_s();
+	t0 = ksft_mono_s();
 	hva = gvm_add_slot(vm, HUGE_SLOT, HUGE_GPA, HUGE_SIZE,
 			   KVM_MEM_LOG_DIRTY_PAGES);
-	t1 = now_s();
+	t1 = ksft_mono_s();
 	CHECK(hva, "a %llu GiB logged slot at %#llx", HUGE_SIZE >> 30, HUGE_GPA);
 	madvise(hva, HUGE_SIZE, MADV_NOHUGEPAGE);	/* 8 pages, not 8 x 2 MiB */
 	CHECK(!map_high(vm, HUGE_GPA, HUGE_SIZE), "guest page tables");
@@ -906,9 +898,9 @@ static int t_huge_logged_slot(void)
 	bits = calloc(1, bytes);
 	CHECK(bits, "calloc %zu", bytes);
 	log.dirty_bitmap = bits;
-	t2 = now_s();
+	t2 = ksft_mono_s();
 	r = khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log);
-	t3 = now_s();
+	t3 = ksft_mono_s();
 	CHECK(!r, "KVM_GET_DIRTY_LOG: %s", strerror(-r));
 	for (w = 0; w < bytes / 8; w++) {
 		while (bits[w]) {
@@ -935,11 +927,11 @@ static int t_huge_logged_slot(void)
 		      (unsigned long long)bits[w], w * 64);
 	free(bits);
 	gvcpu_destroy(v);
-	t4 = now_s();
+	t4 = ksft_mono_s();
 	r = gvm_delete_slot(vm, HUGE_SLOT);
 	CHECK(!r, "deleting the slot: %s", strerror(-r));
 	ksft_diag("%llu GiB slot: created in %.3f s, logged in %.3f s, deleted in %.3f s",
-		  HUGE_SIZE >> 30, t1 - t0, t3 - t2, now_s() - t4);
+		  HUGE_SIZE >> 30, t1 - t0, t3 - t2, ksft_mono_s() - t4);
 	gvm_destroy(vm);
 	return KSFT_PASS;
 }

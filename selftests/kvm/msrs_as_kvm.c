@@ -422,14 +422,6 @@ static int load_table(struct kvm_cpuid2 *c, struct outcome *o)
 /* The sweep                                                            */
 /* ------------------------------------------------------------------ */
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* Run the sweep with CPUID @c; the outcomes into @out. 0 or -1. */
 static int sweep(struct kvm_cpuid2 *c, struct outcome *out)
 {
@@ -458,10 +450,10 @@ static int sweep(struct kvm_cpuid2 *c, struct outcome *out)
 		ksft_diag("vCPU");
 		goto out;
 	}
-	t0 = now();
+	t0 = ksft_mono_s();
 	if (gvcpu_run_done(v))
 		goto out;
-	ksft_diag("%u MSRs swept in %.1f s, %llu #GP", NMSRS, now() - t0,
+	ksft_diag("%u MSRs swept in %.1f s, %llu #GP", NMSRS, ksft_mono_s() - t0,
 		  (unsigned long long)*GVM_VAR(vm, g_gp));
 	if (*GVM_VAR(vm, g_bad_err)) {
 		ksft_diag("%llu #GP with an error code other than 0",
@@ -491,7 +483,6 @@ static const struct expected *find_expected(uint32_t index, uint32_t what)
 			return &expected[i];
 	return NULL;
 }
-
 
 static void describe_read(char *buf, size_t len, bool ok, uint64_t v)
 {

@@ -239,7 +239,7 @@ GUEST_CODE static void guest_handoff(uint64_t id, uint64_t handoffs)
 static int t_spin_on_one_cpu(void)
 {
 	struct gvcpu_runner run[2];
-	struct timespec t0, t1;
+	double t0;
 	struct gvcpu *v[2];
 	struct gvm *vm;
 	int i, result[2], cpu = sched_getcpu();
@@ -251,15 +251,13 @@ static int t_spin_on_one_cpu(void)
 		v[i] = gvcpu_create_long(vm, i, guest_handoff, i, HANDOFFS);
 		CHECK(v[i], "vCPU %d", i);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = ksft_mono_s();
 	for (i = 0; i < 2; i++)
 		CHECK(!gvcpu_runner_start(&run[i], v[i], cpu), "vCPU %d's thread", i);
 	for (i = 0; i < 2; i++)
 		result[i] = gvcpu_runner_join(&run[i]);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ksft_diag("%d hand-offs between two vCPUs on host CPU %d in %.3f s",
-		  HANDOFFS, cpu, (double)(t1.tv_sec - t0.tv_sec) +
-		  (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		  HANDOFFS, cpu, ksft_mono_s() - t0);
 	CHECK(result[0] == KSFT_PASS && result[1] == KSFT_PASS,
 	      "vCPU 0 %d, vCPU 1 %d", result[0], result[1]);
 	CHECK(*GVM_VAR(vm, token) == HANDOFFS, "token %lu, want %d",

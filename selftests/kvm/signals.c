@@ -68,14 +68,6 @@ static int start_kicker(struct kicker *k)
 	return pthread_create(&k->thread, NULL, kick, k);
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* KVM_SET_SIGNAL_MASK with the kernel's 8-byte sigset; @clear: NULL. */
 static int set_vcpu_sigmask(struct gvcpu *v, const int *sigs, int n, bool clear)
 {
@@ -127,7 +119,7 @@ static int t_signal_interrupts_run(void)
 	v = spin_vcpu(&vm);
 	CHECK(v, "VM/vCPU");
 	CHECK(!start_kicker(&k), "pthread_create");
-	t0 = now();
+	t0 = ksft_mono_s();
 	r = khv_ioctl(v->fd, KVM_RUN, 0);
 	pthread_join(k.thread, NULL);
 	CHECK(r == -EINTR, "KVM_RUN: %ld", r);
@@ -135,7 +127,7 @@ static int t_signal_interrupts_run(void)
 	      kvm_exit_name(v->run->exit_reason));
 	CHECK(usr1_count == 1, "handler ran %d times", usr1_count);
 	CHECK(*GVM_VAR(vm, spins) > 0, "the guest did not run");
-	ksft_diag("KVM_RUN returned after %.0f ms", (now() - t0) * 1000);
+	ksft_diag("KVM_RUN returned after %.0f ms", (ksft_mono_s() - t0) * 1000);
 	/* and it runs on afterwards */
 	k.sig[0] = SIGUSR1;
 	CHECK(!start_kicker(&k), "pthread_create");

@@ -68,14 +68,6 @@ GUEST_CODE static void guest_touch(uint64_t start, uint64_t end)
 
 /* ------------------------------------------------------------ helpers */
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* "scan" kmemleak, then any unreferenced object the hypervisor allocated. */
 static int kmemleak_hits(const char *module)
 {
@@ -148,12 +140,12 @@ static int t_vm_cycles(void)
 {
 	int vms = khv_live_vms(), vcpus = khv_live_vcpus(), n = cycles(), i, leaks;
 	const char *module = khv_module() ? khv_module() : "khv";
-	double t0 = now();
+	double t0 = ksft_mono_s();
 
 	kmemleak_clear();
 	for (i = 0; i < n; i++)
 		CHECK(!one_cycle(i), "cycle %d", i);
-	ksft_diag("%d VM create/run/destroy cycles in %.1f s", n, now() - t0);
+	ksft_diag("%d VM create/run/destroy cycles in %.1f s", n, ksft_mono_s() - t0);
 	CHECK(khv_live_vms() == vms && khv_live_vcpus() == vcpus,
 	      "live VMs %d (before %d), vCPUs %d (before %d)",
 	      khv_live_vms(), vms, khv_live_vcpus(), vcpus);

@@ -87,6 +87,20 @@ static inline time_t ksft_now(void)
 	return ts.tv_sec;
 }
 
+/* CLOCK_MONOTONIC in nanoseconds, and in seconds as a double. */
+static inline unsigned long long ksft_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static inline double ksft_mono_s(void)
+{
+	return ksft_mono_ns() / 1e9;
+}
+
 /* An expiry seen late (the case just changed) says nothing. */
 static inline void ksft_still_running(union sigval sv)
 {
