@@ -34,9 +34,9 @@ class Plan(unittest.TestCase):
         self.assertEqual(lanes, ["stock", "khv", "stock", "khv"])
         steps = steps_of(plan)
         # one step per workload and lane, but the floor only on khv, no
-        # step for the rows another step gives, the migration boot's apart
+        # step for the rows another step gives, the one-vCPU boot's apart
         own = (len(rb.WORKLOADS) - len(rb.PRODUCED_BY)
-               - (len(rb.MIGRATION_WORKLOADS) - len(rb.PRODUCED_BY)))
+               - (len(rb.ONE_VCPU_WORKLOADS) - len(rb.PRODUCED_BY)))
         self.assertEqual(len(steps), 2 * (2 * own - 1))
         self.assertEqual(len(set(steps)), 2 * own)  # per rep
         self.assertIn("r2-floor 120 khv-bench --seconds 1.5 floor", plan)
@@ -62,13 +62,17 @@ class Plan(unittest.TestCase):
         # in a boot of their own, not in the main one
         self.assertNotIn("migrate", rb.make_plan(1, 2))
         self.assertNotIn("savevm", rb.make_plan(1, 2))
+        self.assertNotIn("qemu_boot_smp4", rb.make_plan(1, 2))
         plan = rb.make_plan(1, 2, part="migration").splitlines()
         steps = steps_of(plan)
         self.assertEqual(plan.count("@lane stock"), 1)
         self.assertEqual(plan.count("@lane khv kvm_compat=1"), 1)
-        self.assertEqual(len(steps), 4)
+        self.assertEqual(len(steps), 6)
         self.assertEqual(steps.count("r1-migrate_total"), 2)
         self.assertEqual(steps.count("r1-savevm_time"), 2)
+        self.assertEqual(steps.count("r1-qemu_boot_smp4"), 2)
+        smp4 = [line for line in plan if line.startswith("r1-qemu_boot_smp4 ")]
+        self.assertTrue(smp4[0].endswith("sh /khv/bin/bench-qemu-boot smp=4"))
         self.assertNotIn("r1-migrate_downtime", steps)
         self.assertNotIn("r1-savevm_size", steps)
         self.assertIn("r1-migrate_total 900 sh /khv/bin/bench-qemu-migrate tcp", plan)
@@ -88,7 +92,7 @@ class Plan(unittest.TestCase):
         self.assertIsNone(rb.make_plan(2, 2, only={"ipi"}, part="migration"))
         self.assertEqual(steps_of(rb.make_plan(3, 2, qemu_reps=1, part="migration")
                                   .splitlines()),
-                         ["r1-migrate_total", "r1-savevm_time"] * 2)
+                         ["r1-qemu_boot_smp4", "r1-migrate_total", "r1-savevm_time"] * 2)
         # and a main boot with no step is none either
         self.assertIsNone(rb.make_plan(1, 2, only=only))
 
