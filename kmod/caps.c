@@ -38,6 +38,8 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_NR_VCPUS,		.compute = khv_cap_nr_vcpus },
 	{ KVM_CAP_MAX_VCPUS,		.value = KHV_MAX_VCPUS },
 	{ KVM_CAP_MAX_VCPU_ID,		.value = KHV_MAX_VCPU_IDS },
+	{ KVM_CAP_SET_BOOT_CPU_ID,	.value = 1, .runs = true },
+	{ KVM_CAP_MSR_PLATFORM_INFO,	.value = 1, .runs = true },
 	{ KVM_CAP_CHECK_EXTENSION_VM,	.value = 1 },
 	{ KVM_CAP_USER_MEMORY,		.value = 1, .runs = true },
 	{ KVM_CAP_DESTROY_MEMORY_REGION_WORKS, .value = 1, .runs = true },

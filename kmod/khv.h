@@ -108,6 +108,7 @@ struct khv_vm {
 	struct mutex lock;		/* vCPU creation, VM ioctls */
 	struct xarray vcpus;		/* vcpu_id -> khv_vcpu; insert under lock */
 	u32 nr_vcpus;			/* under lock */
+	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0 unset; under lock */
 	unsigned long spin_next;	/* vcpu_id a PAUSE exit looks at first */
 
 	struct mutex mmu_lock;		/* memslots and the nested page table */
@@ -132,6 +133,7 @@ struct khv_vm {
 	struct khv_irq_routing __rcu *irq_routing;	/* replaced under lock */
 	u32 split_ioapic_pins;		/* SPLIT mode: user space's IOAPIC */
 	u32 bsp_vcpu_id;		/* the vCPU INIT leaves running */
+	bool platform_info_hidden;	/* KVM_CAP_MSR_PLATFORM_INFO off: guest RDMSR #GP */
 
 	/* KVM_(UN)REGISTER_COALESCED_MMIO (coalesced.c) */
 	struct khv_coalesced coalesced;

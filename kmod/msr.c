@@ -699,6 +699,9 @@ static bool khv_msr_guest_has(struct khv_vcpu *vcpu,
 	if (index == MSR_TSC_AUX)
 		return khv_cpuid_has(vcpu, 0x80000001, 3, BIT(27)) ||
 		       khv_cpuid_has(vcpu, 7, 2, BIT(22));
+	/* KVM_CAP_MSR_PLATFORM_INFO: the VMM may hide it from the guest */
+	if (index == MSR_PLATFORM_INFO)
+		return !READ_ONCE(vcpu->vm->platform_info_hidden);
 	return true;
 }
 

@@ -27,7 +27,7 @@ void khv_vcpu_reset_regs(struct khv_vcpu *vcpu)
 	vcpu->rip = 0xfff0;
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
-			  (vcpu->id == 0 ? APIC_BASE_BSP : 0);
+			  (vcpu->id == vcpu->vm->bsp_vcpu_id ? APIC_BASE_BSP : 0);
 	vcpu->tpr = 0;
 	memset(vcpu->dr, 0, sizeof(vcpu->dr));
 	vcpu->dr[6] = 0xffff0ff0;

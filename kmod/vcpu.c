@@ -278,7 +278,8 @@ long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id)
 		return -EOPNOTSUPP;	/* this backend cannot run guests yet */
 	mutex_lock(&vm->lock);
 	r = -EINVAL;
-	if (vm->nr_vcpus >= KHV_MAX_VCPUS)
+	if (vm->nr_vcpus >= KHV_MAX_VCPUS ||
+	    (vm->max_vcpu_ids && id >= vm->max_vcpu_ids))
 		goto out_unlock;
 	r = -EEXIST;
 	if (xa_load(&vm->vcpus, id))

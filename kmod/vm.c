@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "khv.h"
+#include "caps.h"
 
 static void khv_vm_destroy(struct kref *ref)
 {
@@ -134,6 +135,48 @@ static long khv_vm_irq_line_status(struct khv_vm *vm, unsigned long arg)
 	return khv_vm_irq_line(vm, arg, true);
 }
 
+/*
+ * KVM_CAP_MAX_VCPU_ID: vCPU ids below @max only, set once (setting the
+ * value it has is no change), as KVM; 0 leaves the default. Refused too
+ * when it would leave out the boot vCPU's id or one already created.
+ */
+static long khv_vm_set_max_vcpu_ids(struct khv_vm *vm, u64 max)
+{
+	unsigned long id = max;
+	long r = 0;
+
+	if (max > KHV_MAX_VCPU_IDS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (max == vm->max_vcpu_ids)
+		goto out_unlock;
+	r = -EINVAL;
+	if (vm->max_vcpu_ids || vm->bsp_vcpu_id >= max ||
+	    xa_find(&vm->vcpus, &id, ULONG_MAX, XA_PRESENT))
+		goto out_unlock;
+	vm->max_vcpu_ids = max;
+	r = 0;
+out_unlock:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/*
+ * KVM_SET_BOOT_CPU_ID: which vCPU id is the bootstrap processor (its APIC
+ * base has the BSP flag; with the in-kernel LAPIC it alone starts
+ * runnable), before any vCPU exists (EBUSY after, as KVM). Under
+ * vm->lock. khv refuses an id no vCPU could have.
+ */
+static long khv_vm_set_boot_cpu_id(struct khv_vm *vm, unsigned long id)
+{
+	if (vm->nr_vcpus)
+		return -EBUSY;
+	if (id >= (vm->max_vcpu_ids ? vm->max_vcpu_ids : KHV_MAX_VCPU_IDS))
+		return -EINVAL;
+	vm->bsp_vcpu_id = id;
+	return 0;
+}
+
 /* KVM_ENABLE_CAP on a VM: only what khv lets user space switch on. */
 static long khv_vm_enable_cap(struct khv_vm *vm, unsigned long arg)
 {
@@ -148,6 +191,12 @@ static long khv_vm_enable_cap(struct khv_vm *vm, unsigned long arg)
 		return khv_vm_enable_split_irqchip(vm, cap.args[0]);
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return khv_enable_manual_dirty_log(vm, cap.args[0]);
+	case KVM_CAP_MAX_VCPU_ID:
+		return khv_vm_set_max_vcpu_ids(vm, cap.args[0]);
+	case KVM_CAP_MSR_PLATFORM_INFO:
+		/* as KVM: any non-zero args[0] lets the guest read it */
+		WRITE_ONCE(vm->platform_info_hidden, !cap.args[0]);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -185,6 +234,7 @@ static const struct {
 	{ KVM_SET_PIT,			khv_vm_set_pit,			true },
 	{ KVM_ENABLE_CAP,		khv_vm_enable_cap,		false },
 	{ KVM_GET_STATS_FD,		khv_vm_stats_fd,		false },
+	{ KVM_SET_BOOT_CPU_ID,		khv_vm_set_boot_cpu_id,		true },
 	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
 	{ KVM_SET_NR_MMU_PAGES,		khv_vm_set_nr_mmu_pages,	true },
 	{ KVM_GET_NR_MMU_PAGES,		khv_vm_get_nr_mmu_pages,	true },

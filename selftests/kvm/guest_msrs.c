@@ -4,7 +4,8 @@
  * WRMSR of the MTRRs, PAT, MCG and machine-check banks, MISC_ENABLE and
  * APIC_BASE work and keep what was written; an MSR nobody implements
  * raises #GP in the guest. And KVM_GET_MSR_INDEX_LIST lists the
- * machine-check status and control MSRs that QEMU saves.
+ * machine-check status and control MSRs that QEMU saves;
+ * KVM_CAP_MSR_PLATFORM_INFO shows or hides MSR_PLATFORM_INFO.
  */
 #include "guest.h"
 
@@ -84,6 +85,61 @@ static int t_guest_msrs(void)
 	return KSFT_PASS;
 }
 
+/*
+ * KVM_CAP_MSR_PLATFORM_INFO: with it on (the default) the guest reads
+ * MSR_PLATFORM_INFO (0xce) as user space set it; off, its RDMSR is #GP.
+ */
+#define MSR_PLATFORM_INFO	0xce
+#define TURBO_RATIO		0xff00ull
+
+GUEST_CODE static void guest_platform_info(uint64_t a, uint64_t b)
+{
+	GUEST_SYNC(1, rdmsr(MSR_PLATFORM_INFO));
+	GUEST_SYNC(2, rdmsr(MSR_PLATFORM_INFO));	/* hidden: #GP */
+	GUEST_SYNC(3, gp_count);
+	GUEST_SYNC(4, rdmsr(MSR_PLATFORM_INFO));
+	GUEST_DONE();
+}
+
+static int platform_info_cap(struct gvm *vm, bool on)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MSR_PLATFORM_INFO, .args = { on },
+	};
+
+	return khv_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap);
+}
+
+static int t_platform_info(void)
+{
+	struct gvm *vm;
+	struct gvcpu *v;
+	uint64_t pi, val, n;
+
+	SKIP_IF(khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MSR_PLATFORM_INFO) <= 0,
+		"no KVM_CAP_MSR_PLATFORM_INFO");
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm && !gvm_set_handler(vm, 13, on_gp), "VM");
+	v = gvcpu_create_long(vm, 0, guest_platform_info, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(gvcpu_get_msr(v, MSR_PLATFORM_INFO, &pi) == 1, "KVM_GET_MSRS");
+	CHECK(gvcpu_set_msr(v, MSR_PLATFORM_INFO, pi | TURBO_RATIO) == 1, "KVM_SET_MSRS");
+	CHECK(!platform_info_cap(vm, true), "KVM_ENABLE_CAP on");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && (val & TURBO_RATIO) == TURBO_RATIO,
+	      "the guest reads what user space wrote: %#llx", (unsigned long long)val);
+	*GVM_VAR(vm, gp_count) = 0;
+	CHECK(!platform_info_cap(vm, false), "KVM_ENABLE_CAP off");
+	CHECK(!gvcpu_run_sync(v, 2, NULL) && !gvcpu_run_sync(v, 3, &n) && n == 1,
+	      "hidden: #GP (%llu)", (unsigned long long)n);
+	CHECK(!platform_info_cap(vm, true), "KVM_ENABLE_CAP on again");
+	CHECK(!gvcpu_run_sync(v, 4, &val) && (val & TURBO_RATIO) == TURBO_RATIO,
+	      "readable again: %#llx", (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 static int t_index_list_mce(void)
 {
 	struct {
@@ -105,6 +161,7 @@ static int t_index_list_mce(void)
 static const struct ksft_case cases[] = {
 	{ "guest_rdmsr_wrmsr", t_guest_msrs },
 	{ "index_list_mce", t_index_list_mce },
+	{ "platform_info", t_platform_info },
 };
 
 int main(int argc, char **argv)

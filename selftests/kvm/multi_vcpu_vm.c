@@ -8,9 +8,11 @@
  * CPU hand a token back and forth, each spinning with PAUSE and
  * interrupts off until the other writes it: every hand-off needs the host
  * to take the CPU from the spinner (its timer, or a PAUSE-loop exit and
- * a directed yield).
+ * a directed yield). KVM_SET_BOOT_CPU_ID picks the vCPU whose APIC base
+ * says BSP.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -268,11 +270,77 @@ static int t_spin_on_one_cpu(void)
 	return KSFT_PASS;
 }
 
+/*
+ * KVM_SET_BOOT_CPU_ID: before any vCPU exists it picks the one whose APIC
+ * base has the BSP flag (bit 8); once a vCPU exists it is EBUSY.
+ */
+#define MSR_APIC_BASE	0x1b
+#define APIC_BASE_BSP	(1ull << 8)
+#define BOOT_VCPUS	3
+
+GUEST_CODE static void guest_apic_base(uint64_t a, uint64_t b)
+{
+	GUEST_SYNC(1, gmsr_read(MSR_APIC_BASE));
+}
+
+static int boot_cpu_run(uint32_t bsp)
+{
+	struct gvcpu *v[BOOT_VCPUS] = { 0 };
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	int i, r = KSFT_FAIL;
+	uint64_t base;
+	long e;
+
+	if (!vm)
+		return KSFT_FAIL;
+	e = khv_ioctl(vm->fd, KVM_SET_BOOT_CPU_ID, bsp);
+	if (e) {
+		ksft_diag("KVM_SET_BOOT_CPU_ID %u: %ld", bsp, e);
+		goto out;
+	}
+	for (i = 0; i < BOOT_VCPUS; i++) {
+		v[i] = gvcpu_create_long(vm, i, guest_apic_base, 0, 0);
+		if (!v[i])
+			goto out;
+	}
+	e = khv_ioctl(vm->fd, KVM_SET_BOOT_CPU_ID, 0);
+	if (e != -EBUSY) {
+		ksft_diag("KVM_SET_BOOT_CPU_ID with vCPUs: %ld, not -EBUSY", e);
+		goto out;
+	}
+	for (i = 0; i < BOOT_VCPUS; i++) {
+		if (gvcpu_run_sync(v[i], 1, &base))
+			goto out;
+		if (!!(base & APIC_BASE_BSP) != (i == (int)bsp)) {
+			ksft_diag("boot vCPU %u: vCPU %d's APIC base %#llx", bsp, i,
+				  (unsigned long long)base);
+			goto out;
+		}
+	}
+	r = KSFT_PASS;
+out:
+	for (i = 0; i < BOOT_VCPUS; i++)
+		if (v[i])
+			gvcpu_destroy(v[i]);
+	gvm_destroy(vm);
+	return r;
+}
+
+static int t_boot_cpu_id(void)
+{
+	SKIP_IF(khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_BOOT_CPU_ID) <= 0,
+		"no KVM_CAP_SET_BOOT_CPU_ID");
+	CHECK(boot_cpu_run(0) == KSFT_PASS, "boot vCPU 0");
+	CHECK(boot_cpu_run(2) == KSFT_PASS, "boot vCPU 2");
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "vcpus_in_threads", t_vcpus_in_threads },
 	{ "several_vms", t_several_vms },
 	{ "one_thread_many_vcpus", t_one_thread_many_vcpus },
 	{ "spin_on_one_cpu", t_spin_on_one_cpu },
+	{ "boot_cpu_id", t_boot_cpu_id },
 };
 
 int main(int argc, char **argv)

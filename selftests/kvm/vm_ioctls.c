@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* KVM_CREATE_VM and the VM fd: types, many VMs, caps, errors, ownership. */
+/*
+ * KVM_CREATE_VM and the VM fd: types, many VMs, caps, errors, ownership,
+ * KVM_CAP_MAX_VCPU_ID.
+ */
 #include <errno.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -50,6 +53,40 @@ static int t_vm_check_extension(void)
 	SKIP_IF(a <= 0, "no KVM_CAP_CHECK_EXTENSION_VM");
 	CHECK(b == khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
 	      "VM fd says MAX_VCPUS %ld", b);
+	return KSFT_PASS;
+}
+
+/*
+ * KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID): at most what the capability says,
+ * set once (the same value again is no change), then vCPU ids from it on
+ * are refused.
+ */
+static int t_max_vcpu_id(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID };
+	int vm = khv_create_vm(sys_fd), fd;
+	long max, r;
+
+	CHECK(vm >= 0, "KVM_CREATE_VM: %d", vm);
+	max = khv_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID);
+	CHECK(max > 8, "KVM_CAP_MAX_VCPU_ID %ld", max);
+	cap.args[0] = max + 1;
+	r = khv_ioctl(vm, KVM_ENABLE_CAP, (unsigned long)&cap);
+	CHECK(r == -EINVAL, "MAX_VCPU_ID %ld + 1: %ld", max, r);
+	cap.args[0] = 4;
+	r = khv_ioctl(vm, KVM_ENABLE_CAP, (unsigned long)&cap);
+	CHECK(!r, "MAX_VCPU_ID 4: %ld", r);
+	r = khv_ioctl(vm, KVM_ENABLE_CAP, (unsigned long)&cap);
+	CHECK(!r, "MAX_VCPU_ID 4 again: %ld", r);
+	cap.args[0] = 5;
+	r = khv_ioctl(vm, KVM_ENABLE_CAP, (unsigned long)&cap);
+	CHECK(r == -EINVAL, "MAX_VCPU_ID 5 after 4: %ld", r);
+	r = khv_ioctl(vm, KVM_CREATE_VCPU, 4);
+	CHECK(r == -EINVAL, "vCPU 4: %ld", r);
+	fd = khv_ioctl(vm, KVM_CREATE_VCPU, 3);
+	CHECK(fd >= 0, "vCPU 3: %d", fd);
+	close(fd);
+	close(vm);
 	return KSFT_PASS;
 }
 
@@ -105,6 +142,7 @@ static const struct ksft_case cases[] = {
 	{ "vm_types", t_vm_types },
 	{ "many_vms", t_many_vms },
 	{ "vm_check_extension", t_vm_check_extension },
+	{ "max_vcpu_id", t_max_vcpu_id },
 	{ "unknown_vm_ioctl", t_unknown_vm_ioctl },
 	{ "other_process", t_other_process },
 };
