@@ -42,6 +42,7 @@ enum khv_exit_kind {
 	KHV_EXIT_WBINVD,	/* WBINVD or WBNOINVD */
 	KHV_EXIT_PAUSE,		/* a PAUSE loop (spinning on a lock?) */
 	KHV_EXIT_TASK_SWITCH,	/* a hardware task switch to carry out: .ts */
+	KHV_EXIT_HYPERCALL,	/* VMMCALL (SVM) or VMCALL (VMX): number in RAX */
 	KHV_EXIT_SHUTDOWN,	/* triple fault */
 	KHV_EXIT_FAIL_ENTRY,	/* the CPU refused the guest state */
 	KHV_EXIT_UNHANDLED,	/* nothing khv emulates: internal error */

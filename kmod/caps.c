@@ -40,6 +40,7 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_MAX_VCPU_ID,		.value = KHV_MAX_VCPU_IDS },
 	{ KVM_CAP_SET_BOOT_CPU_ID,	.value = 1, .runs = true },
 	{ KVM_CAP_MSR_PLATFORM_INFO,	.value = 1, .runs = true },
+	{ KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .value = 1, .runs = true },
 	{ KVM_CAP_CHECK_EXTENSION_VM,	.value = 1 },
 	{ KVM_CAP_USER_MEMORY,		.value = 1, .runs = true },
 	{ KVM_CAP_DESTROY_MEMORY_REGION_WORKS, .value = 1, .runs = true },

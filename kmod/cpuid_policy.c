@@ -75,7 +75,7 @@ static void khv_cpuid_hv_leaves(struct kvm_cpuid_entry2 *e, u32 pv)
 {
 	e[0] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF,
 		.eax = KHV_HV_LEAF + 1, .ebx = 0x4b76684b, .ecx = 0x684b7668,
-		.edx = 0x00007668 };
+		.edx = 0x00000076 };
 	e[1] = (struct kvm_cpuid_entry2){ .function = KHV_HV_LEAF + 1, .eax = pv };
 }
 

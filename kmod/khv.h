@@ -262,6 +262,7 @@ struct khv_vcpu {
 	unsigned long kvmclock_switches;	/* its thread's context switches then */
 	/* KVM's other PV MSRs (kvm_pv.c); PV EOI's work in irq/vlapic.c */
 	u64 async_pf_msr;		/* MSR_KVM_ASYNC_PF_EN: kept, never used */
+	bool pv_enforce;		/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
 	u64 steal_msr;			/* MSR_KVM_STEAL_TIME: GPA | enable */
 	u64 steal_last;			/* run_delay at the last update */
 	bool steal_update;		/* write it before the next entry */
@@ -407,6 +408,7 @@ long khv_vcpu_set_tsc_khz(struct khv_vcpu *vcpu, unsigned long arg);
 u32 khv_pv_features(void);
 void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
 int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index);
 int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 void khv_pv_reset(struct khv_vcpu *vcpu);
 

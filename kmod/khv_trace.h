@@ -33,6 +33,7 @@
 	EM(KHV_EXIT_WBINVD,		"wbinvd")		\
 	EM(KHV_EXIT_PAUSE,		"pause")		\
 	EM(KHV_EXIT_TASK_SWITCH,	"task_switch")		\
+	EM(KHV_EXIT_HYPERCALL,		"hypercall")		\
 	EM(KHV_EXIT_SHUTDOWN,		"shutdown")		\
 	EM(KHV_EXIT_FAIL_ENTRY,		"fail_entry")		\
 	EMe(KHV_EXIT_UNHANDLED,		"unhandled")

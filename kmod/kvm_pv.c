@@ -13,14 +13,17 @@
  *   - KVM_FEATURE_PV_EOI: MSR_KVM_PV_EOI_EN here, the EOI itself in
  *     irq/vlapic.c.
  * As KVM without KVM_CAP_ENFORCE_PV_FEATURE_CPUID, the MSRs answer
- * whatever the guest's CPUID says.
+ * whatever the guest's CPUID says; with it, only those it announces
+ * (khv_pv_msr_allowed()). KVM's hypercalls are run.c's.
  */
 #include <linux/kernel.h>
+#include <linux/string.h>
 #include <linux/sched.h>
 #include <linux/sched/stat.h>
 #include <asm/kvm_para.h>
 
 #include "khv.h"
+#include "cpuid_policy.h"
 
 u32 khv_pv_features(void)
 {
@@ -136,6 +139,65 @@ int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/*
+ * KVM_CAP_ENFORCE_PV_FEATURE_CPUID: with it on, each of KVM's
+ * paravirtual MSRs is the guest's only where the guest's CPUID announces
+ * its feature (EAX of the leaf after KVM's signature leaf, found at
+ * 0x40000000 or a multiple of 0x100 above, as KVM looks for it; khv's own
+ * signature counts too); else the guest's RDMSR and WRMSR are #GP.
+ * Hypercalls need no check: khv offers none a feature bit stands for.
+ */
+static const struct {
+	u32 index;
+	u8 feature;
+} khv_pv_msr_features[] = {
+	{ MSR_KVM_WALL_CLOCK,		KVM_FEATURE_CLOCKSOURCE },
+	{ MSR_KVM_SYSTEM_TIME,		KVM_FEATURE_CLOCKSOURCE },
+	{ MSR_KVM_WALL_CLOCK_NEW,	KVM_FEATURE_CLOCKSOURCE2 },
+	{ MSR_KVM_SYSTEM_TIME_NEW,	KVM_FEATURE_CLOCKSOURCE2 },
+	{ MSR_KVM_ASYNC_PF_EN,		KVM_FEATURE_ASYNC_PF },
+	{ MSR_KVM_STEAL_TIME,		KVM_FEATURE_STEAL_TIME },
+	{ MSR_KVM_PV_EOI_EN,		KVM_FEATURE_PV_EOI },
+};
+
+static u32 khv_guest_pv_features(struct khv_vcpu *vcpu)
+{
+	static const char kvm_sig[12] = "KVMKVMKVM\0\0\0";
+	static const char khv_sig[12] = "KhvKhvKhv\0\0\0";
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	const struct kvm_cpuid_entry2 *e;
+	u32 base, sig[3];
+
+	for (base = KVM_CPUID_SIGNATURE; base < KVM_CPUID_SIGNATURE + 0x10000;
+	     base += 0x100) {
+		e = khv_cpuid_find(&v, base, 0);
+		if (!e)
+			continue;
+		sig[0] = e->ebx;
+		sig[1] = e->ecx;
+		sig[2] = e->edx;
+		if (memcmp(sig, kvm_sig, sizeof(sig)) &&
+		    memcmp(sig, khv_sig, sizeof(sig)))
+			continue;
+		e = khv_cpuid_find(&v, base + KVM_CPUID_FEATURES - KVM_CPUID_SIGNATURE, 0);
+		return e ? e->eax : 0;
+	}
+	return 0;
+}
+
+bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index)
+{
+	size_t i;
+
+	if (!vcpu->pv_enforce)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(khv_pv_msr_features); i++)
+		if (khv_pv_msr_features[i].index == index)
+			return khv_guest_pv_features(vcpu) &
+			       BIT(khv_pv_msr_features[i].feature);
+	return true;
 }
 
 /* INIT and reset turn them all off, as KVM. */

@@ -696,6 +696,9 @@ static bool khv_msr_guest_has(struct khv_vcpu *vcpu,
 {
 	if (!(d->flags & F_GUEST))
 		return false;
+	if ((d->kind == KHV_MSR_KVMCLOCK || d->kind == KHV_MSR_KVM_PV) &&
+	    !khv_pv_msr_allowed(vcpu, index))
+		return false;
 	if (index == MSR_TSC_AUX)
 		return khv_cpuid_has(vcpu, 0x80000001, 3, BIT(27)) ||
 		       khv_cpuid_has(vcpu, 7, 2, BIT(22));

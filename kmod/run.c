@@ -6,6 +6,7 @@
  * to user space (kvm_run filled), < 0 = error returned by KVM_RUN.
  */
 #include <linux/kernel.h>
+#include <linux/kvm_para.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
@@ -224,6 +225,35 @@ static int khv_exit_cpuid(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		}
 	}
 	khv_emulate_cpuid(vcpu);
+	khv_skip_insn(vcpu, exit->next_rip);
+	return 1;
+}
+
+/*
+ * VMMCALL/VMCALL: KVM's hypercall ABI, number in RAX, result in RAX (EAX
+ * outside 64-bit mode). Of KVM's hypercalls khv offers only
+ * KVM_HC_VAPIC_POLL_IRQ, which does nothing and returns 0; every other
+ * number gets -KVM_ENOSYS, KVM's answer for a hypercall it lacks or one
+ * the guest's CPUID does not announce. From CPL > 0: -KVM_EPERM. The
+ * other vendor's instruction stays the CPU's #UD.
+ */
+static int khv_exit_hypercall(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct khv_paging p;
+	u64 nr = vcpu->gprs[RAX], ret;
+	bool wide;
+
+	khv_ops->get_paging(vcpu, &p);
+	wide = (p.efer & EFER_LMA) && p.cs_l;
+	if (!wide)
+		nr = (u32)nr;
+	if (p.cpl)
+		ret = -KVM_EPERM;
+	else if (nr == KVM_HC_VAPIC_POLL_IRQ)
+		ret = 0;
+	else
+		ret = -KVM_ENOSYS;
+	vcpu->gprs[RAX] = wide ? ret : (u32)ret;
 	khv_skip_insn(vcpu, exit->next_rip);
 	return 1;
 }
@@ -546,6 +576,7 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_WBINVD]	= khv_exit_wbinvd,
 	[KHV_EXIT_PAUSE]	= khv_exit_pause,
 	[KHV_EXIT_TASK_SWITCH]	= khv_exit_task_switch,
+	[KHV_EXIT_HYPERCALL]	= khv_exit_hypercall,
 	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
 	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
 	[KHV_EXIT_UNHANDLED]	= khv_exit_unhandled,

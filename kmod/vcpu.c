@@ -113,6 +113,23 @@ static long khv_vcpu_set_attr(struct khv_vcpu *vcpu, unsigned long arg)
 	return khv_vcpu_device_attr(vcpu, KVM_SET_DEVICE_ATTR, arg);
 }
 
+/* KVM_ENABLE_CAP on a vCPU: KVM_CAP_ENFORCE_PV_FEATURE_CPUID only. */
+static long khv_vcpu_enable_cap(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_enable_cap cap;
+
+	if (copy_from_user(&cap, (void __user *)arg, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags)
+		return -EINVAL;
+	switch (cap.cap) {
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+		vcpu->pv_enforce = cap.args[0];	/* non-zero: on, as KVM */
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /*
  * vCPU ioctls, all under vcpu->lock. RUN may sleep in the guest for as
  * long as the guest runs; a pending signal ends it.
@@ -157,6 +174,7 @@ static const struct {
 	{ KVM_GET_LAPIC,	khv_vcpu_get_lapic },
 	{ KVM_SET_VAPIC_ADDR,	khv_vcpu_set_vapic_addr },
 	{ KVM_SET_LAPIC,	khv_vcpu_set_lapic },
+	{ KVM_ENABLE_CAP,	khv_vcpu_enable_cap },
 	{ KHV_BENCH_VMRUN,	khv_bench_vmrun },	/* benchmark only */
 };
 

@@ -253,6 +253,13 @@ static void svm_exit_cpuid(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->next_rip = svm_next_rip(svm, 2);
 }
 
+/* VMMCALL: KVM's hypercall instruction on AMD (0f 01 d9). */
+static void svm_exit_vmmcall(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_HYPERCALL;
+	exit->next_rip = svm_next_rip(svm, 3);
+}
+
 static void svm_exit_hlt(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	exit->kind = KHV_EXIT_HLT;
@@ -425,7 +432,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_MSR]		= svm_exit_msr,
 	[SVM_EXIT_SHUTDOWN]	= svm_exit_shutdown,
 	[SVM_EXIT_VMRUN]	= svm_exit_ud,
-	[SVM_EXIT_VMMCALL]	= svm_exit_ud,
+	[SVM_EXIT_VMMCALL]	= svm_exit_vmmcall,
 	[SVM_EXIT_VMLOAD]	= svm_exit_ud,
 	[SVM_EXIT_VMSAVE]	= svm_exit_ud,
 	[SVM_EXIT_STGI]		= svm_exit_ud,

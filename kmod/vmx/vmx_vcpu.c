@@ -725,7 +725,7 @@ static void vmx_exit_host(struct vmx_vcpu *vmx, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_HOST_EVENT;
 }
 
-/* VMX instructions, MONITOR/MWAIT, GETSEC, VMCALL (as SVM's VMMCALL): #UD. */
+/* VMX instructions, MONITOR/MWAIT, GETSEC: #UD. */
 static void vmx_exit_ud(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
 	vmx_inject_exception(&vmx->vcpu, UD_VECTOR, false, 0);
@@ -800,6 +800,13 @@ static void vmx_exit_xsetbv(struct vmx_vcpu *vmx, struct khv_exit *exit)
 static void vmx_exit_cpuid(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
 	exit->kind = KHV_EXIT_CPUID;
+	exit->next_rip = vmx_next_rip(vmx);
+}
+
+/* VMCALL: KVM's hypercall instruction on Intel (0f 01 c1). */
+static void vmx_exit_vmcall(struct vmx_vcpu *vmx, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_HYPERCALL;
 	exit->next_rip = vmx_next_rip(vmx);
 }
 
@@ -1046,7 +1053,7 @@ static const vmx_exit_fn vmx_exit_table[] = {
 	[VMX_EXIT_HLT]			= vmx_exit_hlt,
 	[VMX_EXIT_INVD]			= vmx_exit_invd,
 	[VMX_EXIT_RDPMC]		= vmx_exit_rdpmc,
-	[VMX_EXIT_VMCALL]		= vmx_exit_ud,
+	[VMX_EXIT_VMCALL]		= vmx_exit_vmcall,
 	[VMX_EXIT_VMCLEAR]		= vmx_exit_ud,
 	[VMX_EXIT_VMLAUNCH]		= vmx_exit_ud,
 	[VMX_EXIT_VMPTRLD]		= vmx_exit_ud,

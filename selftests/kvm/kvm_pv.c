@@ -8,7 +8,9 @@
  * that enables steal time finds its structure written under the version
  * protocol; a guest that enables PV EOI takes a run of self-IPIs, ending
  * each one with the PV EOI bit when the hypervisor set it and with the
- * EOI register otherwise, and loses none.
+ * EOI register otherwise, and loses none. With
+ * KVM_CAP_ENFORCE_PV_FEATURE_CPUID the MSRs follow the guest's CPUID;
+ * KVM's hypercalls answer as KVM's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@ static int sys_fd;
 #define F_CLOCKSOURCE		(1u << 0)
 #define F_CLOCKSOURCE2		(1u << 3)
 #define F_CLOCKSOURCE_STABLE	(1u << 24)	/* KVM: on every host */
+#define F_PV_SCHED_YIELD	(1u << 13)
 
 #define STEAL_GPA	0x300000	/* in the guest's free RAM, 64-byte aligned */
 #define PV_EOI_GPA	0x301000
@@ -185,11 +188,91 @@ static int t_pv_eoi(void)
 	return KSFT_PASS;
 }
 
+/*
+ * KVM_CAP_ENFORCE_PV_FEATURE_CPUID on the vCPU: a paravirtual MSR whose
+ * feature the guest's CPUID does not announce is #GP, one it announces
+ * works. And KVM's hypercalls (VMMCALL on AMD, VMCALL on Intel): one khv
+ * and KVM lack or the CPUID does not announce (KVM_HC_SCHED_YIELD)
+ * returns -KVM_ENOSYS, KVM_HC_VAPIC_POLL_IRQ returns 0.
+ */
+#define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
+#define HC_VAPIC_POLL_IRQ	1
+#define HC_SCHED_YIELD		11
+#define KVM_ENOSYS_RET		((uint64_t)-1000)
+
+static volatile uint64_t gp_count;
+
+GUEST_CODE static void on_gp(struct guest_frame *f)
+{
+	gp_count++;
+	f->rip += 2;	/* RDMSR and WRMSR are two bytes */
+}
+
+GUEST_CODE static uint64_t hypercall(uint64_t nr)
+{
+	uint32_t eax = 0, ebx, ecx = 0, edx;
+	uint64_t r;
+
+	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+	if (ebx == 0x68747541)		/* "Auth"enticAMD */
+		__asm__ volatile("vmmcall" : "=a"(r) : "a"(nr), "b"(0), "c"(0),
+				 "d"(0), "S"(0) : "memory");
+	else
+		__asm__ volatile("vmcall" : "=a"(r) : "a"(nr), "b"(0), "c"(0),
+				 "d"(0), "S"(0) : "memory");
+	return r;
+}
+
+GUEST_CODE static void guest_enforce(uint64_t a, uint64_t b)
+{
+	gmsr_read(MSR_KVM_SYSTEM_TIME_NEW);	/* CLOCKSOURCE2 not announced */
+	gmsr_write(MSR_KVM_STEAL_TIME, 0);	/* STEAL_TIME not announced */
+	gmsr_read(MSR_KVM_PV_EOI_EN);		/* PV_EOI announced */
+	GUEST_SYNC(1, gp_count);
+	GUEST_SYNC(2, hypercall(HC_SCHED_YIELD));
+	GUEST_SYNC(3, hypercall(HC_VAPIC_POLL_IRQ));
+	GUEST_DONE();
+}
+
+static int t_enforce_pv_cpuid(void)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .args = { 1 },
+	};
+	struct kvm_cpuid_entry2 *e;
+	struct gvm *vm;
+	struct gvcpu *v;
+	uint64_t val;
+
+	SKIP_IF(khv_ioctl(sys_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_ENFORCE_PV_FEATURE_CPUID) <= 0,
+		"no KVM_CAP_ENFORCE_PV_FEATURE_CPUID");
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm && !gvm_set_handler(vm, 13, on_gp), "VM");
+	e = cpuid_entry(vm->cpuid, 0x40000001, 0);
+	CHECK(e && (e->eax & F_PV_EOI), "leaf 0x40000001 with PV_EOI");
+	e->eax &= ~(F_CLOCKSOURCE2 | F_STEAL_TIME | F_PV_SCHED_YIELD);
+	v = gvcpu_create_long(vm, 0, guest_enforce, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!khv_ioctl(v->fd, KVM_ENABLE_CAP, (unsigned long)&cap), "KVM_ENABLE_CAP");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 2,
+	      "#GP for the two MSRs not announced, none for PV_EOI_EN: %llu #GP",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == KVM_ENOSYS_RET,
+	      "KVM_HC_SCHED_YIELD: %lld", (long long)val);
+	CHECK(!gvcpu_run_sync(v, 3, &val) && !val,
+	      "KVM_HC_VAPIC_POLL_IRQ: %lld", (long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "cpuid", t_cpuid },
 	{ "msrs", t_msrs },
 	{ "steal_time", t_steal_time },
 	{ "pv_eoi", t_pv_eoi },
+	{ "enforce_pv_cpuid", t_enforce_pv_cpuid },
 };
 
 int main(int argc, char **argv)
