@@ -409,6 +409,7 @@ u32 khv_pv_features(void);
 void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
 int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index);
+int khv_read_enable_cap(unsigned long arg, struct kvm_enable_cap *cap);
 int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 void khv_pv_reset(struct khv_vcpu *vcpu);
 

@@ -117,17 +117,13 @@ static long khv_vcpu_set_attr(struct khv_vcpu *vcpu, unsigned long arg)
 static long khv_vcpu_enable_cap(struct khv_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_enable_cap cap;
+	int r = khv_read_enable_cap(arg, &cap);
 
-	if (copy_from_user(&cap, (void __user *)arg, sizeof(cap)))
-		return -EFAULT;
-	if (cap.flags)
-		return -EINVAL;
-	switch (cap.cap) {
-	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+	if (!r && cap.cap != KVM_CAP_ENFORCE_PV_FEATURE_CPUID)
+		r = -EINVAL;
+	if (!r)
 		vcpu->pv_enforce = cap.args[0];	/* non-zero: on, as KVM */
-		return 0;
-	}
-	return -EINVAL;
+	return r;
 }
 
 /*

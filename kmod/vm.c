@@ -177,15 +177,22 @@ static long khv_vm_set_boot_cpu_id(struct khv_vm *vm, unsigned long id)
 	return 0;
 }
 
+/* KVM_ENABLE_CAP's argument, read once; flags must be 0 (VM and vCPU). */
+int khv_read_enable_cap(unsigned long arg, struct kvm_enable_cap *cap)
+{
+	if (copy_from_user(cap, (void __user *)arg, sizeof(*cap)))
+		return -EFAULT;
+	return cap->flags ? -EINVAL : 0;
+}
+
 /* KVM_ENABLE_CAP on a VM: only what khv lets user space switch on. */
 static long khv_vm_enable_cap(struct khv_vm *vm, unsigned long arg)
 {
 	struct kvm_enable_cap cap;
+	int r = khv_read_enable_cap(arg, &cap);
 
-	if (copy_from_user(&cap, (void __user *)arg, sizeof(cap)))
-		return -EFAULT;
-	if (cap.flags)
-		return -EINVAL;
+	if (r)
+		return r;
 	switch (cap.cap) {
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return khv_vm_enable_split_irqchip(vm, cap.args[0]);
