@@ -334,6 +334,7 @@ long khv_get_msr_index_list(unsigned long arg);
 struct file *khv_anon_file(const char *name, const struct file_operations *fops,
 			   void *priv, int flags, int *fd);
 long khv_vm_create_fd(unsigned long type);
+int khv_read_enable_cap(unsigned long arg, struct kvm_enable_cap *cap);
 void khv_vm_put(struct khv_vm *vm);
 void khv_vm_flush_tlbs(struct khv_vm *vm);
 
@@ -409,7 +410,6 @@ u32 khv_pv_features(void);
 void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
 int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index);
-int khv_read_enable_cap(unsigned long arg, struct kvm_enable_cap *cap);
 int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 void khv_pv_reset(struct khv_vcpu *vcpu);
 
