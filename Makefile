@@ -32,7 +32,7 @@ SELFTESTS := $(patsubst selftests/kvm/%.c,$(B)/selftests/%,$(wildcard selftests/
 # Host unit tests: each test file with the pure kmod/ files it tests.
 UNIT_TESTS := test_caps test_hw_support test_decode test_gwalk test_memslot \
 	      test_pgtable test_cpuid_policy test_alu test_lapic test_ioapic test_pic \
-	      test_pit test_pvclock test_vmx_exit_info
+	      test_pit test_pvclock test_vmx_exit_info test_msr_filter
 test_caps_SRCS := kmod/caps.c
 test_hw_support_SRCS := kmod/svm/svm_support.c kmod/vmx/vmx_support.c
 test_decode_SRCS := kmod/decode.c
@@ -47,6 +47,7 @@ test_pic_SRCS := kmod/irq/pic.c
 test_pit_SRCS := kmod/irq/pit.c
 test_pvclock_SRCS := kmod/pvclock_calc.c
 test_vmx_exit_info_SRCS := kmod/vmx/vmx_exit_info.c
+test_msr_filter_SRCS := kmod/msr_filter.c
 UNIT_BINS := $(addprefix $(B)/unit/,$(UNIT_TESTS))
 
 # The test machine's module build: a private copy built W=1 C=1 from scratch.

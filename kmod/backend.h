@@ -175,6 +175,12 @@ struct khv_backend_ops {
 	u64 (*get_tsc_offset)(struct khv_vcpu *vcpu);
 	/* KVM_SET_GUEST_DEBUG: intercept #BP (software breakpoints) or not. */
 	void (*intercept_bp)(struct khv_vcpu *vcpu, bool on);
+	/*
+	 * The VM's MSR filter changed (KVM_X86_SET_MSR_FILTER): MSRs the
+	 * guest accesses without an exit must exit where the filter denies
+	 * them (khv_msr_filter_allowed()). Called before an entry.
+	 */
+	void (*msr_filter_changed)(struct khv_vcpu *vcpu);
 
 	/* Events. */
 	u32 (*interrupt_shadow)(struct khv_vcpu *vcpu);	/* KVM_X86_SHADOW_* */

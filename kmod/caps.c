@@ -41,6 +41,12 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_SET_BOOT_CPU_ID,	.value = 1, .runs = true },
 	{ KVM_CAP_MSR_PLATFORM_INFO,	.value = 1, .runs = true },
 	{ KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .value = 1, .runs = true },
+	{ KVM_CAP_GET_MSR_FEATURES,	.value = 1, .runs = true },
+	{ KVM_CAP_DISABLE_QUIRKS2,	.value = KHV_QUIRKS, .runs = true },
+	/* msr.c: failed RDMSR/WRMSR to user space, MSR filters */
+	{ KVM_CAP_X86_USER_SPACE_MSR,	.value = 1, .runs = true },
+	{ KVM_CAP_X86_MSR_FILTER,	.value = 1, .runs = true },
+	{ KVM_CAP_SYNC_REGS,		.value = KVM_SYNC_X86_VALID_FIELDS, .runs = true },
 	{ KVM_CAP_CHECK_EXTENSION_VM,	.value = 1 },
 	{ KVM_CAP_USER_MEMORY,		.value = 1, .runs = true },
 	{ KVM_CAP_DESTROY_MEMORY_REGION_WORKS, .value = 1, .runs = true },

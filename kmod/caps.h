@@ -9,6 +9,11 @@
 #define KHV_MAX_VCPUS		1024
 #define KHV_MAX_VCPU_IDS	4096
 #define KHV_MAX_IRQ_ROUTES	4096	/* KVM_CAP_IRQ_ROUTING, as KVM */
+/*
+ * The KVM_X86_QUIRK_* user space may disable (KVM_CAP_DISABLE_QUIRKS2):
+ * only those khv has and honours switched off.
+ */
+#define KHV_QUIRKS		KVM_X86_QUIRK_FIX_HYPERCALL_INSN
 
 /* What a capability's value may depend on, sampled by the caller. */
 struct khv_host_info {

@@ -43,6 +43,8 @@ static const struct {
 	{ KVM_GET_VCPU_MMAP_SIZE,	khv_sys_vcpu_mmap_size },
 	{ KVM_GET_SUPPORTED_CPUID,	khv_get_supported_cpuid },
 	{ KVM_GET_MSR_INDEX_LIST,	khv_get_msr_index_list },
+	{ KVM_GET_MSR_FEATURE_INDEX_LIST, khv_get_msr_feature_index_list },
+	{ KVM_GET_MSRS,			khv_get_feature_msrs },
 	{ KVM_X86_GET_MCE_CAP_SUPPORTED, khv_get_mce_cap_supported },
 };
 

@@ -141,6 +141,44 @@ static int khv_fetch(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	return 0;
 }
 
+/*
+ * A guest image made on the other vendor's CPUs calls KVM with its
+ * hypercall instruction, which raises #UD here (VMCALL on AMD, VMMCALL
+ * on Intel). KVM turns the three bytes into this CPU's own instruction
+ * and lets the guest run them again, unless user space disabled
+ * KVM_X86_QUIRK_FIX_HYPERCALL_INSN; so does khv. Only the bare
+ * instruction at CS:RIP is rewritten (a prefixed one stays a #UD), and
+ * the write is the guest's own: at its CPL, with its page protections.
+ */
+int khv_fix_hypercall(struct khv_vcpu *vcpu)
+{
+	static const u8 vmcall[3] = { 0x0f, 0x01, 0xc1 };
+	static const u8 vmmcall[3] = { 0x0f, 0x01, 0xd9 };
+	bool svm = khv_ops == &khv_svm_ops;
+	const u8 *other = svm ? vmcall : vmmcall;
+	const u8 *native = svm ? vmmcall : vmcall;
+	u8 insn[3], patch[3];
+	struct khv_paging p;
+	u64 gla;
+	int r;
+
+	if (READ_ONCE(vcpu->vm->quirks_disabled) & KVM_X86_QUIRK_FIX_HYPERCALL_INSN)
+		return 0;
+	khv_ops->get_paging(vcpu, &p);
+	gla = p.seg_base[KHV_SEG_CS] + vcpu->rip;
+	if (khv_cpu_mode(&p) != KHV_MODE_LONG64)
+		gla = (u32)gla;
+	/* the CPU fetched these bytes; one that no longer can is the guest's #UD */
+	if (khv_linear_copy(vcpu, &p, gla, insn, sizeof(insn),
+			    KHV_GWALK_FETCH | KHV_ACCESS_PROBE) ||
+	    memcmp(insn, other, sizeof(insn)))
+		return 0;
+	memcpy(patch, native, sizeof(patch));
+	r = khv_linear_copy(vcpu, &p, gla, patch, sizeof(patch), KHV_GWALK_WRITE);
+	/* written, or its #PF injected (KHV_EMU_FAULTED); not RAM: the #UD stays */
+	return r >= 0;
+}
+
 /* Add @delta to a register used as an address of @size bytes. */
 static void khv_reg_add(u64 *reg, s64 delta, u8 size)
 {

@@ -33,6 +33,13 @@ struct khv_vcpu;
  */
 int khv_system_rw(struct khv_vcpu *vcpu, u64 gla, void *buf, u32 len,
 		  bool write);
+/*
+ * #UD on the other vendor's hypercall instruction: patched to this CPU's
+ * own when KVM_X86_QUIRK_FIX_HYPERCALL_INSN is on. 1: handled (patched,
+ * and the guest runs it again; or the write's #PF injected), 0: the #UD
+ * is the guest's.
+ */
+int khv_fix_hypercall(struct khv_vcpu *vcpu);
 /* A hardware task switch (task.c): 1 enter again, < 0 emulation failure. */
 struct khv_task_switch;
 int khv_task_switch(struct khv_vcpu *vcpu, const struct khv_task_switch *ts);

@@ -129,19 +129,25 @@ long khv_vcpu_nmi(struct khv_vcpu *vcpu, unsigned long arg)
 	return 0;
 }
 
-long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg)
+void khv_events_get(struct khv_vcpu *vcpu, struct kvm_vcpu_events *e)
 {
 	int queued = khv_ops->queued_irq(vcpu, false);
+
+	memset(e, 0, sizeof(*e));
+	e->interrupt.injected = vcpu->irq_pending || queued >= 0;
+	e->interrupt.nr = vcpu->irq_pending ? vcpu->irq_vector :
+			  queued >= 0 ? queued : 0;
+	e->interrupt.shadow = khv_ops->interrupt_shadow(vcpu);
+	e->nmi.pending = vcpu->nmi_pending;
+	e->nmi.masked = vcpu->nmi_masked;
+	e->flags = KVM_VCPUEVENT_VALID_SHADOW;
+}
+
+long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg)
+{
 	struct kvm_vcpu_events e;
 
-	memset(&e, 0, sizeof(e));
-	e.interrupt.injected = vcpu->irq_pending || queued >= 0;
-	e.interrupt.nr = vcpu->irq_pending ? vcpu->irq_vector :
-			 queued >= 0 ? queued : 0;
-	e.interrupt.shadow = khv_ops->interrupt_shadow(vcpu);
-	e.nmi.pending = vcpu->nmi_pending;
-	e.nmi.masked = vcpu->nmi_masked;
-	e.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	khv_events_get(vcpu, &e);
 	return copy_to_user((void __user *)arg, &e, sizeof(e)) ? -EFAULT : 0;
 }
 
@@ -149,12 +155,11 @@ long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg)
 			 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
 			 KVM_VCPUEVENT_VALID_SHADOW)
 
-long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg)
+/* @ep is the caller's own copy, read from user memory once. */
+int khv_events_set(struct khv_vcpu *vcpu, const struct kvm_vcpu_events *ep)
 {
-	struct kvm_vcpu_events e;
+	const struct kvm_vcpu_events e = *ep;
 
-	if (copy_from_user(&e, (void __user *)arg, sizeof(e)))
-		return -EFAULT;
 	if (e.flags & ~KHV_EVENT_FLAGS)
 		return -EINVAL;
 	/* khv holds no exception for user space to see or set */
@@ -171,6 +176,15 @@ long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg)
 	vcpu->nmi_masked = e.nmi.masked;
 	vcpu->nmi_iret_wait = false;
 	return 0;
+}
+
+long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vcpu_events e;
+
+	if (copy_from_user(&e, (void __user *)arg, sizeof(e)))
+		return -EFAULT;
+	return khv_events_set(vcpu, &e);
 }
 
 /*

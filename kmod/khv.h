@@ -102,6 +102,8 @@ struct khv_coalesced {
 	struct kvm_coalesced_mmio_ring *ring;	/* a page, shared with user space */
 };
 
+struct khv_msr_filter;
+
 struct khv_vm {
 	struct kref ref;		/* VM fd + one per vCPU fd */
 	struct mm_struct *mm;		/* creator's (mmgrab); const */
@@ -134,6 +136,11 @@ struct khv_vm {
 	u32 split_ioapic_pins;		/* SPLIT mode: user space's IOAPIC */
 	u32 bsp_vcpu_id;		/* the vCPU INIT leaves running */
 	bool platform_info_hidden;	/* KVM_CAP_MSR_PLATFORM_INFO off: guest RDMSR #GP */
+	u64 quirks_disabled;		/* KVM_CAP_DISABLE_QUIRKS2: KVM_X86_QUIRK_* */
+	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* that exit */
+	u32 user_space_msrs;
+	/* KVM_X86_SET_MSR_FILTER (msr.c): replaced under lock, read under RCU */
+	struct khv_msr_filter __rcu *msr_filter;
 
 	/* KVM_(UN)REGISTER_COALESCED_MMIO (coalesced.c) */
 	struct khv_coalesced coalesced;
@@ -173,6 +180,8 @@ enum khv_pending {
 	KHV_PENDING_NONE,
 	KHV_PENDING_PIO,	/* run->io: IN data to take, or a string to go on */
 	KHV_PENDING_MMIO,	/* run->mmio: load data to take, or insn to finish */
+	KHV_PENDING_RDMSR,	/* run->msr: user space's answer to a RDMSR */
+	KHV_PENDING_WRMSR,	/* run->msr: user space's verdict on a WRMSR */
 };
 
 /* An I/O instruction in flight (possibly a REP string over several exits). */
@@ -225,6 +234,7 @@ struct khv_mmio {
 #define KHV_REQ_TRIPLE_FAULT	7	/* shut down before the next entry */
 #define KHV_REQ_SSTEP_EXIT	8	/* single-step: an emulated instruction completed */
 #define KHV_REQ_TIMER_SOON	9	/* its TSC deadline is within the timer advance */
+#define KHV_REQ_MSR_FILTER	10	/* the VM's MSR filter changed */
 
 struct khv_vcpu {
 	struct khv_vm *vm;		/* const */
@@ -297,6 +307,7 @@ struct khv_vcpu {
 
 	enum khv_pending pending;
 	struct khv_pio pio;
+	u64 msr_next_rip;		/* KHV_PENDING_RDMSR/WRMSR: after the insn */
 	struct khv_mmio mmio;
 
 	sigset_t sigmask;		/* KVM_SET_SIGNAL_MASK */
@@ -329,6 +340,8 @@ long khv_check_extension(unsigned long cap);
 long khv_get_supported_cpuid(unsigned long arg);
 struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n);
 long khv_get_msr_index_list(unsigned long arg);
+long khv_get_msr_feature_index_list(unsigned long arg);
+long khv_get_feature_msrs(unsigned long arg);
 
 /* vm.c */
 struct file *khv_anon_file(const char *name, const struct file_operations *fops,
@@ -375,6 +388,10 @@ int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len);
 int khv_write_guest(struct khv_vcpu *vcpu, u64 gpa, const void *buf, u32 len);
 
 /* regs.c: vCPU state ioctls */
+void khv_regs_get(struct khv_vcpu *vcpu, struct kvm_regs *r);
+void khv_regs_set(struct khv_vcpu *vcpu, const struct kvm_regs *r);
+void khv_sregs_get(struct khv_vcpu *vcpu, struct kvm_sregs *s);
+int khv_sregs_set(struct khv_vcpu *vcpu, const struct kvm_sregs *s);
 long khv_vcpu_get_regs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_regs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_sregs(struct khv_vcpu *vcpu, unsigned long arg);
@@ -410,6 +427,7 @@ u32 khv_pv_features(void);
 void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
 int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index);
+bool khv_pv_guest_has(struct khv_vcpu *vcpu, u8 feature);
 int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 void khv_pv_reset(struct khv_vcpu *vcpu);
 
@@ -432,6 +450,9 @@ long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg);
 int khv_guest_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+bool khv_msr_filter_allowed(struct khv_vcpu *vcpu, u32 index, bool write);
+long khv_vm_set_msr_filter(struct khv_vm *vm, unsigned long arg);
+void khv_vm_free_msr_filter(struct khv_vm *vm);
 int khv_guest_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 void khv_tsc_host_write(struct khv_vcpu *vcpu, u64 data);
 long khv_vcpu_device_attr(struct khv_vcpu *vcpu, unsigned int cmd,
@@ -440,6 +461,8 @@ long khv_vcpu_device_attr(struct khv_vcpu *vcpu, unsigned int cmd,
 /* events.c */
 long khv_vcpu_interrupt(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_nmi(struct khv_vcpu *vcpu, unsigned long arg);
+void khv_events_get(struct khv_vcpu *vcpu, struct kvm_vcpu_events *e);
+int khv_events_set(struct khv_vcpu *vcpu, const struct kvm_vcpu_events *e);
 long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_events(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_mp_state(struct khv_vcpu *vcpu, unsigned long arg);

@@ -146,8 +146,9 @@ int khv_pv_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data)
  * paravirtual MSRs is the guest's only where the guest's CPUID announces
  * its feature (EAX of the leaf after KVM's signature leaf, found at
  * 0x40000000 or a multiple of 0x100 above, as KVM looks for it; khv's own
- * signature counts too); else the guest's RDMSR and WRMSR are #GP.
- * Hypercalls need no check: khv offers none a feature bit stands for.
+ * signature counts too); else the guest's RDMSR and WRMSR are #GP. The
+ * same goes for the hypercall a feature bit stands for (KVM_HC_SCHED_YIELD:
+ * khv_pv_guest_has()).
  */
 static const struct {
 	u32 index;
@@ -185,6 +186,12 @@ static u32 khv_guest_pv_features(struct khv_vcpu *vcpu)
 		return e ? e->eax : 0;
 	}
 	return 0;
+}
+
+/* The guest may use PV feature @feature (KVM_FEATURE_*). */
+bool khv_pv_guest_has(struct khv_vcpu *vcpu, u8 feature)
+{
+	return !vcpu->pv_enforce || (khv_guest_pv_features(vcpu) & BIT(feature));
 }
 
 bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index)

@@ -6,6 +6,8 @@
  * KVM_GET/SET_MSRS stop at the first MSR they cannot do, as KVM.
  */
 #include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -19,6 +21,7 @@
 
 #include "khv.h"
 #include "cpuid_policy.h"
+#include "msr_filter.h"
 #include "khv_trace.h"
 
 #define KHV_MCE_BANKS		32	/* KVM_MAX_MCE_BANKS: KVM_CAP_MCE's answer */
@@ -720,9 +723,12 @@ static int khv_msr_read(struct khv_vcpu *vcpu, u32 index, u64 *data, bool host)
 			return r;
 	}
 
-	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)) ||
-	    !khv_mce_msr_present(vcpu, index, host))
+	/* -ENOENT: no such MSR; -EPERM: not this guest's (KVM's two answers) */
+	if (!d)
 		return -ENOENT;
+	if ((!host && !khv_msr_guest_has(vcpu, d, index)) ||
+	    !khv_mce_msr_present(vcpu, index, host))
+		return -EPERM;
 	switch (d->kind) {
 	case KHV_MSR_BACKEND:
 		return khv_ops->get_msr(vcpu, index, data);
@@ -833,9 +839,12 @@ static int khv_msr_write(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 		if (r != -ENOENT)
 			return r;
 	}
-	if (!d || (!host && !khv_msr_guest_has(vcpu, d, index)) ||
-	    !khv_mce_msr_present(vcpu, index, host))
+	/* -ENOENT: no such MSR; -EPERM: not this guest's (KVM's two answers) */
+	if (!d)
 		return -ENOENT;
+	if ((!host && !khv_msr_guest_has(vcpu, d, index)) ||
+	    !khv_mce_msr_present(vcpu, index, host))
+		return -EPERM;
 	if (host && index == MSR_IA32_TSC) {
 		khv_tsc_host_write(vcpu, data);
 		return 0;
@@ -991,4 +1000,197 @@ long khv_get_msr_index_list(unsigned long arg)
 	if (copy_to_user(u, &hdr, sizeof(hdr)))
 		return -EFAULT;
 	return n > room ? -E2BIG : 0;
+}
+
+/*
+ * Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST, KVM_GET_MSRS on the system
+ * fd): what this host lets user space give a vCPU in the MSRs that describe
+ * the CPU rather than hold state. Each is also a vCPU MSR of the table
+ * above, whose write filter accepts exactly these bits.
+ */
+static u64 khv_feature_ucode_rev(void)
+{
+	u64 v = 0;
+
+	/* the host's own revision, as KVM reports it (0 where it cannot be read) */
+	if (rdmsrl_safe(MSR_IA32_UCODE_REV, &v))
+		v = 0;
+	return v;
+}
+
+static u64 khv_feature_de_cfg(void)
+{
+	return boot_cpu_has(X86_FEATURE_LFENCE_RDTSC) ? DE_CFG_LFENCE_SERIALIZE : 0;
+}
+
+static const struct {
+	u32 index;
+	u32 flags;		/* F_AMD / F_INTEL: only that vendor's hosts */
+	u64 (*get)(void);
+} khv_feature_msrs[] = {
+	{ MSR_IA32_UCODE_REV,	0,	khv_feature_ucode_rev },
+	{ MSR_AMD64_DE_CFG,	F_AMD,	khv_feature_de_cfg },
+};
+
+static int khv_feature_msr(u32 index, u64 *data)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(khv_feature_msrs); i++) {
+		if (khv_feature_msrs[i].index != index ||
+		    (khv_feature_msrs[i].flags & khv_msr_other_vendor()))
+			continue;
+		*data = khv_feature_msrs[i].get();
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* KVM_GET_MSR_FEATURE_INDEX_LIST: as KVM_GET_MSR_INDEX_LIST. */
+long khv_get_msr_feature_index_list(unsigned long arg)
+{
+	struct kvm_msr_list __user *u = (void __user *)arg;
+	struct kvm_msr_list hdr;
+	u32 n = 0, room;
+	size_t i;
+
+	if (copy_from_user(&hdr, u, sizeof(hdr)))
+		return -EFAULT;
+	room = hdr.nmsrs;
+	for (i = 0; i < ARRAY_SIZE(khv_feature_msrs); i++) {
+		if (khv_feature_msrs[i].flags & khv_msr_other_vendor())
+			continue;
+		if (n < room && put_user(khv_feature_msrs[i].index, &u->indices[n]))
+			return -EFAULT;
+		n++;
+	}
+	hdr.nmsrs = n;
+	if (copy_to_user(u, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	return n > room ? -E2BIG : 0;
+}
+
+/*
+ * KVM_GET_MSRS on the system fd: the feature MSRs' values, in order, up
+ * to the first index that is not one; returns how many were read.
+ */
+long khv_get_feature_msrs(unsigned long arg)
+{
+	struct kvm_msrs __user *u = (void __user *)arg;
+	struct kvm_msr_entry *e;
+	struct kvm_msrs hdr;
+	long r;
+	u32 i;
+
+	if (copy_from_user(&hdr, u, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs >= KHV_MAX_IO_MSRS)
+		return -E2BIG;
+	e = memdup_user(u->entries, hdr.nmsrs * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	for (i = 0; i < hdr.nmsrs; i++)
+		if (khv_feature_msr(e[i].index, &e[i].data))
+			break;
+	r = i;
+	if (copy_to_user(u->entries, e, hdr.nmsrs * sizeof(*e)))
+		r = -EFAULT;
+	kfree(e);
+	return r;
+}
+
+/*
+ * KVM_X86_SET_MSR_FILTER: the VM's filter, copied in whole (the header
+ * once, each bitmap once) and checked before it replaces the old one.
+ * Readers (the vCPUs' RDMSR/WRMSR exits) hold the RCU read lock; the old
+ * filter goes once none can see it. Then every vCPU hears of the change
+ * before its next entry, so that MSRs it accesses without exits exit
+ * where the new filter denies them. A filter that allows everything (no
+ * ranges, default allow) is no filter.
+ */
+long khv_vm_set_msr_filter(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_msr_filter *uf;
+	struct khv_msr_filter *f = NULL, *old;
+	int bytes[KHV_MSR_FILTER_RANGES];
+	struct khv_vcpu *vcpu;
+	unsigned long id;
+	size_t total = 0;
+	bool empty = true;
+	long r;
+	u8 *p;
+	int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(uf->ranges) != KHV_MSR_FILTER_RANGES);
+	uf = memdup_user((void __user *)arg, sizeof(*uf));
+	if (IS_ERR(uf))
+		return PTR_ERR(uf);
+	for (i = 0; i < KHV_MSR_FILTER_RANGES; i++) {
+		bytes[i] = khv_msr_filter_range_bytes(uf->ranges[i].flags,
+						      uf->ranges[i].nmsrs);
+		r = bytes[i];
+		if (r < 0)
+			goto out;
+		total += bytes[i];
+		empty &= !uf->ranges[i].nmsrs;
+	}
+	r = khv_msr_filter_check(uf->flags, empty);
+	if (r)
+		goto out;
+	if (!empty || (uf->flags & KVM_MSR_FILTER_DEFAULT_DENY)) {
+		r = -ENOMEM;
+		f = kvzalloc(sizeof(*f) + total, GFP_KERNEL_ACCOUNT);
+		if (!f)
+			goto out;
+		f->default_allow = !(uf->flags & KVM_MSR_FILTER_DEFAULT_DENY);
+		p = (u8 *)(f + 1);
+		for (i = 0; i < KHV_MSR_FILTER_RANGES; i++) {
+			const struct kvm_msr_filter_range *ur = &uf->ranges[i];
+
+			if (!bytes[i])
+				continue;
+			r = -EFAULT;
+			if (copy_from_user(p, u64_to_user_ptr((u64)(unsigned long)ur->bitmap),
+					   bytes[i]))
+				goto free_filter;
+			f->ranges[f->count++] = (struct khv_msr_filter_range){
+				.flags = ur->flags, .base = ur->base,
+				.nmsrs = ur->nmsrs, .bitmap = p,
+			};
+			p += bytes[i];
+		}
+	}
+	old = rcu_replace_pointer(vm->msr_filter, f, lockdep_is_held(&vm->lock));
+	synchronize_rcu();
+	kvfree(old);
+	xa_for_each(&vm->vcpus, id, vcpu) {
+		set_bit(KHV_REQ_MSR_FILTER, &vcpu->requests);
+		khv_vcpu_kick(vcpu);
+	}
+	r = 0;
+	goto out;
+free_filter:
+	kvfree(f);
+out:
+	kfree(uf);
+	return r;
+}
+
+void khv_vm_free_msr_filter(struct khv_vm *vm)
+{
+	kvfree(rcu_dereference_protected(vm->msr_filter, true));
+}
+
+/* The guest's RDMSR (@write false) or WRMSR of @index passes the VM's filter. */
+bool khv_msr_filter_allowed(struct khv_vcpu *vcpu, u32 index, bool write)
+{
+	bool ok;
+
+	if (!rcu_access_pointer(vcpu->vm->msr_filter))
+		return true;
+	rcu_read_lock();
+	ok = khv_msr_filter_allows(rcu_dereference(vcpu->vm->msr_filter), index,
+				   write ? KHV_MSR_FILTER_WRITE : KHV_MSR_FILTER_READ);
+	rcu_read_unlock();
+	return ok;
 }

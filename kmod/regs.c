@@ -40,9 +40,9 @@ void khv_vcpu_reset_regs(struct khv_vcpu *vcpu)
 	vcpu->pending = KHV_PENDING_NONE;
 }
 
-long khv_vcpu_get_regs(struct khv_vcpu *vcpu, unsigned long arg)
+void khv_regs_get(struct khv_vcpu *vcpu, struct kvm_regs *r)
 {
-	struct kvm_regs r = {
+	*r = (struct kvm_regs){
 		.rax = vcpu->gprs[0], .rcx = vcpu->gprs[1],
 		.rdx = vcpu->gprs[2], .rbx = vcpu->gprs[3],
 		.rsp = vcpu->gprs[4], .rbp = vcpu->gprs[5],
@@ -53,8 +53,36 @@ long khv_vcpu_get_regs(struct khv_vcpu *vcpu, unsigned long arg)
 		.r14 = vcpu->gprs[14], .r15 = vcpu->gprs[15],
 		.rip = vcpu->rip, .rflags = vcpu->rflags,
 	};
+}
 
+long khv_vcpu_get_regs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_regs r;
+
+	khv_regs_get(vcpu, &r);
 	return copy_to_user((void __user *)arg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+void khv_regs_set(struct khv_vcpu *vcpu, const struct kvm_regs *r)
+{
+	vcpu->gprs[0] = r->rax;
+	vcpu->gprs[1] = r->rcx;
+	vcpu->gprs[2] = r->rdx;
+	vcpu->gprs[3] = r->rbx;
+	vcpu->gprs[4] = r->rsp;
+	vcpu->gprs[5] = r->rbp;
+	vcpu->gprs[6] = r->rsi;
+	vcpu->gprs[7] = r->rdi;
+	vcpu->gprs[8] = r->r8;
+	vcpu->gprs[9] = r->r9;
+	vcpu->gprs[10] = r->r10;
+	vcpu->gprs[11] = r->r11;
+	vcpu->gprs[12] = r->r12;
+	vcpu->gprs[13] = r->r13;
+	vcpu->gprs[14] = r->r14;
+	vcpu->gprs[15] = r->r15;
+	vcpu->rip = r->rip;
+	vcpu->rflags = r->rflags | X86_EFLAGS_FIXED;
 }
 
 long khv_vcpu_set_regs(struct khv_vcpu *vcpu, unsigned long arg)
@@ -63,37 +91,25 @@ long khv_vcpu_set_regs(struct khv_vcpu *vcpu, unsigned long arg)
 
 	if (copy_from_user(&r, (void __user *)arg, sizeof(r)))
 		return -EFAULT;
-	vcpu->gprs[0] = r.rax;
-	vcpu->gprs[1] = r.rcx;
-	vcpu->gprs[2] = r.rdx;
-	vcpu->gprs[3] = r.rbx;
-	vcpu->gprs[4] = r.rsp;
-	vcpu->gprs[5] = r.rbp;
-	vcpu->gprs[6] = r.rsi;
-	vcpu->gprs[7] = r.rdi;
-	vcpu->gprs[8] = r.r8;
-	vcpu->gprs[9] = r.r9;
-	vcpu->gprs[10] = r.r10;
-	vcpu->gprs[11] = r.r11;
-	vcpu->gprs[12] = r.r12;
-	vcpu->gprs[13] = r.r13;
-	vcpu->gprs[14] = r.r14;
-	vcpu->gprs[15] = r.r15;
-	vcpu->rip = r.rip;
-	vcpu->rflags = r.rflags | X86_EFLAGS_FIXED;
+	khv_regs_set(vcpu, &r);
 	return 0;
+}
+
+void khv_sregs_get(struct khv_vcpu *vcpu, struct kvm_sregs *s)
+{
+	memset(s, 0, sizeof(*s));
+	khv_ops->get_sregs(vcpu, s);
+	s->cr8 = vcpu->tpr;
+	s->apic_base = vcpu->apic_base;
+	if (vcpu->irq_pending)
+		__set_bit(vcpu->irq_vector, (unsigned long *)s->interrupt_bitmap);
 }
 
 long khv_vcpu_get_sregs(struct khv_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_sregs s;
 
-	memset(&s, 0, sizeof(s));
-	khv_ops->get_sregs(vcpu, &s);
-	s.cr8 = vcpu->tpr;
-	s.apic_base = vcpu->apic_base;
-	if (vcpu->irq_pending)
-		__set_bit(vcpu->irq_vector, (unsigned long *)s.interrupt_bitmap);
+	khv_sregs_get(vcpu, &s);
 	return copy_to_user((void __user *)arg, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
@@ -118,31 +134,38 @@ static bool khv_sregs_valid(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	       khv_apic_base_valid(&v, s->apic_base);
 }
 
-long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg)
+/* @s is the caller's own copy, read from user memory once. */
+int khv_sregs_set(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 {
-	struct kvm_sregs s;
 	int vec;
 
-	if (copy_from_user(&s, (void __user *)arg, sizeof(s)))
-		return -EFAULT;
-	if (!khv_sregs_valid(vcpu, &s))
+	if (!khv_sregs_valid(vcpu, s))
 		return -EINVAL;
 	/* an in-kernel LAPIC checks its base's mode changes too: first */
 	if (vcpu->apic &&
-	    khv_vlapic_wrmsr(vcpu, MSR_IA32_APICBASE, s.apic_base, true))
+	    khv_vlapic_wrmsr(vcpu, MSR_IA32_APICBASE, s->apic_base, true))
 		return -EINVAL;
-	khv_ops->set_sregs(vcpu, &s);
-	vcpu->tpr = s.cr8 & 0xf;
+	khv_ops->set_sregs(vcpu, s);
+	vcpu->tpr = s->cr8 & 0xf;
 	if (vcpu->apic)
 		khv_vlapic_after_exit(vcpu);	/* CR8 into the TPR */
 	else
-		vcpu->apic_base = s.apic_base;
+		vcpu->apic_base = s->apic_base;
 	khv_cpuid_update_runtime(vcpu);		/* APIC base, CR4.OSXSAVE */
-	vec = find_first_bit((unsigned long *)s.interrupt_bitmap, 256);
+	vec = find_first_bit((unsigned long *)s->interrupt_bitmap, 256);
 	vcpu->irq_pending = vec < 256;
 	if (vcpu->irq_pending)
 		vcpu->irq_vector = vec;
 	return 0;
+}
+
+long khv_vcpu_set_sregs(struct khv_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_sregs s;
+
+	if (copy_from_user(&s, (void __user *)arg, sizeof(s)))
+		return -EFAULT;
+	return khv_sregs_set(vcpu, &s);
 }
 
 /* KVM_GET/SET_FPU: the legacy (FXSAVE) part of the guest's FPU state. */

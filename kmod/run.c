@@ -10,6 +10,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -27,6 +28,7 @@
 #define RAX 0
 #define RCX 1
 #define RDX 2
+#define RBX 3
 
 static void khv_set_rax_sized(struct khv_vcpu *vcpu, u64 val, u8 size)
 {
@@ -181,6 +183,8 @@ static int khv_complete_pio(struct khv_vcpu *vcpu)
 	return 1;
 }
 
+static int khv_complete_msr(struct khv_vcpu *vcpu, bool read);
+
 /* Finish what the last exit to user space started. */
 static int khv_complete_pending(struct khv_vcpu *vcpu)
 {
@@ -191,6 +195,8 @@ static int khv_complete_pending(struct khv_vcpu *vcpu)
 		return khv_complete_pio(vcpu);
 	if (p == KHV_PENDING_MMIO)
 		return khv_mmio_finish(vcpu);
+	if (p == KHV_PENDING_RDMSR || p == KHV_PENDING_WRMSR)
+		return khv_complete_msr(vcpu, p == KHV_PENDING_RDMSR);
 	return 1;
 }
 
@@ -230,27 +236,73 @@ static int khv_exit_cpuid(struct khv_vcpu *vcpu, struct khv_exit *exit)
 }
 
 /*
- * VMMCALL/VMCALL: KVM's hypercall ABI, number in RAX, result in RAX (EAX
- * outside 64-bit mode). Of KVM's hypercalls khv offers only
- * KVM_HC_VAPIC_POLL_IRQ, which does nothing and returns 0; every other
- * number gets -KVM_ENOSYS, KVM's answer for a hypercall it lacks or one
- * the guest's CPUID does not announce. From CPL > 0: -KVM_EPERM. The
- * other vendor's instruction stays the CPU's #UD.
+ * Give the rest of this time slice to @v's thread if it waits for a host
+ * CPU (runnable, not on one): a directed yield, as KVM's. Threads that
+ * run, sleep or are not in this CPU's reach make yield_to() decline (0);
+ * > 0 yielded; < 0 nothing else runs here.
+ */
+static int khv_yield_to_vcpu(struct khv_vcpu *v)
+{
+	struct task_struct *task;
+	int r;
+
+	if (READ_ONCE(v->cpu) >= 0)
+		return 0;
+	rcu_read_lock();
+	task = get_pid_task(rcu_dereference(v->pid), PIDTYPE_PID);
+	rcu_read_unlock();
+	if (!task)
+		return 0;
+	r = yield_to(task, true);
+	put_task_struct(task);
+	return r;
+}
+
+/*
+ * KVM_HC_SCHED_YIELD: the guest waits for the vCPU whose APIC ID is
+ * @dest (a lock holder, the target of an IPI): yield to it if it is
+ * preempted. khv's vCPU ids are their initial APIC IDs. Always 0.
+ */
+static u64 khv_hc_sched_yield(struct khv_vcpu *vcpu, u64 dest)
+{
+	struct khv_vcpu *target;
+
+	if (single_task_running())
+		return 0;
+	target = xa_load(&vcpu->vm->vcpus, dest);
+	if (target && target != vcpu)
+		khv_yield_to_vcpu(target);
+	return 0;
+}
+
+/*
+ * VMMCALL/VMCALL: KVM's hypercall ABI, number in RAX, arguments in RBX,
+ * RCX, RDX, RSI, result in RAX (32 bits of each outside 64-bit mode). Of
+ * KVM's hypercalls khv offers KVM_HC_VAPIC_POLL_IRQ, which does nothing,
+ * and KVM_HC_SCHED_YIELD; every other number gets -KVM_ENOSYS, KVM's
+ * answer for a hypercall it lacks or one the guest's CPUID does not
+ * announce (KVM_CAP_ENFORCE_PV_FEATURE_CPUID). From CPL > 0: -KVM_EPERM.
+ * The other vendor's instruction is a #UD (khv_fix_hypercall()).
  */
 static int khv_exit_hypercall(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	struct khv_paging p;
-	u64 nr = vcpu->gprs[RAX], ret;
+	u64 nr = vcpu->gprs[RAX], a0 = vcpu->gprs[RBX], ret;
 	bool wide;
 
 	khv_ops->get_paging(vcpu, &p);
 	wide = (p.efer & EFER_LMA) && p.cs_l;
-	if (!wide)
+	if (!wide) {
 		nr = (u32)nr;
+		a0 = (u32)a0;
+	}
 	if (p.cpl)
 		ret = -KVM_EPERM;
 	else if (nr == KVM_HC_VAPIC_POLL_IRQ)
 		ret = 0;
+	else if (nr == KVM_HC_SCHED_YIELD &&
+		 khv_pv_guest_has(vcpu, KVM_FEATURE_PV_SCHED_YIELD))
+		ret = khv_hc_sched_yield(vcpu, a0);
 	else
 		ret = -KVM_ENOSYS;
 	vcpu->gprs[RAX] = wide ? ret : (u32)ret;
@@ -258,13 +310,66 @@ static int khv_exit_hypercall(struct khv_vcpu *vcpu, struct khv_exit *exit)
 	return 1;
 }
 
-static int khv_exit_rdmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
+/*
+ * KVM_CAP_X86_USER_SPACE_MSR: a guest RDMSR or WRMSR that khv refuses
+ * (-ENOENT: no such MSR; -EACCES: the VM's MSR filter; else an access the
+ * MSR does not take) goes to user space when it asked for that reason, as
+ * KVM_EXIT_X86_RDMSR/WRMSR; its answer completes the instruction at the
+ * next KVM_RUN (khv_complete_msr()). False: the guest gets #GP.
+ */
+static bool khv_msr_to_user(struct khv_vcpu *vcpu, struct khv_exit *exit,
+			    bool write, u32 index, u64 data, int err)
 {
+	u32 reason = err == -ENOENT ? KVM_MSR_EXIT_REASON_UNKNOWN :
+		     err == -EACCES ? KVM_MSR_EXIT_REASON_FILTER :
+				      KVM_MSR_EXIT_REASON_INVAL;
+	struct kvm_run *run = vcpu->run;
+
+	if (!(READ_ONCE(vcpu->vm->user_space_msrs) & reason))
+		return false;
+	run->exit_reason = write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
+	run->msr.error = 0;
+	memset(run->msr.pad, 0, sizeof(run->msr.pad));
+	run->msr.reason = reason;
+	run->msr.index = index;
+	run->msr.data = data;
+	vcpu->pending = write ? KHV_PENDING_WRMSR : KHV_PENDING_RDMSR;
+	vcpu->msr_next_rip = exit->next_rip;
+	return true;
+}
+
+/* User space answered: its error byte is the guest's #GP, read once. */
+static int khv_complete_msr(struct khv_vcpu *vcpu, bool read)
+{
+	struct kvm_run *run = vcpu->run;
 	u64 data;
 
-	if (khv_guest_rdmsr(vcpu, (u32)vcpu->gprs[RCX], &data)) {
-		pr_info_ratelimited("khv: vCPU %u: unhandled RDMSR(%#x) at %#llx: #GP\n",
-				    vcpu->id, (u32)vcpu->gprs[RCX], vcpu->rip);
+	if (READ_ONCE(run->msr.error)) {
+		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	if (read) {
+		data = READ_ONCE(run->msr.data);
+		vcpu->gprs[RAX] = (u32)data;
+		vcpu->gprs[RDX] = data >> 32;
+	}
+	khv_skip_insn(vcpu, vcpu->msr_next_rip);
+	return 1;
+}
+
+static int khv_exit_rdmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	u32 index = (u32)vcpu->gprs[RCX];
+	u64 data;
+	int r = khv_msr_filter_allowed(vcpu, index, false) ?
+		khv_guest_rdmsr(vcpu, index, &data) : -EACCES;
+
+	if (r) {
+		if (khv_msr_to_user(vcpu, exit, false, index, 0, r))
+			return 0;
+		if (r != -EACCES)
+			pr_info_ratelimited("khv: vCPU %u: unhandled RDMSR(%#x) at %#llx: #GP\n",
+					    vcpu->id, index, vcpu->rip);
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
@@ -277,10 +382,16 @@ static int khv_exit_rdmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 static int khv_exit_wrmsr(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	u64 data = (u32)vcpu->gprs[RAX] | (vcpu->gprs[RDX] << 32);
+	u32 index = (u32)vcpu->gprs[RCX];
+	int r = khv_msr_filter_allowed(vcpu, index, true) ?
+		khv_guest_wrmsr(vcpu, index, data) : -EACCES;
 
-	if (khv_guest_wrmsr(vcpu, (u32)vcpu->gprs[RCX], data)) {
-		pr_info_ratelimited("khv: vCPU %u: unhandled WRMSR(%#x) = %#llx at %#llx: #GP\n",
-				    vcpu->id, (u32)vcpu->gprs[RCX], data, vcpu->rip);
+	if (r) {
+		if (khv_msr_to_user(vcpu, exit, true, index, data, r))
+			return 0;
+		if (r != -EACCES)
+			pr_info_ratelimited("khv: vCPU %u: unhandled WRMSR(%#x) = %#llx at %#llx: #GP\n",
+					    vcpu->id, index, data, vcpu->rip);
 		khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
@@ -392,6 +503,10 @@ static int khv_exit_exception(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		return khv_debug_exit(vcpu, DB_VECTOR, vcpu->hw_dr6);
 	if (vec == BP_VECTOR && (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP))
 		return khv_debug_exit(vcpu, BP_VECTOR, 0);
+	if (vec == UD_VECTOR) {
+		if (khv_fix_hypercall(vcpu))
+			return 1;
+	}
 	khv_ops->inject_exception(vcpu, vec, exit->exc.has_error,
 				  exit->exc.error);
 	return 1;
@@ -430,12 +545,9 @@ static int khv_exit_wbinvd(struct khv_vcpu *vcpu, struct khv_exit *exit)
 
 /*
  * A PAUSE loop: the guest spins, most likely on a lock whose holder is
- * another of its vCPUs that the host preempted. Give the rest of this
- * time slice to such a vCPU's thread (a directed yield, as KVM's): one
- * that is runnable but not on a CPU. Threads that run, sleep or are not
- * in this CPU's reach make yield_to() decline; the next one is tried.
- * The scan starts after the last vCPU boosted, so spinners spread their
- * help.
+ * another of its vCPUs that the host preempted. Yield to such a vCPU's
+ * thread; the scan starts after the last vCPU boosted, so spinners spread
+ * their help.
  */
 static void khv_vcpu_on_spin(struct khv_vcpu *me)
 {
@@ -447,18 +559,11 @@ static void khv_vcpu_on_spin(struct khv_vcpu *me)
 	for (pass = 0; pass < 2; pass++) {
 		xa_for_each_range(&vm->vcpus, id, v, pass ? 0 : start,
 				  pass ? start - 1 : ULONG_MAX) {
-			struct task_struct *task;
 			int r;
 
-			if (v == me || READ_ONCE(v->cpu) >= 0)
+			if (v == me)
 				continue;
-			rcu_read_lock();
-			task = get_pid_task(rcu_dereference(v->pid), PIDTYPE_PID);
-			rcu_read_unlock();
-			if (!task)
-				continue;
-			r = yield_to(task, true);
-			put_task_struct(task);
+			r = khv_yield_to_vcpu(v);
 			if (r > 0) {
 				WRITE_ONCE(vm->spin_next, id + 1);
 				return;
@@ -770,6 +875,9 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 		    (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP))
 			return khv_debug_exit(vcpu, DB_VECTOR,
 					      KHV_DR6_FIXED | DR_STEP);
+		if (test_bit(KHV_REQ_MSR_FILTER, &vcpu->requests) &&
+		    test_and_clear_bit(KHV_REQ_MSR_FILTER, &vcpu->requests))
+			khv_ops->msr_filter_changed(vcpu);
 		if (test_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests) &&
 		    test_and_clear_bit(KHV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
 			khv_vcpu_init_reset(vcpu);
@@ -900,9 +1008,64 @@ void khv_vcpu_thread_leave(struct khv_vcpu *vcpu)
 	preempt_enable();
 }
 
+/*
+ * KVM_CAP_SYNC_REGS: the register sets user space marked dirty in kvm_run
+ * go into the vCPU before it runs, each copied out of the shared page once
+ * and checked as its ioctl checks it (KVM_SET_REGS, _SREGS, _VCPU_EVENTS).
+ * Each set taken loses its dirty bit; one refused fails KVM_RUN with
+ * -EINVAL and stays dirty, as KVM.
+ */
+static noinline int khv_sync_regs_in(struct khv_vcpu *vcpu, u64 dirty)
+{
+	struct kvm_run *run = vcpu->run;
+	union {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		struct kvm_vcpu_events events;
+	} u;
+	int r = 0;
+
+	if (dirty & KVM_SYNC_X86_REGS) {
+		memcpy(&u.regs, &run->s.regs.regs, sizeof(u.regs));
+		khv_regs_set(vcpu, &u.regs);
+		dirty &= ~KVM_SYNC_X86_REGS;
+	}
+	if (dirty & KVM_SYNC_X86_SREGS) {
+		memcpy(&u.sregs, &run->s.regs.sregs, sizeof(u.sregs));
+		r = khv_sregs_set(vcpu, &u.sregs);
+		if (r)
+			goto out;
+		dirty &= ~KVM_SYNC_X86_SREGS;
+	}
+	if (dirty & KVM_SYNC_X86_EVENTS) {
+		memcpy(&u.events, &run->s.regs.events, sizeof(u.events));
+		r = khv_events_set(vcpu, &u.events);
+		if (r)
+			goto out;
+		dirty &= ~KVM_SYNC_X86_EVENTS;
+	}
+out:
+	WRITE_ONCE(run->kvm_dirty_regs, dirty);
+	return r;
+}
+
+/* ... and the sets it asked for come back in kvm_run after every KVM_RUN. */
+static void khv_sync_regs_out(struct khv_vcpu *vcpu, u64 valid)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (valid & KVM_SYNC_X86_REGS)
+		khv_regs_get(vcpu, &run->s.regs.regs);
+	if (valid & KVM_SYNC_X86_SREGS)
+		khv_sregs_get(vcpu, &run->s.regs.sregs);
+	if (valid & KVM_SYNC_X86_EVENTS)
+		khv_events_get(vcpu, &run->s.regs.events);
+}
+
 long khv_vcpu_run(struct khv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	u64 sync_valid, sync_dirty;
 	sigset_t saved;
 	bool want_window;
 	long r;
@@ -914,6 +1077,17 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	vcpu->stat.runs++;
 	/* Read the user-written fields once. */
 	want_window = READ_ONCE(run->request_interrupt_window);
+	sync_valid = READ_ONCE(run->kvm_valid_regs);
+	sync_dirty = READ_ONCE(run->kvm_dirty_regs);
+	if ((sync_valid | sync_dirty) & ~(u64)KVM_SYNC_X86_VALID_FIELDS) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (sync_dirty) {
+		r = khv_sync_regs_in(vcpu, sync_dirty);
+		if (r)
+			goto out;
+	}
 	if (!vcpu->apic)	/* else the TPR is the in-kernel LAPIC's */
 		vcpu->tpr = READ_ONCE(run->cr8) & 0xf;
 	r = khv_complete_pending(vcpu);
@@ -936,6 +1110,7 @@ long khv_vcpu_run(struct khv_vcpu *vcpu)
 	if (vcpu->pv_eoi_pending)
 		khv_vlapic_pv_eoi_after_exit(vcpu);
 out:
+	khv_sync_regs_out(vcpu, sync_valid);
 	khv_fill_run_state(vcpu);
 	if (vcpu->sigmask_set)
 		sigprocmask(SIG_SETMASK, &saved, NULL);

@@ -310,6 +310,8 @@ long khv_vcpu_create_fd(struct khv_vm *vm, unsigned long id)
 		r = PTR_ERR(file);
 		goto out_free_vcpu;
 	}
+	/* the MSR filter set before it (KVM_X86_SET_MSR_FILTER holds vm->lock) */
+	set_bit(KHV_REQ_MSR_FILTER, &vcpu->requests);
 	/* cannot fail: the slot is reserved */
 	WARN_ON_ONCE(xa_err(xa_store(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT)));
 	vm->nr_vcpus++;

@@ -34,6 +34,7 @@ static void khv_vm_destroy(struct kref *ref)
 	xa_destroy(&vm->vcpus);
 	khv_mmu_destroy(vm);
 	khv_coalesced_vm_destroy(vm);
+	khv_vm_free_msr_filter(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 	atomic_dec(&khv_stats.vms);
@@ -204,6 +205,20 @@ static long khv_vm_enable_cap(struct khv_vm *vm, unsigned long arg)
 		/* as KVM: any non-zero args[0] lets the guest read it */
 		WRITE_ONCE(vm->platform_info_hidden, !cap.args[0]);
 		return 0;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		/* which failed guest RDMSR/WRMSR go to user space, as KVM */
+		if (cap.args[0] & ~(u64)(KVM_MSR_EXIT_REASON_INVAL |
+					 KVM_MSR_EXIT_REASON_UNKNOWN |
+					 KVM_MSR_EXIT_REASON_FILTER))
+			return -EINVAL;
+		WRITE_ONCE(vm->user_space_msrs, cap.args[0]);
+		return 0;
+	case KVM_CAP_DISABLE_QUIRKS2:
+		/* as KVM: the mask replaces the last one; unknown quirks refused */
+		if (cap.args[0] & ~(u64)KHV_QUIRKS)
+			return -EINVAL;
+		WRITE_ONCE(vm->quirks_disabled, cap.args[0]);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -242,6 +257,7 @@ static const struct {
 	{ KVM_ENABLE_CAP,		khv_vm_enable_cap,		false },
 	{ KVM_GET_STATS_FD,		khv_vm_stats_fd,		false },
 	{ KVM_SET_BOOT_CPU_ID,		khv_vm_set_boot_cpu_id,		true },
+	{ KVM_X86_SET_MSR_FILTER,	khv_vm_set_msr_filter,		true },
 	{ KVM_SET_TSS_ADDR,		khv_vm_set_tss_addr,		true },
 	{ KVM_SET_NR_MMU_PAGES,		khv_vm_set_nr_mmu_pages,	true },
 	{ KVM_GET_NR_MMU_PAGES,		khv_vm_get_nr_mmu_pages,	true },

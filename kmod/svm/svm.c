@@ -77,7 +77,9 @@ static void svm_free_maps(void)
 		free_pages((unsigned long)__va(svm_host.iopm_pa), SVM_IOPM_ORDER);
 	if (svm_host.msrpm_pa)
 		free_pages((unsigned long)__va(svm_host.msrpm_pa), SVM_MSRPM_ORDER);
-	svm_host.iopm_pa = svm_host.msrpm_pa = 0;
+	if (svm_host.msrpm_all_pa)
+		free_pages((unsigned long)__va(svm_host.msrpm_all_pa), SVM_MSRPM_ORDER);
+	svm_host.iopm_pa = svm_host.msrpm_pa = svm_host.msrpm_all_pa = 0;
 }
 
 static int svm_alloc_maps(void)
@@ -88,7 +90,7 @@ static int svm_alloc_maps(void)
 	if (!svm_alloc_map(SVM_IOPM_ORDER, 0xff, &svm_host.iopm_pa))
 		return -ENOMEM;
 	msrpm = svm_alloc_map(SVM_MSRPM_ORDER, 0xff, &svm_host.msrpm_pa);
-	if (!msrpm) {
+	if (!msrpm || !svm_alloc_map(SVM_MSRPM_ORDER, 0xff, &svm_host.msrpm_all_pa)) {
 		svm_free_maps();
 		return -ENOMEM;
 	}
@@ -99,6 +101,23 @@ static int svm_alloc_maps(void)
 		__clear_bit(bit + 1, msrpm);
 	}
 	return 0;
+}
+
+/*
+ * KVM_X86_SET_MSR_FILTER: the MSRs above never exit, so a filter that
+ * denies the guest one of them gets the vCPU the map that intercepts
+ * every MSR; the core then applies the filter to each access.
+ */
+static void svm_msr_filter_changed(struct khv_vcpu *vcpu)
+{
+	bool all = false;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(svm_msr_passthrough); i++)
+		all |= !khv_msr_filter_allowed(vcpu, svm_msr_passthrough[i], false) ||
+		       !khv_msr_filter_allowed(vcpu, svm_msr_passthrough[i], true);
+	to_svm(vcpu)->vmcb->control.msrpm_base_pa =
+		all ? svm_host.msrpm_all_pa : svm_host.msrpm_pa;
 }
 
 static void svm_hw_unsetup(void)
@@ -184,6 +203,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.set_tsc_offset	= svm_set_tsc_offset,
 	.get_tsc_offset	= svm_get_tsc_offset,
 	.intercept_bp	= svm_intercept_bp,
+	.msr_filter_changed	= svm_msr_filter_changed,
 	.interrupt_shadow	= svm_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.event_in_flight	= svm_event_in_flight,

@@ -38,6 +38,7 @@ struct svm_host {
 	bool pause_thresh;	/* ... of PAUSEs close together */
 	u64 iopm_pa;		/* 12 KiB, every port intercepted */
 	u64 msrpm_pa;		/* 8 KiB */
+	u64 msrpm_all_pa;	/* 8 KiB, every MSR intercepted (MSR filters) */
 };
 extern struct svm_host svm_host;
 

@@ -77,14 +77,15 @@ static void svm_save_reset(struct vmcb_save *s)
  * What the guest may not do without khv seeing it; the reasons are in
  * Documentation/security.md. Exceptions: #DB and #AC, whose delivery can
  * fault again forever inside the CPU (no interrupt would get the host CPU
- * back), and #MC, which belongs to the host. CR4 writes: only bits khv
+ * back), and #MC, which belongs to the host; #UD, as KVM, for the other
+ * vendor's hypercall instruction (KVM_X86_QUIRK_FIX_HYPERCALL_INSN). CR4 writes: only bits khv
  * allows (PKE, OSXSAVE would reach host PKRU/XCR0). CR0 writes that change
  * more than TS and MP: checked by khv, as KVM (not every CPU checks them:
  * QEMU's TCG loads PG without PE). RDPMC (host counters),
  * WBINVD (host-wide cache flush), RDPRU, ICEBP as KVM.
  */
 #define SVM_INTERCEPT_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | \
-					 BIT(MC_VECTOR))
+					 BIT(MC_VECTOR) | BIT(UD_VECTOR))
 
 /*
  * PAUSE loops exit (for a directed yield) only with the pause filter:
@@ -338,6 +339,17 @@ static void svm_exit_bp(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->exc.has_error = false;
 }
 
+/*
+ * #UD: the core looks for the other vendor's hypercall instruction
+ * (KVM_X86_QUIRK_FIX_HYPERCALL_INSN) before the guest gets it.
+ */
+static void svm_exit_ud_fault(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_EXCEPTION;
+	exit->exc.vector = UD_VECTOR;
+	exit->exc.has_error = false;
+}
+
 /* #AC always has error code 0. */
 static void svm_exit_ac(struct svm_vcpu *svm, struct khv_exit *exit)
 {
@@ -413,6 +425,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = svm_exit_bp,
+	[SVM_EXIT_EXCP_BASE + UD_VECTOR] = svm_exit_ud_fault,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
 	[SVM_EXIT_INTR]		= svm_exit_host,

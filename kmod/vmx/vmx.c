@@ -99,7 +99,7 @@ static u64 vmx_alloc_filled(u8 fill)
 static void vmx_free_maps(void)
 {
 	u64 *pa[] = { &vmx_host.io_bitmap_pa[0], &vmx_host.io_bitmap_pa[1],
-		      &vmx_host.msr_bitmap_pa };
+		      &vmx_host.msr_bitmap_pa, &vmx_host.msr_bitmap_all_pa };
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(pa); i++) {
@@ -117,8 +117,9 @@ static int vmx_alloc_maps(void)
 	vmx_host.io_bitmap_pa[0] = vmx_alloc_filled(0xff);
 	vmx_host.io_bitmap_pa[1] = vmx_alloc_filled(0xff);
 	vmx_host.msr_bitmap_pa = vmx_alloc_filled(0xff);
+	vmx_host.msr_bitmap_all_pa = vmx_alloc_filled(0xff);
 	if (!vmx_host.io_bitmap_pa[0] || !vmx_host.io_bitmap_pa[1] ||
-	    !vmx_host.msr_bitmap_pa) {
+	    !vmx_host.msr_bitmap_pa || !vmx_host.msr_bitmap_all_pa) {
 		vmx_free_maps();
 		return -ENOMEM;
 	}
@@ -128,6 +129,19 @@ static int vmx_alloc_maps(void)
 		vmx_msr_bitmap_clear(msr, vmx_msr_passthrough[i], true);
 	}
 	return 0;
+}
+
+/* As svm_msr_filter_changed(): the next entry writes the bitmap's address. */
+static void vmx_msr_filter_changed(struct khv_vcpu *vcpu)
+{
+	bool all = false;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmx_msr_passthrough); i++)
+		all |= !khv_msr_filter_allowed(vcpu, vmx_msr_passthrough[i], false) ||
+		       !khv_msr_filter_allowed(vcpu, vmx_msr_passthrough[i], true);
+	to_vmx(vcpu)->msr_bitmap_pa =
+		all ? vmx_host.msr_bitmap_all_pa : vmx_host.msr_bitmap_pa;
 }
 
 static void vmx_hw_unsetup(void)
@@ -312,6 +326,7 @@ const struct khv_backend_ops khv_vmx_ops = {
 	.set_tsc_offset	= vmx_set_tsc_offset,
 	.get_tsc_offset	= vmx_get_tsc_offset,
 	.intercept_bp	= vmx_intercept_bp,
+	.msr_filter_changed	= vmx_msr_filter_changed,
 	.interrupt_shadow	= vmx_interrupt_shadow,
 	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
 	.event_in_flight	= vmx_event_in_flight,

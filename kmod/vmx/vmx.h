@@ -73,10 +73,11 @@ struct vmx_vcpu {
 	u64 tsc_offset;
 	u64 eptp;			/* as written to the VMCS */
 	u32 proc, exc_bitmap, entry;	/* controls with their dynamic bits */
+	u64 msr_bitmap_pa;		/* vmx_host's, or the intercept-all one */
 	/* what the VMCS holds of these and of RSP, RIP, RFLAGS (not after guest_dirty) */
 	struct {
 		u32 proc, exc_bitmap, entry;
-		u64 tsc_offset, rsp, rip, rflags;
+		u64 msr_bitmap_pa, tsc_offset, rsp, rip, rflags;
 	} has;
 	/* what the next entry injects (VMCS_ENTRY_INTR_INFO ...) */
 	u32 inj_info, inj_error, inj_len;
@@ -111,6 +112,7 @@ struct vmx_host {
 	bool ins_outs_info;		/* IA32_VMX_BASIC[54] */
 	u64 io_bitmap_pa[2];		/* every port intercepted */
 	u64 msr_bitmap_pa;
+	u64 msr_bitmap_all_pa;		/* every MSR intercepted (MSR filters) */
 };
 extern struct vmx_host vmx_host;
 

@@ -136,10 +136,11 @@ static void vmx_guest_reset(struct vmx_guest *g)
 /*
  * What the guest may not do without khv seeing it; the reasons are in
  * Documentation/security.md. As on SVM: #DB and #AC (a delivery that
- * faults again would loop inside the CPU), #MC (the host's).
+ * faults again would loop inside the CPU), #MC (the host's), #UD (the
+ * other vendor's hypercall instruction).
  */
 #define VMX_INTERCEPT_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | \
-					 BIT(MC_VECTOR))
+					 BIT(MC_VECTOR) | BIT(UD_VECTOR))
 
 int vmx_vcpu_init(struct khv_vcpu *vcpu)
 {
@@ -149,6 +150,7 @@ int vmx_vcpu_init(struct khv_vcpu *vcpu)
 	vmx->proc = vmx_host.config.proc;
 	vmx->entry = vmx_host.config.entry;
 	vmx->exc_bitmap = VMX_INTERCEPT_EXCEPTIONS;
+	vmx->msr_bitmap_pa = vmx_host.msr_bitmap_pa;
 	vmx->inj_info = 0;
 	vmx->irq_deferred = false;
 	vmx->guest_dirty = true;
@@ -250,7 +252,8 @@ static void vmx_write_controls(struct vmx_vcpu *vmx)
 	vmcs_write(VMCS_PF_ERROR_MATCH, 0);
 	vmcs_write(VMCS_IO_BITMAP_A, vmx_host.io_bitmap_pa[0]);
 	vmcs_write(VMCS_IO_BITMAP_B, vmx_host.io_bitmap_pa[1]);
-	vmcs_write(VMCS_MSR_BITMAP, vmx_host.msr_bitmap_pa);
+	vmcs_write(VMCS_MSR_BITMAP, vmx->msr_bitmap_pa);
+	vmx->has.msr_bitmap_pa = vmx->msr_bitmap_pa;
 	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, ~(u64)VMX_CR0_GUEST_OWNED);
 	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, ~0ULL);
 	if (c->vpid)
@@ -462,6 +465,7 @@ static void vmx_load_state(struct vmx_vcpu *vmx, u64 pt_root, bool flush)
 	VMX_WRITE_CHANGED(all, VMCS_PROC_CONTROLS, vmx->has.proc, vmx->proc);
 	VMX_WRITE_CHANGED(all, VMCS_ENTRY_CONTROLS, vmx->has.entry, vmx->entry);
 	VMX_WRITE_CHANGED(all, VMCS_EXCEPTION_BITMAP, vmx->has.exc_bitmap, vmx->exc_bitmap);
+	VMX_WRITE_CHANGED(all, VMCS_MSR_BITMAP, vmx->has.msr_bitmap_pa, vmx->msr_bitmap_pa);
 	VMX_WRITE_CHANGED(all, VMCS_TSC_OFFSET, vmx->has.tsc_offset, vmx->tsc_offset);
 	VMX_WRITE_CHANGED(all, VMCS_GUEST_RSP, vmx->has.rsp, vcpu->gprs[4]);
 	VMX_WRITE_CHANGED(all, VMCS_GUEST_RIP, vmx->has.rip, vcpu->rip);
@@ -963,6 +967,11 @@ static void vmx_exit_exception(struct vmx_vcpu *vmx, struct khv_exit *exit)
 	case BP_VECTOR:		/* RIP is the INT3's */
 		exit->kind = KHV_EXIT_EXCEPTION;
 		exit->exc.vector = BP_VECTOR;
+		exit->exc.has_error = false;
+		break;
+	case UD_VECTOR:		/* the core's: see svm_exit_ud_fault() */
+		exit->kind = KHV_EXIT_EXCEPTION;
+		exit->exc.vector = UD_VECTOR;
 		exit->exc.has_error = false;
 		break;
 	case AC_VECTOR:

@@ -10,11 +10,13 @@
  * each one with the PV EOI bit when the hypervisor set it and with the
  * EOI register otherwise, and loses none. With
  * KVM_CAP_ENFORCE_PV_FEATURE_CPUID the MSRs follow the guest's CPUID;
- * KVM's hypercalls answer as KVM's.
+ * KVM's hypercalls answer as KVM's, also when the guest uses the other
+ * vendor's instruction (KVM_X86_QUIRK_FIX_HYPERCALL_INSN).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guest.h"
 #include "apic.h"
@@ -267,12 +269,109 @@ static int t_enforce_pv_cpuid(void)
 	return KSFT_PASS;
 }
 
+/*
+ * KVM_X86_QUIRK_FIX_HYPERCALL_INSN: the guest's hypercall is the other
+ * vendor's instruction (VMCALL on AMD, VMMCALL on Intel), a #UD on this
+ * CPU. With the quirk (the default) the hypervisor rewrites it to this
+ * CPU's instruction and the call works: KVM_HC_SCHED_YIELD to itself and
+ * to an APIC ID no vCPU has both return 0. With the quirk disabled
+ * (KVM_CAP_DISABLE_QUIRKS2) the guest takes the #UD and the bytes stay.
+ */
+#define UD_MARK		0x0badull
+#define QUIRK_FIX_HYPERCALL_INSN	(1ull << 5)
+
+extern uint8_t hc_site[3];
+static volatile uint64_t ud_count;
+
+GUEST_CODE static void on_ud(struct guest_frame *f)
+{
+	ud_count++;
+	f->rax = UD_MARK;
+	f->rip += 3;
+}
+
+GUEST_CODE static __attribute__((noinline)) uint64_t hypercall_at_site(uint64_t nr,
+									 uint64_t a0)
+{
+	uint64_t r;
+
+	/* three bytes the host fills with the other vendor's instruction */
+	__asm__ volatile(".globl hc_site\nhc_site:\n\t.byte 0x90, 0x90, 0x90"
+			 : "=a"(r) : "a"(nr), "b"(a0), "c"(0), "d"(0), "S"(0) : "memory");
+	return r;
+}
+
+GUEST_CODE static void guest_fix_hypercall(uint64_t a, uint64_t b)
+{
+	GUEST_SYNC(1, hypercall_at_site(HC_SCHED_YIELD, 0));
+	GUEST_SYNC(2, hypercall_at_site(HC_SCHED_YIELD, 77));
+	GUEST_SYNC(3, ud_count);
+	GUEST_DONE();
+}
+
+static int fix_hypercall_once(bool disable)
+{
+	static const uint8_t vmcall[3] = { 0x0f, 0x01, 0xc1 }, vmmcall[3] = { 0x0f, 0x01, 0xd9 };
+	const uint8_t *native = khv_cpu_is_amd() ? vmmcall : vmcall;
+	const uint8_t *other = khv_cpu_is_amd() ? vmcall : vmmcall;
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_DISABLE_QUIRKS2, .args = { QUIRK_FIX_HYPERCALL_INSN },
+	};
+	uint64_t want = disable ? UD_MARK : 0, val;
+	struct gvm *vm;
+	struct gvcpu *v;
+	uint8_t *site;
+
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm && !gvm_set_handler(vm, 6, on_ud), "VM");
+	if (disable)
+		CHECK(!khv_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap),
+		      "KVM_ENABLE_CAP(KVM_CAP_DISABLE_QUIRKS2)");
+	site = gvm_hva(vm, (uint64_t)hc_site);
+	CHECK(site, "the call site in guest memory");
+	memcpy(site, other, 3);
+	v = gvcpu_create_long(vm, 0, guest_fix_hypercall, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == want,
+	      "quirk %s: the other vendor's hypercall returned %#llx, not %#llx",
+	      disable ? "off" : "on", (unsigned long long)val, (unsigned long long)want);
+	CHECK(!memcmp(site, disable ? other : native, 3),
+	      "quirk %s: the call site holds %02x %02x %02x", disable ? "off" : "on",
+	      site[0], site[1], site[2]);
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == want,
+	      "quirk %s: KVM_HC_SCHED_YIELD to no vCPU returned %#llx",
+	      disable ? "off" : "on", (unsigned long long)val);
+	CHECK(!gvcpu_run_sync(v, 3, &val) && val == (disable ? 2 : 0), "#UD taken %llu times",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
+static int t_fix_hypercall(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_DISABLE_QUIRKS2, .args = { 1ull << 62 } };
+	long quirks = khv_cap(sys_fd, KVM_CAP_DISABLE_QUIRKS2);
+	int fd, r;
+
+	SKIP_IF(quirks <= 0 || !(quirks & QUIRK_FIX_HYPERCALL_INSN),
+		"KVM_CAP_DISABLE_QUIRKS2 is %ld", quirks);
+	fd = khv_create_vm(sys_fd);
+	CHECK(fd >= 0, "VM");
+	r = (int)khv_ioctl(fd, KVM_ENABLE_CAP, (unsigned long)&cap);
+	close(fd);
+	CHECK(r == -EINVAL, "a quirk nobody has (bit 62): %d", r);
+	r = fix_hypercall_once(false);
+	return r == KSFT_PASS ? fix_hypercall_once(true) : r;
+}
+
 static const struct ksft_case cases[] = {
 	{ "cpuid", t_cpuid },
 	{ "msrs", t_msrs },
 	{ "steal_time", t_steal_time },
 	{ "pv_eoi", t_pv_eoi },
 	{ "enforce_pv_cpuid", t_enforce_pv_cpuid },
+	{ "fix_hypercall", t_fix_hypercall },
 };
 
 int main(int argc, char **argv)

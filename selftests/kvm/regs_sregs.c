@@ -140,6 +140,123 @@ static int t_set_rip_at_io_exit(void)
 	return KSFT_PASS;
 }
 
+/* ---- registers through kvm_run (KVM_CAP_SYNC_REGS) ---- */
+
+#define SYNC_PORT	0x1234
+#define SYNC_ALL	(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
+
+/* OUT, then RBX + 1, forever: each KVM_RUN adds one to RBX. */
+GUEST_CODE static void guest_sync_regs(uint64_t a, uint64_t b)
+{
+	__asm__ volatile("1: outb %%al, %%dx\n\t"
+			 "add $1, %%rbx\n\t"
+			 "jmp 1b" : : "d"(SYNC_PORT) : "rax", "rbx", "memory");
+}
+
+/* KVM_RUN to the next OUT: 0, or the ioctl's -errno, or 1 for another exit. */
+static int sync_run(struct gvcpu *v)
+{
+	int r = gvcpu_run(v);
+
+	if (r)
+		return r;
+	return v->run->exit_reason == KVM_EXIT_IO && v->run->io.port == SYNC_PORT ? 0 : 1;
+}
+
+/*
+ * kvm_valid_regs and kvm_dirty_regs: a bit beyond REGS, SREGS and EVENTS
+ * fails KVM_RUN (-EINVAL); the valid sets come back equal to what the
+ * ioctls read; a dirty set goes in before the run and loses its bit; a
+ * dirty set refused (CR0.PG without PE) fails KVM_RUN and keeps its bit
+ * while the one before it was taken; with no bits kvm_run's copy and the
+ * vCPU's registers go their own ways.
+ */
+static int t_sync_regs(void)
+{
+	long cap = khv_cap(sys_fd, KVM_CAP_SYNC_REGS);
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_run *run;
+	struct gvcpu *v;
+	struct gvm *vm;
+	uint64_t bad;
+
+	SKIP_IF(cap <= 0 || (cap & SYNC_ALL) != SYNC_ALL, "KVM_CAP_SYNC_REGS is %ld", cap);
+	v = long_vcpu(&vm, 0, guest_sync_regs);
+	CHECK(v, "VM/vCPU");
+	run = v->run;
+	for (bad = 1ull << 3; bad; bad = bad == 1ull << 3 ? 1ull << 63 : 0) {
+		run->kvm_valid_regs = bad | SYNC_ALL;
+		CHECK(sync_run(v) == -EINVAL, "kvm_valid_regs %#llx", (unsigned long long)bad);
+		run->kvm_valid_regs = 0;
+		run->kvm_dirty_regs = bad;
+		CHECK(sync_run(v) == -EINVAL, "kvm_dirty_regs %#llx", (unsigned long long)bad);
+		run->kvm_dirty_regs = 0;
+	}
+
+	run->kvm_valid_regs = SYNC_ALL;
+	CHECK(!sync_run(v), "first OUT");
+	CHECK(!gvcpu_get_regs(v, &regs) && !memcmp(&regs, &run->s.regs.regs, sizeof(regs)),
+	      "kvm_run's registers are KVM_GET_REGS's");
+	CHECK(!gvcpu_get_sregs(v, &sregs) &&
+	      !memcmp(&sregs, &run->s.regs.sregs, sizeof(sregs)),
+	      "kvm_run's special registers are KVM_GET_SREGS's");
+	CHECK(!khv_ioctl(v->fd, KVM_GET_VCPU_EVENTS, (unsigned long)&ev) &&
+	      !memcmp(&ev, &run->s.regs.events, sizeof(ev)),
+	      "kvm_run's events are KVM_GET_VCPU_EVENTS's");
+
+	run->s.regs.regs.rbx = 0x1000;
+	run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+	CHECK(!sync_run(v) && run->s.regs.regs.rbx == 0x1001 && !run->kvm_dirty_regs,
+	      "dirty RBX 0x1000: %#llx after a run, dirty %#llx",
+	      (unsigned long long)run->s.regs.regs.rbx,
+	      (unsigned long long)run->kvm_dirty_regs);
+
+	run->s.regs.regs.rbx = 0x2000;
+	run->s.regs.sregs.cr0 = 1ull << 31;		/* PG without PE */
+	run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	CHECK(sync_run(v) == -EINVAL, "CR0.PG without PE through kvm_run");
+	CHECK(run->kvm_dirty_regs == KVM_SYNC_X86_SREGS,
+	      "dirty after the refusal: %#llx (SREGS alone expected)",
+	      (unsigned long long)run->kvm_dirty_regs);
+	CHECK(!gvcpu_get_regs(v, &regs) && regs.rbx == 0x2000, "RBX taken: %#llx",
+	      (unsigned long long)regs.rbx);
+	CHECK(run->s.regs.sregs.cr0 == sregs.cr0, "the refused CR0 still in kvm_run: %#llx",
+	      (unsigned long long)run->s.regs.sregs.cr0);
+	/* the special registers written back are the vCPU's own: taken again */
+	CHECK(!sync_run(v) && run->s.regs.regs.rbx == 0x2001 && !run->kvm_dirty_regs,
+	      "after the refusal: RBX %#llx, dirty %#llx",
+	      (unsigned long long)run->s.regs.regs.rbx,
+	      (unsigned long long)run->kvm_dirty_regs);
+
+	run->s.regs.events.flags = 1u << 30;
+	run->kvm_dirty_regs = KVM_SYNC_X86_EVENTS;
+	CHECK(sync_run(v) == -EINVAL && run->kvm_dirty_regs == KVM_SYNC_X86_EVENTS,
+	      "events with an unknown flag");
+	run->kvm_dirty_regs = 0;
+
+	run->kvm_valid_regs = 0;
+	run->s.regs.regs.rbx = 0xaaaa;
+	regs.rbx = 0x3000;
+	CHECK(!gvcpu_set_regs(v, &regs), "KVM_SET_REGS");
+	CHECK(!sync_run(v) && run->s.regs.regs.rbx == 0xaaaa, "kvm_run's RBX kept: %#llx",
+	      (unsigned long long)run->s.regs.regs.rbx);
+	CHECK(!gvcpu_get_regs(v, &regs) && regs.rbx == 0x3001, "the vCPU's RBX %#llx",
+	      (unsigned long long)regs.rbx);
+
+	run->s.regs.regs = regs;
+	run->s.regs.regs.rbx = 0x4000;
+	run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+	CHECK(!sync_run(v) && run->s.regs.regs.rbx == 0x4000 && !run->kvm_dirty_regs,
+	      "dirty without valid: kvm_run's RBX %#llx",
+	      (unsigned long long)run->s.regs.regs.rbx);
+	CHECK(!gvcpu_get_regs(v, &regs) && regs.rbx == 0x4001, "the vCPU's RBX %#llx",
+	      (unsigned long long)regs.rbx);
+	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
 /* ---- segment and control registers ---- */
 
 static int t_sregs_roundtrip(void)
@@ -954,6 +1071,7 @@ static const struct ksft_case cases[] = {
 	{ "regs_roundtrip", t_regs_roundtrip },
 	{ "regs_guest_view", t_regs_guest_view },
 	{ "set_rip_at_io_exit", t_set_rip_at_io_exit },
+	{ "sync_regs", t_sync_regs },
 	{ "sregs_roundtrip", t_sregs_roundtrip },
 	{ "sregs_guest_view", t_sregs_guest_view },
 	{ "sregs_invalid", t_sregs_invalid },
