@@ -927,8 +927,13 @@ int khv_guest_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data)
 	return khv_msr_write(vcpu, index, data, false);
 }
 
-/* KVM_GET_MSRS / KVM_SET_MSRS: returns how many entries were done. */
-static long khv_msrs_ioctl(struct khv_vcpu *vcpu, unsigned long arg, bool set)
+/*
+ * KVM_GET_MSRS and KVM_SET_MSRS (vCPU and system fd): the header and the
+ * entries read once, @one applied to each in turn until it fails, the
+ * entries written back when @out; returns how many entries were done.
+ */
+static long khv_msrs_io(unsigned long arg, bool out, void *ctx,
+			int (*one)(void *ctx, struct kvm_msr_entry *e))
 {
 	struct kvm_msrs __user *u = (void __user *)arg;
 	struct kvm_msr_entry *e;
@@ -943,32 +948,58 @@ static long khv_msrs_ioctl(struct khv_vcpu *vcpu, unsigned long arg, bool set)
 	e = memdup_user(u->entries, hdr.nmsrs * sizeof(*e));
 	if (IS_ERR(e))
 		return PTR_ERR(e);
-	for (i = 0; i < hdr.nmsrs; i++) {
-		if (set ? khv_msr_write(vcpu, e[i].index, e[i].data, true) :
-			  khv_msr_read(vcpu, e[i].index, &e[i].data, true))
+	for (i = 0; i < hdr.nmsrs; i++)
+		if (one(ctx, &e[i]))
 			break;
-	}
 	r = i;
-	if (!set && copy_to_user(u->entries, e, hdr.nmsrs * sizeof(*e)))
+	if (out && copy_to_user(u->entries, e, hdr.nmsrs * sizeof(*e)))
 		r = -EFAULT;
 	kfree(e);
 	return r;
 }
 
+static int khv_msr_get_one(void *vcpu, struct kvm_msr_entry *e)
+{
+	return khv_msr_read(vcpu, e->index, &e->data, true);
+}
+
+static int khv_msr_set_one(void *vcpu, struct kvm_msr_entry *e)
+{
+	return khv_msr_write(vcpu, e->index, e->data, true);
+}
+
 long khv_vcpu_get_msrs(struct khv_vcpu *vcpu, unsigned long arg)
 {
-	return khv_msrs_ioctl(vcpu, arg, false);
+	return khv_msrs_io(arg, true, vcpu, khv_msr_get_one);
 }
 
 long khv_vcpu_set_msrs(struct khv_vcpu *vcpu, unsigned long arg)
 {
-	return khv_msrs_ioctl(vcpu, arg, true);
+	return khv_msrs_io(arg, false, vcpu, khv_msr_set_one);
 }
 
 /* TSC_AUX is listed only when a guest can have RDTSCP. */
 static bool khv_msr_listed(u32 index, bool rdtscp)
 {
 	return index != MSR_TSC_AUX || rdtscp;
+}
+
+/* One index into a KVM_GET_MSR_(FEATURE_)INDEX_LIST answer with @room. */
+static int khv_msr_list_add(struct kvm_msr_list __user *u, u32 room, u32 *n,
+			    u32 idx)
+{
+	if (*n < room && put_user(idx, &u->indices[*n]))
+		return -EFAULT;
+	(*n)++;
+	return 0;
+}
+
+/* The answer's count, written back always; -E2BIG when it did not fit. */
+static long khv_msr_list_end(struct kvm_msr_list __user *u, u32 room, u32 n)
+{
+	if (put_user(n, &u->nmsrs))
+		return -EFAULT;
+	return n > room ? -E2BIG : 0;
 }
 
 /* KVM_GET_MSR_INDEX_LIST: nmsrs is always written back; -E2BIG if short. */
@@ -991,15 +1022,11 @@ long khv_get_msr_index_list(unsigned long arg)
 		for (idx = d->first; idx <= d->last; idx++) {
 			if (!khv_msr_listed(idx, rdtscp))
 				continue;
-			if (n < room && put_user(idx, &u->indices[n]))
+			if (khv_msr_list_add(u, room, &n, idx))
 				return -EFAULT;
-			n++;
 		}
 	}
-	hdr.nmsrs = n;
-	if (copy_to_user(u, &hdr, sizeof(hdr)))
-		return -EFAULT;
-	return n > room ? -E2BIG : 0;
+	return khv_msr_list_end(u, room, n);
 }
 
 /*
@@ -1060,14 +1087,15 @@ long khv_get_msr_feature_index_list(unsigned long arg)
 	for (i = 0; i < ARRAY_SIZE(khv_feature_msrs); i++) {
 		if (khv_feature_msrs[i].flags & khv_msr_other_vendor())
 			continue;
-		if (n < room && put_user(khv_feature_msrs[i].index, &u->indices[n]))
+		if (khv_msr_list_add(u, room, &n, khv_feature_msrs[i].index))
 			return -EFAULT;
-		n++;
 	}
-	hdr.nmsrs = n;
-	if (copy_to_user(u, &hdr, sizeof(hdr)))
-		return -EFAULT;
-	return n > room ? -E2BIG : 0;
+	return khv_msr_list_end(u, room, n);
+}
+
+static int khv_feature_get_one(void *unused, struct kvm_msr_entry *e)
+{
+	return khv_feature_msr(e->index, &e->data);
 }
 
 /*
@@ -1076,27 +1104,7 @@ long khv_get_msr_feature_index_list(unsigned long arg)
  */
 long khv_get_feature_msrs(unsigned long arg)
 {
-	struct kvm_msrs __user *u = (void __user *)arg;
-	struct kvm_msr_entry *e;
-	struct kvm_msrs hdr;
-	long r;
-	u32 i;
-
-	if (copy_from_user(&hdr, u, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.nmsrs >= KHV_MAX_IO_MSRS)
-		return -E2BIG;
-	e = memdup_user(u->entries, hdr.nmsrs * sizeof(*e));
-	if (IS_ERR(e))
-		return PTR_ERR(e);
-	for (i = 0; i < hdr.nmsrs; i++)
-		if (khv_feature_msr(e[i].index, &e[i].data))
-			break;
-	r = i;
-	if (copy_to_user(u->entries, e, hdr.nmsrs * sizeof(*e)))
-		r = -EFAULT;
-	kfree(e);
-	return r;
+	return khv_msrs_io(arg, true, NULL, khv_feature_get_one);
 }
 
 /*
