@@ -78,11 +78,11 @@ static void svm_save_reset(struct vmcb_save *s)
  * Documentation/security.md. Exceptions: #DB and #AC, whose delivery can
  * fault again forever inside the CPU (no interrupt would get the host CPU
  * back), and #MC, which belongs to the host; #UD, as KVM, for the other
- * vendor's hypercall instruction (KVM_X86_QUIRK_FIX_HYPERCALL_INSN). CR4 writes: only bits khv
- * allows (PKE, OSXSAVE would reach host PKRU/XCR0). CR0 writes that change
- * more than TS and MP: checked by khv, as KVM (not every CPU checks them:
- * QEMU's TCG loads PG without PE). RDPMC (host counters),
- * WBINVD (host-wide cache flush), RDPRU, ICEBP as KVM.
+ * vendor's hypercall instruction (KVM_X86_QUIRK_FIX_HYPERCALL_INSN). CR4
+ * writes: only bits khv allows (PKE, OSXSAVE would reach host PKRU/XCR0).
+ * CR0 writes that change more than TS and MP: checked by khv, as KVM (not
+ * every CPU checks them: QEMU's TCG loads PG without PE). RDPMC (host
+ * counters), WBINVD (host-wide cache flush), RDPRU, ICEBP as KVM.
  */
 #define SVM_INTERCEPT_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | \
 					 BIT(MC_VECTOR) | BIT(UD_VECTOR))
