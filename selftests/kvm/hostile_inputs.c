@@ -22,7 +22,10 @@
  *  - guest memory khv pins is locked memory of the VMM: VmPin, held to
  *    RLIMIT_MEMLOCK without CAP_IPC_LOCK, all released at close;
  *  - a 64 GiB dirty-logged slot: its long loops (logging on, the log,
- *    deletion) end and report exactly the pages written.
+ *    deletion) end and report exactly the pages written;
+ *  - MSR filters: one with a faulting bitmap refused whole, the largest
+ *    one taken, and filters replaced without pause under a vCPU that
+ *    exits on RDMSR.
  *
  * The khv-only cases (bench, pins) are skipped on stock KVM, which has no
  * bench ioctl and does not pin guest memory.
@@ -936,6 +939,93 @@ static int t_huge_logged_slot(void)
 	return KSFT_PASS;
 }
 
+/*
+ * KVM_X86_SET_MSR_FILTER under fire: a filter whose last bitmap pointer
+ * faults is refused whole (-EFAULT, the one in force stays), one of 16
+ * ranges with the largest bitmaps is taken, and filters replaced as fast
+ * as the VMM can while a vCPU exits on RDMSR in a loop never leave it
+ * reading a filter being freed (KASAN on the debug kernel) nor lose one
+ * of its reads. The two filters both allow the MSR read; the second
+ * denies FS_BASE writes, so each change also switches the vCPU between
+ * MSR permission maps.
+ */
+#define FILTER_READS	40000
+#define MSR_POWER_CTL	0x1fc
+#define MSR_FS_BASE	0xc0000100
+
+static volatile uint64_t filter_progress;
+
+GUEST_CODE static void guest_rdmsr_loop(uint64_t n, uint64_t b)
+{
+	uint64_t i;
+	uint32_t lo, hi;
+
+	for (i = 0; i < n; i++) {
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_POWER_CTL));
+		filter_progress = i + 1;
+	}
+	GUEST_DONE();
+}
+
+static int t_msr_filter_churn(void)
+{
+	static uint8_t allow[0x600], deny[8];
+	struct kvm_msr_filter big = { .flags = 0 }, a = { .flags = 0 }, b = { .flags = 0 };
+	struct gvcpu_runner runner;
+	struct gvm *vm;
+	struct gvcpu *v;
+	unsigned long flips = 0;
+	double t0;
+	int i, r;
+
+	SKIP_IF(khv_cap(sys_fd, KVM_CAP_X86_MSR_FILTER) <= 0, "no KVM_CAP_X86_MSR_FILTER");
+	memset(allow, 0xff, sizeof(allow));
+	for (i = 0; i < KVM_MSR_FILTER_MAX_RANGES; i++)
+		big.ranges[i] = (struct kvm_msr_filter_range){
+			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			.base = 0x10000 * i, .nmsrs = sizeof(allow) * 8, .bitmap = allow,
+		};
+	a.ranges[0] = (struct kvm_msr_filter_range){
+		.flags = KVM_MSR_FILTER_READ, .base = MSR_POWER_CTL, .nmsrs = 64,
+		.bitmap = allow,
+	};
+	b.ranges[0] = (struct kvm_msr_filter_range){
+		.flags = KVM_MSR_FILTER_WRITE, .base = MSR_FS_BASE, .nmsrs = 1,
+		.bitmap = deny,
+	};
+	filter_progress = 0;
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm, "VM");
+	CHECK(!khv_ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, (unsigned long)&big),
+	      "16 ranges of 0x600-byte bitmaps");
+	big.ranges[15].bitmap = (uint8_t *)8;
+	r = (int)khv_ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, (unsigned long)&big);
+	CHECK(r == -EFAULT, "a faulting last bitmap: %d", r);
+	r = (int)khv_ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, 8);
+	CHECK(r == -EFAULT, "a faulting filter: %d", r);
+
+	v = gvcpu_create_long(vm, 0, guest_rdmsr_loop, FILTER_READS, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_runner_start(&runner, v, -1), "vCPU thread");
+	t0 = ksft_mono_s();
+	while (*GVM_VAR(vm, filter_progress) < FILTER_READS && ksft_mono_s() - t0 < 120) {
+		r = (int)khv_ioctl(vm->fd, KVM_X86_SET_MSR_FILTER,
+				   (unsigned long)(flips & 1 ? &b : &a));
+		if (r) {
+			ksft_diag("KVM_X86_SET_MSR_FILTER #%lu: %d", flips, r);
+			break;
+		}
+		flips++;
+	}
+	r = gvcpu_runner_join(&runner);
+	ksft_diag("%lu filters set during %llu guest RDMSRs", flips,
+		  (unsigned long long)*GVM_VAR(vm, filter_progress));
+	CHECK(r == KSFT_PASS, "the guest's %d RDMSRs all completed", FILTER_READS);
+	CHECK(flips > 0, "no filter set while the guest ran");
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "vcpu_create_emfile_no_leak", t_vcpu_create_emfile_no_leak },
 	{ "vcpu_create_race", t_vcpu_create_race },
@@ -943,6 +1033,7 @@ static const struct ksft_case cases[] = {
 	{ "bench_ioctl_needs_cap_sys_admin", t_bench_ioctl_needs_cap_sys_admin },
 	{ "pinned_memory_charged_to_memlock", t_pinned_memory_charged_to_memlock },
 	{ "huge_logged_slot", t_huge_logged_slot },
+	{ "msr_filter_churn", t_msr_filter_churn },
 };
 
 int main(int argc, char **argv)
