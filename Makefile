@@ -313,6 +313,8 @@ check-unit: unit $(FUZZ_BIN) $(KHV_STAT)
 		if [ $$rc = 0 ]; then echo "ok unit/$$n"; \
 		else echo "not ok unit/$$n # rc=$$rc"; fi; \
 	done | tee $(B)/unit.tap
+	@# its own exit status too, not only make check's summary
+	@! grep -q '^not ok' $(B)/unit.tap
 
 # The VMM's unit tests (bus, UART, PIC, PIT, PCI, virtqueue, virtio-blk,
 # boot protocol, CLI, CMOS, i8042, MP table, vCPU limits and CPUID,
