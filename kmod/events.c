@@ -155,25 +155,23 @@ long khv_vcpu_get_events(struct khv_vcpu *vcpu, unsigned long arg)
 			 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
 			 KVM_VCPUEVENT_VALID_SHADOW)
 
-/* @ep is the caller's own copy, read from user memory once. */
-int khv_events_set(struct khv_vcpu *vcpu, const struct kvm_vcpu_events *ep)
+/* @e is the caller's own copy, read from user memory once. */
+int khv_events_set(struct khv_vcpu *vcpu, const struct kvm_vcpu_events *e)
 {
-	const struct kvm_vcpu_events e = *ep;
-
-	if (e.flags & ~KHV_EVENT_FLAGS)
+	if (e->flags & ~KHV_EVENT_FLAGS)
 		return -EINVAL;
 	/* khv holds no exception for user space to see or set */
-	if (e.exception.injected || e.exception.pending)
+	if (e->exception.injected || e->exception.pending)
 		return -EINVAL;
 	/* the state given replaces whatever khv had queued */
 	khv_ops->queued_irq(vcpu, true);
-	vcpu->irq_pending = e.interrupt.injected;
-	vcpu->irq_vector = e.interrupt.nr;
-	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW)
-		khv_ops->set_interrupt_shadow(vcpu, e.interrupt.shadow);
-	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
-		vcpu->nmi_pending = e.nmi.pending;
-	vcpu->nmi_masked = e.nmi.masked;
+	vcpu->irq_pending = e->interrupt.injected;
+	vcpu->irq_vector = e->interrupt.nr;
+	if (e->flags & KVM_VCPUEVENT_VALID_SHADOW)
+		khv_ops->set_interrupt_shadow(vcpu, e->interrupt.shadow);
+	if (e->flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+		vcpu->nmi_pending = e->nmi.pending;
+	vcpu->nmi_masked = e->nmi.masked;
 	vcpu->nmi_iret_wait = false;
 	return 0;
 }

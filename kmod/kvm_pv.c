@@ -198,12 +198,9 @@ bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index)
 {
 	size_t i;
 
-	if (!vcpu->pv_enforce)
-		return true;
 	for (i = 0; i < ARRAY_SIZE(khv_pv_msr_features); i++)
 		if (khv_pv_msr_features[i].index == index)
-			return khv_guest_pv_features(vcpu) &
-			       BIT(khv_pv_msr_features[i].feature);
+			return khv_pv_guest_has(vcpu, khv_pv_msr_features[i].feature);
 	return true;
 }
 

@@ -448,13 +448,16 @@ static int khv_hsave_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 	return 0;
 }
 
-/* DE_CFG: only LFENCE_SERIALIZE, where the host has it. */
+/* DE_CFG: only LFENCE_SERIALIZE, where the host has it (its feature MSR). */
+static u64 khv_feature_de_cfg(void)
+{
+	return boot_cpu_has(X86_FEATURE_LFENCE_RDTSC) ? DE_CFG_LFENCE_SERIALIZE : 0;
+}
+
 static int khv_de_cfg_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 			     bool host)
 {
-	u64 ok = boot_cpu_has(X86_FEATURE_LFENCE_RDTSC) ? DE_CFG_LFENCE_SERIALIZE : 0;
-
-	return *data & ~ok ? -EINVAL : 0;
+	return *data & ~khv_feature_de_cfg() ? -EINVAL : 0;
 }
 
 /* An MSR that reads 0 and takes only 0. */
@@ -1045,11 +1048,6 @@ static u64 khv_feature_ucode_rev(void)
 	return v;
 }
 
-static u64 khv_feature_de_cfg(void)
-{
-	return boot_cpu_has(X86_FEATURE_LFENCE_RDTSC) ? DE_CFG_LFENCE_SERIALIZE : 0;
-}
-
 static const struct {
 	u32 index;
 	u32 flags;		/* F_AMD / F_INTEL: only that vendor's hosts */
@@ -1145,7 +1143,8 @@ long khv_vm_set_msr_filter(struct khv_vm *vm, unsigned long arg)
 	r = khv_msr_filter_check(uf->flags, empty);
 	if (r)
 		goto out;
-	if (!empty || (uf->flags & KVM_MSR_FILTER_DEFAULT_DENY)) {
+	/* (deny-all without ranges was refused above) */
+	if (!empty) {
 		r = -ENOMEM;
 		f = kvzalloc(sizeof(*f) + total, GFP_KERNEL_ACCOUNT);
 		if (!f)

@@ -503,10 +503,8 @@ static int khv_exit_exception(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		return khv_debug_exit(vcpu, DB_VECTOR, vcpu->hw_dr6);
 	if (vec == BP_VECTOR && (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP))
 		return khv_debug_exit(vcpu, BP_VECTOR, 0);
-	if (vec == UD_VECTOR) {
-		if (khv_fix_hypercall(vcpu))
-			return 1;
-	}
+	if (vec == UD_VECTOR && khv_fix_hypercall(vcpu))
+		return 1;
 	khv_ops->inject_exception(vcpu, vec, exit->exc.has_error,
 				  exit->exc.error);
 	return 1;
