@@ -25,6 +25,7 @@ struct khv_vcpu;
 enum khv_exit_kind {
 	KHV_EXIT_RESUME,	/* handled in the backend: enter again */
 	KHV_EXIT_HOST_EVENT,	/* a host interrupt, NMI, SMI or INIT: enter again */
+	KHV_EXIT_DONE,		/* the core's fast path handled (and counted) it */
 	KHV_EXIT_IO,		/* IN/OUT/INS/OUTS: .io */
 	KHV_EXIT_NPF,		/* nested page fault: .npf */
 	KHV_EXIT_HLT,

@@ -25,6 +25,7 @@
 #include <linux/rcupdate.h>
 #include <linux/atomic.h>
 #include <asm/fpu/api.h>
+#include <asm/kvm_para.h>
 
 #include "backend.h"
 #include "compat.h"
@@ -319,6 +320,7 @@ struct khv_vcpu {
 	struct preempt_notifier pn;	/* while KVM_RUN runs: vcpu_put */
 
 	struct khv_vcpu_stat stat;	/* see struct khv_vcpu_stat */
+	u32 guest_time_mult;		/* TSC cycles -> ns, << 22; 0: local_clock() */
 };
 
 /* Live objects and held pages, for debugfs khv/ and the selftests. */
@@ -333,7 +335,13 @@ extern struct khv_stats khv_stats;
 extern const struct file_operations khv_dev_fops;
 
 /* main.c */
-bool khv_this_cpu_on(void);
+DECLARE_PER_CPU(bool, khv_cpu_on);
+
+/* Can this CPU run guests (SVM/VMX on)? Preemption off. */
+static inline bool khv_this_cpu_on(void)
+{
+	return this_cpu_read(khv_cpu_on);
+}
 
 /* dev.c */
 long khv_check_extension(unsigned long cap);
@@ -364,6 +372,7 @@ long khv_vcpu_run(struct khv_vcpu *vcpu);
 void khv_skip_insn(struct khv_vcpu *vcpu, u64 next_rip);
 void khv_vcpu_kick(struct khv_vcpu *vcpu);
 void khv_vcpu_init_reset(struct khv_vcpu *vcpu);
+u32 khv_guest_time_mult(void);
 
 /* stats.c: KVM_GET_STATS_FD, debugfs khv/vm/, tracepoints */
 extern struct dentry *khv_debugfs_dir;
@@ -373,7 +382,8 @@ void khv_debugfs_vm_add(struct khv_vm *vm, int fd);
 void khv_debugfs_vcpu_add(struct khv_vcpu *vcpu);
 void khv_debugfs_vm_remove(struct khv_vm *vm);
 void khv_debugfs_stats_init(void);
-void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit);
+/* each exit kind's counter in struct khv_vcpu_stat, as u64 index; 0: exits_other */
+extern const u8 khv_exit_stat[KHV_EXIT_UNHANDLED + 1];
 
 /* mmu.c */
 int khv_mmu_init(struct khv_vm *vm);
@@ -416,7 +426,20 @@ u32 khv_kvmclock_features(void);
 void khv_kvmclock_vm_init(struct khv_vm *vm);
 long khv_vm_get_clock(struct khv_vm *vm, unsigned long arg);
 long khv_vm_set_clock(struct khv_vm *vm, unsigned long arg);
-void khv_kvmclock_before_entry(struct khv_vcpu *vcpu);
+void __khv_kvmclock_before_entry(struct khv_vcpu *vcpu);
+
+/*
+ * Per entry: no call at all while kvmclock is off, and no request left
+ * standing (a TSC write asks whether kvmclock is on or not; turning it on
+ * asks again).
+ */
+static inline void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
+{
+	if (vcpu->kvmclock_msr & 1)
+		__khv_kvmclock_before_entry(vcpu);
+	else if (test_bit(KHV_REQ_CLOCK, &vcpu->requests))
+		clear_bit(KHV_REQ_CLOCK, &vcpu->requests);
+}
 int khv_kvmclock_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 int khv_kvmclock_wrmsr(struct khv_vcpu *vcpu, u32 index, u64 data);
 long khv_vcpu_get_tsc_khz(struct khv_vcpu *vcpu, unsigned long arg);
@@ -424,7 +447,14 @@ long khv_vcpu_set_tsc_khz(struct khv_vcpu *vcpu, unsigned long arg);
 
 /* kvm_pv.c */
 u32 khv_pv_features(void);
-void khv_steal_time_before_entry(struct khv_vcpu *vcpu);
+void __khv_steal_time_before_entry(struct khv_vcpu *vcpu);
+
+/* per entry: no call at all while steal time is off */
+static inline void khv_steal_time_before_entry(struct khv_vcpu *vcpu)
+{
+	if (vcpu->steal_msr & KVM_MSR_ENABLED)
+		__khv_steal_time_before_entry(vcpu);
+}
 int khv_pv_rdmsr(struct khv_vcpu *vcpu, u32 index, u64 *data);
 bool khv_pv_msr_allowed(struct khv_vcpu *vcpu, u32 index);
 bool khv_pv_guest_has(struct khv_vcpu *vcpu, u8 feature);

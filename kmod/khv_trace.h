@@ -17,6 +17,7 @@
 #define KHV_EXIT_KINDS						\
 	EM(KHV_EXIT_RESUME,		"resume")		\
 	EM(KHV_EXIT_HOST_EVENT,		"host_irq")		\
+	EM(KHV_EXIT_DONE,		"done")			\
 	EM(KHV_EXIT_IO,			"io")			\
 	EM(KHV_EXIT_NPF,		"npt_fault")		\
 	EM(KHV_EXIT_HLT,		"hlt")			\

@@ -50,7 +50,7 @@ static u64 khv_run_delay(void)
  * guest's steal counter under the version protocol (odd while it
  * changes). A structure outside guest RAM is not written, as KVM.
  */
-void khv_steal_time_before_entry(struct khv_vcpu *vcpu)
+void __khv_steal_time_before_entry(struct khv_vcpu *vcpu)
 {
 	u64 gpa = vcpu->steal_msr & KVM_STEAL_VALID_BITS, delay;
 	struct {
@@ -59,8 +59,6 @@ void khv_steal_time_before_entry(struct khv_vcpu *vcpu)
 	} st;
 	u8 preempted = 0;
 
-	if (!(vcpu->steal_msr & KVM_MSR_ENABLED))
-		return;
 	delay = khv_run_delay();
 	if (delay == vcpu->steal_last && !vcpu->steal_update)
 		return;

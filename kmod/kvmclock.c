@@ -196,7 +196,7 @@ static void khv_kvmclock_publish(struct khv_vcpu *vcpu, u64 gpa, void *data,
  * (what a migration carries) follows the host's clock; fresh readings
  * keep the two close, also for a vCPU thread that never changes CPU.
  */
-void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
+void __khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 {
 	struct khv_vm *vm = vcpu->vm;
 	struct pvclock_vcpu_time_info t;
@@ -204,9 +204,6 @@ void khv_kvmclock_before_entry(struct khv_vcpu *vcpu)
 	u64 tsc, ns;
 	int cpu;
 
-	/* kvmclock off: nothing, not even a locked bit operation, per entry */
-	if (!(vcpu->kvmclock_msr & 1))
-		return;
 	cpu = raw_smp_processor_id();
 	switches = current->nvcsw + current->nivcsw;
 	if (!test_bit(KHV_REQ_CLOCK, &vcpu->requests) &&

@@ -31,7 +31,7 @@ const struct khv_backend_ops *khv_ops;
 struct khv_stats khv_stats;
 
 /* Whether this CPU has virtualization switched on by khv. */
-static DEFINE_PER_CPU(bool, khv_cpu_on);
+DEFINE_PER_CPU(bool, khv_cpu_on);
 static int khv_cpuhp_state;
 
 static struct miscdevice khv_misc = {
@@ -170,11 +170,6 @@ static int khv_kvm_minor_check(void)
 		return r;
 	misc_deregister(&probe);
 	return 0;
-}
-
-bool khv_this_cpu_on(void)
-{
-	return this_cpu_read(khv_cpu_on);
 }
 
 static int khv_pages_get(void *data, u64 *val)

@@ -6,6 +6,7 @@
  * to user space (kvm_run filled), < 0 = error returned by KVM_RUN.
  */
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/kvm_para.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/clock.h>
@@ -20,6 +21,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/fpu/xcr.h>
 #include <asm/debugreg.h>
+#include <asm/tsc.h>
 
 #include "khv.h"
 #include "emulate.h"
@@ -662,6 +664,7 @@ typedef int (*khv_exit_fn)(struct khv_vcpu *vcpu, struct khv_exit *exit);
 static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_RESUME]	= khv_exit_resume,
 	[KHV_EXIT_HOST_EVENT]	= khv_exit_resume,
+	[KHV_EXIT_DONE]		= khv_exit_resume,
 	[KHV_EXIT_IO]		= khv_exit_io,
 	[KHV_EXIT_NPF]		= khv_exit_npf,
 	[KHV_EXIT_HLT]		= khv_exit_hlt,
@@ -801,13 +804,97 @@ static void khv_put_host_dr(struct khv_vcpu *vcpu, bool host_bp)
 		vcpu->dr[6] = vcpu->hw_dr6;
 }
 
+/* The exit just taken (a valid kind), in this vCPU's counters and the trace. */
+static void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit)
+{
+	u64 *counters = (u64 *)&vcpu->stat;
+	u8 i = khv_exit_stat[exit->kind];
+
+	trace_khv_exit(vcpu->id, exit->kind, exit->hw_code, vcpu->rip,
+		       exit->info1, exit->info2);
+	vcpu->stat.exits++;
+	counters[i ? i : offsetof(struct khv_vcpu_stat, exits_other) / sizeof(u64)]++;
+}
+
+/*
+ * Nothing the full loop does around an entry has work for this exit: no
+ * request (other threads' interrupts, kicks and changes all set one),
+ * nothing to inject, offer or watch for, no debugging, no user-space
+ * window, no host work (rescheduling, a signal). Interrupts off.
+ */
+static bool khv_fastpath_quiet(struct khv_vcpu *vcpu, bool want_window)
+{
+	return !READ_ONCE(vcpu->requests) && !want_window &&
+	       !vcpu->guest_debug && !(vcpu->rflags & X86_EFLAGS_TF) &&
+	       vcpu->irq_offer < 0 && !vcpu->irq_pending &&
+	       !vcpu->nmi_pending && !vcpu->nmi_iret_wait &&
+	       !need_resched() && !signal_pending(current) &&
+	       (!vcpu->apic || khv_vlapic_quiet_after_exit(vcpu)) &&
+	       !khv_ops->event_in_flight(vcpu);
+}
+
+/*
+ * The fast path (KVM has one too): an exit whose whole handling is
+ * signalling an eventfd is done here, with interrupts still off, and the
+ * guest entered again without the run loop's round (whose per-entry work
+ * khv_fastpath_quiet() found empty). A guest notifying a device model
+ * through an ioeventfd exits this way. False: the run loop takes it.
+ */
+static bool khv_exit_fastpath(struct khv_vcpu *vcpu, struct khv_exit *exit,
+			      bool want_window)
+{
+	u32 val = (u32)vcpu->gprs[RAX];
+
+	if (exit->kind != KHV_EXIT_IO || exit->io.in || exit->io.string ||
+	    !khv_fastpath_quiet(vcpu, want_window) ||
+	    !khv_ioeventfd_write(vcpu->vm, true, exit->io.port, exit->io.size,
+				 &val))
+		return false;
+	khv_stat_exit(vcpu, exit);
+	khv_skip_insn(vcpu, exit->next_rip);
+	return true;
+}
+
+/*
+ * guest_time_ns is counted in TSC cycles, converted at the host's
+ * tsc_khz: a TSC read is one instruction, local_clock() a call chain on
+ * every exit (with an unstable sched_clock, a per-CPU update besides).
+ * Every CPU with NPT or EPT runs its TSC at a constant rate; without a
+ * known tsc_khz (or one below 1 MHz, which would not fit) the count
+ * falls back to local_clock().
+ */
+#define KHV_GUEST_TIME_SHIFT	22
+
+u32 khv_guest_time_mult(void)
+{
+	u64 mult;
+
+	if (!tsc_khz)
+		return 0;
+	mult = div_u64((u64)NSEC_PER_MSEC << KHV_GUEST_TIME_SHIFT, tsc_khz);
+	return mult <= U32_MAX ? mult : 0;
+}
+
+static __always_inline u64 khv_guest_time_now(struct khv_vcpu *vcpu)
+{
+	return vcpu->guest_time_mult ? rdtsc() : local_clock();
+}
+
+static __always_inline void khv_guest_time_add(struct khv_vcpu *vcpu, u64 start)
+{
+	u64 d = khv_guest_time_now(vcpu) - start;
+
+	vcpu->stat.guest_time_ns += vcpu->guest_time_mult ?
+		mul_u64_u32_shr(d, vcpu->guest_time_mult, KHV_GUEST_TIME_SHIFT) : d;
+}
+
 /*
  * One entry. Returns false if this CPU cannot run guests right now.
  * @exit_at_once: leave the guest right after event delivery (a self-IPI
  * makes the entry end with a host-interrupt exit).
  */
 static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
-		      struct khv_exit *exit)
+		      bool want_window, struct khv_exit *exit)
 {
 	bool flush, xcr0, tf, host_bp;
 	u64 start;
@@ -822,7 +909,7 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 		smp_send_reschedule(smp_processor_id());
 	trace_khv_entry(vcpu->id, vcpu->rip);
 	vcpu->stat.tlb_flush += flush;
-	start = local_clock();
+	start = khv_guest_time_now(vcpu);
 	xcr0 = khv_load_guest_xcr0(vcpu);
 	/* user space single-steps: the guest runs with TF, which it never sees */
 	tf = (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) &&
@@ -830,13 +917,24 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 	if (tf)
 		vcpu->rflags |= X86_EFLAGS_TF;
 	host_bp = khv_load_guest_dr(vcpu);
-	khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
+	for (;;) {
+		khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
+		if (exit_at_once || !khv_exit_fastpath(vcpu, exit, want_window))
+			break;
+		/* handled; anything new since is the run loop's */
+		if (!khv_fastpath_quiet(vcpu, want_window)) {
+			exit->kind = KHV_EXIT_DONE;
+			break;
+		}
+		flush = false;
+		trace_khv_entry(vcpu->id, vcpu->rip);
+	}
 	khv_put_host_dr(vcpu, host_bp);
 	if (tf)
 		vcpu->rflags &= ~X86_EFLAGS_TF;
 	if (xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, khv_host_xcr0);
-	vcpu->stat.guest_time_ns += local_clock() - start;
+	khv_guest_time_add(vcpu, start);
 	khv_entry_end(vcpu);
 	return true;
 }
@@ -887,13 +985,18 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 			vcpu->stat.signal_exits++;
 			return -EINTR;
 		}
-		cond_resched();
+		/*
+		 * With preemptible RCU, cond_resched() does nothing more than
+		 * this test; without it, it also reports a quiescent state.
+		 */
+		if (!IS_ENABLED(CONFIG_PREEMPT_RCU) || need_resched())
+			cond_resched();
 		khv_kvmclock_before_entry(vcpu);
 		khv_steal_time_before_entry(vcpu);
 		at_once = khv_inject_events(vcpu, want_window);
 		if (vcpu->apic)
 			khv_vlapic_pv_eoi_before_entry(vcpu);
-		entered = khv_enter(vcpu, at_once, &exit);
+		entered = khv_enter(vcpu, at_once, want_window, &exit);
 		/* first: an offered vector the guest took is in service */
 		if (vcpu->irq_offer >= 0)
 			khv_vlapic_offer_done(vcpu);
@@ -904,7 +1007,8 @@ static int khv_run_loop(struct khv_vcpu *vcpu, bool want_window)
 			khv_vlapic_after_exit(vcpu);
 		if (WARN_ON_ONCE(exit.kind >= ARRAY_SIZE(khv_exit_handlers)))
 			exit.kind = KHV_EXIT_UNHANDLED;
-		khv_stat_exit(vcpu, &exit);
+		if (exit.kind != KHV_EXIT_DONE)
+			khv_stat_exit(vcpu, &exit);
 		r = khv_exit_handlers[exit.kind](vcpu, &exit);
 		if (r <= 0)
 			return r;

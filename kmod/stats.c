@@ -350,7 +350,7 @@ void khv_debugfs_stats_init(void)
  * counter is first in the struct) count in exits_other.
  */
 static_assert(EXIT_STAT(runs) == 0);
-static const u8 khv_exit_stat[] = {
+const u8 khv_exit_stat[KHV_EXIT_UNHANDLED + 1] = {
 	[KHV_EXIT_IO]		= EXIT_STAT(exits_io),
 	[KHV_EXIT_NPF]		= EXIT_STAT(exits_npt_fault),
 	[KHV_EXIT_HLT]		= EXIT_STAT(exits_hlt),
@@ -368,14 +368,3 @@ static const u8 khv_exit_stat[] = {
 	[KHV_EXIT_UNHANDLED]	= 0,	/* sizes the table to every kind */
 };
 
-/* The exit just taken (a valid kind), in this vCPU's counters and the trace. */
-void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit)
-{
-	u64 *counters = (u64 *)&vcpu->stat;
-	u8 i = khv_exit_stat[exit->kind];
-
-	trace_khv_exit(vcpu->id, exit->kind, exit->hw_code, vcpu->rip,
-		       exit->info1, exit->info2);
-	vcpu->stat.exits++;
-	counters[i ? i : EXIT_STAT(exits_other)]++;
-}

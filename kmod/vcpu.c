@@ -217,6 +217,7 @@ static int khv_vcpu_setup(struct khv_vcpu *vcpu, struct khv_vm *vm, u32 id)
 	vcpu->irq_offer = -1;
 	vcpu->cpu = -1;
 	vcpu->kvmclock_cpu = -1;
+	vcpu->guest_time_mult = khv_guest_time_mult();
 	mutex_init(&vcpu->lock);
 	init_waitqueue_head(&vcpu->wq);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);

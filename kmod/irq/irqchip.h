@@ -78,6 +78,7 @@ bool khv_vlapic_match(struct khv_vcpu *vcpu, const struct khv_irq_msg *m,
 		      bool self);
 int khv_vlapic_before_entry(struct khv_vcpu *vcpu);
 void khv_vlapic_after_exit(struct khv_vcpu *vcpu);
+bool khv_vlapic_quiet_after_exit(struct khv_vcpu *vcpu);
 void khv_vlapic_pv_eoi_before_entry(struct khv_vcpu *vcpu);
 void khv_vlapic_pv_eoi_after_exit(struct khv_vcpu *vcpu);
 bool khv_vlapic_has_events(struct khv_vcpu *vcpu);

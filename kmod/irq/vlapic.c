@@ -912,6 +912,21 @@ void khv_vlapic_after_exit(struct khv_vcpu *vcpu)
 		khv_vapic_sync_from(vcpu);
 }
 
+/*
+ * True when khv_vlapic_after_exit() and khv_vlapic_before_entry() have
+ * nothing to do for this exit: the fast path may enter again at once.
+ * Interrupts off; what other threads change comes with a request bit.
+ */
+bool khv_vlapic_quiet_after_exit(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+
+	return !vcpu->pv_eoi_pending && !a->vapic_addr &&
+	       !READ_ONCE(a->fired_ns) &&
+	       vcpu->mp_state == KVM_MP_STATE_RUNNABLE &&
+	       khv_lapic_get_cr8(&a->l) == vcpu->tpr;
+}
+
 /* HLT with the LAPIC in the kernel: sleep here, not in user space. */
 void khv_vlapic_hlt(struct khv_vcpu *vcpu)
 {

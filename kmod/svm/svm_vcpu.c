@@ -190,7 +190,7 @@ static void svm_store_state(struct svm_vcpu *svm)
 }
 
 /* TSC_AUX is not switched by VMRUN: the guest's while RDTSCP may run. */
-static u64 svm_tsc_aux_enter(struct svm_vcpu *svm)
+static __always_inline u64 svm_tsc_aux_enter(struct svm_vcpu *svm)
 {
 	u64 host = 0;
 
@@ -202,7 +202,7 @@ static u64 svm_tsc_aux_enter(struct svm_vcpu *svm)
 	return host;
 }
 
-static void svm_tsc_aux_exit(struct svm_vcpu *svm, u64 host)
+static __always_inline void svm_tsc_aux_exit(struct svm_vcpu *svm, u64 host)
 {
 	if (boot_cpu_has(X86_FEATURE_RDTSCP) && host != svm->tsc_aux)
 		wrmsrl(MSR_TSC_AUX, host);
@@ -577,12 +577,12 @@ static void svm_predictor_barrier(struct svm_vcpu *svm)
  * OSXSAVE, for XRSTOR), so theirs is the host's; should that ever change,
  * the host's value comes back here before anything in the host runs.
  */
-static u32 svm_pkru_enter(void)
+static __always_inline u32 svm_pkru_enter(void)
 {
 	return cpu_feature_enabled(X86_FEATURE_OSPKE) ? rdpkru() : 0;
 }
 
-static void svm_pkru_exit(u32 host)
+static __always_inline void svm_pkru_exit(u32 host)
 {
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != host)
 		wrpkru(host);
