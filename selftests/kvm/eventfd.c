@@ -6,12 +6,17 @@
  * signals its resample fd, a deassigned irqfd no longer interrupts; a
  * guest's port and MMIO writes signal ioeventfds (one length or any,
  * with and without a value to match) without an exit, and the writes no
- * ioeventfd matches still exit. Plus the argument checks KVM makes.
+ * ioeventfd matches still exit; a guest that does nothing but such writes
+ * still takes its interrupts, loses and doubles no write, and KVM_RUN
+ * still returns for a signal. Plus the argument checks KVM makes.
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "guest.h"
@@ -26,6 +31,7 @@ static int sys_fd;
 
 #define PIO_ANY		0xe0
 #define PIO_MATCH	0xe4
+#define PIO_STORM	0xe8
 #define MMIO_ANY	0xd0000000ull
 #define MMIO_MATCH	0xd0001000ull
 
@@ -295,6 +301,110 @@ static int t_ioeventfd(void)
 	return KSFT_PASS;
 }
 
+#define STORM_IRQS	20
+
+static volatile uint64_t storm_writes;
+
+/*
+ * Nothing but port writes an ioeventfd takes, interrupts on, until enough
+ * interrupts came in; then the writes go on for good.
+ */
+GUEST_CODE static void guest_storm(uint64_t a, uint64_t b)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	__asm__ volatile("sti");
+	while (count[VEC_MSI] < STORM_IRQS) {
+		__asm__ volatile("outb %%al, %0" : : "i"(PIO_STORM), "a"(0));
+		storm_writes++;
+	}
+	__asm__ volatile("cli");
+	GUEST_SYNC(1, storm_writes);
+	for (;;)
+		__asm__ volatile("outb %%al, %0" : : "i"(PIO_STORM), "a"(0));
+}
+
+struct storm {
+	int irq_fd;
+	volatile bool stop;
+};
+
+/* An irqfd signalled every millisecond until told to stop. */
+static void *storm_irqs(void *arg)
+{
+	struct storm *s = arg;
+
+	while (!s->stop) {
+		signal_fd(s->irq_fd);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * Writes that exit only as far as the kernel (KVM and khv handle them
+ * without returning from KVM_RUN, khv without its run loop's round) must
+ * not keep interrupts, or signals, from the vCPU, nor lose or double a
+ * signal to the eventfd.
+ */
+static int t_ioeventfd_storm(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = { .it_value.tv_sec = 20 }, off = { 0 };
+	struct storm s = { .irq_fd = eventfd(0, EFD_NONBLOCK) };
+	int efd = eventfd(0, EFD_NONBLOCK), r;
+	struct gvm *vm = NULL;
+	struct gvcpu *v;
+	uint64_t writes = 0, signalled;
+	pthread_t t;
+
+	CHECK(efd >= 0 && s.irq_fd >= 0, "eventfds");
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm, "VM");
+	SKIP_IF(!khv_cap(vm->fd, KVM_CAP_IRQFD) || !khv_cap(vm->fd, KVM_CAP_IOEVENTFD),
+		"no KVM_CAP_IRQFD or KVM_CAP_IOEVENTFD");
+	gvm_destroy(vm);
+	vm = irq_vm();
+	CHECK(vm, "VM with irqchip");
+	CHECK(!gvm_set_msi_route(vm, GSI_MSI, APIC_BASE, VEC_MSI), "MSI route");
+	CHECK(!irqfd(vm, s.irq_fd, GSI_MSI, 0, 0), "irqfd");
+	CHECK(!ioeventfd(vm, efd, PIO_STORM, 1, KVM_IOEVENTFD_FLAG_PIO, 0), "ioeventfd");
+	v = gvcpu_create_long(vm, 0, guest_storm, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!sigaction(SIGALRM, &sa, &old), "sigaction");	/* no SA_RESTART */
+	CHECK(!pthread_create(&t, NULL, storm_irqs, &s), "thread");
+	/* a watchdog: a vCPU deaf to interrupts would never come back */
+	setitimer(ITIMER_REAL, &it, NULL);
+	r = gvcpu_run_sync(v, 1, &writes);
+	setitimer(ITIMER_REAL, &off, NULL);
+	s.stop = true;
+	pthread_join(t, NULL);
+	CHECK(!r, "%d interrupts through %llu writes (%llu came)", STORM_IRQS,
+	      (unsigned long long)storm_writes, (unsigned long long)count[VEC_MSI]);
+	signalled = drain(efd);
+	ksft_diag("%llu writes, %llu signals", (unsigned long long)writes,
+		  (unsigned long long)signalled);
+	CHECK(writes && signalled == writes, "one signal per write");
+	/* the writes go on: a signal must still end KVM_RUN */
+	it.it_value.tv_sec = 0;
+	it.it_value.tv_usec = 100000;
+	setitimer(ITIMER_REAL, &it, NULL);
+	r = (int)khv_ioctl(v->fd, KVM_RUN, 0);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	CHECK(r == -EINTR && v->run->exit_reason == KVM_EXIT_INTR,
+	      "a signal ends KVM_RUN: %d, exit %u", r, v->run->exit_reason);
+	CHECK(drain(efd) > 0, "the writes went on");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	close(efd);
+	close(s.irq_fd);
+	return KSFT_PASS;
+}
+
 /* What KVM refuses: lengths, flags, collisions, unknown deassigns. */
 static int t_ioeventfd_args(void)
 {
@@ -335,6 +445,7 @@ static const struct ksft_case cases[] = {
 	{ "irqfd_resample", t_resample },
 	{ "ioeventfd", t_ioeventfd },
 	{ "ioeventfd_args", t_ioeventfd_args },
+	{ "ioeventfd_storm", t_ioeventfd_storm },
 };
 
 int main(int argc, char **argv)
