@@ -168,7 +168,8 @@ $(FUZZ_BIN): $(wildcard selftests/fuzz/*.c selftests/fuzz/*.h) selftests/lib/khv
 unit: $(UNIT_BINS)
 
 .SECONDEXPANSION:
-$(B)/unit/%: selftests/host/%.c $$(%_SRCS) $(SELFTEST_HDRS) kmod/khv_pure.h
+$(B)/unit/%: selftests/host/%.c $$(%_SRCS) $(SELFTEST_HDRS) kmod/khv_pure.h \
+		 $(wildcard kmod/*.h kmod/irq/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Iselftests/lib -Ikmod -o $@ $< $($*_SRCS)
 

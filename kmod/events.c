@@ -47,7 +47,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	 * and interrupts; as KVM, one KVM_INTERRUPT queued still goes in.
 	 */
 	bool blocked = vcpu->guest_debug & KVM_GUESTDBG_BLOCKIRQ;
-	bool injected = false, apic_irq = false;
+	bool injected = false, apic_irq = false, apic_none = false;
 	int v;
 
 	/* clear first: an event that comes after this is seen at entry */
@@ -75,11 +75,17 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 				vcpu->stat.irq_injections++;
 				khv_ops->inject_irq(vcpu, v);
 				injected = true;
+			} else {
+				apic_none = true;
 			}
 		}
 	}
-	/* the in-kernel LAPIC or PIC has one the guest cannot take yet */
-	if (vcpu->apic && !blocked)
+	/*
+	 * The in-kernel LAPIC or PIC has one the guest cannot take yet. Not
+	 * looked for again when the look above found none: one arriving
+	 * since sets KHV_REQ_EVENT, and khv_enter() sees that.
+	 */
+	if (vcpu->apic && !blocked && !apic_none)
 		apic_irq = khv_vlapic_next_irq(vcpu, false) >= 0;
 	/*
 	 * Rather than exit when the guest's IF=0 or shadow ends, to inject

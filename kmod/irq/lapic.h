@@ -280,6 +280,25 @@ int khv_lapic_wrmsr(struct khv_lapic *l, u32 msr, u64 val, u64 now_ns,
 		    struct khv_lapic_action *act);
 
 /*
+ * Whether an access to the register at xAPIC page @offset uses its now_ns:
+ * only the timer's (TMICT, TMCCT, TDCR) do; the others may pass 0, which
+ * spares the glue a clock reading per ICR or EOI write.
+ */
+static inline bool khv_lapic_reg_timed(u32 offset)
+{
+	u32 row = offset & 0xff0;
+
+	return row == KHV_APIC_TMICT || row == KHV_APIC_TMCCT ||
+	       row == KHV_APIC_TDCR;
+}
+
+/* The same for x2APIC MSR @msr (0x800-0x8ff: the register at index << 4). */
+static inline bool khv_lapic_msr_timed(u32 msr)
+{
+	return khv_lapic_reg_timed((msr & 0xff) << 4);
+}
+
+/*
  * IA32_APIC_BASE writes: 0, or -EINVAL (#GP for a guest, error for user
  * space) when @value has a bit of @reserved_mask set (the bits above the
  * guest's MAXPHYADDR; bits 0-7 and 9 are always reserved, EXTD without

@@ -294,11 +294,13 @@ bool khv_vlapic_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 {
 	struct khv_vlapic *a = vcpu->apic;
 	struct khv_lapic_action act = { 0 };
-	u64 base, val = 0, now = khv_now_ns();
+	u64 base, val = 0, now;
 	unsigned long flags;
 
 	if (len > 8)
 		return false;
+	/* a clock reading (an HPET read on some hosts) only for the timer */
+	now = khv_lapic_reg_timed(gpa & ~PAGE_MASK) ? khv_now_ns() : 0;
 	spin_lock_irqsave(&a->lock, flags);
 	base = a->l.apic_base & PAGE_MASK & ~(u64)BIT_ULL(63);
 	if (!khv_lapic_mmio_active(&a->l) || gpa < base ||
@@ -341,7 +343,8 @@ int khv_vlapic_rdmsr(struct khv_vcpu *vcpu, u32 msr, u64 *data)
 		*data = khv_lapic_timer_mode(&a->l) == KHV_TIMER_TSC_DEADLINE ?
 			a->l.tsc_deadline : 0;
 	else
-		r = khv_lapic_rdmsr(&a->l, msr, data, khv_now_ns());
+		r = khv_lapic_rdmsr(&a->l, msr, data, khv_lapic_msr_timed(msr) ?
+				    khv_now_ns() : 0);
 	spin_unlock_irqrestore(&a->lock, flags);
 	return r;
 }
@@ -372,7 +375,8 @@ int khv_vlapic_wrmsr(struct khv_vcpu *vcpu, u32 msr, u64 data, bool host)
 	else if (msr == MSR_IA32_TSC_DEADLINE)
 		khv_lapic_set_tsc_deadline(&a->l, data, &act);
 	else
-		r = khv_lapic_wrmsr(&a->l, msr, data, khv_now_ns(), &act);
+		r = khv_lapic_wrmsr(&a->l, msr, data, khv_lapic_msr_timed(msr) ?
+				    khv_now_ns() : 0, &act);
 	base = a->l.apic_base;
 	spin_unlock_irqrestore(&a->lock, flags);
 	if (msr == MSR_IA32_APICBASE && !r)

@@ -1311,6 +1311,63 @@ static int t_timer_advance(void)
 	return KSFT_PASS;
 }
 
+/*
+ * khv_lapic_reg_timed() lets the glue skip the clock: every register it
+ * calls untimed must read and write the same at any time, with a timer
+ * running; and the timer's three must be timed.
+ */
+static int t_timed_regs(void)
+{
+	static struct khv_lapic a, b;
+	struct khv_lapic_action aa, ab;
+	u32 off, msr;
+	u64 va, vb;
+	int ra, rb;
+
+	for (off = 0; off < 0x1000; off += 0x10) {
+		if (khv_lapic_reg_timed(off))
+			continue;
+		fresh(&a, 1, false);
+		wr(&a, 0x320, 0x20041);		/* periodic, vector 0x41 */
+		now = 500;
+		wr(&a, 0x380, 1000);		/* running */
+		b = a;
+		va = khv_lapic_mmio_read(&a, off, 4, 600);
+		vb = khv_lapic_mmio_read(&b, off, 4, 987654);
+		CHECK(va == vb, "read %#x differs with the time", off);
+		memset(&aa, 0, sizeof(aa));
+		memset(&ab, 0, sizeof(ab));
+		khv_lapic_mmio_write(&a, off, 4, 0x1ff, 600, &aa);
+		khv_lapic_mmio_write(&b, off, 4, 0x1ff, 987654, &ab);
+		CHECK(!memcmp(&a, &b, sizeof(a)) && !memcmp(&aa, &ab, sizeof(aa)),
+		      "write %#x differs with the time", off);
+	}
+	for (msr = 0x800; msr < 0x900; msr++) {
+		if (khv_lapic_msr_timed(msr))
+			continue;
+		CHECK(fresh_x2(&a, 1) == KSFT_PASS, "x2APIC");
+		CHECK(!khv_lapic_wrmsr(&a, 0x832, 0x20041, 0, &act) &&
+		      !khv_lapic_wrmsr(&a, 0x838, 1000, 500, &act), "timer");
+		b = a;
+		va = vb = 0;
+		ra = khv_lapic_rdmsr(&a, msr, &va, 600);
+		rb = khv_lapic_rdmsr(&b, msr, &vb, 987654);
+		CHECK(ra == rb && va == vb, "RDMSR %#x differs with the time", msr);
+		memset(&aa, 0, sizeof(aa));
+		memset(&ab, 0, sizeof(ab));
+		ra = khv_lapic_wrmsr(&a, msr, 0xff, 600, &aa);
+		rb = khv_lapic_wrmsr(&b, msr, 0xff, 987654, &ab);
+		CHECK(ra == rb && !memcmp(&a, &b, sizeof(a)) &&
+		      !memcmp(&aa, &ab, sizeof(aa)), "WRMSR %#x differs with the time", msr);
+	}
+	CHECK(khv_lapic_reg_timed(0x380) && khv_lapic_reg_timed(0x390) &&
+	      khv_lapic_reg_timed(0x3e0) && khv_lapic_reg_timed(0x384) &&
+	      khv_lapic_msr_timed(0x838) && khv_lapic_msr_timed(0x839) &&
+	      khv_lapic_msr_timed(0x83e) && !khv_lapic_reg_timed(0x300) &&
+	      !khv_lapic_msr_timed(0x830), "the timer's registers are timed");
+	return KSFT_PASS;
+}
+
 static const struct ksft_case cases[] = {
 	{ "lapic_reset", t_reset },
 	{ "lapic_xapic_masks", t_xapic_masks },
@@ -1331,6 +1388,7 @@ static const struct ksft_case cases[] = {
 	{ "lapic_timer_tsc", t_timer_tsc },
 	{ "lapic_timer_advance", t_timer_advance },
 	{ "lapic_state", t_state },
+	{ "lapic_timed_regs", t_timed_regs },
 	{ "lapic_hostile", t_hostile },
 };
 
