@@ -93,6 +93,9 @@ struct khv_vcpu_stat {
 	u64 timer_advance_waits;
 };
 
+/* A counter's place in struct khv_vcpu_stat, counted in u64s. */
+#define KHV_STAT_IDX(field)	(offsetof(struct khv_vcpu_stat, field) / sizeof(u64))
+
 /* Coalesced MMIO/PIO zones and their ring (coalesced.c). */
 #define KHV_COALESCED_ZONES	256
 
@@ -382,7 +385,7 @@ void khv_debugfs_vm_add(struct khv_vm *vm, int fd);
 void khv_debugfs_vcpu_add(struct khv_vcpu *vcpu);
 void khv_debugfs_vm_remove(struct khv_vm *vm);
 void khv_debugfs_stats_init(void);
-/* each exit kind's counter in struct khv_vcpu_stat, as u64 index; 0: exits_other */
+/* each exit kind's counter, a KHV_STAT_IDX(); 0: exits_other */
 extern const u8 khv_exit_stat[KHV_EXIT_UNHANDLED + 1];
 
 /* mmu.c */

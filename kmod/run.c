@@ -813,22 +813,30 @@ static void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit)
 	trace_khv_exit(vcpu->id, exit->kind, exit->hw_code, vcpu->rip,
 		       exit->info1, exit->info2);
 	vcpu->stat.exits++;
-	counters[i ? i : offsetof(struct khv_vcpu_stat, exits_other) / sizeof(u64)]++;
+	counters[i ? i : KHV_STAT_IDX(exits_other)]++;
 }
 
 /*
- * Nothing the full loop does around an entry has work for this exit: no
- * request (other threads' interrupts, kicks and changes all set one),
- * nothing to inject, offer or watch for, no debugging, no user-space
- * window, no host work (rescheduling, a signal). Interrupts off.
+ * A request bit (other threads' interrupts, kicks and changes all set
+ * one) or host work (rescheduling, a signal): the run loop's business.
  */
-static bool khv_fastpath_quiet(struct khv_vcpu *vcpu, bool want_window)
+static bool khv_fastpath_interrupted(struct khv_vcpu *vcpu)
 {
-	return !READ_ONCE(vcpu->requests) && !want_window &&
+	return READ_ONCE(vcpu->requests) || need_resched() ||
+	       signal_pending(current);
+}
+
+/*
+ * Nothing the run loop does around an entry has work for this exit:
+ * besides the above, nothing to inject, offer or watch for, no debugging.
+ * Interrupts off.
+ */
+static bool khv_fastpath_quiet(struct khv_vcpu *vcpu)
+{
+	return !khv_fastpath_interrupted(vcpu) &&
 	       !vcpu->guest_debug && !(vcpu->rflags & X86_EFLAGS_TF) &&
 	       vcpu->irq_offer < 0 && !vcpu->irq_pending &&
 	       !vcpu->nmi_pending && !vcpu->nmi_iret_wait &&
-	       !need_resched() && !signal_pending(current) &&
 	       (!vcpu->apic || khv_vlapic_quiet_after_exit(vcpu)) &&
 	       !khv_ops->event_in_flight(vcpu);
 }
@@ -840,13 +848,12 @@ static bool khv_fastpath_quiet(struct khv_vcpu *vcpu, bool want_window)
  * khv_fastpath_quiet() found empty). A guest notifying a device model
  * through an ioeventfd exits this way. False: the run loop takes it.
  */
-static bool khv_exit_fastpath(struct khv_vcpu *vcpu, struct khv_exit *exit,
-			      bool want_window)
+static bool khv_exit_fastpath(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	u32 val = (u32)vcpu->gprs[RAX];
 
 	if (exit->kind != KHV_EXIT_IO || exit->io.in || exit->io.string ||
-	    !khv_fastpath_quiet(vcpu, want_window) ||
+	    !khv_fastpath_quiet(vcpu) ||
 	    !khv_ioeventfd_write(vcpu->vm, true, exit->io.port, exit->io.size,
 				 &val))
 		return false;
@@ -889,13 +896,16 @@ static __always_inline void khv_guest_time_add(struct khv_vcpu *vcpu, u64 start)
 }
 
 /*
- * One entry. Returns false if this CPU cannot run guests right now.
+ * One entry, and more while its exits take the fast path. Returns false
+ * if this CPU cannot run guests right now.
  * @exit_at_once: leave the guest right after event delivery (a self-IPI
  * makes the entry end with a host-interrupt exit).
+ * @want_window: user space waits for an interrupt window (no fast path).
  */
 static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 		      bool want_window, struct khv_exit *exit)
 {
+	bool fast = !exit_at_once && !want_window;
 	bool flush, xcr0, tf, host_bp;
 	u64 start;
 
@@ -919,10 +929,10 @@ static bool khv_enter(struct khv_vcpu *vcpu, bool exit_at_once,
 	host_bp = khv_load_guest_dr(vcpu);
 	for (;;) {
 		khv_ops->vcpu_enter(vcpu, vcpu->vm->npt.root_pa, flush, exit);
-		if (exit_at_once || !khv_exit_fastpath(vcpu, exit, want_window))
+		if (!fast || !khv_exit_fastpath(vcpu, exit))
 			break;
-		/* handled; anything new since is the run loop's */
-		if (!khv_fastpath_quiet(vcpu, want_window)) {
+		/* handled; only a request or host work can have come since */
+		if (khv_fastpath_interrupted(vcpu)) {
 			exit->kind = KHV_EXIT_DONE;
 			break;
 		}

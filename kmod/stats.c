@@ -343,28 +343,26 @@ void khv_debugfs_stats_init(void)
 	khv_debugfs_vms = debugfs_create_dir(KHV_DEBUGFS_VM_DIR, khv_debugfs_dir);
 }
 
-#define EXIT_STAT(field)	(offsetof(struct khv_vcpu_stat, field) / sizeof(u64))
-
 /*
  * Each exit kind's exits_* counter; kinds not listed (0: no exits_*
  * counter is first in the struct) count in exits_other.
  */
-static_assert(EXIT_STAT(runs) == 0);
+static_assert(KHV_STAT_IDX(runs) == 0);
 const u8 khv_exit_stat[KHV_EXIT_UNHANDLED + 1] = {
-	[KHV_EXIT_IO]		= EXIT_STAT(exits_io),
-	[KHV_EXIT_NPF]		= EXIT_STAT(exits_npt_fault),
-	[KHV_EXIT_HLT]		= EXIT_STAT(exits_hlt),
-	[KHV_EXIT_CPUID]	= EXIT_STAT(exits_cpuid),
-	[KHV_EXIT_RDMSR]	= EXIT_STAT(exits_msr),
-	[KHV_EXIT_WRMSR]	= EXIT_STAT(exits_msr),
-	[KHV_EXIT_HOST_EVENT]	= EXIT_STAT(exits_host_irq),
-	[KHV_EXIT_IRQ_WINDOW]	= EXIT_STAT(exits_irq_window),
-	[KHV_EXIT_NMI_WINDOW]	= EXIT_STAT(exits_nmi_window),
-	[KHV_EXIT_CR_WRITE]	= EXIT_STAT(exits_cr),
-	[KHV_EXIT_DR_ACCESS]	= EXIT_STAT(exits_dr),
-	[KHV_EXIT_EXCEPTION]	= EXIT_STAT(exits_exception),
-	[KHV_EXIT_SHUTDOWN]	= EXIT_STAT(exits_shutdown),
-	[KHV_EXIT_PAUSE]	= EXIT_STAT(exits_pause),
+	[KHV_EXIT_IO]		= KHV_STAT_IDX(exits_io),
+	[KHV_EXIT_NPF]		= KHV_STAT_IDX(exits_npt_fault),
+	[KHV_EXIT_HLT]		= KHV_STAT_IDX(exits_hlt),
+	[KHV_EXIT_CPUID]	= KHV_STAT_IDX(exits_cpuid),
+	[KHV_EXIT_RDMSR]	= KHV_STAT_IDX(exits_msr),
+	[KHV_EXIT_WRMSR]	= KHV_STAT_IDX(exits_msr),
+	[KHV_EXIT_HOST_EVENT]	= KHV_STAT_IDX(exits_host_irq),
+	[KHV_EXIT_IRQ_WINDOW]	= KHV_STAT_IDX(exits_irq_window),
+	[KHV_EXIT_NMI_WINDOW]	= KHV_STAT_IDX(exits_nmi_window),
+	[KHV_EXIT_CR_WRITE]	= KHV_STAT_IDX(exits_cr),
+	[KHV_EXIT_DR_ACCESS]	= KHV_STAT_IDX(exits_dr),
+	[KHV_EXIT_EXCEPTION]	= KHV_STAT_IDX(exits_exception),
+	[KHV_EXIT_SHUTDOWN]	= KHV_STAT_IDX(exits_shutdown),
+	[KHV_EXIT_PAUSE]	= KHV_STAT_IDX(exits_pause),
 	[KHV_EXIT_UNHANDLED]	= 0,	/* sizes the table to every kind */
 };
 
