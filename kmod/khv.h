@@ -54,6 +54,8 @@ struct khv_vm_stat {
 	u64 pages_pinned;		/* filled in when read: held_pages */
 	u64 pages_pinned_peak;
 	u64 npt_table_pages;
+	u64 pages_4k;			/* filled in when read: the NPT's leaves */
+	u64 pages_2m;
 	u64 vcpus;			/* filled in when read: nr_vcpus */
 };
 

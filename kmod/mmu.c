@@ -79,14 +79,14 @@ static void khv_uncharge_pins(struct khv_vm *vm, u64 n)
 	atomic64_sub(n, &khv_stats.pages);
 }
 
-static void khv_npt_release(void *ctx, u64 hpa, bool writable)
+static void khv_npt_release(void *ctx, u64 hpa, u64 npages, bool writable)
 {
 	struct khv_vm *vm = ctx;
-	struct page *page = pfn_to_page(hpa >> PAGE_SHIFT);
 
-	unpin_user_pages_dirty_lock(&page, 1, writable);
-	khv_uncharge_pins(vm, 1);
-	vm->stat.pages_unmapped++;
+	unpin_user_page_range_dirty_lock(pfn_to_page(hpa >> PAGE_SHIFT),
+					 npages, writable);
+	khv_uncharge_pins(vm, npages);
+	vm->stat.pages_unmapped += npages;
 }
 
 static void khv_npt_yield(void *ctx)
@@ -208,15 +208,31 @@ static void khv_slot_dirty_free(struct khv_memslot *m)
 }
 
 /*
- * Logging starts: the slot's writable mappings must fault again on write,
- * unless every page starts dirty (KVM_CLEAR_DIRTY_LOG protects them).
+ * The 2 MiB leaves of [gpa, gpa + size) into 4 KiB ones; one that gets no
+ * table is unmapped (zapped, the TLBs flushed, released) and faults again.
+ */
+static void khv_mmu_split(struct khv_vm *vm, u64 gpa, u64 size)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	if (!khv_pt_split_range(&vm->npt, gpa, size))
+		return;
+	khv_vm_flush_tlbs(vm);
+	khv_pt_reap_range(&vm->npt, gpa, size);
+}
+
+/*
+ * Logging starts: a logged slot has no 2 MiB mappings (a write logs one
+ * page); its writable mappings must fault again on write, unless every
+ * page starts dirty (KVM_CLEAR_DIRTY_LOG protects them).
  */
 static void khv_slot_start_logging(struct khv_vm *vm, struct khv_memslot *m)
 {
+	u64 start = m->base_gfn << PAGE_SHIFT, size = m->npages << PAGE_SHIFT;
+
+	khv_mmu_split(vm, start, size);
 	if (khv_dirty_initially_set(vm))
 		return;
-	if (khv_pt_write_protect_range(&vm->npt, m->base_gfn << PAGE_SHIFT,
-				       m->npages << PAGE_SHIFT))
+	if (khv_pt_write_protect_range(&vm->npt, start, size))
 		khv_vm_flush_tlbs(vm);
 }
 
@@ -330,8 +346,16 @@ static void khv_mark_dirty(const struct khv_memslot *m, u64 gpa)
 static int khv_mmu_write_fault(struct khv_vm *vm, const struct khv_memslot *m,
 			       u64 gpa)
 {
-	if (khv_pt_lookup(&vm->npt, gpa) & khv_ops->pt_format->writable)
+	u64 e = khv_pt_lookup(&vm->npt, gpa);
+
+	if (e & khv_ops->pt_format->writable)
 		return 0;
+	/* read-only 2 MiB: none are made so, but a write must log one page */
+	if (khv_pt_huge(&vm->npt, e)) {
+		khv_mmu_split(vm, gpa & ~(KHV_PT_HUGE_SIZE - 1), KHV_PT_HUGE_SIZE);
+		if (!khv_pt_lookup(&vm->npt, gpa))
+			return 0;	/* unmapped instead: fault again */
+	}
 	if (khv_pt_make_writable(&vm->npt, gpa))
 		return -EFAULT;
 	khv_mark_dirty(m, gpa);
@@ -432,6 +456,75 @@ static int khv_map_around(struct khv_vm *vm, const struct khv_memslot *m,
 }
 
 /*
+ * 2 MiB at once, where the host has them: a fault in a writable slot that
+ * logs no dirty pages, whose page lies in a folio of 2 MiB or more (a
+ * transparent huge page, hugetlbfs), pins the 512 pages of the aligned
+ * 2 MiB around it and, if they are one physically contiguous, aligned run,
+ * maps them with one 2 MiB leaf. Nothing changes for the guest or the host
+ * (the same pages are pinned and mapped as 512 4 KiB leaves would map
+ * them), but the guest takes one fault per 2 MiB and the CPU's nested walks
+ * are a level shorter, as with KVM's huge mappings. The guest-physical and
+ * the user addresses must be congruent modulo 2 MiB and the whole 2 MiB in
+ * the slot. Returns 0 if mapped, -EAGAIN where it does not apply (the
+ * caller maps 4 KiB pages).
+ */
+#define KHV_HUGE_PIN_CHUNK	64
+
+static int khv_map_huge(struct khv_vm *vm, const struct khv_memslot *m,
+			u64 gpa, u64 *counted)
+{
+	u64 base = gpa & ~(KHV_PT_HUGE_SIZE - 1), gfn = base >> PAGE_SHIFT;
+	unsigned long hva = khv_slot_hva(m, base);
+	struct page *pages[KHV_HUGE_PIN_CHUNK], *probe, *first = NULL;
+	unsigned int flags = FOLL_WRITE | FOLL_LONGTERM;
+	u64 pinned = 0;
+	int got, i;
+
+	if (!khv_ops->pt_format->huge || hva & (KHV_PT_HUGE_SIZE - 1) ||
+	    gfn < m->base_gfn ||
+	    gfn + KHV_PT_HUGE_PAGES > m->base_gfn + m->npages)
+		return -EAGAIN;
+	/* only where the page faulted on is part of a large folio */
+	if (pin_user_pages_fast(khv_slot_hva(m, gpa & PAGE_MASK), 1, flags,
+				&probe) != 1)
+		return -EAGAIN;
+	got = folio_nr_pages(page_folio(probe)) >= KHV_PT_HUGE_PAGES;
+	unpin_user_page(probe);
+	if (!got)
+		return -EAGAIN;
+	while (pinned < KHV_PT_HUGE_PAGES) {
+		got = pin_user_pages_fast(hva + (pinned << PAGE_SHIFT),
+					  KHV_HUGE_PIN_CHUNK, flags, pages);
+		if (got > 0 && !first)
+			first = pages[0];
+		for (i = 0; i < got; i++)
+			if (page_to_pfn(pages[i]) != page_to_pfn(first) + pinned + i)
+				break;
+		if (i < KHV_HUGE_PIN_CHUNK) {
+			if (got > 0)
+				unpin_user_pages(pages, got);
+			goto out_unpin;
+		}
+		pinned += got;
+	}
+	if (page_to_pfn(first) & (KHV_PT_HUGE_PAGES - 1) ||
+	    khv_charge_pins(vm, KHV_PT_HUGE_PAGES))
+		goto out_unpin;
+	if (khv_pt_map_huge(&vm->npt, base, page_to_phys(first), true, true)) {
+		khv_uncharge_pins(vm, KHV_PT_HUGE_PAGES);
+		goto out_unpin;
+	}
+	vm->stat.pages_mapped += KHV_PT_HUGE_PAGES;
+	*counted += KHV_PT_HUGE_PAGES;
+	return 0;
+
+out_unpin:
+	if (pinned)
+		unpin_user_page_range_dirty_lock(first, pinned, false);
+	return -EAGAIN;
+}
+
+/*
  * A nested page fault at @gpa: map the page from its slot, or report
  * that no slot (or a read-only slot, for a write) backs it: MMIO.
  */
@@ -453,6 +546,12 @@ int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio)
 	if (khv_pt_lookup(&vm->npt, gpa)) {
 		r = write ? khv_mmu_write_fault(vm, m, gpa) : 0;
 		goto out_unlock;
+	}
+	if (writable && !m->dirty) {
+		r = khv_map_huge(vm, m, gpa, &vcpu->stat.npt_pages_mapped);
+		if (r != -EAGAIN)
+			goto out_unlock;
+		r = 0;
 	}
 	if (writable) {
 		u64 gfn = gpa >> PAGE_SHIFT, first, n;

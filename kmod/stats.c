@@ -53,6 +53,8 @@ static const struct khv_stat_def khv_vm_stat_defs[] = {
 	VM_STAT(pages_pinned, INSTANT),		/* held now (all mapped ones) */
 	VM_STAT(pages_pinned_peak, PEAK),
 	VM_STAT(npt_table_pages, INSTANT),	/* the NPT's own pages */
+	VM_STAT(pages_4k, INSTANT),		/* 4 KiB mappings now, as KVM's */
+	VM_STAT(pages_2m, INSTANT),		/* 2 MiB mappings now */
 	VM_STAT(vcpus, INSTANT),
 };
 
@@ -166,6 +168,8 @@ static void khv_stats_snapshot(const struct khv_stats_file *f, u64 *data)
 	memcpy(data, &vm->stat, sizeof(vm->stat));
 	((struct khv_vm_stat *)data)->pages_pinned = READ_ONCE(vm->held_pages);
 	((struct khv_vm_stat *)data)->vcpus = READ_ONCE(vm->nr_vcpus);
+	((struct khv_vm_stat *)data)->pages_4k = READ_ONCE(vm->npt.leaves[0]);
+	((struct khv_vm_stat *)data)->pages_2m = READ_ONCE(vm->npt.leaves[1]);
 }
 
 static ssize_t khv_stats_read(struct file *filp, char __user *buf, size_t len,

@@ -37,6 +37,7 @@ struct khv_hw_result svm_check_support(const struct svm_facts *f)
 #define NPT_US	BIT_ULL(2)
 #define NPT_A	BIT_ULL(5)
 #define NPT_D	BIT_ULL(6)
+#define NPT_PS	BIT_ULL(7)	/* in a level-2 entry: a 2 MiB page */
 #define NPT_AVL_RW	BIT_ULL(9)	/* software: the backing page is writable */
 
 const struct khv_pt_format svm_npt_format = {
@@ -46,4 +47,5 @@ const struct khv_pt_format svm_npt_format = {
 	.present	= NPT_P,
 	.writable	= NPT_RW,
 	.backing_rw	= NPT_AVL_RW,
+	.huge		= NPT_PS,
 };

@@ -12,6 +12,8 @@
 static u64 pool[POOL][512] __attribute__((aligned(4096)));
 static bool used[POOL];
 static int released, released_writable;
+static u64 released_hpa[8], released_n[8];	/* the first calls' pages */
+static int release_calls;
 
 static void *t_alloc(void *ctx, u64 *pa)
 {
@@ -38,10 +40,15 @@ static void *t_va(void *ctx, u64 pa)
 	return pool[pa / 4096 - 1];
 }
 
-static void t_release(void *ctx, u64 hpa, bool writable)
+static void t_release(void *ctx, u64 hpa, u64 npages, bool writable)
 {
-	released++;
-	released_writable += writable;
+	if (release_calls < 8) {
+		released_hpa[release_calls] = hpa;
+		released_n[release_calls] = npages;
+	}
+	release_calls++;
+	released += npages;
+	released_writable += writable ? npages : 0;
 }
 
 /* the backend's formats (svm_support.c, vmx_support.c); each case runs with both */
@@ -208,6 +215,133 @@ static int t_reach(void)
 	return KSFT_PASS;
 }
 
+/*
+ * 2 MiB leaves: mapped only on an empty, aligned level-2 entry; found by
+ * every address they cover; zapped, reaped and destroyed as one leaf of
+ * 512 pages; never under or over 4 KiB leaves.
+ */
+static int t_huge(void)
+{
+	const u64 g = 0x40000000, h = 0x80000000, rw = fmt->leaf_rw | fmt->backing_rw;
+	struct khv_pt pt;
+
+	CHECK(fmt->huge, "the format has 2 MiB leaves");
+	CHECK(!khv_pt_init(&pt, fmt, &mem), "init");
+	CHECK(khv_pt_map_huge(&pt, g + 0x1000, h, true, true) == -EINVAL, "gpa unaligned");
+	CHECK(khv_pt_map_huge(&pt, g, h + 0x1000, true, true) == -EINVAL, "hpa unaligned");
+	CHECK(khv_pt_map_huge(&pt, 1ull << KHV_PT_GPA_BITS, h, true, true) == -EINVAL,
+	      "beyond the reach");
+	CHECK(!khv_pt_map_huge(&pt, g, h, true, true), "map");
+	CHECK(tables_in_use() == 3, "root and two tables, no leaf table: %d", tables_in_use());
+	CHECK(khv_pt_lookup(&pt, g) == (h | rw | fmt->huge), "first page");
+	CHECK(khv_pt_lookup(&pt, g + 0x1ff000) == (h | rw | fmt->huge), "last page");
+	CHECK(khv_pt_huge(&pt, khv_pt_lookup(&pt, g + 0x12345)), "a 2 MiB leaf");
+	CHECK(!khv_pt_lookup(&pt, g + 0x200000) && !khv_pt_lookup(&pt, g - 0x1000),
+	      "nothing around it");
+	CHECK(khv_pt_map_huge(&pt, g, h, true, true) == -EEXIST, "again");
+	CHECK(khv_pt_map(&pt, g + 0x5000, 0x5000, true, true) == -EEXIST, "no 4 KiB under it");
+	CHECK(tables_in_use() == 3, "and no table made for one");
+	CHECK(!khv_pt_map(&pt, g + 0x200000, 0x5000, true, true), "4 KiB next to it");
+	CHECK(khv_pt_map_huge(&pt, g + 0x200000, h, true, true) == -EEXIST,
+	      "no 2 MiB over 4 KiB leaves");
+	CHECK(pt.leaves[0] == 1 && pt.leaves[1] == 1, "counted: %llu, %llu",
+	      (unsigned long long)pt.leaves[0], (unsigned long long)pt.leaves[1]);
+	CHECK(khv_pt_make_writable(&pt, g + 0x3000) == 0 &&
+	      khv_pt_lookup(&pt, g) == (h | rw | fmt->huge), "writable stays 2 MiB");
+	/* zap: the whole leaf, whatever part of it the range covers */
+	release_calls = released = released_writable = 0;
+	CHECK(khv_pt_zap_range(&pt, g + 0x100000, 0x1000) == 1, "zap one page of it");
+	CHECK(!(khv_pt_lookup(&pt, g) & fmt->present) && khv_pt_lookup(&pt, g),
+	      "zapped as a whole, kept");
+	CHECK(khv_pt_map(&pt, g, 0x6000, true, true) == -EEXIST &&
+	      khv_pt_map_huge(&pt, g, h, true, true) == -EEXIST, "nothing over zapped");
+	CHECK(khv_pt_lookup(&pt, g + 0x200000) & fmt->present, "the 4 KiB leaf kept");
+	CHECK(released == 0, "zap releases nothing");
+	khv_pt_reap_range(&pt, g + 0x1ff000, 0x1000);
+	CHECK(release_calls == 1 && released == 512 && released_hpa[0] == h &&
+	      released_n[0] == 512 && released_writable == 512, "reaped: 512 pages, once");
+	CHECK(!khv_pt_lookup(&pt, g), "entry cleared");
+	CHECK(pt.leaves[0] == 1 && !pt.leaves[1], "no 2 MiB leaf counted");
+	CHECK(!khv_pt_map_huge(&pt, g, h, false, false), "map again, read-only");
+	CHECK(khv_pt_lookup(&pt, g) == (h | fmt->leaf_ro | fmt->huge), "read-only leaf");
+	CHECK(khv_pt_make_writable(&pt, g) == -EPERM, "no writable backing");
+	release_calls = released = released_writable = 0;
+	khv_pt_destroy(&pt);
+	CHECK(released == 513 && released_writable == 1 && !tables_in_use(),
+	      "destroy: %d released, %d dirty", released, released_writable);
+	return KSFT_PASS;
+}
+
+/*
+ * Dirty logging over 2 MiB leaves: split into 512 leaves of the same pages
+ * and rights, then protected page by page; write protection of a word that
+ * meets a 2 MiB leaf protects it whole.
+ */
+static int t_huge_split(void)
+{
+	const u64 g = 0x600000, h = 0xc00000, rw = fmt->leaf_rw | fmt->backing_rw,
+		  ro = fmt->leaf_ro | fmt->backing_rw;
+	struct khv_pt pt;
+	int i;
+
+	CHECK(!khv_pt_init(&pt, fmt, &mem), "init");
+	CHECK(!khv_pt_map_huge(&pt, g, h, true, true), "map");
+	CHECK(!khv_pt_map_huge(&pt, g + 0x200000, h + 0x200000, true, true), "map the next");
+	CHECK(khv_pt_write_protect_mask(&pt, g + 0x200000, 0x6) == 1, "a word: the leaf whole");
+	CHECK(khv_pt_lookup(&pt, g + 0x3ff000) == ((h + 0x200000) | ro | fmt->huge),
+	      "read-only as a whole");
+	CHECK(khv_pt_split_range(&pt, g, 0x400000) == 0, "split both: no zap");
+	CHECK(pt.leaves[0] == 1024 && !pt.leaves[1], "counted as 4 KiB");
+	CHECK(tables_in_use() == 5, "two leaf tables: %d", tables_in_use());
+	for (i = 0; i < 512; i++) {
+		CHECK(khv_pt_lookup(&pt, g + i * 0x1000ull) == ((h + i * 0x1000ull) | rw),
+		      "page %d as it was, 4 KiB", i);
+		CHECK(khv_pt_lookup(&pt, g + 0x200000 + i * 0x1000ull) ==
+		      ((h + 0x200000 + i * 0x1000ull) | ro), "page %d read-only, 4 KiB", i);
+	}
+	CHECK(khv_pt_split_range(&pt, g, 0x400000) == 0 && tables_in_use() == 5,
+	      "split again: nothing to do");
+	CHECK(khv_pt_write_protect_range(&pt, g, 0x200000) == 512, "protect 512 pages");
+	CHECK(!khv_pt_make_writable(&pt, g + 0x7000), "one page upgraded");
+	CHECK(khv_pt_lookup(&pt, g + 0x7000) == ((h + 0x7000) | rw) &&
+	      khv_pt_lookup(&pt, g + 0x8000) == ((h + 0x8000) | ro), "only that one");
+	release_calls = released = released_writable = 0;
+	khv_pt_destroy(&pt);
+	CHECK(released == 1024 && release_calls == 1024 && released_writable == 1024 &&
+	      !tables_in_use(), "destroy: %d released", released);
+	return KSFT_PASS;
+}
+
+/* Split with no memory for a table: the leaf is zapped, to fault again. */
+static bool pool_dry;
+
+static void *t_alloc_dry(void *ctx, u64 *pa)
+{
+	return pool_dry ? NULL : t_alloc(ctx, pa);
+}
+
+static int t_huge_split_nomem(void)
+{
+	const struct khv_pt_mem dry = {
+		.alloc = t_alloc_dry, .free = t_free, .va = t_va, .release = t_release,
+	};
+	struct khv_pt pt;
+
+	CHECK(!khv_pt_init(&pt, fmt, &dry), "init");
+	CHECK(!khv_pt_map_huge(&pt, 0x200000, 0x400000, true, true), "map");
+	pool_dry = true;
+	CHECK(khv_pt_map(&pt, 0x400000, 0x1000, true, true) == -ENOMEM, "no table: -ENOMEM");
+	CHECK(khv_pt_split_range(&pt, 0, 1ull << 30) == 1, "one zapped");
+	pool_dry = false;
+	CHECK(!(khv_pt_lookup(&pt, 0x200000) & fmt->present), "not present");
+	release_calls = released = 0;
+	khv_pt_reap_range(&pt, 0, 1ull << 30);
+	CHECK(released == 512 && !khv_pt_lookup(&pt, 0x200000), "reaped");
+	khv_pt_destroy(&pt);
+	CHECK(!tables_in_use() && !pt.leaves[0] && !pt.leaves[1], "destroy");
+	return KSFT_PASS;
+}
+
 /* The same cases with EPT's entries: several present bits, a high software bit. */
 static int t_ept(void)
 {
@@ -235,6 +369,9 @@ static int t_formats(void)
 	CHECK((e->table & 7) == 7 && !(e->table & 0x78), "EPT tables RWX, no memory type");
 	CHECK(!(e->backing_rw & (KHV_PT_ADDR_MASK | 0xfff)) &&
 	      !(n->backing_rw & (n->leaf_rw | n->present)), "software bits apart");
+	CHECK(n->huge == 0x80 && !(n->table & n->huge) && !(n->leaf_rw & n->huge),
+	      "NPT 2 MiB leaves: PS, bit 7, only where asked");
+	CHECK(!e->huge, "EPT: 4 KiB leaves only (not yet 2 MiB)");
 	return KSFT_PASS;
 }
 
@@ -244,6 +381,9 @@ static const struct ksft_case cases[] = {
 	{ "pgtable_write_protect_mask", t_write_protect_mask },
 	{ "pgtable_map_lookup", t_map_lookup },
 	{ "pgtable_zap_reap", t_zap_reap },
+	{ "pgtable_huge", t_huge },
+	{ "pgtable_huge_split", t_huge_split },
+	{ "pgtable_huge_split_nomem", t_huge_split_nomem },
 	{ "pgtable_ept", t_ept },
 	{ "pgtable_formats", t_formats },
 };

@@ -4,8 +4,9 @@
  * vCPU fds): the file's layout (header, id string, descriptors, data) and
  * every field's range, reads at any offset and length, counters that move
  * with what a guest does (exits, I/O and MMIO exits, HLT exits), the fd
- * keeping its VM alive, and the VM's debugfs directory (khv/vm/<pid>-<fd>/
- * on khv, kvm/<pid>-<fd>/ on stock KVM).
+ * keeping its VM alive, the VM's debugfs directory (khv/vm/<pid>-<fd>/
+ * on khv, kvm/<pid>-<fd>/ on stock KVM), and pages_4k/pages_2m with guest
+ * RAM on host huge pages, dirty-logged too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "guest.h"
@@ -398,12 +400,198 @@ static int t_debugfs(void)
 	return r;
 }
 
+/*
+ * pages_4k and pages_2m, as KVM counts them: guest RAM that the host backs
+ * with transparent huge pages, its user and guest-physical addresses
+ * congruent modulo 2 MiB, is mapped 2 MiB at a time; the guest sees every
+ * page where it belongs, reading and writing; dirty logging then logs
+ * exactly the 4 KiB pages written, which 2 MiB mappings cannot do, so they
+ * give way to 4 KiB ones.
+ */
+#define HUGE_GPA	0x10000000ull	/* inside the guest's 1 GiB identity map */
+#define HUGE_REGIONS	4
+#define HUGE_PAGES	(HUGE_REGIONS * 512)
+#define HUGE_BYTES	(HUGE_PAGES * 4096ull)
+#define HUGE_PATTERN(i)	((i) * 0x100000001ull + 0x5a5a)
+
+/* what stage 2 writes (one page in each 2 MiB), and stage 3 */
+#define HUGE_W0		5
+#define HUGE_W1		(512 + 511)
+#define HUGE_W2		(1024 + 0)
+#define HUGE_W3		(1536 + 300)
+#define HUGE_W4		(1024 + 7)
+
+GUEST_CODE static void guest_huge(uint64_t a, uint64_t b)
+{
+	volatile uint64_t *p;
+	uint64_t i, bad = 0;
+
+	/* 1: every page's first and last words as the host wrote them */
+	for (i = 0; i < HUGE_PAGES; i++) {
+		p = (volatile uint64_t *)(HUGE_GPA + i * 4096);
+		bad += p[0] != HUGE_PATTERN(i);
+		bad += p[511] != ~HUGE_PATTERN(i);
+	}
+	for (i = 0; i < HUGE_REGIONS; i++)
+		*(volatile uint64_t *)(HUGE_GPA + (i * 512 + 3) * 4096 + 8) = 0xc0de0000 + i;
+	GUEST_SYNC(1, bad);
+	/* 2: one write in each 2 MiB */
+	*(volatile uint64_t *)(HUGE_GPA + HUGE_W0 * 4096ull) = 1;
+	*(volatile uint64_t *)(HUGE_GPA + HUGE_W1 * 4096ull + 4000) = 2;
+	*(volatile uint64_t *)(HUGE_GPA + HUGE_W2 * 4096ull) = 3;
+	*(volatile uint64_t *)(HUGE_GPA + HUGE_W3 * 4096ull + 64) = 4;
+	GUEST_SYNC(2, 0);
+	/* 3: everything read again, one more write */
+	for (i = 0; i < HUGE_PAGES; i++)
+		bad += ((volatile uint64_t *)(HUGE_GPA + i * 4096))[511] != ~HUGE_PATTERN(i);
+	*(volatile uint64_t *)(HUGE_GPA + HUGE_W4 * 4096ull) = 5;
+	GUEST_SYNC(3, bad);
+	*(volatile uint64_t *)(HUGE_GPA + HUGE_W4 * 4096ull + 8) = 6;
+	GUEST_DONE();
+}
+
+static int vm_stat(struct gvm *vm, const char *name, uint64_t *val)
+{
+	int fd = stats_fd_of(vm->fd), r;
+	struct stats s;
+
+	CHECK(fd >= 0, "KVM_GET_STATS_FD: %s", strerror(-fd));
+	r = stats_read(fd, &s);
+	close(fd);
+	if (r == KSFT_PASS)
+		r = stat_get(&s, name, val) ? KSFT_FAIL : KSFT_PASS;
+	stats_free(&s);
+	return r;
+}
+
+/* Kilobytes of AnonHugePages in the mapping that holds @addr. */
+static long anon_huge_kb(const void *addr)
+{
+	unsigned long lo, hi, a = (unsigned long)addr;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	bool in = false;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = a >= lo && a < hi;
+		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* CHECK, with the VM and the memory to let go of: to out_vm. */
+#define CHECK_OUT(cond, ...)						\
+	do {								\
+		if (!(cond)) {						\
+			ksft_diag("%s:%d: CHECK(%s) failed", __FILE__,	\
+				  __LINE__, #cond);			\
+			ksft_diag(__VA_ARGS__);				\
+			goto out_vm;					\
+		}							\
+	} while (0)
+
+static int t_pages_2m(void)
+{
+	uint64_t bits[HUGE_PAGES / 64], want[HUGE_PAGES / 64] = { 0 };
+	uint64_t n2m, n2m_logged, n4k, bad, i;
+	struct kvm_dirty_log log = { .slot = 1, .dirty_bitmap = bits };
+	struct gvcpu *v = NULL;
+	struct gvm *vm;
+	uint64_t *mem;
+	char *raw;
+	long kb;
+	int r = KSFT_FAIL;
+
+	raw = mmap(NULL, HUGE_BYTES + (2u << 20), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(raw != MAP_FAILED, "mmap: %s", strerror(errno));
+	mem = (uint64_t *)(((unsigned long)raw + (2u << 20) - 1) & ~((2ul << 20) - 1));
+	madvise(mem, HUGE_BYTES, MADV_HUGEPAGE);
+	for (i = 0; i < HUGE_PAGES; i++) {
+		mem[i * 512] = HUGE_PATTERN(i);
+		mem[i * 512 + 511] = ~HUGE_PATTERN(i);
+	}
+	kb = anon_huge_kb(mem);
+	if (kb < (long)(HUGE_BYTES >> 10)) {
+		munmap(raw, HUGE_BYTES + (2u << 20));
+		SKIP_IF(true, "the host gave %ld of %llu KiB as huge pages (THP off?)",
+			kb, HUGE_BYTES >> 10);
+	}
+	vm = gvm_create(sys_fd, 0);
+	if (!vm)
+		goto out_unmap;
+	if (gvm_set_region(vm->fd, 1, 0, HUGE_GPA, HUGE_BYTES, mem)) {
+		ksft_diag("KVM_SET_USER_MEMORY_REGION");
+		goto out_vm;
+	}
+	v = gvcpu_create_long(vm, 0, guest_huge, 0, 0);
+	if (!v)
+		goto out_vm;
+	CHECK_OUT(!vm_stat(vm, "pages_2m", &n2m) && !vm_stat(vm, "pages_4k", &n4k),
+		  "the pages_2m and pages_4k statistics");
+	CHECK_OUT(!gvcpu_run_sync(v, 1, &bad), "stage 1");
+	CHECK_OUT(!bad, "the guest read %llu words wrong", (unsigned long long)bad);
+	for (i = 0; i < HUGE_REGIONS; i++)
+		CHECK_OUT(mem[(i * 512 + 3) * 512 + 1] == 0xc0de0000 + i,
+			  "the guest's write in 2 MiB number %llu is not in memory",
+			  (unsigned long long)i);
+	CHECK_OUT(!vm_stat(vm, "pages_2m", &n2m), "pages_2m");
+	ksft_diag("after the guest's reads: pages_2m %llu, pages_4k %llu before",
+		  (unsigned long long)n2m, (unsigned long long)n4k);
+	CHECK_OUT(n2m >= HUGE_REGIONS, "pages_2m %llu: not mapped 2 MiB at a time",
+		  (unsigned long long)n2m);
+
+	CHECK_OUT(!gvm_set_region(vm->fd, 1, KVM_MEM_LOG_DIRTY_PAGES, HUGE_GPA,
+				  HUGE_BYTES, mem), "logging on");
+	CHECK_OUT(!gvcpu_run_sync(v, 2, NULL), "stage 2");
+	CHECK_OUT(!khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log),
+		  "KVM_GET_DIRTY_LOG");
+	want[HUGE_W0 / 64] |= 1ull << (HUGE_W0 % 64);
+	want[HUGE_W1 / 64] |= 1ull << (HUGE_W1 % 64);
+	want[HUGE_W2 / 64] |= 1ull << (HUGE_W2 % 64);
+	want[HUGE_W3 / 64] |= 1ull << (HUGE_W3 % 64);
+	for (i = 0; i < HUGE_PAGES / 64; i++)
+		CHECK_OUT(bits[i] == want[i], "dirty word %llu: %#llx, want %#llx",
+			  (unsigned long long)i, (unsigned long long)bits[i],
+			  (unsigned long long)want[i]);
+	CHECK_OUT(!vm_stat(vm, "pages_2m", &n2m_logged), "pages_2m");
+	CHECK_OUT(n2m_logged + HUGE_REGIONS <= n2m,
+		  "pages_2m %llu with logging, %llu before", (unsigned long long)n2m_logged,
+		  (unsigned long long)n2m);
+	CHECK_OUT(mem[HUGE_W1 * 512 + 500] == 2 && mem[HUGE_W3 * 512 + 8] == 4,
+		  "stage 2's writes in memory");
+	CHECK_OUT(!gvcpu_run_sync(v, 3, &bad), "stage 3");
+	CHECK_OUT(!bad, "the guest read %llu words wrong", (unsigned long long)bad);
+	CHECK_OUT(!khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log),
+		  "KVM_GET_DIRTY_LOG");
+	CHECK_OUT(bits[HUGE_W4 / 64] & 1ull << (HUGE_W4 % 64), "stage 3's write not logged");
+	CHECK_OUT(!gvm_set_region(vm->fd, 1, 0, HUGE_GPA, HUGE_BYTES, mem), "logging off");
+	CHECK_OUT(!gvcpu_run_done(v), "DONE");
+	CHECK_OUT(mem[HUGE_W4 * 512] == 5 && mem[HUGE_W4 * 512 + 1] == 6,
+		  "the last writes in memory");
+	r = KSFT_PASS;
+out_vm:
+	if (v)
+		gvcpu_destroy(v);
+	gvm_destroy(vm);
+out_unmap:
+	munmap(raw, HUGE_BYTES + (2u << 20));
+	return r;
+}
+
 static const struct ksft_case cases[] = {
 	{ "vm_fd_layout_and_reads", t_vm_fd },
 	{ "vcpu_fd_layout_and_reads", t_vcpu_fd },
 	{ "counters_follow_the_guest", t_counters_follow_the_guest },
 	{ "fd_outlives_vm", t_fd_outlives_vm },
 	{ "debugfs", t_debugfs },
+	{ "pages_2m", t_pages_2m },
 };
 
 int main(int argc, char **argv)
