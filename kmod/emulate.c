@@ -38,6 +38,12 @@ static int khv_gwalk_read(void *opaque, u64 gpa, void *buf, u32 len)
 	return khv_read_guest(opaque, gpa, buf, len);
 }
 
+/* ... for a walk in khv_linear_copy(), which holds mmu_lock */
+static int khv_gwalk_read_locked(void *opaque, u64 gpa, void *buf, u32 len)
+{
+	return khv_guest_copy_locked(opaque, gpa, buf, len, false);
+}
+
 /*
  * An access flag beside the KHV_GWALK_* bits: a fault is reported
  * (KHV_EMU_FAULTED) but no #PF raised: bytes read only in case they are
@@ -45,14 +51,18 @@ static int khv_gwalk_read(void *opaque, u64 gpa, void *buf, u32 len)
  */
 #define KHV_ACCESS_PROBE	BIT(31)
 
-/* Linear to guest physical; injects #PF and returns KHV_EMU_FAULTED. */
+/*
+ * Linear to guest physical; injects #PF and returns KHV_EMU_FAULTED.
+ * @locked: the caller holds mmu_lock.
+ */
 static int khv_linear_to_gpa(struct khv_vcpu *vcpu, const struct khv_paging *p,
-			     u64 gla, u32 access, u64 *gpa)
+			     u64 gla, u32 access, u64 *gpa, bool locked)
 {
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 	struct khv_gwalk_ctx ctx = {
 		.cr0 = p->cr0, .cr3 = p->cr3, .cr4 = p->cr4, .efer = p->efer,
-		.read_gpa = khv_gwalk_read, .opaque = vcpu,
+		.read_gpa = locked ? khv_gwalk_read_locked : khv_gwalk_read,
+		.opaque = vcpu,
 		.phys_bits = khv_guest_maxphyaddr(&v), .gbpages = 1,
 	};
 	struct khv_gwalk_result res;
@@ -75,28 +85,31 @@ static int khv_linear_to_gpa(struct khv_vcpu *vcpu, const struct khv_paging *p,
 /*
  * Copy @len bytes at linear @gla (page by page) for an @access of
  * KHV_GWALK_WRITE, KHV_GWALK_FETCH or 0 (a read), maybe with
- * KHV_ACCESS_PROBE. 0, KHV_EMU_FAULTED, < 0.
+ * KHV_ACCESS_PROBE. 0, KHV_EMU_FAULTED, < 0. The slots are held once for
+ * the walks' reads and the copy (an instruction fetch is five reads).
  */
 static int khv_linear_copy(struct khv_vcpu *vcpu, const struct khv_paging *p,
 			   u64 gla, void *buf, u32 len, u32 access)
 {
 	bool write = access & KHV_GWALK_WRITE;
+	int r = 0;
 
+	mutex_lock(&vcpu->vm->mmu_lock);
 	while (len) {
 		u32 n = min_t(u32, len, PAGE_SIZE - (gla & ~PAGE_MASK));
 		u64 gpa;
-		int r = khv_linear_to_gpa(vcpu, p, gla, access, &gpa);
 
+		r = khv_linear_to_gpa(vcpu, p, gla, access, &gpa, true);
 		if (!r)
-			r = write ? khv_write_guest(vcpu, gpa, buf, n) :
-				    khv_read_guest(vcpu, gpa, buf, n);
+			r = khv_guest_copy_locked(vcpu, gpa, buf, n, write);
 		if (r)
-			return r;
+			break;
 		gla += n;
 		buf += n;
 		len -= n;
 	}
-	return 0;
+	mutex_unlock(&vcpu->vm->mmu_lock);
+	return r;
 }
 
 int khv_system_rw(struct khv_vcpu *vcpu, u64 gla, void *buf, u32 len,
@@ -466,7 +479,7 @@ static int khv_mmio_fragments(struct khv_vcpu *vcpu, const struct khv_paging *p)
 		struct khv_mmio_frag *f = &m->frag[i];
 
 		r = khv_linear_to_gpa(vcpu, p, gla + f->offset,
-				      writes ? KHV_GWALK_WRITE : 0, &f->gpa);
+				      writes ? KHV_GWALK_WRITE : 0, &f->gpa, false);
 		if (r)
 			return r;
 		f->mmio = !khv_gpa_is_ram(vcpu, f->gpa, writes);

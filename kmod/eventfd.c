@@ -363,26 +363,50 @@ static bool khv_ioeventfd_match(const struct khv_ioeventfd *p, bool pio,
 
 /*
  * A guest write: signal the first ioeventfd it matches. True when one
- * did: the write is done.
+ * did: the write is done. The caller reads the list as an RCU reader:
+ * deassigning waits for a grace period before it frees an entry.
  */
+static __always_inline bool __khv_ioeventfd_write(struct khv_vm *vm, bool pio,
+						  u64 addr, u32 len,
+						  const void *data)
+{
+	struct khv_ioeventfd *p;
+
+	list_for_each_entry_rcu(p, &vm->ioeventfds, link) {
+		if (khv_ioeventfd_match(p, pio, addr, len, data)) {
+			khv_eventfd_signal(p->ctx);
+			return true;
+		}
+	}
+	return false;
+}
+
 bool khv_ioeventfd_write(struct khv_vm *vm, bool pio, u64 addr, u32 len,
 			 const void *data)
 {
-	struct khv_ioeventfd *p;
-	bool hit = false;
+	bool hit;
 
 	if (len > 8 || list_empty_careful(&vm->ioeventfds))
 		return false;
 	rcu_read_lock();
-	list_for_each_entry_rcu(p, &vm->ioeventfds, link) {
-		if (khv_ioeventfd_match(p, pio, addr, len, data)) {
-			khv_eventfd_signal(p->ctx);
-			hit = true;
-			break;
-		}
-	}
+	hit = __khv_ioeventfd_write(vm, pio, addr, len, data);
 	rcu_read_unlock();
 	return hit;
+}
+
+/*
+ * The same from the exit fast path, which runs with interrupts off: a
+ * section with interrupts off is an RCU read-side critical section for
+ * every grace period (synchronize_rcu*() and call_rcu() wait for it), so
+ * no rcu_read_lock() call is needed per write.
+ */
+bool khv_ioeventfd_write_irqoff(struct khv_vm *vm, u16 port, u32 len,
+				const void *data)
+{
+	lockdep_assert_irqs_disabled();
+	if (len > 8 || list_empty_careful(&vm->ioeventfds))
+		return false;
+	return __khv_ioeventfd_write(vm, true, port, len, data);
 }
 
 /* KVM refuses two ioeventfds one write could both match. */

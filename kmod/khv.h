@@ -400,6 +400,8 @@ int khv_enable_manual_dirty_log(struct khv_vm *vm, u64 flags);
 int khv_mmu_fault(struct khv_vcpu *vcpu, u64 gpa, u64 error, bool *mmio);
 bool khv_gpa_is_ram(struct khv_vcpu *vcpu, u64 gpa, bool write);
 int khv_read_guest(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len);
+int khv_guest_copy_locked(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
+			  bool write);
 int khv_write_guest(struct khv_vcpu *vcpu, u64 gpa, const void *buf, u32 len);
 
 /* regs.c: vCPU state ioctls */
@@ -517,6 +519,8 @@ void khv_irqfd_ack(struct khv_vm *vm, u32 gsi);
 bool khv_irqfd_has_resamplers(struct khv_vm *vm);
 bool khv_ioeventfd_write(struct khv_vm *vm, bool pio, u64 addr, u32 len,
 			 const void *data);
+bool khv_ioeventfd_write_irqoff(struct khv_vm *vm, u16 port, u32 len,
+				const void *data);
 
 /* coalesced.c: KVM_(UN)REGISTER_COALESCED_MMIO */
 int khv_coalesced_vm_init(struct khv_vm *vm);

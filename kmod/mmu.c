@@ -592,14 +592,17 @@ out_unlock:
 	return r;
 }
 
-/* Copy to or from guest memory through the slots' user mappings. */
-static int khv_guest_copy(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
+/*
+ * Copy to or from guest memory through the slots' user mappings, with
+ * mmu_lock held: the slots stay as they are while it copies.
+ */
+int khv_guest_copy_locked(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
 			  bool write)
 {
 	struct khv_vm *vm = vcpu->vm;
 	int r = 0;
 
-	mutex_lock(&vm->mmu_lock);
+	lockdep_assert_held(&vm->mmu_lock);
 	while (len && !r) {
 		const struct khv_memslot *m = khv_memslot_find(&vm->slots, gpa >> PAGE_SHIFT);
 		u32 n = min_t(u32, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
@@ -618,7 +621,17 @@ static int khv_guest_copy(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
 		buf += n;
 		len -= n;
 	}
-	mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+static int khv_guest_copy(struct khv_vcpu *vcpu, u64 gpa, void *buf, u32 len,
+			  bool write)
+{
+	int r;
+
+	mutex_lock(&vcpu->vm->mmu_lock);
+	r = khv_guest_copy_locked(vcpu, gpa, buf, len, write);
+	mutex_unlock(&vcpu->vm->mmu_lock);
 	return r;
 }
 

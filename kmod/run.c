@@ -805,7 +805,8 @@ static void khv_put_host_dr(struct khv_vcpu *vcpu, bool host_bp)
 }
 
 /* The exit just taken (a valid kind), in this vCPU's counters and the trace. */
-static void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit)
+static __always_inline void khv_stat_exit(struct khv_vcpu *vcpu,
+					  const struct khv_exit *exit)
 {
 	u64 *counters = (u64 *)&vcpu->stat;
 	u8 i = khv_exit_stat[exit->kind];
@@ -820,7 +821,7 @@ static void khv_stat_exit(struct khv_vcpu *vcpu, const struct khv_exit *exit)
  * A request bit (other threads' interrupts, kicks and changes all set
  * one) or host work (rescheduling, a signal): the run loop's business.
  */
-static bool khv_fastpath_interrupted(struct khv_vcpu *vcpu)
+static __always_inline bool khv_fastpath_interrupted(struct khv_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->requests) || need_resched() ||
 	       signal_pending(current);
@@ -854,11 +855,13 @@ static bool khv_exit_fastpath(struct khv_vcpu *vcpu, struct khv_exit *exit)
 
 	if (exit->kind != KHV_EXIT_IO || exit->io.in || exit->io.string ||
 	    !khv_fastpath_quiet(vcpu) ||
-	    !khv_ioeventfd_write(vcpu->vm, true, exit->io.port, exit->io.size,
-				 &val))
+	    !khv_ioeventfd_write_irqoff(vcpu->vm, exit->io.port, exit->io.size,
+					&val))
 		return false;
 	khv_stat_exit(vcpu, exit);
-	khv_skip_insn(vcpu, exit->next_rip);
+	/* khv_skip_insn(), whose single-step cases are not quiet */
+	vcpu->rip = exit->next_rip;
+	khv_ops->set_interrupt_shadow(vcpu, 0);
 	return true;
 }
 
