@@ -53,7 +53,7 @@ UNIT_BINS := $(addprefix $(B)/unit/,$(UNIT_TESTS))
 # The test machine's module build: a private copy built W=1 C=1 from scratch.
 TEST_KO_DIR := $(B)/kmod-$(KVER)
 TEST_KO := $(TEST_KO_DIR)/khv.ko
-KMOD_SRCS := Kbuild $(shell find kmod uapi -name '*.[ch]' 2>/dev/null)
+KMOD_SRCS := Kbuild $(shell find kmod uapi -name '*.[chS]' 2>/dev/null)
 
 # make check's plan: each lane runs the same selftests; unload (destructive)
 # goes last in a lane. khv_refuses needs stock KVM loaded.

@@ -470,9 +470,14 @@ static int khv_mmio_fragments(struct khv_vcpu *vcpu, const struct khv_paging *p)
 	m->frag[0] = (struct khv_mmio_frag){ .offset = 0, .len = first };
 	m->frag[1] = (struct khv_mmio_frag){ .offset = first,
 					     .len = in->size - first };
+	/*
+	 * The fault found no slot that takes this access there (a write
+	 * fault for @writes): MMIO, as it was when the access faulted, which
+	 * is when it happened, whatever slot user space adds meanwhile.
+	 */
 	if (khv_mmio_gpa_known(vcpu, gla, writes)) {
 		m->frag[0].gpa = m->gpa;
-		m->frag[0].mmio = !khv_gpa_is_ram(vcpu, m->gpa, writes);
+		m->frag[0].mmio = true;
 		return 0;
 	}
 	for (i = 0; i < m->nfrag; i++) {

@@ -48,6 +48,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	 */
 	bool blocked = vcpu->guest_debug & KVM_GUESTDBG_BLOCKIRQ;
 	bool injected = false, apic_irq = false, apic_none = false;
+	bool in_flight, allowed;
 	int v;
 
 	/* clear first: an event that comes after this is seen at entry */
@@ -55,7 +56,11 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 		clear_bit(KHV_REQ_EVENT, &vcpu->requests);
 		smp_mb__after_atomic();
 	}
-	if (!khv_ops->event_in_flight(vcpu)) {
+	/* khv_interrupt_allowed(), asked of the backend once per entry */
+	in_flight = khv_ops->event_in_flight(vcpu);
+	allowed = !in_flight && (vcpu->rflags & X86_EFLAGS_IF) &&
+		  !khv_ops->interrupt_shadow(vcpu);
+	if (!in_flight) {
 		if (vcpu->irq_pending) {
 			trace_khv_inj_irq(vcpu->id, vcpu->irq_vector);
 			vcpu->stat.irq_injections++;
@@ -68,7 +73,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 			vcpu->nmi_pending = false;
 			vcpu->nmi_masked = true;
 			injected = true;
-		} else if (!blocked && vcpu->apic && khv_interrupt_allowed(vcpu)) {
+		} else if (!blocked && vcpu->apic && allowed) {
 			v = khv_vlapic_next_irq(vcpu, true);
 			if (v >= 0) {
 				trace_khv_inj_irq(vcpu->id, v);
@@ -85,6 +90,11 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	 * looked for again when the look above found none: one arriving
 	 * since sets KHV_REQ_EVENT, and khv_enter() sees that.
 	 */
+	/* what went in is in flight: no other can be taken at this entry */
+	if (injected) {
+		in_flight = true;
+		allowed = false;
+	}
 	if (vcpu->apic && !blocked && !apic_none)
 		apic_irq = khv_vlapic_next_irq(vcpu, false) >= 0;
 	/*
@@ -95,15 +105,13 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	 * window user space waits for and no NMI first.
 	 */
 	if (apic_irq && !injected && !want_window && !vcpu->irq_pending &&
-	    !vcpu->nmi_pending && !khv_interrupt_allowed(vcpu) &&
-	    !khv_ops->event_in_flight(vcpu)) {
+	    !vcpu->nmi_pending && !allowed && !in_flight) {
 		v = khv_vlapic_offer_vector(vcpu);
 		if (v >= 0 && khv_ops->offer_irq(vcpu, v))
 			vcpu->irq_offer = v;
 	}
 	khv_ops->want_irq_window(vcpu, (want_window || apic_irq) &&
-				 vcpu->irq_offer < 0 &&
-				 !khv_interrupt_allowed(vcpu));
+				 vcpu->irq_offer < 0 && !allowed);
 	khv_ops->want_nmi_window(vcpu, vcpu->nmi_masked && !vcpu->nmi_iret_wait);
 	/*
 	 * As KVM: a TPR-blocked interrupt makes CR8 writes exit; so does an

@@ -180,9 +180,20 @@ int khv_irqchip_extint(struct khv_vcpu *vcpu, bool ack)
 {
 	struct khv_irqchip *c = vcpu->vm->irqchip;
 	unsigned long flags;
+	bool out;
 	int v = -1;
 
-	if (!c || !khv_vlapic_accept_extint(vcpu))
+	if (!c)
+		return -1;
+	/*
+	 * The PIC first: with the guest's LAPICs up it is idle, and each
+	 * entry asks. The LAPIC's LINT0 only when it has output, then the
+	 * PIC again, as it may have changed meanwhile.
+	 */
+	spin_lock_irqsave(&c->lock, flags);
+	out = khv_pic_output(&c->pic);
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (!out || !khv_vlapic_accept_extint(vcpu))
 		return -1;
 	spin_lock_irqsave(&c->lock, flags);
 	if (khv_pic_output(&c->pic))

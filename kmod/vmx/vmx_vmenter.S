@@ -44,6 +44,12 @@
 
 	.section .noinstr.text, "ax"
 
+/*
+ * In one aligned 512-byte block, so never across a page: each page the
+ * world switch touches is an iTLB entry on hardware and, under QEMU's TCG
+ * (the test machine), a lookup for every jump into it after each exit.
+ */
+	.balign 512
 SYM_FUNC_START(vmx_vmenter)
 	push	%rbp
 	mov	%rsp, %rbp
