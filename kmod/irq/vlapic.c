@@ -503,6 +503,24 @@ static u32 khv_reg_highest(const struct khv_lapic *l, u32 reg)
 }
 
 /*
+ * Is no vector requested? Read without the LAPIC's lock, by the vCPU's
+ * thread before an entry or while it halts: whoever else sets an IRR bit
+ * sets KHV_REQ_EVENT after it (khv_vcpu_event_kick(); x86 keeps the two
+ * stores in order), and the thread clears KHV_REQ_EVENT before it looks
+ * (khv_inject_events(), khv_vlapic_wait()), so a bit this misses makes
+ * the thread look again before the guest runs on.
+ */
+static bool khv_vlapic_irr_empty(const struct khv_vlapic *a)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (READ_ONCE(*(const u32 *)(a->l.regs + KHV_APIC_IRR + i * 16)))
+			return false;
+	return true;
+}
+
+/*
  * Does the TPR hold back the highest requested vector? (Then CR8 writes
  * must exit: KVM's condition, the request's class at or below TPR's.)
  */
@@ -513,6 +531,8 @@ bool khv_vlapic_tpr_blocks(struct khv_vcpu *vcpu)
 	u32 irr;
 	bool blocks;
 
+	if (khv_vlapic_irr_empty(a))
+		return false;
 	spin_lock_irqsave(&a->lock, flags);
 	irr = khv_reg_highest(&a->l, KHV_APIC_IRR);
 	blocks = irr && (irr >> 4) <= (a->l.regs[KHV_APIC_TPR] >> 4);
@@ -532,7 +552,7 @@ int khv_vlapic_next_irq(struct khv_vcpu *vcpu, bool ack)
 	int v;
 
 	v = khv_irqchip_extint(vcpu, ack);
-	if (v >= 0)
+	if (v >= 0 || khv_vlapic_irr_empty(a))
 		return v;
 	spin_lock_irqsave(&a->lock, flags);
 	v = khv_lapic_pending(&a->l);
