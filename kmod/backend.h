@@ -131,6 +131,8 @@ struct khv_backend_ops {
 
 	/* The guest-physical page table's entry format (NPT / EPT). */
 	const struct khv_pt_format *pt_format;
+	/* May its 2 MiB leaves be used on this host? */
+	bool (*pt_huge)(void);
 
 	/* vCPU lifetime, process context. alloc returns a zeroed vCPU. */
 	struct khv_vcpu *(*vcpu_alloc)(void);

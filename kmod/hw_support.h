@@ -63,6 +63,7 @@ struct vmx_config {
 	bool vpid;		/* VPID, with a usable INVVPID */
 	bool invept_single;	/* else all-context */
 	bool ept_ad;		/* EPT accessed/dirty flags */
+	bool ept_2m;		/* EPT 2 MiB pages */
 	u64 cr0_must1, cr0_must0, cr4_must1, cr4_must0;
 };
 

@@ -480,7 +480,8 @@ static int khv_map_huge(struct khv_vm *vm, const struct khv_memslot *m,
 	u64 pinned = 0;
 	int got, i;
 
-	if (!khv_ops->pt_format->huge || hva & (KHV_PT_HUGE_SIZE - 1) ||
+	if (!khv_ops->pt_format->huge || !khv_ops->pt_huge() ||
+	    hva & (KHV_PT_HUGE_SIZE - 1) ||
 	    gfn < m->base_gfn ||
 	    gfn + KHV_PT_HUGE_PAGES > m->base_gfn + m->npages)
 		return -EAGAIN;

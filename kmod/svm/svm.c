@@ -179,6 +179,12 @@ static void svm_cpu_disable(void)
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 }
 
+/* Nested paging has the host's long-mode formats: 2 MiB pages always. */
+static bool svm_pt_huge(void)
+{
+	return true;
+}
+
 const struct khv_backend_ops khv_svm_ops = {
 	.name		= "svm",
 	.mcg_cap_mask	= 0x1ff,	/* AMD: bits 63:9 reserved, as kvm_amd */
@@ -189,6 +195,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.cpu_enable	= svm_cpu_enable,
 	.cpu_disable	= svm_cpu_disable,
 	.pt_format	= &svm_npt_format,
+	.pt_huge	= svm_pt_huge,
 	.vcpu_alloc	= svm_vcpu_alloc,
 	.vcpu_init	= svm_vcpu_init,
 	.vcpu_free	= svm_vcpu_free,

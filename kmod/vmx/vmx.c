@@ -300,6 +300,12 @@ off:
 	intel_pt_handle_vmx(0);
 }
 
+/* EPT's 2 MiB pages, where IA32_VMX_EPT_VPID_CAP offers them. */
+static bool vmx_pt_huge(void)
+{
+	return vmx_host.config.ept_2m;
+}
+
 const struct khv_backend_ops khv_vmx_ops = {
 	.name		= "vmx",
 	.mcg_cap_mask	= ~0ULL,
@@ -310,6 +316,7 @@ const struct khv_backend_ops khv_vmx_ops = {
 	.cpu_enable	= vmx_cpu_enable,
 	.cpu_disable	= vmx_cpu_disable,
 	.pt_format	= &vmx_ept_format,
+	.pt_huge	= vmx_pt_huge,
 	.vcpu_alloc	= vmx_vcpu_alloc,
 	.vcpu_init	= vmx_vcpu_init,
 	.vcpu_free	= vmx_vcpu_free,

@@ -19,6 +19,7 @@
 
 #define EPT_CAP_WALK_4		BIT_ULL(6)
 #define EPT_CAP_WB		BIT_ULL(14)
+#define EPT_CAP_2M		BIT_ULL(16)
 #define EPT_CAP_INVEPT		BIT_ULL(20)
 #define EPT_CAP_AD		BIT_ULL(21)
 #define EPT_CAP_INVEPT_SINGLE	BIT_ULL(25)
@@ -114,6 +115,7 @@ static const char *vmx_config_ept(const struct vmx_facts *f, struct vmx_config *
 		return "EPT without 4-level write-back tables and INVEPT";
 	c->invept_single = cap & EPT_CAP_INVEPT_SINGLE;
 	c->ept_ad = cap & EPT_CAP_AD;
+	c->ept_2m = cap & EPT_CAP_2M;
 	/* VPIDs only with an INVVPID that can drop one VPID's or all mappings */
 	c->vpid = (may_be_1(f->procbased_ctls2) & VMX_PROC2_VPID) &&
 		  (cap & VPID_CAP_INVVPID) && (cap & (VPID_CAP_SINGLE | VPID_CAP_ALL));
@@ -181,6 +183,7 @@ struct khv_hw_result vmx_check_support(const struct vmx_facts *f)
 #define EPT_X		BIT_ULL(2)
 #define EPT_WB		(6ULL << 3)
 #define EPT_IPAT	BIT_ULL(6)
+#define EPT_PS		BIT_ULL(7)	/* in a level-2 entry: a 2 MiB page */
 #define EPT_A		BIT_ULL(8)
 #define EPT_D		BIT_ULL(9)
 #define EPT_SW_RW	BIT_ULL(52)	/* software: the backing page is writable */
@@ -192,4 +195,5 @@ const struct khv_pt_format vmx_ept_format = {
 	.present	= EPT_R | EPT_W | EPT_X,
 	.writable	= EPT_W,
 	.backing_rw	= EPT_SW_RW,
+	.huge		= EPT_PS,	/* where the CPU has them: vmx_pt_huge() */
 };

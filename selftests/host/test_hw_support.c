@@ -93,7 +93,7 @@ static int t_vmx_config(void)
 	CHECK((c.exit & 0x3c0204) == 0x3c0204 && (c.exit & MUST(f.true_exit_ctls)) ==
 	      MUST(f.true_exit_ctls), "exit %#x", c.exit);
 	CHECK((c.entry & 0xc004) == 0xc004 && !(c.entry & VMX_ENTRY_IA32E), "entry %#x", c.entry);
-	CHECK(c.vpid && c.invept_single && c.ept_ad, "EPT/VPID features");
+	CHECK(c.vpid && c.invept_single && c.ept_ad && c.ept_2m, "EPT/VPID features");
 	CHECK(c.cr0_must1 == 0x20 && c.cr0_must0 == ~0xffffffffull, "CR0 %#lx/%#lx",
 	      (unsigned long)c.cr0_must1, (unsigned long)c.cr0_must0);
 	CHECK(c.cr4_must1 == 0x2000 && c.cr4_must0 == ~0x1727ffull, "CR4");
@@ -145,6 +145,9 @@ static int t_vmx_config_variants(void)
 	f = ok; f.ept_vpid_cap &= ~(1ull << 25);
 	CHECK(vmx_configure(&f, &c).verdict == KHV_HW_OK && !c.invept_single,
 	      "INVEPT all-context only");
+	f = ok; f.ept_vpid_cap &= ~(1ull << 16);
+	CHECK(vmx_configure(&f, &c).verdict == KHV_HW_OK && !c.ept_2m,
+	      "no 2 MiB EPT pages: 4 KiB mappings only");
 	f = ok; f.procbased_ctls2 &= ~((u64)(VMX_PROC2_RDTSCP | VMX_PROC2_INVPCID) << 32);
 	CHECK(vmx_configure(&f, &c).verdict == KHV_HW_OK &&
 	      !(c.proc2 & (VMX_PROC2_RDTSCP | VMX_PROC2_INVPCID)), "optional controls absent");

@@ -346,7 +346,8 @@ static int t_huge_split_nomem(void)
 static int t_ept(void)
 {
 	int (*const fns[])(void) = { t_reach, t_write_protect, t_write_protect_mask,
-				     t_map_lookup, t_zap_reap };
+				     t_map_lookup, t_zap_reap, t_huge, t_huge_split,
+				     t_huge_split_nomem };
 	int i, r = KSFT_PASS;
 
 	fmt = &vmx_ept_format;
@@ -371,7 +372,8 @@ static int t_formats(void)
 	      !(n->backing_rw & (n->leaf_rw | n->present)), "software bits apart");
 	CHECK(n->huge == 0x80 && !(n->table & n->huge) && !(n->leaf_rw & n->huge),
 	      "NPT 2 MiB leaves: PS, bit 7, only where asked");
-	CHECK(!e->huge, "EPT: 4 KiB leaves only (not yet 2 MiB)");
+	CHECK(e->huge == 0x80 && !(e->table & e->huge) && !(e->leaf_rw & e->huge),
+	      "EPT 2 MiB leaves: bit 7, only where asked");
 	return KSFT_PASS;
 }
 

@@ -485,25 +485,63 @@ static long anon_huge_kb(const void *addr)
 	return kb;
 }
 
-/* CHECK, with the VM and the memory to let go of: to out_vm. */
-#define CHECK_OUT(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			ksft_diag("%s:%d: CHECK(%s) failed", __FILE__,	\
-				  __LINE__, #cond);			\
-			ksft_diag(__VA_ARGS__);				\
-			goto out_vm;					\
-		}							\
-	} while (0)
-
-static int t_pages_2m(void)
+/* The guest's stages on @mem, mapped at HUGE_GPA in slot 1 of @vm. */
+static int pages_2m_stages(struct gvm *vm, struct gvcpu *v, uint64_t *mem)
 {
 	uint64_t bits[HUGE_PAGES / 64], want[HUGE_PAGES / 64] = { 0 };
 	uint64_t n2m, n2m_logged, n4k, bad, i;
 	struct kvm_dirty_log log = { .slot = 1, .dirty_bitmap = bits };
+
+	CHECK(!vm_stat(vm, "pages_2m", &n2m) && !vm_stat(vm, "pages_4k", &n4k),
+	      "the pages_2m and pages_4k statistics");
+	CHECK(!gvcpu_run_sync(v, 1, &bad), "stage 1");
+	CHECK(!bad, "the guest read %llu words wrong", (unsigned long long)bad);
+	for (i = 0; i < HUGE_REGIONS; i++)
+		CHECK(mem[(i * 512 + 3) * 512 + 1] == 0xc0de0000 + i,
+		      "the guest's write in 2 MiB number %llu is not in memory",
+		      (unsigned long long)i);
+	CHECK(!vm_stat(vm, "pages_2m", &n2m), "pages_2m");
+	ksft_diag("after the guest's reads: pages_2m %llu, pages_4k %llu before",
+		  (unsigned long long)n2m, (unsigned long long)n4k);
+	CHECK(n2m >= HUGE_REGIONS, "pages_2m %llu: not mapped 2 MiB at a time",
+	      (unsigned long long)n2m);
+
+	CHECK(!gvm_set_region(vm->fd, 1, KVM_MEM_LOG_DIRTY_PAGES, HUGE_GPA,
+			      HUGE_BYTES, mem), "logging on");
+	CHECK(!gvcpu_run_sync(v, 2, NULL), "stage 2");
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log),
+	      "KVM_GET_DIRTY_LOG");
+	want[HUGE_W0 / 64] |= 1ull << (HUGE_W0 % 64);
+	want[HUGE_W1 / 64] |= 1ull << (HUGE_W1 % 64);
+	want[HUGE_W2 / 64] |= 1ull << (HUGE_W2 % 64);
+	want[HUGE_W3 / 64] |= 1ull << (HUGE_W3 % 64);
+	for (i = 0; i < HUGE_PAGES / 64; i++)
+		CHECK(bits[i] == want[i], "dirty word %llu: %#llx, want %#llx",
+		      (unsigned long long)i, (unsigned long long)bits[i],
+		      (unsigned long long)want[i]);
+	CHECK(!vm_stat(vm, "pages_2m", &n2m_logged), "pages_2m");
+	CHECK(n2m_logged + HUGE_REGIONS <= n2m,
+	      "pages_2m %llu with logging, %llu before", (unsigned long long)n2m_logged,
+	      (unsigned long long)n2m);
+	CHECK(mem[HUGE_W1 * 512 + 500] == 2 && mem[HUGE_W3 * 512 + 8] == 4,
+	      "stage 2's writes in memory");
+	CHECK(!gvcpu_run_sync(v, 3, &bad), "stage 3");
+	CHECK(!bad, "the guest read %llu words wrong", (unsigned long long)bad);
+	CHECK(!khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log),
+	      "KVM_GET_DIRTY_LOG");
+	CHECK(bits[HUGE_W4 / 64] & 1ull << (HUGE_W4 % 64), "stage 3's write not logged");
+	CHECK(!gvm_set_region(vm->fd, 1, 0, HUGE_GPA, HUGE_BYTES, mem), "logging off");
+	CHECK(!gvcpu_run_done(v), "DONE");
+	CHECK(mem[HUGE_W4 * 512] == 5 && mem[HUGE_W4 * 512 + 1] == 6,
+	      "the last writes in memory");
+	return KSFT_PASS;
+}
+
+static int t_pages_2m(void)
+{
 	struct gvcpu *v = NULL;
 	struct gvm *vm;
-	uint64_t *mem;
+	uint64_t *mem, i;
 	char *raw;
 	long kb;
 	int r = KSFT_FAIL;
@@ -525,62 +563,17 @@ static int t_pages_2m(void)
 	}
 	vm = gvm_create(sys_fd, 0);
 	if (!vm)
-		goto out_unmap;
-	if (gvm_set_region(vm->fd, 1, 0, HUGE_GPA, HUGE_BYTES, mem)) {
+		ksft_diag("VM");
+	else if (gvm_set_region(vm->fd, 1, 0, HUGE_GPA, HUGE_BYTES, mem))
 		ksft_diag("KVM_SET_USER_MEMORY_REGION");
-		goto out_vm;
-	}
-	v = gvcpu_create_long(vm, 0, guest_huge, 0, 0);
-	if (!v)
-		goto out_vm;
-	CHECK_OUT(!vm_stat(vm, "pages_2m", &n2m) && !vm_stat(vm, "pages_4k", &n4k),
-		  "the pages_2m and pages_4k statistics");
-	CHECK_OUT(!gvcpu_run_sync(v, 1, &bad), "stage 1");
-	CHECK_OUT(!bad, "the guest read %llu words wrong", (unsigned long long)bad);
-	for (i = 0; i < HUGE_REGIONS; i++)
-		CHECK_OUT(mem[(i * 512 + 3) * 512 + 1] == 0xc0de0000 + i,
-			  "the guest's write in 2 MiB number %llu is not in memory",
-			  (unsigned long long)i);
-	CHECK_OUT(!vm_stat(vm, "pages_2m", &n2m), "pages_2m");
-	ksft_diag("after the guest's reads: pages_2m %llu, pages_4k %llu before",
-		  (unsigned long long)n2m, (unsigned long long)n4k);
-	CHECK_OUT(n2m >= HUGE_REGIONS, "pages_2m %llu: not mapped 2 MiB at a time",
-		  (unsigned long long)n2m);
-
-	CHECK_OUT(!gvm_set_region(vm->fd, 1, KVM_MEM_LOG_DIRTY_PAGES, HUGE_GPA,
-				  HUGE_BYTES, mem), "logging on");
-	CHECK_OUT(!gvcpu_run_sync(v, 2, NULL), "stage 2");
-	CHECK_OUT(!khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log),
-		  "KVM_GET_DIRTY_LOG");
-	want[HUGE_W0 / 64] |= 1ull << (HUGE_W0 % 64);
-	want[HUGE_W1 / 64] |= 1ull << (HUGE_W1 % 64);
-	want[HUGE_W2 / 64] |= 1ull << (HUGE_W2 % 64);
-	want[HUGE_W3 / 64] |= 1ull << (HUGE_W3 % 64);
-	for (i = 0; i < HUGE_PAGES / 64; i++)
-		CHECK_OUT(bits[i] == want[i], "dirty word %llu: %#llx, want %#llx",
-			  (unsigned long long)i, (unsigned long long)bits[i],
-			  (unsigned long long)want[i]);
-	CHECK_OUT(!vm_stat(vm, "pages_2m", &n2m_logged), "pages_2m");
-	CHECK_OUT(n2m_logged + HUGE_REGIONS <= n2m,
-		  "pages_2m %llu with logging, %llu before", (unsigned long long)n2m_logged,
-		  (unsigned long long)n2m);
-	CHECK_OUT(mem[HUGE_W1 * 512 + 500] == 2 && mem[HUGE_W3 * 512 + 8] == 4,
-		  "stage 2's writes in memory");
-	CHECK_OUT(!gvcpu_run_sync(v, 3, &bad), "stage 3");
-	CHECK_OUT(!bad, "the guest read %llu words wrong", (unsigned long long)bad);
-	CHECK_OUT(!khv_ioctl(vm->fd, KVM_GET_DIRTY_LOG, (unsigned long)&log),
-		  "KVM_GET_DIRTY_LOG");
-	CHECK_OUT(bits[HUGE_W4 / 64] & 1ull << (HUGE_W4 % 64), "stage 3's write not logged");
-	CHECK_OUT(!gvm_set_region(vm->fd, 1, 0, HUGE_GPA, HUGE_BYTES, mem), "logging off");
-	CHECK_OUT(!gvcpu_run_done(v), "DONE");
-	CHECK_OUT(mem[HUGE_W4 * 512] == 5 && mem[HUGE_W4 * 512 + 1] == 6,
-		  "the last writes in memory");
-	r = KSFT_PASS;
-out_vm:
+	else if (!(v = gvcpu_create_long(vm, 0, guest_huge, 0, 0)))
+		ksft_diag("vCPU");
+	else
+		r = pages_2m_stages(vm, v, mem);
 	if (v)
 		gvcpu_destroy(v);
-	gvm_destroy(vm);
-out_unmap:
+	if (vm)
+		gvm_destroy(vm);
 	munmap(raw, HUGE_BYTES + (2u << 20));
 	return r;
 }
