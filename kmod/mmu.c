@@ -483,7 +483,8 @@ static int khv_map_huge(struct khv_vm *vm, const struct khv_memslot *m,
 	if (!khv_ops->pt_format->huge || !khv_ops->pt_huge() ||
 	    hva & (KHV_PT_HUGE_SIZE - 1) ||
 	    gfn < m->base_gfn ||
-	    gfn + KHV_PT_HUGE_PAGES > m->base_gfn + m->npages)
+	    gfn + KHV_PT_HUGE_PAGES > m->base_gfn + m->npages ||
+	    !khv_pt_huge_free(&vm->npt, base))
 		return -EAGAIN;
 	/* only where the page faulted on is part of a large folio */
 	if (pin_user_pages_fast(khv_slot_hva(m, gpa & PAGE_MASK), 1, flags,

@@ -120,6 +120,14 @@ int khv_pt_map_huge(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable,
 	return 0;
 }
 
+bool khv_pt_huge_free(const struct khv_pt *pt, u64 gpa)
+{
+	u64 *huge;
+	u64 *e = khv_pt_entry(pt, gpa, 2, false, &huge);
+
+	return !e || !*e;
+}
+
 /* The leaf for @gpa: a 4 KiB one's entry, a 2 MiB one's, or NULL. */
 static u64 *khv_pt_leaf(const struct khv_pt *pt, u64 gpa)
 {

@@ -64,6 +64,8 @@ int khv_pt_map(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable,
  */
 int khv_pt_map_huge(struct khv_pt *pt, u64 gpa, u64 hpa, bool writable,
 		    bool backing_rw);
+/* Is nothing mapped, nor a leaf table made, in the 2 MiB around @gpa? */
+bool khv_pt_huge_free(const struct khv_pt *pt, u64 gpa);
 /*
  * Turn the present 2 MiB leaves in [gpa, gpa + size) into leaf tables of
  * 512 4 KiB leaves with the same pages and rights (nothing changes for the

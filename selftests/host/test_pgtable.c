@@ -231,7 +231,9 @@ static int t_huge(void)
 	CHECK(khv_pt_map_huge(&pt, g, h + 0x1000, true, true) == -EINVAL, "hpa unaligned");
 	CHECK(khv_pt_map_huge(&pt, 1ull << KHV_PT_GPA_BITS, h, true, true) == -EINVAL,
 	      "beyond the reach");
+	CHECK(khv_pt_huge_free(&pt, g + 0x1000), "free before");
 	CHECK(!khv_pt_map_huge(&pt, g, h, true, true), "map");
+	CHECK(!khv_pt_huge_free(&pt, g + 0x1ff000), "not free: a 2 MiB leaf");
 	CHECK(tables_in_use() == 3, "root and two tables, no leaf table: %d", tables_in_use());
 	CHECK(khv_pt_lookup(&pt, g) == (h | rw | fmt->huge), "first page");
 	CHECK(khv_pt_lookup(&pt, g + 0x1ff000) == (h | rw | fmt->huge), "last page");
@@ -242,6 +244,8 @@ static int t_huge(void)
 	CHECK(khv_pt_map(&pt, g + 0x5000, 0x5000, true, true) == -EEXIST, "no 4 KiB under it");
 	CHECK(tables_in_use() == 3, "and no table made for one");
 	CHECK(!khv_pt_map(&pt, g + 0x200000, 0x5000, true, true), "4 KiB next to it");
+	CHECK(!khv_pt_huge_free(&pt, g + 0x3ff000), "not free: a leaf table");
+	CHECK(khv_pt_huge_free(&pt, g + 0x400000), "free: the next 2 MiB");
 	CHECK(khv_pt_map_huge(&pt, g + 0x200000, h, true, true) == -EEXIST,
 	      "no 2 MiB over 4 KiB leaves");
 	CHECK(pt.leaves[0] == 1 && pt.leaves[1] == 1, "counted: %llu, %llu",
