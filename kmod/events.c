@@ -12,12 +12,16 @@
 #include "khv.h"
 #include "khv_trace.h"
 
+/* IF set and no STI/MOV SS shadow: the guest's side of taking one. */
+static bool khv_interrupts_open(struct khv_vcpu *vcpu)
+{
+	return (vcpu->rflags & X86_EFLAGS_IF) && !khv_ops->interrupt_shadow(vcpu);
+}
+
 /* The guest can take an external interrupt at its next instruction. */
 bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
 {
-	return (vcpu->rflags & X86_EFLAGS_IF) &&
-	       !khv_ops->interrupt_shadow(vcpu) &&
-	       !khv_ops->event_in_flight(vcpu);
+	return khv_interrupts_open(vcpu) && !khv_ops->event_in_flight(vcpu);
 }
 
 /* kvm_run->ready_for_interrupt_injection: KVM_INTERRUPT would be taken now. */
@@ -58,8 +62,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 	}
 	/* khv_interrupt_allowed(), asked of the backend once per entry */
 	in_flight = khv_ops->event_in_flight(vcpu);
-	allowed = !in_flight && (vcpu->rflags & X86_EFLAGS_IF) &&
-		  !khv_ops->interrupt_shadow(vcpu);
+	allowed = !in_flight && khv_interrupts_open(vcpu);
 	if (!in_flight) {
 		if (vcpu->irq_pending) {
 			trace_khv_inj_irq(vcpu->id, vcpu->irq_vector);
@@ -85,16 +88,16 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window)
 			}
 		}
 	}
-	/*
-	 * The in-kernel LAPIC or PIC has one the guest cannot take yet. Not
-	 * looked for again when the look above found none: one arriving
-	 * since sets KHV_REQ_EVENT, and khv_enter() sees that.
-	 */
 	/* what went in is in flight: no other can be taken at this entry */
 	if (injected) {
 		in_flight = true;
 		allowed = false;
 	}
+	/*
+	 * The in-kernel LAPIC or PIC has one the guest cannot take yet. Not
+	 * looked for again when the look above found none: one arriving
+	 * since sets KHV_REQ_EVENT, and khv_enter() sees that.
+	 */
 	if (vcpu->apic && !blocked && !apic_none)
 		apic_irq = khv_vlapic_next_irq(vcpu, false) >= 0;
 	/*

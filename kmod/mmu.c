@@ -350,8 +350,12 @@ static int khv_mmu_write_fault(struct khv_vm *vm, const struct khv_memslot *m,
 
 	if (e & khv_ops->pt_format->writable)
 		return 0;
-	/* read-only 2 MiB: none are made so, but a write must log one page */
-	if (khv_pt_huge(&vm->npt, e)) {
+	/*
+	 * A read-only 2 MiB leaf cannot be: none is mapped so, and a slot
+	 * that starts logging has its leaves split first. A write must log
+	 * one page, so split it should one appear.
+	 */
+	if (WARN_ON_ONCE(khv_pt_huge(&vm->npt, e))) {
 		khv_mmu_split(vm, gpa & ~(KHV_PT_HUGE_SIZE - 1), KHV_PT_HUGE_SIZE);
 		if (!khv_pt_lookup(&vm->npt, gpa))
 			return 0;	/* unmapped instead: fault again */
