@@ -476,6 +476,47 @@ def run_hang_with_splat_or_in_a_lane_is_not_resumed():
     assert [s.name for s in run.continuation()] == ["lane-none-again", "none/b"]
 
 
+RCU_STALL = "[  549.9] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"
+
+
+@test
+def run_hang_with_rcu_stall_of_tcg_is_resumed():
+    """RCU's stall warnings of a CPU the hang report found stuck in a
+    nested guest (TCG's) do not stop the second try; any other splat
+    does, and so do the same warnings without that finding."""
+    def hang(lines, finding):
+        run, out = make_run("a 5 true\nb 5 true\n")
+        run.resumable = True
+        play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none",
+                   "@@KHV@@ END 1 lane-none rc=0", "@@KHV@@ BEGIN 2 none/a"] + lines)
+        run.tcg_stall = finding
+        run.abort(*run.deadline()[1:])
+        return run, out
+    tcg = "cpu0 in a nested guest (RIP 11260) with interrupt 236 requested and not taken"
+    run, out = hang([RCU_STALL], tcg)
+    assert "none/a" in run.retried and tap_results(out) == ["ok 1 lane-none"], out
+    assert [s.name for s in run.continuation()] == ["lane-none-again", "none/a", "none/b"]
+    assert any("the stall warning: " + RCU_STALL in line for line in out), out
+    run, out = hang([RCU_STALL], None)
+    assert tap_results(out)[-1].startswith("not ok 2 none/a # hang"), out
+    run, out = hang([RCU_STALL, "[  560.0] BUG: soft lockup - CPU#1 stuck"], tcg)
+    assert tap_results(out)[-1].startswith("not ok 2 none/a # hang"), out
+
+
+@test
+def tcg_stall_only_outside_the_machines_kernel():
+    text = 0xffffffff89a00000
+    def stuck(rip, cpl="0"):
+        return {"0": (236, {"cpu": "0", "RIP": rip, "CPL": cpl})}
+    assert "cpu0 in a nested guest (RIP 11260)" in tv.tcg_stall(stuck("0000000000011260"), text)
+    assert "user space" in tv.tcg_stall(stuck("0000000000401511", "3"), text)
+    # The machine's kernel or a module with an interrupt not taken may be
+    # code spinning with interrupts off: not TCG's by this rule.
+    assert tv.tcg_stall(stuck("ffffffff89a75a20"), text) is None
+    assert tv.tcg_stall(stuck("ffffffffc0a01234"), text) is None
+    assert tv.tcg_stall({}, text) is None
+
+
 # ------------------------------------------------------------ hang reports
 
 INFO_REGISTERS = """\
