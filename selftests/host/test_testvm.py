@@ -504,6 +504,27 @@ def run_hang_with_rcu_stall_of_tcg_is_resumed():
 
 
 @test
+def run_gives_up_a_step_whose_vcpu_stays_stuck_in_a_guest():
+    run, out = make_run("a 500 true\n")
+    play(run, ["@@KHV@@ INIT", "@@KHV@@ BEGIN 1 lane-none",
+               "@@KHV@@ END 1 lane-none rc=0", "@@KHV@@ BEGIN 2 none/a"])
+    guest = {"1": (236, {"cpu": "1", "RIP": "11260", "CPL": "0"})}
+    kernel = {"1": (236, {"cpu": "1", "RIP": "ffffffffc0a01234", "CPL": "0"})}
+    for i in range(tv.TCG_STALL_CHECKS - 1):
+        run.note_stuck(guest, 110.0 + i)
+    run.note_stuck({}, 120.0)           # taken: the streak starts again
+    for i in range(tv.TCG_STALL_CHECKS - 1):
+        run.note_stuck(guest, 130.0 + i)
+    run.note_stuck(kernel, 140.0)       # in a module: not counted
+    assert run.deadline()[0] == 101.0 + 530, run.deadline()
+    for i in range(tv.TCG_STALL_CHECKS):
+        run.note_stuck(guest, 150.0 + i)
+    when, reason, verb = run.deadline()
+    assert (when, verb) == (150.0 + tv.TCG_STALL_CHECKS - 1, "hung"), run.deadline()
+    assert "stuck at" in reason, reason
+
+
+@test
 def tcg_stall_only_outside_the_machines_kernel():
     text = 0xffffffff89a00000
     def stuck(rip, cpl="0"):
