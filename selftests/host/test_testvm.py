@@ -536,6 +536,13 @@ def tcg_stall_only_outside_the_machines_kernel():
     assert tv.tcg_stall(stuck("ffffffff89a75a20"), text) is None
     assert tv.tcg_stall(stuck("ffffffffc0a01234"), text) is None
     assert tv.tcg_stall({}, text) is None
+    # With the modules known, module space outside their code is a nested
+    # guest's; so is the kernel's half with another CS than the kernel's.
+    mods = {"khv": (0xffffffffc0a00000, 0x80000)}
+    assert tv.tcg_stall(stuck("ffffffffc0a01234"), text, mods) is None
+    assert "nested guest" in tv.tcg_stall(stuck("ffffffffc8001234"), text, mods)
+    odd_cs = {"0": (236, {"cpu": "0", "RIP": "ffffffff89a75a20", "CPL": "0", "CS": "0008"})}
+    assert "nested guest" in tv.tcg_stall(odd_cs, text)
 
 
 # ------------------------------------------------------------ hang reports
@@ -544,6 +551,7 @@ INFO_REGISTERS = """\
 CPU#0
 RAX=0000000000000000 RBX=ffffffff8a613940 RCX=0000000000000001 RDX=0000000000000000
 RIP=ffffffff89a75a20 RFL=00000046 [---Z-P-] CPL=0 II=0 A20=1 SMM=0 HLT=1
+CS =0010 0000000000000000 ffffffff 00a09b00 DPL=0 CS64 [-RA]
 CR0=80050033 CR2=00007f0f3e1b5000 CR3=000000003cb72000 CR4=000006f0
 EFER=0000000000000d01
 CPU#1
@@ -559,10 +567,15 @@ def hang_report_parses_and_places_each_cpu():
     assert [c["cpu"] for c in cpus] == ["0", "1"], cpus
     assert cpus[0]["RIP"] == "ffffffff89a75a20" and cpus[0]["HLT"] == "1", cpus[0]
     assert cpus[1]["CR3"] == "0000000002428000" and cpus[1]["CPL"] == "3", cpus[1]
+    assert cpus[0]["CS"] == "0010" and "CS" not in cpus[1], cpus
     line = tv.describe_cpu(cpus[0], 0xffffffff89a00000)
     assert line.startswith("cpu0 RIP=ffffffff89a75a20 _text+0x75a20 CPL=0 RFL=00000046"), line
     assert "(not the machine's kernel)" in tv.describe_cpu(cpus[1], 0xffffffff89a00000)
     assert "(module space)" in tv.describe_cpu({"cpu": "0", "RIP": "ffffffffc0a01234"}, 1)
+    mods = {"khv": (0xffffffffc0a00000, 0x80000), "kvm": (0xffffffffc0900000, 0x100000)}
+    assert " khv+0x1234 " in tv.describe_cpu({"cpu": "0", "RIP": "ffffffffc0a01234"}, 1, mods)
+    assert " kvm+0x10 " in tv.describe_cpu({"cpu": "0", "RIP": "ffffffffc0900010"}, 1, mods)
+    assert tv.module_offset(0xffffffffc0800000, mods) is None
     # Without the machine's _text (no kaslr line seen) nothing is placed.
     assert "(not the machine's kernel)" in tv.describe_cpu(cpus[0], 0)
 
@@ -572,6 +585,11 @@ def run_records_kaslr_line_without_showing_it():
     run, out = make_run("a 5 true\n")
     play(run, ["@@KHV@@ INIT", "testvm-init: kaslr _text ffffffff89a00000"])
     assert run.text_addr == 0xffffffff89a00000
+    play(run, ["testvm-init: module khv .text 0xffffffffc0a00000 540672 ",
+               "testvm-init: module kvm .text ", "testvm-init: module irqbypass .text 0xffffffffc0800000"])
+    assert run.modules == {"khv": (0xffffffffc0a00000, 540672),
+                           "irqbypass": (0xffffffffc0800000, tv.MODULE_SPAN)}, run.modules
+    assert not any("module" in line for line in out), out
     assert not any("kaslr" in line for line in out), out
 
 
