@@ -527,15 +527,18 @@ def run_gives_up_a_step_whose_vcpu_stays_stuck_in_a_guest():
 @test
 def tcg_stall_only_outside_the_machines_kernel():
     text = 0xffffffff89a00000
-    def stuck(rip, cpl="0"):
-        return {"0": (236, {"cpu": "0", "RIP": rip, "CPL": cpl})}
+    def stuck(rip, cpl="0", rfl="00000046"):
+        return {"0": (236, {"cpu": "0", "RIP": rip, "CPL": cpl, "RFL": rfl})}
     assert "cpu0 in a nested guest (RIP 11260)" in tv.tcg_stall(stuck("0000000000011260"), text)
     assert "user space" in tv.tcg_stall(stuck("0000000000401511", "3"), text)
     # The machine's kernel or a module with an interrupt not taken may be
     # code spinning with interrupts off: not TCG's by this rule.
     assert tv.tcg_stall(stuck("ffffffff89a75a20"), text) is None
     assert tv.tcg_stall(stuck("ffffffffc0a01234"), text) is None
+    assert tv.tcg_stall(stuck("ffffffffc0a01234", rfl="00000246"), text) is None
     assert tv.tcg_stall({}, text) is None
+    # The kernel with IF set takes an interrupt at once on a real CPU.
+    assert "the kernel, IF set," in tv.tcg_stall(stuck("ffffffff89a75a20", rfl="00000246"), text)
     # With the modules known, module space outside their code is a nested
     # guest's; so is the kernel's half with another CS than the kernel's.
     mods = {"khv": (0xffffffffc0a00000, 0x80000)}
