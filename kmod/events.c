@@ -13,7 +13,7 @@
 #include "khv_trace.h"
 
 /* IF set and no STI/MOV SS shadow: the guest's side of taking one. */
-static bool khv_interrupts_open(struct khv_vcpu *vcpu)
+bool khv_interrupts_open(struct khv_vcpu *vcpu)
 {
 	return (vcpu->rflags & X86_EFLAGS_IF) && !khv_ops->interrupt_shadow(vcpu);
 }
@@ -22,6 +22,21 @@ static bool khv_interrupts_open(struct khv_vcpu *vcpu)
 bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
 {
 	return khv_interrupts_open(vcpu) && !khv_ops->event_in_flight(vcpu);
+}
+
+/*
+ * An interrupt injected at the last entry that the guest, able to take
+ * it, has not taken yet: the next entry delivers it. A CPU takes one
+ * injected while IF=1 outside a shadow (SVM's V_IRQ, svm_inject_irq())
+ * before the guest's first instruction, so this is never true on one;
+ * but the test machine's TCG (QEMU 7.2) can lose the request its VMRUN
+ * makes for V_IRQ, and the guest then runs on to its next HLT with the
+ * interrupt still waiting. Such an HLT, and a halted vCPU, must not wait
+ * for another event (testing.md: the irqfd_resample hang).
+ */
+bool khv_injected_irq_waits(struct khv_vcpu *vcpu)
+{
+	return khv_ops->event_in_flight(vcpu) && khv_interrupts_open(vcpu);
 }
 
 /* kvm_run->ready_for_interrupt_injection: KVM_INTERRUPT would be taken now. */

@@ -507,6 +507,8 @@ long khv_vcpu_set_mp_state(struct khv_vcpu *vcpu, unsigned long arg);
 bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window);
 bool khv_ready_for_interrupt(struct khv_vcpu *vcpu);
 bool khv_interrupt_allowed(struct khv_vcpu *vcpu);
+bool khv_interrupts_open(struct khv_vcpu *vcpu);
+bool khv_injected_irq_waits(struct khv_vcpu *vcpu);
 
 /* eventfd.c: KVM_IRQFD, KVM_IOEVENTFD */
 int khv_eventfd_module_init(void);

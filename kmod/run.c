@@ -205,6 +205,9 @@ static int khv_complete_pending(struct khv_vcpu *vcpu)
 static int khv_exit_hlt(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
 	khv_skip_insn(vcpu, exit->next_rip);
+	/* an interrupt the guest should have taken first ends the halt */
+	if (khv_injected_irq_waits(vcpu))
+		return 1;
 	/* with an in-kernel LAPIC the vCPU sleeps in the kernel */
 	if (vcpu->apic) {
 		khv_vlapic_hlt(vcpu);

@@ -667,14 +667,20 @@ void khv_vlapic_latch_sipi(struct khv_vcpu *vcpu, u8 vector)
 	set_bit(KHV_REQ_SIPI, &vcpu->requests);
 }
 
-/* Would the guest, halted, take something now? */
+/*
+ * Would the guest, halted, take something now? Not khv_interrupt_allowed(),
+ * which says whether another interrupt can be injected: one already on
+ * its way in (khv_injected_irq_waits()) wakes the vCPU rather than keep
+ * it asleep, and so does a new request behind it, as on KVM.
+ */
 bool khv_vlapic_has_events(struct khv_vcpu *vcpu)
 {
 	if (vcpu->nmi_pending || test_bit(KHV_REQ_NMI, &vcpu->requests))
 		return true;
-	if (!khv_interrupt_allowed(vcpu))
+	if (!khv_interrupts_open(vcpu))
 		return false;
-	return vcpu->irq_pending || khv_vlapic_next_irq(vcpu, false) >= 0;
+	return khv_ops->event_in_flight(vcpu) || vcpu->irq_pending ||
+	       khv_vlapic_next_irq(vcpu, false) >= 0;
 }
 
 static bool khv_vlapic_runnable(struct khv_vcpu *vcpu)
