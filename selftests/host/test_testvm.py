@@ -589,9 +589,12 @@ def run_records_kaslr_line_without_showing_it():
     play(run, ["@@KHV@@ INIT", "testvm-init: kaslr _text ffffffff89a00000"])
     assert run.text_addr == 0xffffffff89a00000
     play(run, ["testvm-init: module khv .text 0xffffffffc0a00000 540672 ",
-               "testvm-init: module kvm .text ", "testvm-init: module irqbypass .text 0xffffffffc0800000"])
+               "testvm-init: module kvm .text ", "testvm-init: module irqbypass .text 0xffffffffc2000000"])
     assert run.modules == {"khv": (0xffffffffc0a00000, 540672),
-                           "irqbypass": (0xffffffffc0800000, tv.MODULE_SPAN)}, run.modules
+                           "irqbypass": (0xffffffffc2000000, tv.MODULE_SPAN)}, run.modules
+    # khv unloaded, kvm loaded where it was: khv's entry goes
+    play(run, ["testvm-init: module kvm .text 0xffffffffc0a00000 1146880 "])
+    assert set(run.modules) == {"kvm", "irqbypass"}, run.modules
     assert not any("module" in line for line in out), out
     assert not any("kaslr" in line for line in out), out
 
