@@ -25,14 +25,16 @@ bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
 }
 
 /*
- * An interrupt injected at the last entry that the guest, able to take
- * it, has not taken yet: the next entry delivers it. A CPU takes one
- * injected while IF=1 outside a shadow (SVM's V_IRQ, svm_inject_irq())
- * before the guest's first instruction, so this is never true on one;
- * but the test machine's TCG (QEMU 7.2) can lose the request its VMRUN
- * makes for V_IRQ, and the guest then runs on to its next HLT with the
- * interrupt still waiting. Such an HLT, and a halted vCPU, must not wait
- * for another event (testing.md: the irqfd_resample hang).
+ * An interrupt on its way in that the guest, able to take it now, has not
+ * taken yet: the next entry delivers it, so an HLT must not wait for
+ * another event, nor a halted vCPU sleep. Two ways there: VMX holds an
+ * interrupt queued while the guest could not take it (KVM_INTERRUPT,
+ * KVM_SET_VCPU_EVENTS) for the interrupt window, and a guest that opens
+ * the window with "sti; hlt" exits for the HLT first; SVM injects one the
+ * guest can take as V_IRQ (svm_inject_irq()), which a CPU delivers before
+ * the guest's first instruction, but the test machine's TCG (QEMU 7.2)
+ * can lose the request its VMRUN makes for it, and the guest then runs
+ * on to its next HLT (testing.md: the irqfd_resample hang).
  */
 bool khv_injected_irq_waits(struct khv_vcpu *vcpu)
 {
