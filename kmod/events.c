@@ -34,7 +34,7 @@ bool khv_interrupt_allowed(struct khv_vcpu *vcpu)
  * guest can take as V_IRQ (svm_inject_irq()), which a CPU delivers before
  * the guest's first instruction, but the test machine's TCG (QEMU 7.2)
  * can lose the request its VMRUN makes for it, and the guest then runs
- * on to its next HLT (testing.md: the irqfd_resample hang).
+ * on to its next HLT (testing.md, the irqfd_resample hang).
  */
 bool khv_injected_irq_waits(struct khv_vcpu *vcpu)
 {
