@@ -225,7 +225,7 @@ GUEST_CODE static void guest_irq_inject(void)
 		n = bench_n;
 		start = irq_hits;
 		while (irq_hits - start < n)
-			__asm__ volatile("sti; hlt; cli" : : : "memory");
+			guest_wait_irq();
 	}
 }
 
@@ -302,7 +302,7 @@ GUEST_CODE static void guest_halt_loop(void)
 	apic_write(APIC_SVR, 0x1ff);
 	receiver_up = 1;
 	while (!receiver_done)
-		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		guest_wait_irq();
 	GUEST_DONE();
 }
 
@@ -375,7 +375,7 @@ GUEST_CODE static void guest_tsc_deadline(void)
 			if (guest_rdtsc() >= timer_deadline)
 				timer_late_arms++;
 			while (timer_hits == i)
-				__asm__ volatile("sti; hlt; cli" : : : "memory");
+				guest_wait_irq();
 		}
 	}
 }

@@ -52,7 +52,7 @@ GUEST_CODE static void on_level(struct guest_frame *f)
 GUEST_CODE static void wait_count(int vec, uint64_t n)
 {
 	while (count[vec] < n)
-		__asm__ volatile("sti; hlt; cli");
+		guest_wait_irq();
 }
 
 static struct gvm *irq_vm(bool create)
@@ -524,7 +524,7 @@ GUEST_CODE static void guest_pic_pit(uint64_t a, uint64_t b)
 	outb(0xa1, 0xff);
 	GUEST_SYNC(1, 0);
 	while (count[VEC_PIC + 3] < 1)
-		__asm__ volatile("sti; hlt; cli");
+		guest_wait_irq();
 	outb(0x20, 0x20);				/* EOI: on_irq did the LAPIC's */
 	outb(0x21, 0xff);
 	/* PIT channel 0, mode 2, 1 ms, to IOAPIC pin 0 (KVM's default route) */
@@ -898,7 +898,7 @@ GUEST_CODE static void guest_never_early(uint64_t tsc_per_us, uint64_t n)
 		gmsr_write(MSR_TSC_DEADLINE, dl_deadline);
 		if (i & 1) {
 			while (dl_fired <= i)
-				__asm__ volatile("sti; hlt; cli");
+				guest_wait_irq();
 		} else {
 			__asm__ volatile("sti");
 			while (dl_fired <= i)

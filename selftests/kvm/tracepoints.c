@@ -244,7 +244,7 @@ GUEST_CODE static void guest_deadline(uint64_t a, uint64_t b)
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	gmsr_write(0x6e0, (uint64_t)hi << 32 | lo);
 	while (!timer_seen)
-		__asm__ volatile("sti; hlt; cli");
+		guest_wait_irq();
 	GUEST_SYNC(1, timer_seen);
 }
 

@@ -32,6 +32,8 @@ guest_handler_t guest_handlers[256];
  * saves the general registers (struct guest_frame), calls the handler
  * registered for the vector with the stack 16-byte aligned, and IRETQs; a
  * vector without a handler becomes a ucall UNHANDLED(vector, rip, error).
+ * An interrupt (vector 32 or above) taken with RIP on guest_wait_irq()'s
+ * HLT returns past it: see guest_wait_irq() in guest.h.
  */
 __asm__(
 	".pushsection .text\n"
@@ -61,7 +63,14 @@ __asm__(
 	"	push %rsi; push %rdi; push %rbp; push %r8\n"
 	"	push %r9; push %r10; push %r11; push %r12\n"
 	"	push %r13; push %r14; push %r15\n"
-	"	mov 120(%rsp), %rax\n"
+	/* an interrupt taken at guest_wait_irq's HLT: resume after it */
+	"	cmpq $32, 120(%rsp)\n"
+	"	jb 3f\n"
+	"	leaq guest_wait_irq_hlt(%rip), %rax\n"
+	"	cmpq %rax, 136(%rsp)\n"
+	"	jne 3f\n"
+	"	incq 136(%rsp)\n"
+	"3:	mov 120(%rsp), %rax\n"
 	"	mov guest_handlers(,%rax,8), %rax\n"
 	"	test %rax, %rax\n"
 	"	jz 1f\n"
@@ -89,6 +98,15 @@ __asm__(
 	"	outl %eax, %dx\n"
 	"2:	hlt\n"
 	"	jmp 2b\n"
+	/* guest_wait_irq(), in guest.h */
+	".globl guest_wait_irq\n"
+	"guest_wait_irq:\n"
+	"	sti\n"
+	".globl guest_wait_irq_hlt\n"
+	"guest_wait_irq_hlt:\n"
+	"	hlt\n"
+	"	cli\n"
+	"	ret\n"
 	".popsection\n");
 
 extern const char guest_idt_stubs[];

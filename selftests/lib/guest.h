@@ -146,6 +146,21 @@ static inline void __attribute__((noreturn)) guest_halt_forever(void)
 		__asm__ volatile("hlt");
 }
 
+/*
+ * Wait for one interrupt: STI; HLT; CLI. STI's shadow makes the pair safe
+ * on hardware: an interrupt already pending is taken only once HLT began,
+ * and ends it. The test machine's QEMU 7.2 drops that shadow when a
+ * hypervisor (stock KVM or khv) enters the guest again inside it: its
+ * VMRUN does not load the VMCB's interrupt shadow (QEMU fixed it in June
+ * 2024). A host-interrupt exit between STI and HLT then lets the interrupt
+ * in before HLT, whose wait for the next one can last forever. So the
+ * IDT stubs resume an interrupt taken at this HLT past it, where the
+ * interrupt would have left it on hardware, and the emulator's bug cannot
+ * hang a test (Documentation/testing.md). Use it for every interrupt wait
+ * in a loop; a test of HLT itself keeps its own instruction.
+ */
+void guest_wait_irq(void);
+
 #define GUEST_SYNC(stage, value)					\
 	guest_ucall(UCALL_SYNC, (stage), (uint64_t)(value), 0, 0, 0)
 #define GUEST_DONE() guest_ucall(UCALL_DONE, 0, 0, 0, 0, 0)
