@@ -46,7 +46,8 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 		B(14),
 		/* AVX512VBMI UMIP AVX512VBMI2 GFNI VAES VPCLMULQDQ AVX512VNNI
 		 * AVX512BITALG AVX512VPOPCNTDQ */
-		0 }, { 0, B(1), 0, 0 } },		/* TSC_ADJUST: khv's own (msr.c), as KVM */
+		0 }, { 0, B(1), 0, B(29) } },
+		/* TSC_ADJUST and ARCH_CAPABILITIES: khv's own MSRs (msr.c), as KVM */
 	{ 0x80000000, 0, false, { 0, ~0u, ~0u, ~0u }, { 0 } },
 	{ 0x80000001, 0, false, {
 		~0u, 0,

@@ -18,6 +18,7 @@
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/tsc.h>
+#include <asm/vmx.h>
 
 #include "khv.h"
 #include "cpuid_policy.h"
@@ -59,6 +60,7 @@ struct khv_msrs {
 	u64 hwcr;
 	u64 tsc_adjust;
 	u64 ucode_rev;
+	u64 arch_caps;
 	u64 platform_info;
 	u64 misc_features;
 	u64 power_ctl;
@@ -165,6 +167,13 @@ static int khv_ucode_rev_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 				bool host)
 {
 	return host ? 0 : KHV_MSR_DROP;
+}
+
+/* Read-only to the guest; user space may set any value (as KVM of 6.1). */
+static int khv_host_only_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+				bool host)
+{
+	return host ? 0 : -EINVAL;
 }
 
 /*
@@ -460,6 +469,78 @@ static int khv_de_cfg_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 	return *data & ~khv_feature_de_cfg() ? -EINVAL : 0;
 }
 
+/*
+ * ARCH_CAPABILITIES as KVM offers it on every host, whether or not the CPU
+ * has the MSR: of the host's own bits, those that describe the CPU and
+ * that a guest may rely on in a VM; then each "not affected" bit this
+ * kernel's bug flags allow. SKIP_VMENTRY_L1DFLUSH tells a nested
+ * hypervisor that its VM entries need no L1D flush: said, as by KVM, when
+ * ours need none (khv_l1tf_entries_safe()), or when the host's own MSR
+ * says so (a hypervisor below flushes for us).
+ */
+/*
+ * Are guest entries on this host safe from L1TF: no such bug (every AMD
+ * CPU), the host's mitigation says guests need no flush, or the VMX
+ * backend flushes L1D before each entry (vmx_l1d_flush(): with the
+ * FLUSH_L1D command, unless the mitigation is off)?
+ */
+static bool khv_l1tf_entries_safe(void)
+{
+	if (!boot_cpu_has_bug(X86_BUG_L1TF) ||
+	    l1tf_vmx_mitigation == VMENTER_L1D_FLUSH_NOT_REQUIRED)
+		return true;
+	return boot_cpu_has(X86_FEATURE_FLUSH_L1D) &&
+	       l1tf_vmx_mitigation != VMENTER_L1D_FLUSH_NEVER;
+}
+
+#define KHV_ARCH_CAP_HOST						\
+	(ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL | ARCH_CAP_RSBA |		\
+	 ARCH_CAP_SKIP_VMENTRY_L1DFLUSH | ARCH_CAP_SSB_NO | ARCH_CAP_MDS_NO | \
+	 ARCH_CAP_PSCHANGE_MC_NO | ARCH_CAP_TSX_CTRL_MSR | ARCH_CAP_TAA_NO | \
+	 ARCH_CAP_SBDR_SSDP_NO | ARCH_CAP_FBSDP_NO | ARCH_CAP_PSDP_NO |	\
+	 ARCH_CAP_FB_CLEAR | ARCH_CAP_RRSBA | ARCH_CAP_PBRSB_NO |	\
+	 ARCH_CAP_GDS_NO | ARCH_CAP_RFDS_NO | ARCH_CAP_RFDS_CLEAR |	\
+	 ARCH_CAP_BHI_NO | ARCH_CAP_ITS_NO)
+
+static u64 khv_feature_arch_caps(void)
+{
+	u64 v = 0;
+
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES) &&
+	    !rdmsrl_safe(MSR_IA32_ARCH_CAPABILITIES, &v))
+		v &= KHV_ARCH_CAP_HOST;
+	else
+		v = 0;
+	/* as KVM: a guest's own guests add nothing to the iTLB multihit risk */
+	v |= ARCH_CAP_PSCHANGE_MC_NO;
+	if (khv_l1tf_entries_safe())
+		v |= ARCH_CAP_SKIP_VMENTRY_L1DFLUSH;
+	if (!boot_cpu_has_bug(X86_BUG_CPU_MELTDOWN))
+		v |= ARCH_CAP_RDCL_NO;
+	if (!boot_cpu_has_bug(X86_BUG_SPEC_STORE_BYPASS))
+		v |= ARCH_CAP_SSB_NO;
+	if (!boot_cpu_has_bug(X86_BUG_MDS))
+		v |= ARCH_CAP_MDS_NO;
+	if (!boot_cpu_has_bug(X86_BUG_RFDS))
+		v |= ARCH_CAP_RFDS_NO;
+	if (!boot_cpu_has_bug(X86_BUG_ITS))
+		v |= ARCH_CAP_ITS_NO;
+	/* without RTM a guest cannot meet TAA; with it, say so only if true */
+	if (!boot_cpu_has(X86_FEATURE_RTM))
+		v &= ~ARCH_CAP_TAA_NO;
+	else if (!boot_cpu_has_bug(X86_BUG_TAA))
+		v |= ARCH_CAP_TAA_NO;
+	if (!boot_cpu_has_bug(X86_BUG_GDS) || gds_ucode_mitigated())
+		v |= ARCH_CAP_GDS_NO;
+	return v;
+}
+
+/* PERF_CAPABILITIES: khv offers no PMU, so no capability (KVM's too then). */
+static u64 khv_feature_perf_caps(void)
+{
+	return 0;
+}
+
 /* An MSR that reads 0 and takes only 0. */
 static int khv_zero_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 			   bool host)
@@ -524,6 +605,11 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ ONE(MSR_IA32_UCODE_WRITE), WRITE_ONLY, G },
 	{ ONE(MSR_IA32_UCODE_REV), FIELD(ucode_rev), L,
 	  .filter = khv_ucode_rev_filter },
+	/* the guest reads it with CPUID.7.0:EDX[29] (khv_msr_guest_has) */
+	{ ONE(MSR_IA32_ARCH_CAPABILITIES), FIELD(arch_caps), L,
+	  .filter = khv_host_only_filter },
+	/* no PMU: 0; the guest reads it with CPUID.1:ECX.PDCM */
+	{ ONE(MSR_IA32_PERF_CAPABILITIES), CONST(0), L },
 	{ RANGE(MSR_IA32_PERFCTR0, MSR_IA32_PERFCTR1), IGNORED(0), G },
 	{ ONE(MSR_FSB_FREQ), CONST(3), G },
 	{ ONE(MSR_PLATFORM_INFO), FIELD(platform_info), L,
@@ -634,6 +720,7 @@ int khv_msrs_alloc(struct khv_vcpu *vcpu)
 	m->platform_info = PLATFORM_INFO_CPUID_FAULT;
 	/* KVM's: a revision no Intel CPU has; on AMD, one of family 10h's */
 	m->ucode_rev = khv_ops == &khv_svm_ops ? 0x01000065 : BIT_ULL(32);
+	m->arch_caps = khv_feature_arch_caps();
 	vcpu->msrs = m;
 	return 0;
 }
@@ -708,6 +795,10 @@ static bool khv_msr_guest_has(struct khv_vcpu *vcpu,
 	if (index == MSR_TSC_AUX)
 		return khv_cpuid_has(vcpu, 0x80000001, 3, BIT(27)) ||
 		       khv_cpuid_has(vcpu, 7, 2, BIT(22));
+	if (index == MSR_IA32_ARCH_CAPABILITIES)
+		return khv_cpuid_has(vcpu, 7, 3, BIT(29));
+	if (index == MSR_IA32_PERF_CAPABILITIES)
+		return khv_cpuid_has(vcpu, 1, 2, BIT(15));
 	/* KVM_CAP_MSR_PLATFORM_INFO: the VMM may hide it from the guest */
 	if (index == MSR_PLATFORM_INFO)
 		return !READ_ONCE(vcpu->vm->platform_info_hidden);
@@ -1036,7 +1127,8 @@ long khv_get_msr_index_list(unsigned long arg)
  * Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST, KVM_GET_MSRS on the system
  * fd): what this host lets user space give a vCPU in the MSRs that describe
  * the CPU rather than hold state. Each is also a vCPU MSR of the table
- * above, whose write filter accepts exactly these bits.
+ * above, whose write filter accepts exactly these bits (ARCH_CAPABILITIES:
+ * any value from user space, as KVM of 6.1 takes).
  */
 static u64 khv_feature_ucode_rev(void)
 {
@@ -1055,6 +1147,8 @@ static const struct {
 } khv_feature_msrs[] = {
 	{ MSR_IA32_UCODE_REV,	0,	khv_feature_ucode_rev },
 	{ MSR_AMD64_DE_CFG,	F_AMD,	khv_feature_de_cfg },
+	{ MSR_IA32_ARCH_CAPABILITIES, 0, khv_feature_arch_caps },
+	{ MSR_IA32_PERF_CAPABILITIES, 0, khv_feature_perf_caps },
 };
 
 static int khv_feature_msr(u32 index, u64 *data)

@@ -72,6 +72,7 @@ static int t_supported(void)
 	CHECK(l7->ebx & (1u << 5), "AVX2");
 	CHECK(l7->ebx & (1u << 16), "AVX512F");
 	CHECK(!(l7->ecx & (1u << 3)), "no PKU");
+	CHECK(l7->edx & (1u << 29), "ARCH_CAPABILITIES, khv's own MSR: %#x", l7->edx);
 	ext1 = khv_cpuid_find(&v, 0x80000001, 0);
 	CHECK(!(ext1->ecx & (1u << 2)), "no SVM");
 	CHECK(ext1->edx & (1u << 29), "LM kept");

@@ -11,6 +11,7 @@
  * (KVM_CAP_X86_USER_SPACE_MSR) where an MSR filter or khv refuses them.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guest.h"
@@ -244,6 +245,135 @@ static int t_feature_msrs(void)
 }
 
 /*
+ * ARCH_CAPABILITIES (0x10a) and PERF_CAPABILITIES (0x345), as KVM has
+ * them on every host: feature MSRs; vCPU MSRs that user space reads and
+ * sets (ARCH_CAPABILITIES starts at the feature value and takes any value
+ * from user space; PERF_CAPABILITIES nothing beyond its feature value)
+ * and the guest only reads, ARCH_CAPABILITIES where its CPUID has
+ * CPUID.7.0:EDX[29], PERF_CAPABILITIES where it has CPUID.1:ECX.PDCM.
+ */
+#define MSR_ARCH_CAPS		0x10a
+#define MSR_PERF_CAPS		0x345
+
+GUEST_CODE static void guest_caps(uint64_t a, uint64_t b)
+{
+	GUEST_SYNC(1, rdmsr(MSR_ARCH_CAPS));
+	wrmsr(MSR_ARCH_CAPS, 0);
+	rdmsr(MSR_PERF_CAPS);
+	wrmsr(MSR_PERF_CAPS, 0);
+	GUEST_SYNC(2, gp_count);
+	GUEST_DONE();
+}
+
+GUEST_CODE static void guest_caps_hidden(uint64_t a, uint64_t b)
+{
+	rdmsr(MSR_ARCH_CAPS);
+	GUEST_SYNC(1, gp_count);
+	GUEST_DONE();
+}
+
+/* A VM whose vCPUs get CPUID.7.0:EDX[29] as @arch_caps says, and no PDCM. */
+static struct gvm *caps_vm(bool arch_caps)
+{
+	struct gvm *vm = gvm_create(sys_fd, 0);
+	uint32_t i;
+
+	if (!vm || gvm_set_handler(vm, 13, on_gp))
+		return NULL;
+	for (i = 0; i < vm->cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
+
+		if (e->function == 7 && e->index == 0)
+			e->edx = arch_caps ? e->edx | 1u << 29 : e->edx & ~(1u << 29);
+		if (e->function == 1)
+			e->ecx &= ~(1u << 15);
+	}
+	return vm;
+}
+
+static bool cpuid_has_arch_caps(void)
+{
+	struct kvm_cpuid2 *c = khv_supported_cpuid(sys_fd);
+	bool has = false;
+	uint32_t i;
+
+	for (i = 0; c && i < c->nent; i++)
+		if (c->entries[i].function == 7 && c->entries[i].index == 0)
+			has = c->entries[i].edx & (1u << 29);
+	free(c);
+	return has;
+}
+
+static int t_capabilities_msrs(void)
+{
+	const uint32_t idx[2] = { MSR_ARCH_CAPS, MSR_PERF_CAPS };
+	struct {
+		struct kvm_msr_list hdr;
+		uint32_t idx[63];
+	} l = { .hdr.nmsrs = 63 };
+	uint64_t feat[2], val;
+	bool listed[2] = { false, false };
+	struct gvcpu *v;
+	struct gvm *vm;
+	uint32_t i;
+
+	if (khv_cap(sys_fd, KVM_CAP_GET_MSR_FEATURES) <= 0)
+		return KSFT_SKIP;
+	CHECK(!khv_ioctl(sys_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, (unsigned long)&l),
+	      "feature list");
+	for (i = 0; i < l.hdr.nmsrs; i++) {
+		listed[0] |= l.idx[i] == MSR_ARCH_CAPS;
+		listed[1] |= l.idx[i] == MSR_PERF_CAPS;
+	}
+	CHECK(listed[0] && listed[1], "feature MSRs: ARCH_CAPABILITIES %d, PERF_CAPABILITIES %d",
+	      listed[0], listed[1]);
+	CHECK(feature_msrs_get(idx, 2, feat) == 2, "both read through the system fd");
+	CHECK(feat[0] & (1ull << 6), "ARCH_CAPABILITIES %#llx without PSCHANGE_MC_NO",
+	      (unsigned long long)feat[0]);
+	CHECK(cpuid_has_arch_caps(), "KVM_GET_SUPPORTED_CPUID without ARCH_CAPABILITIES");
+
+	vm = caps_vm(true);
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_caps, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(gvcpu_get_msr(v, MSR_ARCH_CAPS, &val) == 1 && val == feat[0],
+	      "a new vCPU's ARCH_CAPABILITIES %#llx, the feature value %#llx",
+	      (unsigned long long)val, (unsigned long long)feat[0]);
+	CHECK(gvcpu_set_msr(v, MSR_ARCH_CAPS, 0) == 1 &&
+	      gvcpu_get_msr(v, MSR_ARCH_CAPS, &val) == 1 && val == 0,
+	      "user space sets ARCH_CAPABILITIES to 0 (read %#llx)", (unsigned long long)val);
+	CHECK(gvcpu_set_msr(v, MSR_ARCH_CAPS, feat[0] | 1) == 1, "and to %#llx",
+	      (unsigned long long)(feat[0] | 1));
+	CHECK(gvcpu_get_msr(v, MSR_PERF_CAPS, &val) == 1 && val == feat[1],
+	      "a new vCPU's PERF_CAPABILITIES %#llx, the feature value %#llx",
+	      (unsigned long long)val, (unsigned long long)feat[1]);
+	CHECK(gvcpu_set_msr(v, MSR_PERF_CAPS, feat[1]) == 1, "PERF_CAPABILITIES = its feature value");
+	CHECK(gvcpu_set_msr(v, MSR_PERF_CAPS, ~feat[1]) == 0,
+	      "PERF_CAPABILITIES %#llx beyond the feature value taken",
+	      (unsigned long long)~feat[1]);
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == (feat[0] | 1),
+	      "the guest reads ARCH_CAPABILITIES %#llx, user space set %#llx",
+	      (unsigned long long)val, (unsigned long long)(feat[0] | 1));
+	CHECK(!gvcpu_run_sync(v, 2, &val) && val == 3,
+	      "%llu #GP of 3 (WRMSR ARCH_CAPABILITIES; RDMSR, WRMSR PERF_CAPABILITIES without PDCM)",
+	      (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+
+	vm = caps_vm(false);
+	CHECK(vm, "VM");
+	v = gvcpu_create_long(vm, 0, guest_caps_hidden, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!gvcpu_run_sync(v, 1, &val) && val == 1,
+	      "RDMSR ARCH_CAPABILITIES without its CPUID bit: %llu #GP", (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
+/*
  * KVM_CAP_X86_USER_SPACE_MSR and KVM_X86_SET_MSR_FILTER: the guest's
  * RDMSR/WRMSR that the filter denies (FILTER), of an MSR nobody has
  * (UNKNOWN) or with a value the MSR refuses (INVAL) exit to user space,
@@ -384,6 +514,7 @@ static const struct ksft_case cases[] = {
 	{ "index_list_mce", t_index_list_mce },
 	{ "platform_info", t_platform_info },
 	{ "feature_msrs", t_feature_msrs },
+	{ "capabilities_msrs", t_capabilities_msrs },
 	{ "user_space_msrs", t_user_space_msrs },
 };
 
