@@ -502,9 +502,22 @@ static bool khv_l1tf_entries_safe(void)
 	 ARCH_CAP_GDS_NO | ARCH_CAP_RFDS_NO | ARCH_CAP_RFDS_CLEAR |	\
 	 ARCH_CAP_BHI_NO | ARCH_CAP_ITS_NO)
 
+/* "Not affected" bits, each said where the host kernel has not the bug. */
+static const struct {
+	u16 bug;
+	u64 bit;
+} khv_arch_cap_no[] = {
+	{ X86_BUG_CPU_MELTDOWN,		ARCH_CAP_RDCL_NO },
+	{ X86_BUG_SPEC_STORE_BYPASS,	ARCH_CAP_SSB_NO },
+	{ X86_BUG_MDS,			ARCH_CAP_MDS_NO },
+	{ X86_BUG_RFDS,			ARCH_CAP_RFDS_NO },
+	{ X86_BUG_ITS,			ARCH_CAP_ITS_NO },
+};
+
 static u64 khv_feature_arch_caps(void)
 {
 	u64 v = 0;
+	size_t i;
 
 	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES) &&
 	    !rdmsrl_safe(MSR_IA32_ARCH_CAPABILITIES, &v))
@@ -515,16 +528,9 @@ static u64 khv_feature_arch_caps(void)
 	v |= ARCH_CAP_PSCHANGE_MC_NO;
 	if (khv_l1tf_entries_safe())
 		v |= ARCH_CAP_SKIP_VMENTRY_L1DFLUSH;
-	if (!boot_cpu_has_bug(X86_BUG_CPU_MELTDOWN))
-		v |= ARCH_CAP_RDCL_NO;
-	if (!boot_cpu_has_bug(X86_BUG_SPEC_STORE_BYPASS))
-		v |= ARCH_CAP_SSB_NO;
-	if (!boot_cpu_has_bug(X86_BUG_MDS))
-		v |= ARCH_CAP_MDS_NO;
-	if (!boot_cpu_has_bug(X86_BUG_RFDS))
-		v |= ARCH_CAP_RFDS_NO;
-	if (!boot_cpu_has_bug(X86_BUG_ITS))
-		v |= ARCH_CAP_ITS_NO;
+	for (i = 0; i < ARRAY_SIZE(khv_arch_cap_no); i++)
+		if (!boot_cpu_has_bug(khv_arch_cap_no[i].bug))
+			v |= khv_arch_cap_no[i].bit;
 	/* without RTM a guest cannot meet TAA; with it, say so only if true */
 	if (!boot_cpu_has(X86_FEATURE_RTM))
 		v &= ~ARCH_CAP_TAA_NO;

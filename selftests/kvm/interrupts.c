@@ -158,18 +158,24 @@ static int irq_window_once(void)
 	return KSFT_PASS;
 }
 
-static int t_irq_window(void)
+/* Run @once until it does not report the lost shadow (@what), STI_TRIES times at most. */
+static int sti_tries(int (*once)(void), const char *what)
 {
 	int i, rc;
 
 	for (i = 0; i < STI_TRIES; i++) {
-		rc = irq_window_once();
+		rc = once();
 		if (rc != STI_LOST)
 			return rc;
-		ksft_diag("attempt %d: window exit inside STI's shadow", i + 1);
+		ksft_diag("attempt %d: %s", i + 1, what);
 	}
-	CHECK(0, "window exit inside STI's shadow in all %d attempts", STI_TRIES);
+	CHECK(0, "%s in all %d attempts", what, STI_TRIES);
 	return KSFT_FAIL;
+}
+
+static int t_irq_window(void)
+{
+	return sti_tries(irq_window_once, "window exit inside STI's shadow");
 }
 
 /*
@@ -266,16 +272,7 @@ static int sti_shadow_once(void)
 
 static int t_sti_shadow(void)
 {
-	int i, rc;
-
-	for (i = 0; i < STI_TRIES; i++) {
-		rc = sti_shadow_once();
-		if (rc != STI_LOST)
-			return rc;
-		ksft_diag("attempt %d: no shadow at the OUT exit", i + 1);
-	}
-	CHECK(0, "shadow 0 in all %d attempts", STI_TRIES);
-	return KSFT_FAIL;
+	return sti_tries(sti_shadow_once, "no shadow at the OUT exit");
 }
 
 GUEST_CODE static void guest_nmi(uint64_t a, uint64_t b)
