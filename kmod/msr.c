@@ -470,15 +470,6 @@ static int khv_de_cfg_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
 }
 
 /*
- * ARCH_CAPABILITIES as KVM offers it on every host, whether or not the CPU
- * has the MSR: of the host's own bits, those that describe the CPU and
- * that a guest may rely on in a VM; then each "not affected" bit this
- * kernel's bug flags allow. SKIP_VMENTRY_L1DFLUSH tells a nested
- * hypervisor that its VM entries need no L1D flush: said, as by KVM, when
- * ours need none (khv_l1tf_entries_safe()), or when the host's own MSR
- * says so (a hypervisor below flushes for us).
- */
-/*
  * Are guest entries on this host safe from L1TF: no such bug (every AMD
  * CPU), the host's mitigation says guests need no flush, or the VMX
  * backend flushes L1D before each entry (vmx_l1d_flush(): with the
@@ -493,6 +484,15 @@ static bool khv_l1tf_entries_safe(void)
 	       l1tf_vmx_mitigation != VMENTER_L1D_FLUSH_NEVER;
 }
 
+/*
+ * ARCH_CAPABILITIES as KVM offers it on every host, whether or not the CPU
+ * has the MSR: of the host's own bits, those that describe the CPU and
+ * that a guest may rely on in a VM; then each "not affected" bit this
+ * kernel's bug flags allow. SKIP_VMENTRY_L1DFLUSH tells a nested
+ * hypervisor that its VM entries need no L1D flush: said, as by KVM, when
+ * ours need none (khv_l1tf_entries_safe()), or when the host's own MSR
+ * says so (a hypervisor below flushes for us).
+ */
 #define KHV_ARCH_CAP_HOST						\
 	(ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL | ARCH_CAP_RSBA |		\
 	 ARCH_CAP_SKIP_VMENTRY_L1DFLUSH | ARCH_CAP_SSB_NO | ARCH_CAP_MDS_NO | \
