@@ -1335,36 +1335,6 @@ static int wait_receiver(struct gvm *vm)
 	return 0;
 }
 
-/*
- * irqfd's end: the guest's DONE after the last round trip. The test
- * machine's TCG does not restore the interrupt shadow a VMCB carries into
- * VMRUN (int_state), so an exit that lands between the guest's STI and
- * its HLT lets the next entry deliver the interrupt before the HLT; the
- * handler returns to the HLT, which then waits for good (once in about a
- * hundred runs on khv: halted just past the HLT with receiver_done set,
- * nothing pending; stock KVM's interrupt window opens there the same way).
- * If the last handler has run (receiver_done) and no DONE came in 2 s,
- * one more interrupt wakes the guest to see it, and that is printed; a
- * guest whose last interrupt never arrived still fails.
- */
-static int irqfd_stop(struct irqfd_run *r, struct vcpu_thread *th)
-{
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 2;
-	if (!pthread_timedjoin_np(th->th, NULL, &until)) {
-		th->running = false;
-		return th->result ? -1 : 0;
-	}
-	if (*GVM_VAR(r->vm, receiver_done)) {
-		ksft_diag("irqfd: the guest halted after its last handler (TCG's lost "
-			  "STI shadow): one more interrupt");
-		signal_fd(r->irq_fd);
-	}
-	return vcpu_thread_stop(th, false);
-}
-
 static int b_irqfd(void)
 {
 	struct irqfd_run r = { .vm = gvm_create(sys_fd, 0), .irq_fd = -1, .ack_fd = -1 };
@@ -1396,7 +1366,7 @@ static int b_irqfd(void)
 		goto out;
 	/* one more: its handler finds bench_stop, the guest says DONE */
 	*GVM_VAR(r.vm, bench_stop) = 1;
-	if (!irqfd_round_trip(&r) && !irqfd_stop(&r, &th)) {
+	if (!irqfd_round_trip(&r) && !vcpu_thread_stop(&th, false)) {
 		note_redeliveries(r.vm);
 		note_exits("irqfd", n);
 		report("irqfd", secs * 1e9 / n, "ns/irq", n, secs);
