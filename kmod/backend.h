@@ -133,6 +133,8 @@ struct khv_backend_ops {
 	const struct khv_pt_format *pt_format;
 	/* May its 2 MiB leaves be used on this host? */
 	bool (*pt_huge)(void);
+	/* Does INVPCID run in a guest on this host (where the CPU has it)? */
+	bool (*invpcid)(void);
 
 	/* vCPU lifetime, process context. alloc returns a zeroed vCPU. */
 	struct khv_vcpu *(*vcpu_alloc)(void);

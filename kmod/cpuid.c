@@ -28,12 +28,18 @@ struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
 	struct kvm_cpuid_entry2 *e = kvcalloc(KHV_MAX_CPUID_ENTRIES, sizeof(*e),
 					      GFP_KERNEL);
 
+	u32 i;
+
 	if (e && khv_cpuid_supported(khv_host_cpuid, khv_host_xcr0,
 				     khv_kvmclock_features() | khv_pv_features(), e,
 				     KHV_MAX_CPUID_ENTRIES, n)) {
 		kvfree(e);
 		return NULL;
 	}
+	/* the backend's word on INVPCID (VMX: its execution control) */
+	for (i = 0; e && i < *n; i++)
+		if (e[i].function == 7 && e[i].index == 0 && !khv_ops->invpcid())
+			e[i].ebx &= ~BIT(10);
 	return e;
 }
 

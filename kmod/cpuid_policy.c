@@ -28,20 +28,30 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 	{ 0x1, 0, false, {
 		~0u,					/* family/model/stepping */
 		0x0000ffffu,				/* brand, CLFLUSH size */
-		B(0) | B(1) | B(9) | B(12) | B(13) | B(19) | B(20) | B(22) |
-		B(23) | B(25) | B(26) | B(28) | B(29) | B(30),
-		/* SSE3 PCLMUL SSSE3 FMA CX16 SSE4.1/2 MOVBE POPCNT AES XSAVE AVX F16C RDRAND */
+		B(0) | B(1) | B(9) | B(12) | B(13) | B(17) | B(19) | B(20) |
+		B(22) | B(23) | B(25) | B(26) | B(28) | B(29) | B(30),
+		/* SSE3 PCLMUL SSSE3 FMA CX16 PCID SSE4.1/2 MOVBE POPCNT AES
+		 * XSAVE AVX F16C RDRAND */
 		B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) |
 		B(9) | B(11) | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) |
-		B(19) | B(23) | B(24) | B(25) | B(26),	/* FPU ... SSE2, no HTT/PBE */
-	  }, { 0, 0, B(21) | B(31), 0 } },		/* x2APIC (the in-kernel LAPIC's, as KVM), HYPERVISOR */
+		B(19) | B(23) | B(24) | B(25) | B(26) | B(27),
+		/* FPU ... SSE2, self-snoop; no HTT/PBE */
+	  }, { 0, 0, B(21), 0 } },	/* x2APIC: the in-kernel LAPIC's, as KVM */
+	/*
+	 * Power management: ARAT only, as KVM, since the LAPIC timer is a host
+	 * hrtimer that no guest C-state stops. HYPERVISOR (leaf 1 ECX bit 31)
+	 * is not in the table either: as with KVM, the VMM sets it.
+	 */
+	{ 0x6, 0, false, { 0 }, { B(2), 0, 0, 0 } },
 	{ 0x7, 0, true, {
 		0,
-		B(0) | B(3) | B(5) | B(7) | B(8) | B(9) | B(16) | B(17) |
-		B(18) | B(19) | B(20) | B(21) | B(23) | B(24) | B(28) |
-		B(29) | B(30) | B(31),
-		/* FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS AVX512F/DQ RDSEED ADX SMAP
-		 * AVX512IFMA CLFLUSHOPT CLWB AVX512CD SHA AVX512BW/VL */
+		B(0) | B(3) | B(5) | B(6) | B(7) | B(8) | B(9) | B(10) |
+		B(13) | B(16) | B(17) | B(18) | B(19) | B(20) | B(21) |
+		B(23) | B(24) | B(28) | B(29) | B(30) | B(31),
+		/* FSGSBASE BMI1 AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS INVPCID
+		 * ZERO_FCS_FDS AVX512F/DQ RDSEED ADX SMAP AVX512IFMA
+		 * CLFLUSHOPT CLWB AVX512CD SHA AVX512BW/VL; the two FPU bits
+		 * describe the x87 the guest runs on */
 		B(1) | B(2) | B(6) | B(8) | B(9) | B(10) | B(11) | B(12) |
 		B(14),
 		/* AVX512VBMI UMIP AVX512VBMI2 GFNI VAES VPCLMULQDQ AVX512VNNI
@@ -60,6 +70,11 @@ static const struct khv_cpuid_rule khv_cpuid_rules[] = {
 	{ 0x80000002, 0, false, { ~0u, ~0u, ~0u, ~0u }, { 0 } },	/* brand string */
 	{ 0x80000003, 0, false, { ~0u, ~0u, ~0u, ~0u }, { 0 } },
 	{ 0x80000004, 0, false, { ~0u, ~0u, ~0u, ~0u }, { 0 } },
+	/* L1 and L2/L3 cache and TLB descriptors: the host's, as KVM */
+	{ 0x80000005, 0, false, { ~0u, ~0u, ~0u, ~0u }, { 0 } },
+	{ 0x80000006, 0, false, { ~0u, ~0u, ~0u, ~0u & ~(B(16) | B(17)) }, { 0 } },
+	/* invariant TSC only: a guest's TSC is the host's plus an offset */
+	{ 0x80000007, 0, false, { 0, 0, 0, B(8) }, { 0 } },
 	{ 0x80000008, 0, false, { 0xffffu, 0, 0, 0 }, { 0 } },	/* address sizes */
 };
 

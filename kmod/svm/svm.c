@@ -185,6 +185,15 @@ static bool svm_pt_huge(void)
 	return true;
 }
 
+/*
+ * INVPCID is not intercepted: under nested paging it works on the guest's
+ * own translations in its ASID, as the instruction's own.
+ */
+static bool svm_invpcid(void)
+{
+	return true;
+}
+
 const struct khv_backend_ops khv_svm_ops = {
 	.name		= "svm",
 	.mcg_cap_mask	= 0x1ff,	/* AMD: bits 63:9 reserved, as kvm_amd */
@@ -196,6 +205,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.cpu_disable	= svm_cpu_disable,
 	.pt_format	= &svm_npt_format,
 	.pt_huge	= svm_pt_huge,
+	.invpcid	= svm_invpcid,
 	.vcpu_alloc	= svm_vcpu_alloc,
 	.vcpu_init	= svm_vcpu_init,
 	.vcpu_free	= svm_vcpu_free,

@@ -306,6 +306,12 @@ static bool vmx_pt_huge(void)
 	return vmx_host.config.ept_2m;
 }
 
+/* INVPCID raises #UD in VMX non-root operation without its control. */
+static bool vmx_invpcid(void)
+{
+	return vmx_host.config.proc2 & VMX_PROC2_INVPCID;
+}
+
 const struct khv_backend_ops khv_vmx_ops = {
 	.name		= "vmx",
 	.mcg_cap_mask	= ~0ULL,
@@ -317,6 +323,7 @@ const struct khv_backend_ops khv_vmx_ops = {
 	.cpu_disable	= vmx_cpu_disable,
 	.pt_format	= &vmx_ept_format,
 	.pt_huge	= vmx_pt_huge,
+	.invpcid	= vmx_invpcid,
 	.vcpu_alloc	= vmx_vcpu_alloc,
 	.vcpu_init	= vmx_vcpu_init,
 	.vcpu_free	= vmx_vcpu_free,

@@ -59,7 +59,9 @@ static int t_supported(void)
 	CHECK(khv_cpuid_find(&v, 0, 0)->eax == 0xd, "max basic clamped to 0xd");
 	CHECK(khv_cpuid_find(&v, 0x80000000, 0)->eax == 0x80000008, "max ext");
 	l1 = khv_cpuid_find(&v, 1, 0);
-	CHECK(l1->ecx & (1u << 31), "HYPERVISOR set");
+	CHECK(!(l1->ecx & (1u << 31)), "HYPERVISOR is the VMM's to set, as KVM");
+	CHECK(khv_cpuid_find(&v, 6, 0) && khv_cpuid_find(&v, 6, 0)->eax == (1u << 2) &&
+	      !khv_cpuid_find(&v, 6, 0)->ecx, "leaf 6: ARAT only");
 	CHECK(!(l1->ecx & (1u << 5)), "no VMX: %#x", l1->ecx);
 	CHECK((l1->ecx & ((1u << 26) | (1u << 28))) == ((1u << 26) | (1u << 28)),
 	      "XSAVE, AVX: %#x", l1->ecx);
@@ -75,6 +77,15 @@ static int t_supported(void)
 	CHECK(l7->edx & (1u << 29), "ARCH_CAPABILITIES, khv's own MSR: %#x", l7->edx);
 	ext1 = khv_cpuid_find(&v, 0x80000001, 0);
 	CHECK(!(ext1->ecx & (1u << 2)), "no SVM");
+	CHECK(khv_cpuid_find(&v, 0x80000007, 0) &&
+	      khv_cpuid_find(&v, 0x80000007, 0)->edx == (1u << 8) &&
+	      !khv_cpuid_find(&v, 0x80000007, 0)->eax, "0x80000007: invariant TSC only");
+	CHECK(khv_cpuid_find(&v, 0x80000006, 0) &&
+	      khv_cpuid_find(&v, 0x80000006, 0)->edx == ~(3u << 16), "0x80000006 as the host's");
+	CHECK(l1->edx & (1u << 27), "self-snoop");
+	CHECK(!(l1->edx & (1u << 28)), "no HTT");
+	CHECK((l7->ebx & (1u << 6)) && (l7->ebx & (1u << 13)), "leaf 7's x87 bits");
+	CHECK((l1->ecx & (1u << 17)) && (l7->ebx & (1u << 10)), "PCID, INVPCID");
 	CHECK(ext1->edx & (1u << 29), "LM kept");
 	CHECK(khv_cpuid_find(&v, 0x40000000, 0)->eax == 0x40000001, "hv leaf");
 	CHECK(khv_cpuid_find(&v, 0x40000001, 0)->eax == 0x1000009,

@@ -17,7 +17,9 @@
  * - MOV to CR4 (intercepted so a guest cannot set what the hypervisor
  *   does not switch): reserved and unsupported bits, PKE and OSXSAVE
  *   without the guest's CPUID bit, clearing PAE in long mode are #GP; a
- *   PGE toggle still flushes global translations.
+ *   PGE toggle still flushes global translations. PCIDs where the
+ *   supported CPUID has them: CR4.PCIDE, MOV to CR3 with a PCID and the
+ *   no-flush bit, INVPCID (skipped where the host has no PCID).
  * - The VMM thread's PKRU and XCR0 are the same after guests that try to
  *   change theirs.
  */
@@ -497,6 +499,103 @@ static int t_cr4_checks(void)
 	return run_to_done(guest_cr4_checks, record_and_skip, all_faults, 5);
 }
 
+/* ---------------------------------------------------------- PCID */
+
+#define CR4_PCIDE	(1ull << 17)
+#define CR3_NOFLUSH	(1ull << 63)
+
+GUEST_CODE static uint64_t guest_read_cr3(void)
+{
+	uint64_t cr3;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	return cr3;
+}
+
+GUEST_CODE static bool guest_write_cr3(uint64_t val)
+{
+	uint64_t before = g_count;
+
+	g_skip = 3;
+	g_vec = 0;
+	__asm__ volatile(".byte 0x0f, 0x22, 0xd8"	/* mov %rax, %cr3 */
+			 : : "a"(val) : "memory");
+	return guest_mov_cr_took(before);
+}
+
+/* INVPCID of @type with the descriptor (@pcid, @addr): the vector it raised, or 0. */
+GUEST_CODE static uint64_t guest_invpcid(uint64_t type, uint64_t pcid, uint64_t addr)
+{
+	volatile uint64_t desc[2] = { pcid, addr };
+	uint64_t before = g_count;
+
+	g_skip = 5;
+	g_vec = 0;
+	__asm__ volatile(".byte 0x66, 0x0f, 0x38, 0x82, 0x08"	/* invpcid (%rax), %rcx */
+			 : : "a"(desc), "c"(type) : "memory");
+	return g_count == before ? 0 : g_vec;
+}
+
+/*
+ * PCIDs where the guest's CPUID has them (SDM vol. 3, 4.10.1): CR4.PCIDE
+ * only with CR3[11:0] clear, a PCID and the no-flush bit in MOV to CR3
+ * (which does not keep bit 63), memory through the new PCID, INVPCID's
+ * four types and its #GP cases. Without PCID, CR4.PCIDE is #GP.
+ */
+GUEST_CODE static void guest_pcid(uint64_t a0, uint64_t a1)
+{
+	uint64_t cr4 = guest_read_cr4(), cr3 = guest_read_cr3();
+	volatile uint64_t *probe = (volatile uint64_t *)AC_DATA;
+
+	if (!guest_cpuid_bit(1, 2, 17)) {
+		GUEST_ASSERT(!guest_write_cr4(cr4 | CR4_PCIDE));
+		GUEST_SYNC(1, 0);
+		GUEST_DONE();
+	}
+	GUEST_ASSERT_EQ(cr3 & 0xfff, 0);
+	GUEST_ASSERT(guest_write_cr3(cr3 | 0x8));	/* PWT: CR3[11:0] not clear */
+	GUEST_ASSERT(!guest_write_cr4(cr4 | CR4_PCIDE));
+	GUEST_ASSERT(guest_write_cr3(cr3));
+	GUEST_ASSERT(guest_write_cr4(cr4 | CR4_PCIDE));
+	GUEST_ASSERT_EQ(guest_read_cr4(), cr4 | CR4_PCIDE);
+	GUEST_ASSERT(guest_write_cr3(cr3 | 5 | CR3_NOFLUSH));
+	GUEST_ASSERT_EQ(guest_read_cr3(), cr3 | 5);
+	*probe = 0x1234;
+	GUEST_ASSERT(guest_write_cr3(cr3 | 6));
+	GUEST_ASSERT_EQ(*probe, 0x1234);
+	if (guest_cpuid_bit(7, 1, 10)) {
+		GUEST_ASSERT_EQ(guest_invpcid(0, 6, AC_DATA), 0);	/* one address */
+		GUEST_ASSERT_EQ(guest_invpcid(1, 5, 0), 0);		/* one PCID */
+		GUEST_ASSERT_EQ(guest_invpcid(2, 0, 0), 0);		/* all, with global */
+		GUEST_ASSERT_EQ(guest_invpcid(3, 0, 0), 0);		/* all but global */
+		GUEST_ASSERT_EQ(guest_invpcid(4, 0, 0), 13);		/* no such type */
+		GUEST_ASSERT_EQ(guest_invpcid(1, 1ull << 12, 0), 13);	/* not a PCID */
+		GUEST_ASSERT_EQ(guest_invpcid(0, 6, 1ull << 62), 13);	/* non-canonical */
+		GUEST_ASSERT_EQ(*probe, 0x1234);
+	}
+	GUEST_ASSERT(guest_write_cr3(cr3));
+	GUEST_ASSERT(guest_write_cr4(cr4));
+	GUEST_ASSERT_EQ(guest_read_cr4(), cr4);
+	GUEST_ASSERT_EQ(*probe, 0x1234);
+	GUEST_SYNC(1, 1);
+	GUEST_DONE();
+}
+
+static int t_pcid(void)
+{
+	struct fixture fx;
+	uint64_t has = 0;
+	int r = KSFT_FAIL;
+
+	if (!fixture_init(&fx, guest_pcid, record_and_skip, all_faults, 5) &&
+	    !gvcpu_run_sync(fx.v, 1, &has) && !gvcpu_run_done(fx.v))
+		r = has ? KSFT_PASS : KSFT_SKIP;
+	if (r == KSFT_SKIP)
+		ksft_diag("no PCID in the supported CPUID (CR4.PCIDE was #GP, as it must be)");
+	fixture_fini(&fx);
+	return r;
+}
+
 /* ----------------------------------------------------------------- CR0 */
 
 GUEST_CODE static uint64_t guest_read_cr0(void)
@@ -701,6 +800,7 @@ static const struct ksft_case cases[] = {
 	{ "cpuid_faulting", t_cpuid_faulting },
 	{ "rdpru", t_rdpru },
 	{ "cr4_checks", t_cr4_checks },
+	{ "pcid", t_pcid },
 	{ "cr0_checks", t_cr0_checks },
 	{ "cr0_invalid", t_cr0_invalid },
 	{ "cr4_pge_toggle_flushes", t_cr4_pge_toggle_flushes },

@@ -51,6 +51,8 @@ void cpuid_filter(struct kvm_cpuid2 *c, bool irqchip)
 	struct kvm_cpuid_entry2 *e = find_leaf(c, 1), *sig;
 
 	if (e) {
+		/* a hypervisor's guest: KVM leaves this bit to the VMM */
+		e->ecx |= 1u << 31;
 		e->ecx &= ~(1u << 24);		/* TSC-deadline timer */
 		if (!irqchip) {
 			e->ecx &= ~(1u << 21);	/* x2APIC */

@@ -31,10 +31,11 @@ int smp_check_cpus(unsigned int cpus, const struct smp_caps *caps,
 		   const char *dev, char *err, size_t errlen);
 
 /*
- * The hypervisor's supported CPUID, made the guest's: minus TSC-deadline
- * and KVM's paravirtual features (so the guest sees the same machine on
- * KVM and khv), and minus the APIC and x2APIC when there is no in-kernel
- * local APIC (`irqchip` false).
+ * The hypervisor's supported CPUID, made the guest's: plus the HYPERVISOR
+ * bit (leaf 1 ECX bit 31, which KVM and khv leave to the VMM), minus
+ * TSC-deadline and KVM's paravirtual features (so the guest sees the same
+ * machine on KVM and khv), and minus the APIC and x2APIC when there is no
+ * in-kernel local APIC (`irqchip` false).
  */
 void cpuid_filter(struct kvm_cpuid2 *c, bool irqchip);
 

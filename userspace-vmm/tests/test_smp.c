@@ -97,6 +97,11 @@ static void filter(void)
 
 	cpuid_filter(c, true);
 	CHECK(leaf(c, 1, 0)->ecx & 1u << 21);		/* x2APIC kept */
+	free(c);
+	c = table();
+	leaf(c, 1, 0)->ecx &= ~(1u << 31);		/* as KVM gives it */
+	cpuid_filter(c, true);
+	CHECK(leaf(c, 1, 0)->ecx & 1u << 31);		/* HYPERVISOR set */
 	CHECK(leaf(c, 1, 0)->edx & 1u << 9);		/* APIC kept */
 	CHECK(!(leaf(c, 1, 0)->ecx & 1u << 24));	/* no TSC-deadline */
 	CHECK_EQ(leaf(c, 0x40000001, 0)->eax, 0);	/* no kvmclock & co */
