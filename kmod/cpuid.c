@@ -143,6 +143,7 @@ long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = c.nent;
 	khv_vlapic_cpuid_changed(vcpu);
+	khv_cpuid_apply_controls(vcpu);
 	return 0;
 }
 
@@ -160,6 +161,17 @@ long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 		return -EFAULT;
 	c.nent = vcpu->cpuid_nent;
 	return copy_to_user(u, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
+/*
+ * What the vCPU's CPUID table decides in the backend's controls, after
+ * KVM_SET_CPUID2 and after a reset: whether INVPCID runs or is #UD.
+ */
+void khv_cpuid_apply_controls(struct khv_vcpu *vcpu)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+
+	khv_ops->allow_invpcid(vcpu, khv_cpuid_invpcid(&v));
 }
 
 /*

@@ -359,6 +359,11 @@ static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
 	return r[reg];
 }
 
+bool khv_cpuid_invpcid(const struct khv_cpuid_view *v)
+{
+	return khv_cpuid_reg(v, 7, EBX) & B(10);
+}
+
 /*
  * CPUID 0x80000008 EAX[7:0], the guest's MAXPHYADDR. User space may put
  * any byte there; every address check shifts by it, so it is held to

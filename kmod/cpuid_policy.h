@@ -53,6 +53,9 @@ khv_cpuid_view(const struct kvm_cpuid_entry2 *e, u32 n)
 	return v;
 }
 
+/* INVPCID (leaf 7.0 EBX bit 10) in the guest's CPUID: else it is #UD, as KVM. */
+bool khv_cpuid_invpcid(const struct khv_cpuid_view *v);
+
 /* The entry answering (@leaf, @subleaf), or NULL. */
 const struct kvm_cpuid_entry2 *khv_cpuid_find(const struct khv_cpuid_view *v,
 					      u32 leaf, u32 subleaf);

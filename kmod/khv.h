@@ -475,6 +475,7 @@ extern u64 khv_xcr0_supported;	/* the components guests may enable */
 extern u32 khv_xsave_uabi_size;	/* bytes of KVM_GET_XSAVE2's buffer */
 int khv_cpuid_init(void);
 void khv_cpuid_update_runtime(struct khv_vcpu *vcpu);
+void khv_cpuid_apply_controls(struct khv_vcpu *vcpu);
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_emulate_cpuid(struct khv_vcpu *vcpu);

@@ -626,6 +626,7 @@ void khv_vcpu_init_reset(struct khv_vcpu *vcpu)
 	 */
 	khv_ops->set_tsc_offset(vcpu, tsc_offset);
 	khv_ops->intercept_bp(vcpu, vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP);
+	khv_cpuid_apply_controls(vcpu);		/* the table stays */
 	khv_ops->get_sregs(vcpu, &s);
 	s.cr0 = X86_CR0_ET | cache_bits;
 	khv_ops->set_sregs(vcpu, &s);

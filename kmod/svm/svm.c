@@ -220,6 +220,7 @@ const struct khv_backend_ops khv_svm_ops = {
 	.set_tsc_offset	= svm_set_tsc_offset,
 	.get_tsc_offset	= svm_get_tsc_offset,
 	.intercept_bp	= svm_intercept_bp,
+	.allow_invpcid	= svm_allow_invpcid,
 	.msr_filter_changed	= svm_msr_filter_changed,
 	.interrupt_shadow	= svm_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,

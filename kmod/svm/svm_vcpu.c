@@ -111,6 +111,8 @@ static void svm_control_init(struct vmcb_control *c)
 			     SVM_I2_SKINIT | SVM_I2_ICEBP | SVM_I2_WBINVD |
 			     SVM_I2_MONITOR | SVM_I2_MWAIT |
 			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU;
+	/* #UD until the guest's CPUID announces it (svm_allow_invpcid()) */
+	c->intercept_misc3 = SVM_I3_INVPCID;
 	if (svm_host.pause_filter) {
 		c->intercept_misc1 |= SVM_I1_PAUSE;
 		c->pause_filter_count = SVM_PAUSE_FILTER_COUNT;
@@ -458,6 +460,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_MWAIT_COND]	= svm_exit_ud,
 	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
 	[SVM_EXIT_RDPRU]	= svm_exit_ud,
+	[SVM_EXIT_INVPCID]	= svm_exit_ud,
 };
 
 /*
@@ -806,6 +809,16 @@ void svm_intercept_bp(struct khv_vcpu *vcpu, bool on)
 		c->intercept_exceptions |= BIT(BP_VECTOR);
 	else
 		c->intercept_exceptions &= ~BIT(BP_VECTOR);
+}
+
+void svm_allow_invpcid(struct khv_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	if (on)
+		c->intercept_misc3 &= ~SVM_I3_INVPCID;
+	else
+		c->intercept_misc3 |= SVM_I3_INVPCID;
 }
 
 /* Values are validated by the core (msr.c). */

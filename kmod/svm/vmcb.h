@@ -161,6 +161,8 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_I2_MWAIT_COND	BIT(12)
 #define SVM_I2_XSETBV		BIT(13)
 #define SVM_I2_RDPRU		BIT(14)
+/* intercept_misc3 (VMCB 0x014) */
+#define SVM_I3_INVPCID		BIT(2)
 
 /* int_ctl (VMCB 0x060) */
 #define SVM_INT_V_TPR_MASK	0xffu
@@ -238,6 +240,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_EXIT_MWAIT_COND	0x08c
 #define SVM_EXIT_XSETBV		0x08d
 #define SVM_EXIT_RDPRU		0x08e
+#define SVM_EXIT_INVPCID	0x0a2
 #define SVM_EXIT_NPF		0x400
 #define SVM_EXIT_INVALID	((u64)-1)
 

@@ -340,6 +340,7 @@ const struct khv_backend_ops khv_vmx_ops = {
 	.set_tsc_offset	= vmx_set_tsc_offset,
 	.get_tsc_offset	= vmx_get_tsc_offset,
 	.intercept_bp	= vmx_intercept_bp,
+	.allow_invpcid	= vmx_allow_invpcid,
 	.msr_filter_changed	= vmx_msr_filter_changed,
 	.interrupt_shadow	= vmx_interrupt_shadow,
 	.set_interrupt_shadow	= vmx_set_interrupt_shadow,

@@ -72,11 +72,11 @@ struct vmx_vcpu {
 	struct vmx_guest g;
 	u64 tsc_offset;
 	u64 eptp;			/* as written to the VMCS */
-	u32 proc, exc_bitmap, entry;	/* controls with their dynamic bits */
+	u32 proc, proc2, exc_bitmap, entry;	/* controls with their dynamic bits */
 	u64 msr_bitmap_pa;		/* vmx_host's, or the intercept-all one */
 	/* what the VMCS holds of these and of RSP, RIP, RFLAGS (not after guest_dirty) */
 	struct {
-		u32 proc, exc_bitmap, entry;
+		u32 proc, proc2, exc_bitmap, entry;
 		u64 msr_bitmap_pa, tsc_offset, rsp, rip, rflags;
 	} has;
 	/* what the next entry injects (VMCS_ENTRY_INTR_INFO ...) */
@@ -179,6 +179,7 @@ void vmx_want_cr8_exit(struct khv_vcpu *vcpu, bool on);
 void vmx_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset);
 u64 vmx_get_tsc_offset(struct khv_vcpu *vcpu);
 void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on);
+void vmx_allow_invpcid(struct khv_vcpu *vcpu, bool on);
 void vmx_want_nmi_window(struct khv_vcpu *vcpu, bool on);
 void vmx_host_after_exit(struct vmx_vcpu *vmx);
 void vmx_host_events_after_exit(void);

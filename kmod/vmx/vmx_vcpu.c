@@ -148,6 +148,8 @@ int vmx_vcpu_init(struct khv_vcpu *vcpu)
 
 	vmx_guest_reset(&vmx->g);
 	vmx->proc = vmx_host.config.proc;
+	/* INVPCID is #UD until the guest's CPUID announces it (vmx_allow_invpcid()) */
+	vmx->proc2 = vmx_host.config.proc2 & ~VMX_PROC2_INVPCID;
 	vmx->entry = vmx_host.config.entry;
 	vmx->exc_bitmap = VMX_INTERCEPT_EXCEPTIONS;
 	vmx->msr_bitmap_pa = vmx_host.msr_bitmap_pa;
@@ -242,7 +244,6 @@ static void vmx_write_controls(struct vmx_vcpu *vmx)
 
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 	vmcs_write(VMCS_PIN_CONTROLS, c->pin);
-	vmcs_write(VMCS_PROC2_CONTROLS, c->proc2);
 	vmcs_write(VMCS_EXIT_CONTROLS, c->exit);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
@@ -463,6 +464,7 @@ static void vmx_load_state(struct vmx_vcpu *vmx, u64 pt_root, bool flush)
 	}
 	/* what the VMCS holds already (from the last entry or exit) stays */
 	VMX_WRITE_CHANGED(all, VMCS_PROC_CONTROLS, vmx->has.proc, vmx->proc);
+	VMX_WRITE_CHANGED(all, VMCS_PROC2_CONTROLS, vmx->has.proc2, vmx->proc2);
 	VMX_WRITE_CHANGED(all, VMCS_ENTRY_CONTROLS, vmx->has.entry, vmx->entry);
 	VMX_WRITE_CHANGED(all, VMCS_EXCEPTION_BITMAP, vmx->has.exc_bitmap, vmx->exc_bitmap);
 	VMX_WRITE_CHANGED(all, VMCS_MSR_BITMAP, vmx->has.msr_bitmap_pa, vmx->msr_bitmap_pa);
@@ -1386,6 +1388,17 @@ void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on)
 		vmx->exc_bitmap |= BIT(BP_VECTOR);
 	else
 		vmx->exc_bitmap &= ~BIT(BP_VECTOR);
+}
+
+/* Without its control, INVPCID raises #UD in the guest by itself. */
+void vmx_allow_invpcid(struct khv_vcpu *vcpu, bool on)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (on)
+		vmx->proc2 |= vmx_host.config.proc2 & VMX_PROC2_INVPCID;
+	else
+		vmx->proc2 &= ~VMX_PROC2_INVPCID;
 }
 
 /*

@@ -19,7 +19,8 @@
  *   without the guest's CPUID bit, clearing PAE in long mode are #GP; a
  *   PGE toggle still flushes global translations. PCIDs where the
  *   supported CPUID has them: CR4.PCIDE, MOV to CR3 with a PCID and the
- *   no-flush bit, INVPCID (skipped where the host has no PCID).
+ *   no-flush bit, INVPCID (skipped where the host has no PCID); INVPCID
+ *   is #UD when the guest's CPUID does not announce it.
  * - The VMM thread's PKRU and XCR0 are the same after guests that try to
  *   change theirs.
  */
@@ -596,6 +597,43 @@ static int t_pcid(void)
 	return r;
 }
 
+/*
+ * INVPCID with the guest's CPUID not announcing it: #UD, as KVM (an
+ * intercept on SVM, the execution control left off on VMX), even where
+ * the CPU has it; the instruction must not reach the TLB.
+ */
+GUEST_CODE static void guest_invpcid_ud(uint64_t a0, uint64_t a1)
+{
+	GUEST_ASSERT(!guest_cpuid_bit(7, 1, 10));
+	GUEST_ASSERT_EQ(guest_invpcid(2, 0, 0), 6);
+	GUEST_ASSERT_EQ(guest_invpcid(4, 0, 0), 6);	/* #UD before the type's #GP */
+	GUEST_DONE();
+}
+
+static int t_invpcid_needs_cpuid(void)
+{
+	struct kvm_cpuid_entry2 *e;
+	struct fixture fx = { 0 };
+	int r = KSFT_FAIL, i;
+
+	fx.vm = gvm_create(sys_fd, 0);
+	CHECK(fx.vm, "VM");
+	e = cpuid_entry(fx.vm->cpuid, 7, 0);
+	if (e)
+		e->ebx &= ~(1u << 10);
+	fx.v = gvcpu_create_long(fx.vm, 0, guest_invpcid_ud, 0, 0);
+	if (!fx.v)
+		goto out;
+	for (i = 0; i < 5; i++)
+		if (gvm_set_handler(fx.vm, all_faults[i], record_and_skip))
+			goto out;
+	if (!gvcpu_run_done(fx.v))
+		r = KSFT_PASS;
+out:
+	fixture_fini(&fx);
+	return r;
+}
+
 /* ----------------------------------------------------------------- CR0 */
 
 GUEST_CODE static uint64_t guest_read_cr0(void)
@@ -801,6 +839,7 @@ static const struct ksft_case cases[] = {
 	{ "rdpru", t_rdpru },
 	{ "cr4_checks", t_cr4_checks },
 	{ "pcid", t_pcid },
+	{ "invpcid_needs_cpuid", t_invpcid_needs_cpuid },
 	{ "cr0_checks", t_cr0_checks },
 	{ "cr0_invalid", t_cr0_invalid },
 	{ "cr4_pge_toggle_flushes", t_cr4_pge_toggle_flushes },
