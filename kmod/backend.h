@@ -135,8 +135,11 @@ struct khv_backend_ops {
 	bool (*pt_huge)(void);
 	/* Does INVPCID run in a guest on this host (where the CPU has it)? */
 	bool (*invpcid)(void);
-	/* The vCPU's CPUID announces INVPCID (@on) or not: else #UD, as KVM. */
-	void (*allow_invpcid)(struct khv_vcpu *vcpu, bool on);
+	/*
+	 * The KHV_INSN_* the vCPU's CPUID announces (cpuid_policy.h): the
+	 * others must be #UD, as with KVM.
+	 */
+	void (*allow_insns)(struct khv_vcpu *vcpu, u32 insns);
 
 	/* vCPU lifetime, process context. alloc returns a zeroed vCPU. */
 	struct khv_vcpu *(*vcpu_alloc)(void);

@@ -165,13 +165,14 @@ long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 
 /*
  * What the vCPU's CPUID table decides in the backend's controls, after
- * KVM_SET_CPUID2 and after a reset: whether INVPCID runs or is #UD.
+ * KVM_SET_CPUID2 and after a reset: whether INVPCID and RDTSCP run or
+ * are #UD.
  */
 void khv_cpuid_apply_controls(struct khv_vcpu *vcpu)
 {
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 
-	khv_ops->allow_invpcid(vcpu, khv_cpuid_invpcid(&v));
+	khv_ops->allow_insns(vcpu, khv_cpuid_insns(&v));
 }
 
 /*

@@ -359,9 +359,15 @@ static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
 	return r[reg];
 }
 
-bool khv_cpuid_invpcid(const struct khv_cpuid_view *v)
+u32 khv_cpuid_insns(const struct khv_cpuid_view *v)
 {
-	return khv_cpuid_reg(v, 7, EBX) & B(10);
+	u32 insns = 0;
+
+	if (khv_cpuid_reg(v, 7, EBX) & B(10))
+		insns |= KHV_INSN_INVPCID;
+	if (khv_cpuid_reg(v, 0x80000001u, EDX) & B(27))
+		insns |= KHV_INSN_RDTSCP;
+	return insns;
 }
 
 /*

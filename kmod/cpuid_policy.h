@@ -53,8 +53,14 @@ khv_cpuid_view(const struct kvm_cpuid_entry2 *e, u32 n)
 	return v;
 }
 
-/* INVPCID (leaf 7.0 EBX bit 10) in the guest's CPUID: else it is #UD, as KVM. */
-bool khv_cpuid_invpcid(const struct khv_cpuid_view *v);
+/*
+ * Instructions a hypervisor can make #UD that the guest's CPUID announces
+ * (a guest gets #UD for the others, as with KVM): INVPCID (leaf 7.0 EBX
+ * bit 10), RDTSCP (0x80000001 EDX bit 27).
+ */
+#define KHV_INSN_INVPCID	BIT(0)
+#define KHV_INSN_RDTSCP		BIT(1)
+u32 khv_cpuid_insns(const struct khv_cpuid_view *v);
 
 /* The entry answering (@leaf, @subleaf), or NULL. */
 const struct kvm_cpuid_entry2 *khv_cpuid_find(const struct khv_cpuid_view *v,

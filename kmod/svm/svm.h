@@ -78,7 +78,7 @@ void svm_want_cr8_exit(struct khv_vcpu *vcpu, bool on);
 void svm_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset);
 u64 svm_get_tsc_offset(struct khv_vcpu *vcpu);
 void svm_intercept_bp(struct khv_vcpu *vcpu, bool on);
-void svm_allow_invpcid(struct khv_vcpu *vcpu, bool on);
+void svm_allow_insns(struct khv_vcpu *vcpu, u32 insns);
 void svm_want_nmi_window(struct khv_vcpu *vcpu, bool on);
 
 /* svm_bench.c */

@@ -14,6 +14,7 @@
 #include <asm/special_insns.h>
 #include <asm/cpufeature.h>
 
+#include "../cpuid_policy.h"
 #include "svm.h"
 
 #define SVM_EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
@@ -110,8 +111,9 @@ static void svm_control_init(struct vmcb_control *c)
 			     SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
 			     SVM_I2_SKINIT | SVM_I2_ICEBP | SVM_I2_WBINVD |
 			     SVM_I2_MONITOR | SVM_I2_MWAIT |
-			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU;
-	/* #UD until the guest's CPUID announces it (svm_allow_invpcid()) */
+			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU |
+			     SVM_I2_RDTSCP;
+	/* RDTSCP and INVPCID #UD until the guest's CPUID says (svm_allow_insns()) */
 	c->intercept_misc3 = SVM_I3_INVPCID;
 	if (svm_host.pause_filter) {
 		c->intercept_misc1 |= SVM_I1_PAUSE;
@@ -453,6 +455,7 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_STGI]		= svm_exit_ud,
 	[SVM_EXIT_CLGI]		= svm_exit_ud,
 	[SVM_EXIT_SKINIT]	= svm_exit_ud,
+	[SVM_EXIT_RDTSCP]	= svm_exit_ud,
 	[SVM_EXIT_ICEBP]	= svm_exit_icebp,
 	[SVM_EXIT_WBINVD]	= svm_exit_wbinvd,
 	[SVM_EXIT_MONITOR]	= svm_exit_ud,
@@ -811,14 +814,18 @@ void svm_intercept_bp(struct khv_vcpu *vcpu, bool on)
 		c->intercept_exceptions &= ~BIT(BP_VECTOR);
 }
 
-void svm_allow_invpcid(struct khv_vcpu *vcpu, bool on)
+void svm_allow_insns(struct khv_vcpu *vcpu, u32 insns)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 
-	if (on)
+	if (insns & KHV_INSN_INVPCID)
 		c->intercept_misc3 &= ~SVM_I3_INVPCID;
 	else
 		c->intercept_misc3 |= SVM_I3_INVPCID;
+	if (insns & KHV_INSN_RDTSCP)
+		c->intercept_misc2 &= ~SVM_I2_RDTSCP;
+	else
+		c->intercept_misc2 |= SVM_I2_RDTSCP;
 }
 
 /* Values are validated by the core (msr.c). */

@@ -154,6 +154,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_I2_STGI		BIT(4)
 #define SVM_I2_CLGI		BIT(5)
 #define SVM_I2_SKINIT		BIT(6)
+#define SVM_I2_RDTSCP		BIT(7)
 #define SVM_I2_ICEBP		BIT(8)
 #define SVM_I2_WBINVD		BIT(9)
 #define SVM_I2_MONITOR		BIT(10)
@@ -233,6 +234,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_EXIT_STGI		0x084
 #define SVM_EXIT_CLGI		0x085
 #define SVM_EXIT_SKINIT		0x086
+#define SVM_EXIT_RDTSCP		0x087
 #define SVM_EXIT_ICEBP		0x088
 #define SVM_EXIT_WBINVD		0x089
 #define SVM_EXIT_MONITOR	0x08a

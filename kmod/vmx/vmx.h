@@ -179,7 +179,7 @@ void vmx_want_cr8_exit(struct khv_vcpu *vcpu, bool on);
 void vmx_set_tsc_offset(struct khv_vcpu *vcpu, u64 offset);
 u64 vmx_get_tsc_offset(struct khv_vcpu *vcpu);
 void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on);
-void vmx_allow_invpcid(struct khv_vcpu *vcpu, bool on);
+void vmx_allow_insns(struct khv_vcpu *vcpu, u32 insns);
 void vmx_want_nmi_window(struct khv_vcpu *vcpu, bool on);
 void vmx_host_after_exit(struct vmx_vcpu *vmx);
 void vmx_host_events_after_exit(void);

@@ -24,6 +24,7 @@
 #include <asm/vmx.h>
 #include <asm/tlbflush.h>
 
+#include "../cpuid_policy.h"
 #include "vmx.h"
 
 /* The VMCS a CPU entered last (for the predictor barrier); may be stale. */
@@ -142,14 +143,17 @@ static void vmx_guest_reset(struct vmx_guest *g)
 #define VMX_INTERCEPT_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | \
 					 BIT(MC_VECTOR) | BIT(UD_VECTOR))
 
+/* the controls of instructions a guest's CPUID may deny (vmx_allow_insns()) */
+#define VMX_PROC2_GUEST_INSNS	(VMX_PROC2_INVPCID | VMX_PROC2_RDTSCP)
+
 int vmx_vcpu_init(struct khv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_guest_reset(&vmx->g);
 	vmx->proc = vmx_host.config.proc;
-	/* INVPCID is #UD until the guest's CPUID announces it (vmx_allow_invpcid()) */
-	vmx->proc2 = vmx_host.config.proc2 & ~VMX_PROC2_INVPCID;
+	/* INVPCID and RDTSCP #UD until the guest's CPUID says (vmx_allow_insns()) */
+	vmx->proc2 = vmx_host.config.proc2 & ~VMX_PROC2_GUEST_INSNS;
 	vmx->entry = vmx_host.config.entry;
 	vmx->exc_bitmap = VMX_INTERCEPT_EXCEPTIONS;
 	vmx->msr_bitmap_pa = vmx_host.msr_bitmap_pa;
@@ -1390,15 +1394,18 @@ void vmx_intercept_bp(struct khv_vcpu *vcpu, bool on)
 		vmx->exc_bitmap &= ~BIT(BP_VECTOR);
 }
 
-/* Without its control, INVPCID raises #UD in the guest by itself. */
-void vmx_allow_invpcid(struct khv_vcpu *vcpu, bool on)
+/* Without its control, INVPCID or RDTSCP raises #UD in the guest by itself. */
+void vmx_allow_insns(struct khv_vcpu *vcpu, u32 insns)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 on = 0;
 
-	if (on)
-		vmx->proc2 |= vmx_host.config.proc2 & VMX_PROC2_INVPCID;
-	else
-		vmx->proc2 &= ~VMX_PROC2_INVPCID;
+	if (insns & KHV_INSN_INVPCID)
+		on |= VMX_PROC2_INVPCID;
+	if (insns & KHV_INSN_RDTSCP)
+		on |= VMX_PROC2_RDTSCP;
+	vmx->proc2 = (vmx->proc2 & ~VMX_PROC2_GUEST_INSNS) |
+		     (vmx_host.config.proc2 & on);
 }
 
 /*

@@ -86,10 +86,13 @@ static int t_supported(void)
 	CHECK(!(l1->edx & (1u << 28)), "no HTT");
 	CHECK((l7->ebx & (1u << 6)) && (l7->ebx & (1u << 13)), "leaf 7's x87 bits");
 	CHECK((l1->ecx & (1u << 17)) && (l7->ebx & (1u << 10)), "PCID, INVPCID");
-	CHECK(khv_cpuid_invpcid(&v), "INVPCID allowed by this table");
+	CHECK(khv_cpuid_insns(&v) == (KHV_INSN_INVPCID | KHV_INSN_RDTSCP),
+	      "INVPCID and RDTSCP allowed by this table");
 	((struct kvm_cpuid_entry2 *)l7)->ebx &= ~(1u << 10);
-	CHECK(!khv_cpuid_invpcid(&v), "... and not without its bit");
+	((struct kvm_cpuid_entry2 *)ext1)->edx &= ~(1u << 27);
+	CHECK(!khv_cpuid_insns(&v), "... and not without their bits");
 	((struct kvm_cpuid_entry2 *)l7)->ebx |= 1u << 10;
+	((struct kvm_cpuid_entry2 *)ext1)->edx |= 1u << 27;
 	CHECK(ext1->edx & (1u << 29), "LM kept");
 	CHECK(khv_cpuid_find(&v, 0x40000000, 0)->eax == 0x40000001, "hv leaf");
 	CHECK(khv_cpuid_find(&v, 0x40000001, 0)->eax == 0x1000009,

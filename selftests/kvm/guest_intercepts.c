@@ -19,8 +19,9 @@
  *   without the guest's CPUID bit, clearing PAE in long mode are #GP; a
  *   PGE toggle still flushes global translations. PCIDs where the
  *   supported CPUID has them: CR4.PCIDE, MOV to CR3 with a PCID and the
- *   no-flush bit, INVPCID (skipped where the host has no PCID); INVPCID
- *   is #UD when the guest's CPUID does not announce it.
+ *   no-flush bit, INVPCID (skipped where the host has no PCID). INVPCID
+ *   and RDTSCP are #UD when the guest's CPUID does not announce them;
+ *   RDTSCP where it does gives TSC_AUX as the VMM set it.
  * - The VMM thread's PKRU and XCR0 are the same after guests that try to
  *   change theirs.
  */
@@ -597,20 +598,38 @@ static int t_pcid(void)
 	return r;
 }
 
-/*
- * INVPCID with the guest's CPUID not announcing it: #UD, as KVM (an
- * intercept on SVM, the execution control left off on VMX), even where
- * the CPU has it; the instruction must not reach the TLB.
- */
-GUEST_CODE static void guest_invpcid_ud(uint64_t a0, uint64_t a1)
+/* RDTSCP: the vector it raised, or 0 with *@aux its ECX (TSC_AUX). */
+GUEST_CODE static uint64_t guest_rdtscp(uint64_t *aux)
 {
+	uint64_t before = g_count;
+	uint32_t lo, hi, c = 0xdead;
+
+	g_skip = 3;
+	g_vec = 0;
+	__asm__ volatile(".byte 0x0f, 0x01, 0xf9"	/* rdtscp */
+			 : "=a"(lo), "=d"(hi), "+c"(c) : : "memory");
+	*aux = c;
+	return g_count == before ? 0 : g_vec;
+}
+
+/*
+ * INVPCID and RDTSCP with the guest's CPUID not announcing them: #UD, as
+ * KVM (intercepts on SVM, their execution controls left off on VMX),
+ * even where the CPU has them; INVPCID must not reach the TLB.
+ */
+GUEST_CODE static void guest_insns_ud(uint64_t a0, uint64_t a1)
+{
+	uint64_t aux;
+
 	GUEST_ASSERT(!guest_cpuid_bit(7, 1, 10));
+	GUEST_ASSERT(!guest_cpuid_bit(0x80000001, 3, 27));
 	GUEST_ASSERT_EQ(guest_invpcid(2, 0, 0), 6);
 	GUEST_ASSERT_EQ(guest_invpcid(4, 0, 0), 6);	/* #UD before the type's #GP */
+	GUEST_ASSERT_EQ(guest_rdtscp(&aux), 6);
 	GUEST_DONE();
 }
 
-static int t_invpcid_needs_cpuid(void)
+static int t_insns_need_cpuid(void)
 {
 	struct kvm_cpuid_entry2 *e;
 	struct fixture fx = { 0 };
@@ -621,7 +640,10 @@ static int t_invpcid_needs_cpuid(void)
 	e = cpuid_entry(fx.vm->cpuid, 7, 0);
 	if (e)
 		e->ebx &= ~(1u << 10);
-	fx.v = gvcpu_create_long(fx.vm, 0, guest_invpcid_ud, 0, 0);
+	e = cpuid_entry(fx.vm->cpuid, 0x80000001, 0);
+	if (e)
+		e->edx &= ~(1u << 27);
+	fx.v = gvcpu_create_long(fx.vm, 0, guest_insns_ud, 0, 0);
 	if (!fx.v)
 		goto out;
 	for (i = 0; i < 5; i++)
@@ -630,6 +652,52 @@ static int t_invpcid_needs_cpuid(void)
 	if (!gvcpu_run_done(fx.v))
 		r = KSFT_PASS;
 out:
+	fixture_fini(&fx);
+	return r;
+}
+
+/*
+ * RDTSCP where the supported CPUID has it: no fault, and ECX is TSC_AUX
+ * as the VMM set it (rdtscp_aux_want; ~0: the hypervisor refused the
+ * VMM's TSC_AUX, as stock KVM and khv both do in the Bochs machine).
+ */
+static volatile uint64_t rdtscp_aux_want;
+
+GUEST_CODE static void guest_rdtscp_aux(uint64_t a0, uint64_t a1)
+{
+	uint64_t aux = 0;
+
+	if (!guest_cpuid_bit(0x80000001, 3, 27)) {
+		GUEST_SYNC(1, 0);
+		GUEST_DONE();
+	}
+	GUEST_ASSERT_EQ(guest_rdtscp(&aux), 0);
+	if (rdtscp_aux_want != ~0ull)
+		GUEST_ASSERT_EQ(aux, rdtscp_aux_want);
+	GUEST_SYNC(1, 1);
+	GUEST_DONE();
+}
+
+static int t_rdtscp(void)
+{
+	struct fixture fx;
+	uint64_t has = 0;
+	int r = KSFT_FAIL;
+
+	if (!fixture_init(&fx, guest_rdtscp_aux, record_and_skip, all_faults, 5)) {
+		struct kvm_cpuid_entry2 *e = cpuid_entry(fx.vm->cpuid, 0x80000001, 0);
+		bool rdtscp = e && (e->edx & (1u << 27));
+
+		*GVM_VAR(fx.vm, rdtscp_aux_want) = 0x5a5a;
+		if (rdtscp && gvcpu_set_msr(fx.v, 0xc0000103, 0x5a5a)) {
+			ksft_diag("KVM_SET_MSRS refuses TSC_AUX here: ECX not checked");
+			*GVM_VAR(fx.vm, rdtscp_aux_want) = ~0ull;
+		}
+		if (!gvcpu_run_sync(fx.v, 1, &has) && !gvcpu_run_done(fx.v))
+			r = has ? KSFT_PASS : KSFT_SKIP;
+	}
+	if (r == KSFT_SKIP)
+		ksft_diag("no RDTSCP in the supported CPUID");
 	fixture_fini(&fx);
 	return r;
 }
@@ -839,7 +907,8 @@ static const struct ksft_case cases[] = {
 	{ "rdpru", t_rdpru },
 	{ "cr4_checks", t_cr4_checks },
 	{ "pcid", t_pcid },
-	{ "invpcid_needs_cpuid", t_invpcid_needs_cpuid },
+	{ "insns_need_cpuid", t_insns_need_cpuid },
+	{ "rdtscp", t_rdtscp },
 	{ "cr0_checks", t_cr0_checks },
 	{ "cr0_invalid", t_cr0_invalid },
 	{ "cr4_pge_toggle_flushes", t_cr4_pge_toggle_flushes },
