@@ -435,12 +435,28 @@ static int t_rdpru(void)
 
 /* ----------------------------------------------------------------- CR4 */
 
+/* MOV from CR@n. */
+#define GUEST_READ_CR(n) ({						\
+	uint64_t __v;							\
+									\
+	__asm__ volatile("mov %%cr" #n ", %0" : "=r"(__v));		\
+	__v;								\
+})
+
+/* MOV to CR@n from RAX (0f 22 /r, ModRM 0xc0 | n << 3); false on #GP. */
+#define GUEST_WRITE_CR(n, val) ({					\
+	uint64_t __before = g_count;					\
+									\
+	g_skip = 3;							\
+	g_vec = 0;							\
+	__asm__ volatile(".byte 0x0f, 0x22, %c1"			\
+			 : : "a"(val), "i"(0xc0 | (n) << 3) : "memory");	\
+	guest_mov_cr_took(__before);					\
+})
+
 GUEST_CODE static uint64_t guest_read_cr4(void)
 {
-	uint64_t cr4;
-
-	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	return cr4;
+	return GUEST_READ_CR(4);
 }
 
 /*
@@ -457,13 +473,7 @@ GUEST_CODE static bool guest_mov_cr_took(uint64_t before)
 
 GUEST_CODE static bool guest_write_cr4(uint64_t val)
 {
-	uint64_t before = g_count;
-
-	g_skip = 3;
-	g_vec = 0;
-	__asm__ volatile(".byte 0x0f, 0x22, 0xe0"	/* mov %rax, %cr4 */
-			 : : "a"(val) : "memory");
-	return guest_mov_cr_took(before);
+	return GUEST_WRITE_CR(4, val);
 }
 
 GUEST_CODE static bool guest_cpuid_bit(uint32_t leaf, int reg, int bit)
@@ -508,21 +518,12 @@ static int t_cr4_checks(void)
 
 GUEST_CODE static uint64_t guest_read_cr3(void)
 {
-	uint64_t cr3;
-
-	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-	return cr3;
+	return GUEST_READ_CR(3);
 }
 
 GUEST_CODE static bool guest_write_cr3(uint64_t val)
 {
-	uint64_t before = g_count;
-
-	g_skip = 3;
-	g_vec = 0;
-	__asm__ volatile(".byte 0x0f, 0x22, 0xd8"	/* mov %rax, %cr3 */
-			 : : "a"(val) : "memory");
-	return guest_mov_cr_took(before);
+	return GUEST_WRITE_CR(3, val);
 }
 
 /* INVPCID of @type with the descriptor (@pcid, @addr): the vector it raised, or 0. */
@@ -706,21 +707,12 @@ static int t_rdtscp(void)
 
 GUEST_CODE static uint64_t guest_read_cr0(void)
 {
-	uint64_t cr0;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	return cr0;
+	return GUEST_READ_CR(0);
 }
 
 GUEST_CODE static bool guest_write_cr0(uint64_t val)
 {
-	uint64_t before = g_count;
-
-	g_skip = 3;
-	g_vec = 0;
-	__asm__ volatile(".byte 0x0f, 0x22, 0xc0"	/* mov %rax, %cr0 */
-			 : : "a"(val) : "memory");
-	return guest_mov_cr_took(before);
+	return GUEST_WRITE_CR(0, val);
 }
 
 /*
