@@ -61,6 +61,7 @@ LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      guest_long_mode guest_modes io_exits mmio_exits halt_shutdown \
 	      regs_sregs interrupts signals memslots dirty_log multi_vcpu_vm \
 	      vcpu_migration held_pages debug_regs host_state guest_msrs msrs_as_kvm \
+	      cpuid_as_kvm \
 	      guest_intercepts hostile_inputs stats khv_stat tracepoints stress \
 	      irqchip eventfd xsave kvmclock mce guest_debug kvm_pv task_switch
 TEST_TIMEOUT := 300

@@ -276,6 +276,13 @@ int khv_cpuid_supported(khv_host_cpuid_fn host, u64 host_xcr0, u32 pv,
 		if (r < 0)
 			return r;
 		k += r;
+	} else if (max_basic >= 0xd) {
+		/* no XSAVE: as KVM, subleaf 0 with no components, legacy sizes */
+		if (k == max)
+			return -E2BIG;
+		out[k++] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 0,
+			.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ebx = 512 + 64,
+			.ecx = 512 + 64 };
 	}
 	if (k + 2 > max)
 		return -E2BIG;

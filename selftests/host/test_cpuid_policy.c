@@ -41,6 +41,14 @@ static void fake_host(u32 leaf, u32 sub, u32 r[4])
 	}
 }
 
+/* The same host without XSAVE (leaf 1 ECX bit 26). */
+static void fake_host_no_xsave(u32 leaf, u32 sub, u32 r[4])
+{
+	fake_host(leaf, sub, r);
+	if (leaf == 1)
+		r[2] &= ~(1u << 26);
+}
+
 #define HOST_XCR0	0x2ffULL	/* what the fake host's kernel enabled */
 
 static struct kvm_cpuid_entry2 e[KHV_MAX_CPUID_ENTRIES];
@@ -174,6 +182,14 @@ static int t_xsave(void)
 	CHECK((l1->ecx & (1u << 26)) && !(l1->ecx & ((1u << 28) | (1u << 12))),
 	      "XSAVE without AVX, FMA: %#x", l1->ecx);
 	CHECK(!(l7->ebx & ((1u << 5) | (1u << 16))), "no AVX2, AVX512F");
+	/* a host without XSAVE: leaf 0xD.0 all the same, as KVM, legacy sizes */
+	CHECK(!khv_cpuid_supported(fake_host_no_xsave, 0, 0, e, KHV_MAX_CPUID_ENTRIES, &n),
+	      "fits");
+	v = khv_cpuid_view(e, n);
+	d0 = khv_cpuid_find(&v, 0xd, 0);
+	CHECK(d0 && !d0->eax && !d0->edx && d0->ebx == 576 && d0->ecx == 576 &&
+	      !khv_cpuid_find(&v, 0xd, 1), "0xD.0 without components");
+	CHECK(!(khv_cpuid_find(&v, 1, 0)->ecx & (1u << 26)), "no XSAVE");
 	return KSFT_PASS;
 }
 

@@ -46,7 +46,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <cpuid.h>
-#include <sys/utsname.h>
 
 #include "guest.h"
 
@@ -303,16 +302,6 @@ static long msr_slot(uint32_t index)
 	return -1;
 }
 
-static void kernel_id(char *buf, size_t len)
-{
-	struct utsname u;
-
-	if (uname(&u))
-		snprintf(buf, len, "unknown");
-	else
-		snprintf(buf, len, "%s %s", u.release, u.version);
-}
-
 /*
  * Written to a temporary file renamed into place, so a stock run that dies
  * half-way leaves no reference at all rather than a partial one.
@@ -328,7 +317,7 @@ static int save_table(const struct kvm_cpuid2 *c, const struct outcome *o)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	kernel_id(kid, sizeof(kid));
+	khv_kernel_id(kid, sizeof(kid));
 	fprintf(f, "%s\nkernel %s\n", TABLE_MAGIC, kid);
 	for (k = 0; k < c->nent; k++) {
 		const struct kvm_cpuid_entry2 *e = &c->entries[k];
@@ -373,7 +362,7 @@ static int load_table(struct kvm_cpuid2 *c, struct outcome *o)
 
 	if (!f)
 		return errno == ENOENT ? -ENOENT : -errno;
-	kernel_id(kid, sizeof(kid));
+	khv_kernel_id(kid, sizeof(kid));
 	snprintf(want, sizeof(want), "kernel %s\n", kid);
 	memset(o, 0, NMSRS * sizeof(*o));
 	while (!r && !end && fgets(line, sizeof(line), f)) {
@@ -646,25 +635,16 @@ static int compare(const struct outcome *s, const struct outcome *k)
 static struct outcome lane_out[NMSRS], ref_out[NMSRS];
 static bool swept;
 
-static bool stock_lane(void)
-{
-	const char *lane = getenv("KHV_LANE");
-
-	if (lane && *lane)
-		return !strcmp(lane, "stock");
-	return !strstr(khv_dev_path(), "khv");
-}
-
 static int t_sweep(void)
 {
 	struct kvm_cpuid2 *c = the_cpuid();
 	int r;
 
 	CHECK(c, "CPUID");
-	if (stock_lane())
+	if (khv_lane_is_stock())
 		unlink(table_path());	/* no stale reference if this fails */
 	r = sweep(c, lane_out);
-	if (!r && stock_lane()) {
+	if (!r && khv_lane_is_stock()) {
 		r = save_table(c, lane_out);
 		if (r)
 			ksft_diag("%s: %s", table_path(), strerror(-r));
@@ -683,7 +663,7 @@ static int t_compare(void)
 	size_t sz;
 	int r;
 
-	SKIP_IF(stock_lane(), "the stock lane is the reference");
+	SKIP_IF(khv_lane_is_stock(), "the stock lane is the reference");
 	CHECK(c, "CPUID");
 	sz = sizeof(*ref) + 64 * sizeof(ref->entries[0]);
 	ref = calloc(1, sz);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <cpuid.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 
 #include <linux/khv.h>
 
@@ -115,6 +116,25 @@ int khv_online_cpus(int *cpus, int max)
 	}
 	fclose(f);
 	return n;
+}
+
+bool khv_lane_is_stock(void)
+{
+	const char *lane = getenv("KHV_LANE");
+
+	if (lane && *lane)
+		return !strcmp(lane, "stock");
+	return !strstr(khv_dev_path(), "khv");
+}
+
+void khv_kernel_id(char *buf, size_t len)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		snprintf(buf, len, "unknown");
+	else
+		snprintf(buf, len, "%s %s", u.release, u.version);
 }
 
 bool khv_cpu_is_amd(void)

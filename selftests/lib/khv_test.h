@@ -31,6 +31,13 @@ long khv_module_refcnt(const char *name);
 /* Online CPUs, from /sys/devices/system/cpu/online; returns the count. */
 int khv_online_cpus(int *cpus, int max);
 bool khv_cpu_is_amd(void);
+/*
+ * Differential tests (msrs_as_kvm, cpuid_as_kvm): is this the stock lane,
+ * whose results are the reference ($KHV_LANE, else the device's name)?
+ */
+bool khv_lane_is_stock(void);
+/* "release version" of the running kernel: a reference is only good on it. */
+void khv_kernel_id(char *buf, size_t len);
 /* rdmsr through /dev/cpu/N/msr: 0, or -errno. */
 int khv_rdmsr(int cpu, uint32_t msr, uint64_t *val);
 /* AMD SVM state of @cpu: EFER.SVME and VM_HSAVE_PA. 0, or -1 if unreadable. */
