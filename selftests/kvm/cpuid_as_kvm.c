@@ -102,33 +102,21 @@ static struct kvm_cpuid2 *new_table(void)
 	return c;
 }
 
-/* Written to a temporary file renamed into place: all or nothing. */
+/* The reference: all or nothing (khv_ref_create/commit). */
 static int save_table(const struct kvm_cpuid2 *c)
 {
-	char tmp[4096], kid[512];
-	FILE *f;
+	FILE *f = khv_ref_create(table_path(), TABLE_MAGIC);
 	uint32_t k;
-	int bad;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", table_path());
-	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	khv_kernel_id(kid, sizeof(kid));
-	fprintf(f, "%s\nkernel %s\n", TABLE_MAGIC, kid);
 	for (k = 0; k < c->nent; k++) {
 		const struct kvm_cpuid_entry2 *e = &c->entries[k];
 
 		fprintf(f, "cpuid %#x %#x %#x %#x %#x %#x %#x\n", e->function,
 			e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx);
 	}
-	fprintf(f, "end\n");
-	bad = ferror(f);
-	if (fclose(f) || bad) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return rename(tmp, table_path()) ? -errno : 0;
+	return khv_ref_commit(f, table_path());
 }
 
 /*
@@ -137,25 +125,17 @@ static int save_table(const struct kvm_cpuid2 *c)
  */
 static int load_table(struct kvm_cpuid2 *c)
 {
-	char line[1024], kid[512], want[600];
-	bool magic = false, kernel = false, end = false;
+	char line[1024];
+	bool end = false;
 	unsigned int v[7];
-	FILE *f = fopen(table_path(), "r");
-	int r = 0;
+	int r;
+	FILE *f = khv_ref_open(table_path(), TABLE_MAGIC, &r);
 
 	if (!f)
-		return errno == ENOENT ? -ENOENT : -errno;
-	khv_kernel_id(kid, sizeof(kid));
-	snprintf(want, sizeof(want), "kernel %s\n", kid);
+		return r;
 	c->nent = 0;
 	while (!r && !end && fgets(line, sizeof(line), f)) {
-		if (!magic) {
-			magic = !strcmp(line, TABLE_MAGIC "\n");
-			r = magic ? 0 : -EINVAL;
-		} else if (!kernel) {
-			kernel = true;
-			r = strcmp(line, want) ? -ESTALE : 0;
-		} else if (!strcmp(line, "end\n")) {
+		if (!strcmp(line, "end\n")) {
 			end = true;
 		} else if (sscanf(line, "cpuid %x %x %x %x %x %x %x", &v[0], &v[1],
 				  &v[2], &v[3], &v[4], &v[5], &v[6]) == 7 &&

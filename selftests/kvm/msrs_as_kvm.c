@@ -302,23 +302,14 @@ static long msr_slot(uint32_t index)
 	return -1;
 }
 
-/*
- * Written to a temporary file renamed into place, so a stock run that dies
- * half-way leaves no reference at all rather than a partial one.
- */
+/* The reference, all or nothing (khv_ref_create/commit): CPUID, then MSRs. */
 static int save_table(const struct kvm_cpuid2 *c, const struct outcome *o)
 {
-	char tmp[4096], kid[512];
-	FILE *f;
+	FILE *f = khv_ref_create(table_path(), TABLE_MAGIC);
 	size_t k;
-	int bad;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", table_path());
-	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	khv_kernel_id(kid, sizeof(kid));
-	fprintf(f, "%s\nkernel %s\n", TABLE_MAGIC, kid);
 	for (k = 0; k < c->nent; k++) {
 		const struct kvm_cpuid_entry2 *e = &c->entries[k];
 
@@ -336,13 +327,7 @@ static int save_table(const struct kvm_cpuid2 *c, const struct outcome *o)
 				(unsigned long long)o[k].pv[1],
 				(unsigned long long)o[k].pv[2],
 				(unsigned long long)o[k].pv[3]);
-	fprintf(f, "end\n");
-	bad = ferror(f);
-	if (fclose(f) || bad) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return rename(tmp, table_path()) ? -errno : 0;
+	return khv_ref_commit(f, table_path());
 }
 
 /*
@@ -352,27 +337,19 @@ static int save_table(const struct kvm_cpuid2 *c, const struct outcome *o)
  */
 static int load_table(struct kvm_cpuid2 *c, struct outcome *o)
 {
-	char line[1024], kid[512], want[600];
+	char line[1024];
 	unsigned int a[6];
 	unsigned long long rd, rd2, r0, pv[NPAT];
-	bool magic = false, kernel = false, end = false;
+	bool end = false;
 	uint32_t ncpuid = 0, cap = c->nent;
-	FILE *f = fopen(table_path(), "r");
-	int r = 0;
+	int r;
+	FILE *f = khv_ref_open(table_path(), TABLE_MAGIC, &r);
 
 	if (!f)
-		return errno == ENOENT ? -ENOENT : -errno;
-	khv_kernel_id(kid, sizeof(kid));
-	snprintf(want, sizeof(want), "kernel %s\n", kid);
+		return r;
 	memset(o, 0, NMSRS * sizeof(*o));
 	while (!r && !end && fgets(line, sizeof(line), f)) {
-		if (!magic) {
-			magic = !strcmp(line, TABLE_MAGIC "\n");
-			r = magic ? 0 : -EINVAL;
-		} else if (!strncmp(line, "kernel ", 7)) {
-			kernel = true;
-			r = strcmp(line, want) ? -ESTALE : 0;
-		} else if (sscanf(line, "cpuid %x %x %x %x %x %x", &a[0], &a[1],
+		if (sscanf(line, "cpuid %x %x %x %x %x %x", &a[0], &a[1],
 				  &a[2], &a[3], &a[4], &a[5]) == 6) {
 			if (ncpuid >= cap) {
 				r = -EINVAL;
@@ -401,7 +378,7 @@ static int load_table(struct kvm_cpuid2 *c, struct outcome *o)
 		}
 	}
 	fclose(f);
-	if (!r && (!kernel || !end))
+	if (!r && !end)
 		r = -EINVAL;
 	c->nent = ncpuid;
 	return r;

@@ -137,6 +137,66 @@ void khv_kernel_id(char *buf, size_t len)
 		snprintf(buf, len, "%s %s", u.release, u.version);
 }
 
+static void ref_tmp_name(char *buf, size_t len, const char *path)
+{
+	snprintf(buf, len, "%s.tmp", path);
+}
+
+FILE *khv_ref_create(const char *path, const char *magic)
+{
+	char tmp[4096], kid[512];
+	FILE *f;
+
+	ref_tmp_name(tmp, sizeof(tmp), path);
+	f = fopen(tmp, "w");
+	if (f) {
+		khv_kernel_id(kid, sizeof(kid));
+		fprintf(f, "%s\nkernel %s\n", magic, kid);
+	}
+	return f;
+}
+
+int khv_ref_commit(FILE *f, const char *path)
+{
+	char tmp[4096];
+	int bad;
+
+	ref_tmp_name(tmp, sizeof(tmp), path);
+	fprintf(f, "end\n");
+	bad = ferror(f);
+	if (fclose(f) || bad) {
+		unlink(tmp);
+		return -EIO;
+	}
+	return rename(tmp, path) ? -errno : 0;
+}
+
+FILE *khv_ref_open(const char *path, const char *magic, int *err)
+{
+	char line[1024], want[600], kid[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		*err = errno == ENOENT ? -ENOENT : -errno;
+		return NULL;
+	}
+	khv_kernel_id(kid, sizeof(kid));
+	snprintf(want, sizeof(want), "kernel %s\n", kid);
+	*err = 0;
+	if (!fgets(line, sizeof(line), f) || strcspn(line, "\n") != strlen(magic) ||
+	    strncmp(line, magic, strlen(magic)))
+		*err = -EINVAL;
+	else if (!fgets(line, sizeof(line), f) || strncmp(line, "kernel ", 7))
+		*err = -EINVAL;
+	else if (strcmp(line, want))
+		*err = -ESTALE;
+	if (*err) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
 bool khv_cpu_is_amd(void)
 {
 	unsigned int a, b, c, d;

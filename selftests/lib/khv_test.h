@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <linux/kvm.h>
 
 #include "ksft.h"
@@ -38,6 +39,19 @@ bool khv_cpu_is_amd(void);
 bool khv_lane_is_stock(void);
 /* "release version" of the running kernel: a reference is only good on it. */
 void khv_kernel_id(char *buf, size_t len);
+/*
+ * A differential test's reference file at @path, which the stock lane
+ * writes in the test machine's /tmp for the khv lane of the same boot.
+ * khv_ref_create() opens "@path.tmp" and writes the header (@magic, the
+ * kernel); the caller writes its lines; khv_ref_commit() ends the file
+ * and renames it into place, so a run that dies leaves none: 0 or -errno.
+ * khv_ref_open() opens one to read past its header, or gives NULL and
+ * *err: -ENOENT (none), -ESTALE (another kernel's), -EINVAL (malformed);
+ * the caller then reads its own lines up to "end" and checks every one.
+ */
+FILE *khv_ref_create(const char *path, const char *magic);
+int khv_ref_commit(FILE *f, const char *path);
+FILE *khv_ref_open(const char *path, const char *magic, int *err);
 /* rdmsr through /dev/cpu/N/msr: 0, or -errno. */
 int khv_rdmsr(int cpu, uint32_t msr, uint64_t *val);
 /* AMD SVM state of @cpu: EFER.SVME and VM_HSAVE_PA. 0, or -1 if unreadable. */
