@@ -192,7 +192,7 @@ static int compare_one(const struct kvm_cpuid2 *stock, const struct kvm_cpuid2 *
 
 		if (!diff)
 			continue;
-		ksft_diag("leaf %#x.%u %s: stock %#010x, khv %#010x (bits %#x)",
+		ksft_diag("leaf %#x.%u %s: stock 0x%08x, khv 0x%08x (bits %#x)",
 			  function, index, name[i], rs[i], rk[i], diff);
 		bad = 1;
 	}
