@@ -27,7 +27,7 @@ struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
 {
 	struct kvm_cpuid_entry2 *e = kvcalloc(KHV_MAX_CPUID_ENTRIES, sizeof(*e),
 					      GFP_KERNEL);
-
+	bool invpcid = khv_ops->invpcid();
 	u32 i;
 
 	if (e && khv_cpuid_supported(khv_host_cpuid, khv_host_xcr0,
@@ -37,8 +37,8 @@ struct kvm_cpuid_entry2 *khv_supported_cpuid(u32 *n)
 		return NULL;
 	}
 	/* the backend's word on INVPCID (VMX: its execution control) */
-	for (i = 0; e && i < *n; i++)
-		if (e[i].function == 7 && e[i].index == 0 && !khv_ops->invpcid())
+	for (i = 0; e && !invpcid && i < *n; i++)
+		if (e[i].function == 7 && e[i].index == 0)
 			e[i].ebx &= ~BIT(10);
 	return e;
 }
