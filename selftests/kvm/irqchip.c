@@ -921,7 +921,7 @@ static struct gvcpu *dl_vcpu;
 
 /*
  * The watcher: more timer interrupts than deadlines written is a storm
- * (stock kvm_amd 6.12 was seen with one, Documentation/status.md); the
+ * (stock kvm_amd of 6.1 and 6.12 had them, Documentation/status.md): the
  * vCPU is stopped at once rather than after the 60 s alarm. A halt the
  * test machine's lost STI shadow would leave waiting is resumed by the
  * guest library (guest_wait_irq()), so nothing here wakes the guest.
