@@ -63,7 +63,7 @@ LANE_TESTS := system_ioctls vm_ioctls vcpu_fd lifetime hw_state fail_entry \
 	      vcpu_migration held_pages debug_regs host_state guest_msrs msrs_as_kvm \
 	      cpuid_as_kvm \
 	      guest_intercepts hostile_inputs stats khv_stat tracepoints stress \
-	      irqchip eventfd xsave kvmclock mce guest_debug kvm_pv task_switch
+	      irqchip eventfd xsave kvmclock mce guest_debug kvm_pv quirks task_switch
 TEST_TIMEOUT := 300
 
 # The fuzzer's bounded runs (Documentation/testing.md, "Fuzzing").

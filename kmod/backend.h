@@ -41,6 +41,7 @@ enum khv_exit_kind {
 	KHV_EXIT_RDPMC,
 	KHV_EXIT_XSETBV,	/* XCR index in ECX, value in EDX:EAX */
 	KHV_EXIT_WBINVD,	/* WBINVD or WBNOINVD */
+	KHV_EXIT_MWAIT,		/* MONITOR or MWAIT (3 bytes each) */
 	KHV_EXIT_PAUSE,		/* a PAUSE loop (spinning on a lock?) */
 	KHV_EXIT_TASK_SWITCH,	/* a hardware task switch to carry out: .ts */
 	KHV_EXIT_HYPERCALL,	/* VMMCALL (SVM) or VMCALL (VMX): number in RAX */

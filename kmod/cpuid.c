@@ -109,7 +109,12 @@ static struct khv_cpuid_runtime khv_cpuid_runtime_of(struct khv_vcpu *vcpu)
 	struct khv_paging p;
 
 	khv_ops->get_paging(vcpu, &p);
-	return (struct khv_cpuid_runtime){ vcpu->apic_base, p.cr4, vcpu->xcr0 };
+	return (struct khv_cpuid_runtime){
+		.apic_base = vcpu->apic_base, .cr4 = p.cr4, .xcr0 = vcpu->xcr0,
+		.mwait_follows = khv_quirk_off(vcpu->vm,
+					       KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT),
+		.mwait = khv_misc_enable_mwait(vcpu),
+	};
 }
 
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)

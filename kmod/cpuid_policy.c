@@ -348,6 +348,10 @@ void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n,
 				e[i].ecx |= B(27);
 			else
 				e[i].ecx &= ~B(27);
+			if (rt->mwait_follows && rt->mwait)
+				e[i].ecx |= B(3);
+			else if (rt->mwait_follows)
+				e[i].ecx &= ~B(3);
 		} else if (e[i].function == 0xd && e[i].index == 0) {
 			e[i].ebx = khv_xsave_size(&v, rt->xcr0, false);
 		} else if (e[i].function == 0xd && e[i].index == 1 &&
@@ -357,13 +361,22 @@ void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n,
 	}
 }
 
-
 static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
 {
 	u32 r[4];
 
 	khv_cpuid_answer(v, leaf, 0, r);
 	return r[reg];
+}
+
+bool khv_cpuid_mwait(const struct khv_cpuid_view *v)
+{
+	return khv_cpuid_reg(v, 1, ECX) & B(3);
+}
+
+bool khv_cpuid_sse3(const struct khv_cpuid_view *v)
+{
+	return khv_cpuid_reg(v, 1, ECX) & B(0);
 }
 
 u32 khv_cpuid_insns(const struct khv_cpuid_view *v)

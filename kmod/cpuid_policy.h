@@ -61,6 +61,10 @@ khv_cpuid_view(const struct kvm_cpuid_entry2 *e, u32 n)
 #define KHV_INSN_INVPCID	BIT(0)
 #define KHV_INSN_RDTSCP		BIT(1)
 u32 khv_cpuid_insns(const struct khv_cpuid_view *v);
+/* MONITOR/MWAIT announced (leaf 1 ECX bit 3)? */
+bool khv_cpuid_mwait(const struct khv_cpuid_view *v);
+/* SSE3 announced (leaf 1 ECX bit 0)? */
+bool khv_cpuid_sse3(const struct khv_cpuid_view *v);
 
 /* The entry answering (@leaf, @subleaf), or NULL. */
 const struct kvm_cpuid_entry2 *khv_cpuid_find(const struct khv_cpuid_view *v,
@@ -77,10 +81,14 @@ void khv_cpuid_answer(const struct khv_cpuid_view *v, u32 leaf, u32 subleaf,
  * Bits of a guest's table that follow its state, as on hardware and as
  * KVM keeps them: leaf 1 EDX.APIC = IA32_APIC_BASE.EN, leaf 1
  * ECX.OSXSAVE = CR4.OSXSAVE, leaf 0xD EBX (subleaf 0, and subleaf 1 with
- * XSAVEC) = the XSAVE area size of the enabled components.
+ * XSAVEC) = the XSAVE area size of the enabled components. Leaf 1
+ * ECX.MONITOR = IA32_MISC_ENABLE.ENABLE_MWAIT (@mwait) only when
+ * @mwait_follows, once user space disabled KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT;
+ * with the quirk on it stays as user space set it.
  */
 struct khv_cpuid_runtime {
 	u64 apic_base, cr4, xcr0;
+	bool mwait_follows, mwait;
 };
 void khv_cpuid_apply_runtime(struct kvm_cpuid_entry2 *e, u32 n,
 			     const struct khv_cpuid_runtime *rt);

@@ -175,7 +175,7 @@ int khv_fix_hypercall(struct khv_vcpu *vcpu)
 	u64 gla;
 	int r;
 
-	if (READ_ONCE(vcpu->vm->quirks_disabled) & KVM_X86_QUIRK_FIX_HYPERCALL_INSN)
+	if (khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_FIX_HYPERCALL_INSN))
 		return 0;
 	khv_ops->get_paging(vcpu, &p);
 	gla = p.seg_base[KHV_SEG_CS] + vcpu->rip;

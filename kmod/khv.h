@@ -348,6 +348,12 @@ static inline bool khv_this_cpu_on(void)
 	return this_cpu_read(khv_cpu_on);
 }
 
+/* Has user space disabled KVM_X86_QUIRK_@quirk (KVM_CAP_DISABLE_QUIRKS2)? */
+static inline bool khv_quirk_off(struct khv_vm *vm, u64 quirk)
+{
+	return READ_ONCE(vm->quirks_disabled) & quirk;
+}
+
 /* dev.c */
 long khv_check_extension(unsigned long cap);
 long khv_get_supported_cpuid(unsigned long arg);
@@ -482,6 +488,7 @@ void khv_emulate_cpuid(struct khv_vcpu *vcpu);
 void khv_set_apic_base(struct khv_vcpu *vcpu, u64 apic_base);
 int khv_msrs_alloc(struct khv_vcpu *vcpu);
 bool khv_cpuid_faulting(struct khv_vcpu *vcpu);
+bool khv_misc_enable_mwait(struct khv_vcpu *vcpu);
 long khv_get_mce_cap_supported(unsigned long arg);
 long khv_vcpu_setup_mce(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg);

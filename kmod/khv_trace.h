@@ -32,6 +32,7 @@
 	EM(KHV_EXIT_ICEBP,		"icebp")		\
 	EM(KHV_EXIT_RDPMC,		"rdpmc")		\
 	EM(KHV_EXIT_WBINVD,		"wbinvd")		\
+	EM(KHV_EXIT_MWAIT,		"mwait")		\
 	EM(KHV_EXIT_PAUSE,		"pause")		\
 	EM(KHV_EXIT_TASK_SWITCH,	"task_switch")		\
 	EM(KHV_EXIT_HYPERCALL,		"hypercall")		\

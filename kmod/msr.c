@@ -37,6 +37,7 @@
 #define MISC_ENABLE_EMON	BIT_ULL(7)	/* performance monitoring */
 #define MISC_ENABLE_BTS_UNAVAIL	BIT_ULL(11)
 #define MISC_ENABLE_PEBS_UNAVAIL BIT_ULL(12)
+#define MISC_ENABLE_MWAIT	BIT_ULL(18)	/* MONITOR FSM enable */
 #define PLATFORM_INFO_CPUID_FAULT BIT_ULL(31)
 #define MISC_FEATURES_CPUID_FAULT BIT_ULL(0)
 #define HWCR_TLBCACHEDIS	BIT_ULL(3)
@@ -233,19 +234,36 @@ static int khv_misc_features_filter(struct khv_vcpu *vcpu, u32 index,
 /*
  * The guest has no PMU: the bits saying BTS and PEBS are unavailable
  * cannot change (#GP, as KVM), and "performance monitoring available"
- * stays as it is, the write completing.
+ * stays as it is, the write completing. Once user space disabled
+ * KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT, ENABLE_MWAIT switches MONITOR/MWAIT
+ * in the guest's CPUID (for user space too), and as in KVM may change
+ * only with SSE3 in that CPUID.
  */
 static int khv_misc_enable_filter(struct khv_vcpu *vcpu, u32 index,
 				  u64 *data, bool host)
 {
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 	u64 old = vcpu->msrs->misc_enable;
 
-	if (host)
+	if (!host) {
+		if ((old ^ *data) &
+		    (MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL))
+			return -EINVAL;
+		*data = (*data & ~MISC_ENABLE_EMON) | (old & MISC_ENABLE_EMON);
+	}
+	if (!((old ^ *data) & MISC_ENABLE_MWAIT) ||
+	    !khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT))
 		return 0;
-	if ((old ^ *data) & (MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL))
+	if (!khv_cpuid_sse3(&v))
 		return -EINVAL;
-	*data = (*data & ~MISC_ENABLE_EMON) | (old & MISC_ENABLE_EMON);
-	return 0;
+	vcpu->msrs->misc_enable = *data;
+	khv_cpuid_update_runtime(vcpu);
+	return KHV_MSR_DROP;	/* stored */
+}
+
+bool khv_misc_enable_mwait(struct khv_vcpu *vcpu)
+{
+	return vcpu->msrs && (vcpu->msrs->misc_enable & MISC_ENABLE_MWAIT);
 }
 
 /*

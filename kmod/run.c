@@ -24,6 +24,7 @@
 #include <asm/tsc.h>
 
 #include "khv.h"
+#include "cpuid_policy.h"
 #include "emulate.h"
 #include "khv_trace.h"
 
@@ -155,9 +156,11 @@ static int khv_exit_io(struct khv_vcpu *vcpu, struct khv_exit *exit)
 		memcpy(vcpu->pio_data, &vcpu->gprs[RAX], pio->size);
 	/*
 	 * RIP moves on when the exit completes, at the next KVM_RUN; but for
-	 * OUT to port 0x7e before it, as KVM (its OUT_7E_INC_RIP quirk).
+	 * OUT to port 0x7e before it, as KVM (its OUT_7E_INC_RIP quirk, on
+	 * until user space disables it).
 	 */
-	if (!pio->in && pio->port == 0x7e)
+	if (!pio->in && pio->port == 0x7e &&
+	    !khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_OUT_7E_INC_RIP))
 		khv_skip_insn(vcpu, pio->next_rip);
 	else
 		vcpu->pending = KHV_PENDING_PIO;
@@ -547,6 +550,26 @@ static int khv_exit_wbinvd(struct khv_vcpu *vcpu, struct khv_exit *exit)
 }
 
 /*
+ * MONITOR and MWAIT always exit: a guest must not park a host CPU in a
+ * low-power state, nor watch host memory. As KVM, both are NOPs (KVM
+ * has always run them so for guests that use them without looking at
+ * CPUID), unless user space disabled KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS
+ * and the guest's CPUID does not announce them: then #UD, as on a CPU
+ * without them. The CPU made its own checks (CPL, ECX) before the exit.
+ */
+static int khv_exit_mwait(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+
+	if (khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS) &&
+	    !khv_cpuid_mwait(&v))
+		khv_ops->inject_exception(vcpu, UD_VECTOR, false, 0);
+	else
+		khv_skip_insn(vcpu, exit->next_rip);
+	return 1;
+}
+
+/*
  * A PAUSE loop: the guest spins, most likely on a lock whose holder is
  * another of its vCPUs that the host preempted. Yield to such a vCPU's
  * thread; the scan starts after the last vCPU boosted, so spinners spread
@@ -684,6 +707,7 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_RDPMC]	= khv_exit_rdpmc,
 	[KHV_EXIT_XSETBV]	= khv_exit_xsetbv,
 	[KHV_EXIT_WBINVD]	= khv_exit_wbinvd,
+	[KHV_EXIT_MWAIT]	= khv_exit_mwait,
 	[KHV_EXIT_PAUSE]	= khv_exit_pause,
 	[KHV_EXIT_TASK_SWITCH]	= khv_exit_task_switch,
 	[KHV_EXIT_HYPERCALL]	= khv_exit_hypercall,

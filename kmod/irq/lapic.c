@@ -639,7 +639,7 @@ static void regs_init(struct khv_lapic *l, u32 id, u32 ldr)
 	reg_set(l, KHV_APIC_SVR, 0xff);
 	for (off = KHV_APIC_LVTT; off <= KHV_APIC_LVT_ERROR; off += 0x10)
 		reg_set(l, off, KHV_APIC_LVT_MASKED);
-	if (l->reset_bsp)	/* KVM_X86_QUIRK_LINT0_REENABLED */
+	if (l->reset_bsp && !l->lint0_quirk_off)
 		reg_set(l, KHV_APIC_LVT0, KHV_DM_EXTINT << APIC_DM_SHIFT);
 	l->esr_pending = 0;
 	l->tsc_deadline = 0;

@@ -44,9 +44,9 @@
  *    register, so KVM does not offer suppression with it. SVR bit 12 is
  *    writable only when bit 24 is offered; set through KVM_SET_LAPIC it
  *    still stops the level EOI broadcast, as KVM.
- *  - Power-on reset of the BSP leaves LVT0 unmasked in ExtINT mode (KVM's
- *    KVM_X86_QUIRK_LINT0_REENABLED, on by default), so that the 8259's
- *    interrupts reach a guest that never programs its APIC.
+ *  - Power-on reset and INIT of the BSP leave LVT0 unmasked in ExtINT mode
+ *    (KVM's KVM_X86_QUIRK_LINT0_REENABLED, on until lint0_quirk_off), so
+ *    that the 8259's interrupts reach a guest that never programs its APIC.
  *  - A fixed or lowest-priority interrupt sent to a software- or
  *    hardware-disabled APIC is dropped. IRR bits that are already set
  *    are still delivered while software-disabled (SDM 10.4.7.2).
@@ -192,6 +192,7 @@ struct khv_lapic {
 	bool reset_bsp;			/* reset as the BSP (LVT0 ExtINT at reset and INIT) */
 	bool x2apic_format;		/* glue: KVM_X2APIC_API_USE_32BIT_IDS */
 	bool x2apic_broadcast_quirk_off; /* glue: KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK */
+	bool lint0_quirk_off;		/* glue: KVM_X86_QUIRK_LINT0_REENABLED disabled */
 	u8 esr_pending;			/* errors since the last ESR write */
 };
 

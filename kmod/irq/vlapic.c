@@ -616,6 +616,7 @@ static void khv_vlapic_init(struct khv_vcpu *vcpu)
 
 	khv_vcpu_init_reset(vcpu);
 	spin_lock_irqsave(&a->lock, flags);
+	a->l.lint0_quirk_off = khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_LINT0_REENABLED);
 	khv_lapic_init_signal(&a->l);
 	spin_unlock_irqrestore(&a->lock, flags);
 	khv_vlapic_arm(vcpu);
@@ -981,6 +982,7 @@ int khv_vlapic_create(struct khv_vcpu *vcpu)
 	a->advance_ns = timer_advance_ns < 0 ? KHV_TIMER_ADVANCE_START :
 			min(timer_advance_ns, KHV_TIMER_ADVANCE_MAX);
 	vcpu->stat.timer_advance_ns = a->advance_ns;
+	a->l.lint0_quirk_off = khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_LINT0_REENABLED);
 	khv_lapic_reset(&a->l, vcpu->id, bsp, false);
 	/* no CPUID yet: no x2APIC, no TSC-deadline timer (nothing to act on) */
 	khv_lapic_set_cpuid(&a->l, false, false,

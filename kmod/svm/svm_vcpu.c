@@ -224,7 +224,7 @@ static void svm_exit_host(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_HOST_EVENT;
 }
 
-/* SVM instructions, MONITOR/MWAIT, RDPRU: #UD. */
+/* SVM instructions, RDPRU: #UD. */
 static void svm_exit_ud(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	svm_inject_exception(&svm->vcpu, UD_VECTOR, false, 0);
@@ -397,6 +397,13 @@ static void svm_exit_wbinvd(struct svm_vcpu *svm, struct khv_exit *exit)
 	exit->next_rip = svm_next_rip(svm, 2);
 }
 
+/* MONITOR, MWAIT and MWAIT with the monitor armed: the core decides. */
+static void svm_exit_mwait(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_MWAIT;
+	exit->next_rip = svm_next_rip(svm, 3);
+}
+
 static void svm_exit_pause(struct svm_vcpu *svm, struct khv_exit *exit)
 {
 	exit->kind = KHV_EXIT_PAUSE;
@@ -458,9 +465,9 @@ static const svm_exit_fn svm_exit_table[] = {
 	[SVM_EXIT_RDTSCP]	= svm_exit_ud,
 	[SVM_EXIT_ICEBP]	= svm_exit_icebp,
 	[SVM_EXIT_WBINVD]	= svm_exit_wbinvd,
-	[SVM_EXIT_MONITOR]	= svm_exit_ud,
-	[SVM_EXIT_MWAIT]	= svm_exit_ud,
-	[SVM_EXIT_MWAIT_COND]	= svm_exit_ud,
+	[SVM_EXIT_MONITOR]	= svm_exit_mwait,
+	[SVM_EXIT_MWAIT]	= svm_exit_mwait,
+	[SVM_EXIT_MWAIT_COND]	= svm_exit_mwait,
 	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
 	[SVM_EXIT_RDPRU]	= svm_exit_ud,
 	[SVM_EXIT_INVPCID]	= svm_exit_ud,

@@ -735,7 +735,7 @@ static void vmx_exit_host(struct vmx_vcpu *vmx, struct khv_exit *exit)
 	exit->kind = KHV_EXIT_HOST_EVENT;
 }
 
-/* VMX instructions, MONITOR/MWAIT, GETSEC: #UD. */
+/* VMX instructions, GETSEC: #UD. */
 static void vmx_exit_ud(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
 	vmx_inject_exception(&vmx->vcpu, UD_VECTOR, false, 0);
@@ -1011,6 +1011,13 @@ static void vmx_exit_wbinvd(struct vmx_vcpu *vmx, struct khv_exit *exit)
 	exit->next_rip = vmx_next_rip(vmx);
 }
 
+/* MONITOR and MWAIT: the core decides. */
+static void vmx_exit_mwait(struct vmx_vcpu *vmx, struct khv_exit *exit)
+{
+	exit->kind = KHV_EXIT_MWAIT;
+	exit->next_rip = vmx_next_rip(vmx);
+}
+
 static void vmx_exit_pause(struct vmx_vcpu *vmx, struct khv_exit *exit)
 {
 	exit->kind = KHV_EXIT_PAUSE;
@@ -1083,8 +1090,8 @@ static const vmx_exit_fn vmx_exit_table[] = {
 	[VMX_EXIT_IO]			= vmx_exit_io,
 	[VMX_EXIT_RDMSR]		= vmx_exit_rdmsr,
 	[VMX_EXIT_WRMSR]		= vmx_exit_wrmsr,
-	[VMX_EXIT_MWAIT]		= vmx_exit_ud,
-	[VMX_EXIT_MONITOR]		= vmx_exit_ud,
+	[VMX_EXIT_MWAIT]		= vmx_exit_mwait,
+	[VMX_EXIT_MONITOR]		= vmx_exit_mwait,
 	[VMX_EXIT_PAUSE]		= vmx_exit_pause,
 	[VMX_EXIT_MCE_DURING_ENTRY]	= vmx_exit_mce_entry,
 	[VMX_EXIT_EPT_VIOLATION]	= vmx_exit_ept_violation,

@@ -113,6 +113,7 @@ static int t_supported(void)
 static int t_xsave(void)
 {
 	const struct kvm_cpuid_entry2 *d0, *d1, *d6, *l1, *l7;
+	struct kvm_cpuid_entry2 *w1;
 	struct khv_cpuid_runtime rt = { .apic_base = 0, .cr4 = 0, .xcr0 = 1 };
 	struct khv_cpuid_view v;
 	u64 sup;
@@ -156,6 +157,23 @@ static int t_xsave(void)
 	rt.cr4 = 0;
 	khv_cpuid_apply_runtime(e, n, &rt);
 	CHECK(!(l1->ecx & (1u << 27)), "OSXSAVE clear again");
+	/* MONITOR follows MISC_ENABLE.ENABLE_MWAIT only without KVM's quirk */
+	w1 = &e[l1 - e];
+	w1->ecx |= 1u << 3;
+	rt.mwait = false;
+	khv_cpuid_apply_runtime(e, n, &rt);
+	CHECK(l1->ecx & (1u << 3) && khv_cpuid_mwait(&v), "quirk on: MONITOR as set");
+	rt.mwait_follows = true;
+	khv_cpuid_apply_runtime(e, n, &rt);
+	CHECK(!(l1->ecx & (1u << 3)) && !khv_cpuid_mwait(&v), "quirk off: MONITOR clear");
+	rt.mwait = true;
+	khv_cpuid_apply_runtime(e, n, &rt);
+	CHECK(l1->ecx & (1u << 3), "quirk off, ENABLE_MWAIT: MONITOR set");
+	rt.mwait_follows = false;
+	rt.mwait = false;
+	khv_cpuid_apply_runtime(e, n, &rt);
+	CHECK(l1->ecx & (1u << 3), "quirk on again: MONITOR stays");
+	w1->ecx &= ~(1u << 3);
 	/* XSETBV's rules against the guest's CPUID */
 	sup = khv_guest_supported_xcr0(&v, 0xe7);
 	CHECK(sup == 0xe7, "guest may enable its table's components");

@@ -141,6 +141,16 @@ static int t_reset(void)
 	CHECK(la.apic_base == 0xfee00900ULL, "BSP base");
 	CHECK(raw(&la, 0x350) == 0x700, "BSP LVT0 %#x", raw(&la, 0x350));
 	CHECK(khv_lapic_accept_extint(&la), "8259 to the BSP after reset");
+	/* with the quirk disabled, the BSP's LVT0 is masked at reset and INIT */
+	memset(&la, 0, sizeof(la));
+	la.lint0_quirk_off = true;
+	khv_lapic_reset(&la, 0, true, true);
+	CHECK(raw(&la, 0x350) == 0x10000, "BSP LVT0 without the quirk %#x",
+	      raw(&la, 0x350));
+	la.lint0_quirk_off = false;
+	khv_lapic_init_signal(&la);
+	CHECK(raw(&la, 0x350) == 0x700, "BSP LVT0 after INIT with the quirk %#x",
+	      raw(&la, 0x350));
 
 	/* the xAPIC ID is the low 8 bits of vcpu_id */
 	memset(&la, 0, sizeof(la));
