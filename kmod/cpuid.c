@@ -147,6 +147,7 @@ long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg)
 	kvfree(vcpu->cpuid);
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = c.nent;
+	vcpu->cpuid_set = true;
 	khv_vlapic_cpuid_changed(vcpu);
 	khv_cpuid_apply_controls(vcpu);
 	return 0;
@@ -178,6 +179,21 @@ void khv_cpuid_apply_controls(struct khv_vcpu *vcpu)
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 
 	khv_ops->allow_insns(vcpu, khv_cpuid_insns(&v));
+}
+
+/*
+ * Whether CR4 may hold @cr4: bits khv supports on this host, and once
+ * user space set the vCPU's CPUID, only those that table announces. As
+ * KVM, a vCPU without KVM_SET_CPUID2 yet takes every supported bit
+ * (Linux's set_sregs_test checks that first).
+ */
+bool khv_vcpu_cr4_valid(struct khv_vcpu *vcpu, u64 cr4)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+
+	if (!vcpu->cpuid_set)
+		return !(cr4 & ~khv_host_cr4);
+	return khv_cr4_valid(&v, khv_host_cr4, cr4);
 }
 
 /*

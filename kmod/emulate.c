@@ -906,8 +906,9 @@ int khv_emulate_mov_dr(struct khv_vcpu *vcpu)
 
 /*
  * The checks of MOV to CR4 (SDM vol. 3 2.5, KVM's): bits the guest's CPUID
- * or this host do not allow, clearing PAE in long mode, setting PCIDE
- * outside long mode or with CR3[11:0] set. True if @cr4 may be loaded.
+ * (once set) or this host do not allow, clearing PAE in long mode, setting
+ * PCIDE without PCID in the guest's CPUID (set or not, as KVM), outside
+ * long mode or with CR3[11:0] set. True if @cr4 may be loaded.
  */
 static bool khv_cr4_write_ok(struct khv_vcpu *vcpu, const struct khv_paging *p,
 			     u64 cr4)
@@ -915,12 +916,12 @@ static bool khv_cr4_write_ok(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 	bool lma = p->efer & EFER_LMA;
 
-	if (!khv_cr4_valid(&v, khv_host_cr4, cr4))
+	if (!khv_vcpu_cr4_valid(vcpu, cr4))
 		return false;
 	if (lma && !(cr4 & X86_CR4_PAE))
 		return false;
 	if ((cr4 & X86_CR4_PCIDE) && !(p->cr4 & X86_CR4_PCIDE) &&
-	    (!lma || (p->cr3 & 0xfff)))
+	    (!(khv_cr4_allowed(&v) & X86_CR4_PCIDE) || !lma || (p->cr3 & 0xfff)))
 		return false;
 	return true;
 }

@@ -290,6 +290,7 @@ struct khv_vcpu {
 	/* CPUID table (KVM_SET_CPUID2), answered in the kernel. */
 	struct kvm_cpuid_entry2 *cpuid;
 	u32 cpuid_nent;
+	bool cpuid_set;			/* KVM_SET_CPUID2 happened (even with none) */
 	bool ran;			/* KVM_RUN happened: CPUID is frozen */
 
 	/* MSRs no backend holds */
@@ -482,6 +483,7 @@ extern u32 khv_xsave_uabi_size;	/* bytes of KVM_GET_XSAVE2's buffer */
 int khv_cpuid_init(void);
 void khv_cpuid_update_runtime(struct khv_vcpu *vcpu);
 void khv_cpuid_apply_controls(struct khv_vcpu *vcpu);
+bool khv_vcpu_cr4_valid(struct khv_vcpu *vcpu, u64 cr4);
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_emulate_cpuid(struct khv_vcpu *vcpu);

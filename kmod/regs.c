@@ -113,7 +113,7 @@ long khv_vcpu_get_sregs(struct khv_vcpu *vcpu, unsigned long arg)
 	return copy_to_user((void __user *)arg, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
-/* KVM's consistency rules for CR0/CR4/EFER, CR4 against guest CPUID. */
+/* KVM's consistency rules for CR0/CR4/EFER, CR4 against guest CPUID (once set). */
 static bool khv_sregs_valid(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 {
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
@@ -130,7 +130,7 @@ static bool khv_sregs_valid(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 		return false;
 	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
 		return false;
-	return khv_cr4_valid(&v, khv_host_cr4, s->cr4) &&
+	return khv_vcpu_cr4_valid(vcpu, s->cr4) &&
 	       khv_apic_base_valid(&v, s->apic_base);
 }
 

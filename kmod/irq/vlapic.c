@@ -303,8 +303,15 @@ bool khv_vlapic_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 	now = khv_lapic_reg_timed(gpa & ~PAGE_MASK) ? khv_now_ns() : 0;
 	spin_lock_irqsave(&a->lock, flags);
 	base = a->l.apic_base & PAGE_MASK & ~(u64)BIT_ULL(63);
-	if (!khv_lapic_mmio_active(&a->l) || gpa < base ||
-	    gpa - base >= PAGE_SIZE || (gpa & ~PAGE_MASK) + len > PAGE_SIZE) {
+	/*
+	 * A LAPIC in x2APIC mode or disabled keeps its page as a hole (reads
+	 * all ones, writes dropped: KVM's LAPIC_MMIO_HOLE quirk) until user
+	 * space disables the quirk; then those accesses are user space's.
+	 */
+	if (gpa < base || gpa - base >= PAGE_SIZE ||
+	    (gpa & ~PAGE_MASK) + len > PAGE_SIZE ||
+	    (!khv_lapic_mmio_active(&a->l) &&
+	     khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_LAPIC_MMIO_HOLE))) {
 		spin_unlock_irqrestore(&a->lock, flags);
 		return false;
 	}

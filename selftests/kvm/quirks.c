@@ -17,6 +17,9 @@
  *   when the exit completes.
  * - LINT0_REENABLED: the BSP's LVT0 is ExtINT and unmasked after reset;
  *   without the quirk it is masked, as on hardware.
+ * - LAPIC_MMIO_HOLE: the xAPIC page of a LAPIC in x2APIC mode reads all
+ *   ones and drops writes; without the quirk those accesses exit to user
+ *   space as MMIO.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,6 +31,7 @@
 static int sys_fd;
 
 #define QUIRK_LINT0_REENABLED		(1ull << 0)
+#define QUIRK_LAPIC_MMIO_HOLE		(1ull << 2)
 #define QUIRK_OUT_7E_INC_RIP		(1ull << 3)
 #define QUIRK_MISC_ENABLE_NO_MWAIT	(1ull << 4)
 #define QUIRK_MWAIT_NEVER_UD_FAULTS	(1ull << 6)
@@ -401,11 +405,98 @@ static int t_lint0(void)
 	return KSFT_PASS;
 }
 
+/* ----------------------------------------------------- LAPIC MMIO hole */
+
+#define MSR_IA32_APIC_BASE	0x1b
+#define APIC_BASE_EXTD		(1ull << 10)
+#define APIC_PAGE_GPA		0xfee00000ull
+
+/* In x2APIC mode: SYNC 1 with what the xAPIC page's ID register reads, after a write to it. */
+GUEST_CODE static void guest_mmio_hole(uint64_t a0, uint64_t a1)
+{
+	volatile uint32_t *id = (volatile uint32_t *)(APIC_PAGE_GPA + 0x20);
+
+	gmsr_write(MSR_IA32_APIC_BASE, gmsr_read(MSR_IA32_APIC_BASE) | APIC_BASE_EXTD);
+	*id = 0x12345678;
+	GUEST_SYNC(1, *id);
+	GUEST_DONE();
+}
+
+static int mmio_hole_once(bool disable)
+{
+	struct gvcpu *v = NULL;
+	struct kvm_run *run;
+	uint64_t val;
+	struct gvm *vm;
+	int r = KSFT_FAIL;
+
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm && !khv_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0), "VM with an irqchip");
+	if (disable && disable_quirks(vm, QUIRK_LAPIC_MMIO_HOLE))
+		goto out;
+	v = gvcpu_create_long(vm, 0, guest_mmio_hole, 0, 0);
+	if (!v)
+		goto out;
+	run = v->run;
+	if (!disable) {
+		if (gvcpu_run_sync(v, 1, &val))
+			goto out;
+		if (val != 0xffffffff) {
+			ksft_diag("quirk on: the x2APIC's xAPIC page read %#llx",
+				  (unsigned long long)val);
+			goto out;
+		}
+	} else {
+		if (gvcpu_run_expect(v, KVM_EXIT_MMIO))
+			goto out;
+		if (run->mmio.phys_addr != APIC_PAGE_GPA + 0x20 || !run->mmio.is_write ||
+		    run->mmio.len != 4) {
+			ksft_diag("quirk off: the write exited at %#llx, write %u, len %u",
+				  (unsigned long long)run->mmio.phys_addr,
+				  run->mmio.is_write, run->mmio.len);
+			goto out;
+		}
+		if (gvcpu_run_expect(v, KVM_EXIT_MMIO))
+			goto out;
+		if (run->mmio.phys_addr != APIC_PAGE_GPA + 0x20 || run->mmio.is_write) {
+			ksft_diag("quirk off: the read exited at %#llx, write %u",
+				  (unsigned long long)run->mmio.phys_addr,
+				  run->mmio.is_write);
+			goto out;
+		}
+		memcpy(run->mmio.data, "\x11\x22\x33\x44", 4);
+		if (gvcpu_run_sync(v, 1, &val))
+			goto out;
+		if (val != 0x44332211) {
+			ksft_diag("quirk off: the read gave %#llx, not user space's data",
+				  (unsigned long long)val);
+			goto out;
+		}
+	}
+	if (!gvcpu_run_done(v))
+		r = KSFT_PASS;
+out:
+	gvm_teardown(vm, v);
+	return r;
+}
+
+static int t_lapic_mmio_hole(void)
+{
+	int r;
+
+	SKIP_IF(!have_quirks(QUIRK_LAPIC_MMIO_HOLE),
+		"KVM_CAP_DISABLE_QUIRKS2 lacks LAPIC_MMIO_HOLE");
+	SKIP_IF(khv_cap(sys_fd, KVM_CAP_IRQCHIP) <= 0, "no in-kernel irqchip");
+	r = mmio_hole_once(false);
+	return r == KSFT_PASS ? mmio_hole_once(true) : r;
+}
+
 static const struct ksft_case cases[] = {
 	{ "mwait", t_mwait },
 	{ "misc_enable_mwait", t_misc_enable_mwait },
 	{ "out_7e", t_out_7e },
 	{ "lint0", t_lint0 },
+	{ "lapic_mmio_hole", t_lapic_mmio_hole },
 };
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guest.h"
 
@@ -364,6 +365,79 @@ static int t_sregs_invalid(void)
 		      "sregs changed by the refused %s", cases[i].what);
 	}
 	put_vcpu(vm, v);
+	return KSFT_PASS;
+}
+
+/*
+ * The CR4 bits each need a CPUID feature (leaf, register, bit), as KVM's
+ * reserved-bit rules have them; the ones khv and stock KVM may offer.
+ */
+static const struct {
+	uint64_t cr4;
+	uint32_t leaf;
+	int reg, bit;
+} cr4_features[] = {
+	{ 1ull << 13, 1, 2, 5 },	/* VMXE: VMX */
+	{ 1ull << 16, 7, 1, 0 },	/* FSGSBASE */
+	{ 1ull << 17, 1, 2, 17 },	/* PCIDE: PCID */
+	{ 1ull << 18, 1, 2, 26 },	/* OSXSAVE: XSAVE */
+	{ 1ull << 20, 7, 1, 7 },	/* SMEP */
+	{ 1ull << 21, 7, 1, 20 },	/* SMAP */
+	{ 1ull << 22, 7, 2, 3 },	/* PKE: PKU */
+};
+
+/*
+ * As KVM: before KVM_SET_CPUID2 a vCPU's CR4 takes every bit the
+ * supported CPUID allows (Linux's set_sregs_test checks this first); once
+ * its CPUID is set (here to no entries at all), only what that table
+ * announces.
+ */
+static int t_cr4_before_cpuid(void)
+{
+	struct kvm_cpuid2 none = { .nent = 0 };
+	struct kvm_cpuid2 *sup = khv_supported_cpuid(sys_fd);
+	struct kvm_sregs s, got;
+	uint64_t features = 0, base;
+	int vm_fd, fd;
+	size_t i;
+
+	CHECK(sup, "KVM_GET_SUPPORTED_CPUID");
+	for (i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++)
+		if (cpuid_has(sup, cr4_features[i].leaf, cr4_features[i].reg,
+			      cr4_features[i].bit))
+			features |= cr4_features[i].cr4;
+	free(sup);
+	vm_fd = khv_create_vm(sys_fd);
+	CHECK(vm_fd >= 0, "VM");
+	fd = (int)khv_ioctl(vm_fd, KVM_CREATE_VCPU, 0);
+	CHECK(fd >= 0, "vCPU");
+	CHECK(!khv_ioctl(fd, KVM_GET_SREGS, (unsigned long)&s), "KVM_GET_SREGS");
+	base = s.cr4;
+	s.cr4 |= features | 0x7ff;	/* VME..OSXMMEXCPT need no CPUID bit */
+	CHECK(!khv_ioctl(fd, KVM_SET_SREGS, (unsigned long)&s),
+	      "no CPUID yet: CR4 %#llx (the supported bits) refused",
+	      (unsigned long long)s.cr4);
+	CHECK(!khv_ioctl(fd, KVM_GET_SREGS, (unsigned long)&got) && got.cr4 == s.cr4,
+	      "CR4 reads back %#llx", (unsigned long long)got.cr4);
+	s.cr4 = base;
+	CHECK(!khv_ioctl(fd, KVM_SET_SREGS, (unsigned long)&s), "CR4 back to %#llx",
+	      (unsigned long long)base);
+	CHECK(!khv_ioctl(fd, KVM_SET_CPUID2, (unsigned long)&none),
+	      "KVM_SET_CPUID2 with no entries");
+	for (i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+		if (!(features & cr4_features[i].cr4))
+			continue;
+		s.cr4 = base | cr4_features[i].cr4;
+		CHECK(khv_ioctl(fd, KVM_SET_SREGS, (unsigned long)&s) == -EINVAL,
+		      "an empty CPUID: CR4 bit %#llx accepted",
+		      (unsigned long long)cr4_features[i].cr4);
+	}
+	s.cr4 = base | 0x7ff;
+	CHECK(!khv_ioctl(fd, KVM_SET_SREGS, (unsigned long)&s),
+	      "an empty CPUID: CR4 %#llx refused", (unsigned long long)s.cr4);
+	ksft_diag("supported CR4 feature bits %#llx", (unsigned long long)features);
+	close(fd);
+	close(vm_fd);
 	return KSFT_PASS;
 }
 
@@ -1081,6 +1155,7 @@ static const struct ksft_case cases[] = {
 	{ "sregs_roundtrip", t_sregs_roundtrip },
 	{ "sregs_guest_view", t_sregs_guest_view },
 	{ "sregs_invalid", t_sregs_invalid },
+	{ "cr4_before_cpuid", t_cr4_before_cpuid },
 	{ "apic_base", t_apic_base },
 	{ "fpu_roundtrip", t_fpu_roundtrip },
 	{ "fpu_guest_view", t_fpu_guest_view },
