@@ -116,6 +116,8 @@ struct khv_backend_ops {
 	const char *name;
 	/* MCG_CAP bits a guest of this vendor keeps from KVM_X86_SETUP_MCE */
 	u64 mcg_cap_mask;
+	/* ... and KVM_X86_GET_MCE_CAP_SUPPORTED's bits beyond MCG_CTL_P/SER_P */
+	u64 mcg_cap_extra;
 
 	/* Boot CPU: gather CPUID/MSR facts and judge them (pure checker). */
 	struct khv_hw_result (*hw_check)(void);

@@ -57,6 +57,7 @@ struct khv_msrs {
 	u64 mcg_status;
 	u64 mcg_ctl;
 	u64 mc_bank[KHV_MCE_BANKS * 4];	/* CTL, STATUS, ADDR, MISC each */
+	u64 mci_ctl2[KHV_MCE_BANKS];	/* with MCG_CMCI_P: CMCI_EN, threshold */
 	u64 misc_enable;
 	u64 hwcr;
 	u64 tsc_adjust;
@@ -304,9 +305,23 @@ static u64 khv_mcg_cap(struct khv_vcpu *vcpu)
 }
 
 /*
+ * MCi_CTL2 (with MCG_CMCI_P): CMCI_EN and the threshold; other bits #GP.
+ * Without MCG_CMCI_P user space may still write 0, as KVM.
+ */
+static int khv_mci_ctl2_filter(struct khv_vcpu *vcpu, u32 index, u64 *data,
+			       bool host)
+{
+	if (!(vcpu->msrs->mcg_cap & MCG_CMCI_P) && *data)
+		return -EINVAL;
+	return *data & ~(MCI_CTL2_CMCI_EN | MCI_CTL2_CMCI_THRESHOLD_MASK) ?
+		-EINVAL : 0;
+}
+
+/*
  * Whether @index exists for this vCPU at all (for user space too): the
  * banks that KVM_X86_SETUP_MCE set up, MCG_CTL with MCG_CTL_P (which
- * user space may still write 0 to, as KVM).
+ * user space may still write 0 to, as KVM), their MCi_CTL2 for the guest
+ * only with MCG_CMCI_P.
  */
 static bool khv_mce_msr_present(struct khv_vcpu *vcpu, u32 index, bool host)
 {
@@ -315,6 +330,10 @@ static bool khv_mce_msr_present(struct khv_vcpu *vcpu, u32 index, bool host)
 	if (index >= MSR_IA32_MC0_CTL &&
 	    index < MSR_IA32_MC0_CTL + KHV_MCE_BANKS * 4)
 		return index < MSR_IA32_MC0_CTL + banks * 4;
+	if (index >= MSR_IA32_MC0_CTL2 &&
+	    index < MSR_IA32_MCx_CTL2(KHV_MCE_BANKS))
+		return index < MSR_IA32_MCx_CTL2(banks) &&
+		       (host || (vcpu->msrs->mcg_cap & MCG_CMCI_P));
 	if (index == MSR_IA32_MCG_CTL)
 		return host || (vcpu->msrs->mcg_cap & MCG_CTL_P);
 	return true;
@@ -323,7 +342,7 @@ static bool khv_mce_msr_present(struct khv_vcpu *vcpu, u32 index, bool host)
 /* KVM_X86_GET_MCE_CAP_SUPPORTED (system fd). */
 long khv_get_mce_cap_supported(unsigned long arg)
 {
-	u64 cap = KHV_MCE_CAP_SUPPORTED;
+	u64 cap = KHV_MCE_CAP_SUPPORTED | khv_ops->mcg_cap_extra;
 
 	return copy_to_user((void __user *)arg, &cap, sizeof(cap)) ? -EFAULT : 0;
 }
@@ -331,7 +350,8 @@ long khv_get_mce_cap_supported(unsigned long arg)
 /*
  * KVM_X86_SETUP_MCE: the vCPU's MCG_CAP (1..32 banks, the supported bits
  * and the extended-register/CMCI count fields KVM lets through), with
- * MCG_CTL and every MCi_CTL on.
+ * MCG_CTL and every MCi_CTL on, every MCi_CTL2 off; the in-kernel LAPIC
+ * gains or loses its CMCI LVT with MCG_CMCI_P.
  */
 long khv_vcpu_setup_mce(struct khv_vcpu *vcpu, unsigned long arg)
 {
@@ -343,13 +363,18 @@ long khv_vcpu_setup_mce(struct khv_vcpu *vcpu, unsigned long arg)
 		return -EFAULT;
 	banks = cap & MCG_BANKCNT_MASK;
 	if (!banks || banks > KHV_MCE_BANKS ||
-	    (cap & ~(KHV_MCE_CAP_SUPPORTED | 0xffULL | 0xff0000ULL)))
+	    (cap & ~(KHV_MCE_CAP_SUPPORTED | khv_ops->mcg_cap_extra |
+		     0xffULL | 0xff0000ULL)))
 		return -EINVAL;
 	m->mcg_cap = cap & khv_ops->mcg_cap_mask;
 	if (cap & MCG_CTL_P)
 		m->mcg_ctl = ~0ULL;
-	for (i = 0; i < banks; i++)
+	for (i = 0; i < banks; i++) {
 		m->mc_bank[i * 4] = ~0ULL;
+		m->mci_ctl2[i] = 0;
+	}
+	if (vcpu->apic)
+		khv_vlapic_set_cmci(vcpu, m->mcg_cap & MCG_CMCI_P);
 	return 0;
 }
 
@@ -360,6 +385,9 @@ long khv_vcpu_setup_mce(struct khv_vcpu *vcpu, unsigned long arg)
  * one that comes while a #MC is in progress (MCG_STATUS.MCIP) or with
  * CR4.MCE clear shuts the guest down; else it is logged in the bank and
  * #MC raised. A corrected one is only logged (OVER when it overwrites).
+ * An uncorrected error that needs no action (UCNA: no MCG_STATUS, not
+ * signalled, no PCC or AR) is logged, and with MCG_CMCI_P and the bank's
+ * MCi_CTL2.CMCI_EN raises the LAPIC's CMCI interrupt, as KVM.
  */
 long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg)
 {
@@ -374,7 +402,17 @@ long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg)
 	if (mce.bank >= banks || !(mce.status & MCI_STATUS_VAL))
 		return -EINVAL;
 	bank = &m->mc_bank[array_index_nospec(mce.bank, banks) * 4];
-	if (mce.status & MCI_STATUS_UC) {
+	if (!mce.mcg_status && (mce.status & MCI_STATUS_UC) &&
+	    !(mce.status & (MCI_STATUS_PCC | MCI_STATUS_S | MCI_STATUS_AR))) {
+		bank[1] = mce.status;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		m->mcg_status = mce.mcg_status;
+		if ((m->mcg_cap & MCG_CMCI_P) && vcpu->apic &&
+		    (m->mci_ctl2[array_index_nospec(mce.bank, banks)] &
+		     MCI_CTL2_CMCI_EN))
+			khv_vlapic_cmci(vcpu);
+	} else if (mce.status & MCI_STATUS_UC) {
 		if (((m->mcg_cap & MCG_CTL_P) && m->mcg_ctl != ~0ULL) ||
 		    bank[0] != ~0ULL)
 			return 0;
@@ -676,6 +714,8 @@ static const struct khv_msr_desc khv_msr_table[] = {
 	{ ONE(MSR_MTRRdefType), FIELD(mtrr_def_type), G, .filter = khv_mtrr_filter },
 	{ RANGE(MSR_IA32_MC0_CTL, MSR_IA32_MC0_CTL + KHV_MCE_BANKS * 4 - 1),
 	  FIELD(mc_bank), G, .filter = khv_mc_bank_filter },
+	{ RANGE(MSR_IA32_MC0_CTL2, MSR_IA32_MCx_CTL2(KHV_MCE_BANKS) - 1),
+	  FIELD(mci_ctl2), G, .filter = khv_mci_ctl2_filter },
 	/* Intel's RAPL energy counters: 0, as KVM (some guests read them) */
 	{ ONE(MSR_RAPL_POWER_UNIT), CONST(0), G },
 	{ ONE(MSR_PKG_ENERGY_STATUS), CONST(0), G },

@@ -73,6 +73,8 @@ bool khv_vlapic_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 		     void *data);
 int khv_vlapic_rdmsr(struct khv_vcpu *vcpu, u32 msr, u64 *data);
 int khv_vlapic_wrmsr(struct khv_vcpu *vcpu, u32 msr, u64 data, bool host);
+void khv_vlapic_set_cmci(struct khv_vcpu *vcpu, bool cmci);
+void khv_vlapic_cmci(struct khv_vcpu *vcpu);
 int khv_vlapic_accept(struct khv_vcpu *vcpu, const struct khv_irq_msg *m);
 bool khv_vlapic_match(struct khv_vcpu *vcpu, const struct khv_irq_msg *m,
 		      bool self);

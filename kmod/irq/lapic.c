@@ -37,14 +37,18 @@
 #define LVT_LINT		(LVT_WITH_DM | APIC_POLARITY | APIC_REMOTE_IRR | \
 				 APIC_TRIGGER_LEVEL)
 
-/* Indexed by (offset - KHV_APIC_LVTT) / 16; the timer's mode bits vary. */
-static const u32 khv_lvt_bits[KHV_APIC_NR_LVT] = {
+/*
+ * Indexed by lvt_index(): (offset - KHV_APIC_LVTT) / 16, then CMCI's; the
+ * timer's mode bits vary.
+ */
+static const u32 khv_lvt_bits[KHV_APIC_NR_LVT + 1] = {
 	LVT_BASE,	/* timer */
 	LVT_WITH_DM,	/* thermal sensor */
 	LVT_WITH_DM,	/* performance counter */
 	LVT_LINT,	/* LINT0 */
 	LVT_LINT,	/* LINT1 */
 	LVT_BASE,	/* error */
+	LVT_WITH_DM,	/* CMCI (with l->cmci) */
 };
 
 /* x2APIC ICR bits that must be 0 (31:20, 17:16, 13); bit 12 is ignored. */
@@ -154,7 +158,7 @@ static u32 x2apic_ldr(u32 id)
 
 static u32 lapic_version(const struct khv_lapic *l)
 {
-	u32 v = KHV_APIC_VERSION | (KHV_APIC_NR_LVT - 1) << 16;
+	u32 v = KHV_APIC_VERSION | (KHV_APIC_NR_LVT + l->cmci - 1) << 16;
 
 	if (l->x2apic_cpuid && l->split_irqchip)
 		v |= KHV_APIC_LVR_DIRECTED_EOI;
@@ -180,14 +184,27 @@ static u32 lvt_bits(const struct khv_lapic *l, u32 idx)
 	return bits;
 }
 
-static bool is_lvt(u32 off)
+static bool is_lvt(const struct khv_lapic *l, u32 off)
 {
-	return off >= KHV_APIC_LVTT && off <= KHV_APIC_LVT_ERROR;
+	return (off >= KHV_APIC_LVTT && off <= KHV_APIC_LVT_ERROR) ||
+	       (off == KHV_APIC_LVT_CMCI && l->cmci);
 }
 
 static u32 lvt_index(u32 off)
 {
-	return (off - KHV_APIC_LVTT) >> 4;
+	return off == KHV_APIC_LVT_CMCI ? KHV_APIC_NR_LVT : (off - KHV_APIC_LVTT) >> 4;
+}
+
+/* Every LVT entry this LAPIC has: set the mask bit. */
+static void mask_lvts(struct khv_lapic *l)
+{
+	u32 off;
+
+	for (off = KHV_APIC_LVTT; off <= KHV_APIC_LVT_ERROR; off += 0x10)
+		reg_set(l, off, reg_get(l, off) | KHV_APIC_LVT_MASKED);
+	if (l->cmci)
+		reg_set(l, KHV_APIC_LVT_CMCI,
+			reg_get(l, KHV_APIC_LVT_CMCI) | KHV_APIC_LVT_MASKED);
 }
 
 /* ---- priorities, acceptance, EOI ------------------------------------- */
@@ -637,8 +654,7 @@ static void regs_init(struct khv_lapic *l, u32 id, u32 ldr)
 	reg_set(l, KHV_APIC_LDR, ldr);
 	reg_set(l, KHV_APIC_DFR, ~0U);
 	reg_set(l, KHV_APIC_SVR, 0xff);
-	for (off = KHV_APIC_LVTT; off <= KHV_APIC_LVT_ERROR; off += 0x10)
-		reg_set(l, off, KHV_APIC_LVT_MASKED);
+	mask_lvts(l);
 	if (l->reset_bsp && !l->lint0_quirk_off)
 		reg_set(l, KHV_APIC_LVT0, KHV_DM_EXTINT << APIC_DM_SHIFT);
 	l->esr_pending = 0;
@@ -677,6 +693,28 @@ void khv_lapic_set_cpuid(struct khv_lapic *l, bool x2apic, bool tsc_deadline,
 	/* a mode bit that no longer exists reads 0, as after a write */
 	reg_set(l, KHV_APIC_LVTT, reg_get(l, KHV_APIC_LVTT) & lvt_bits(l, 0));
 	timer_mode_changed(l, old, act);
+}
+
+void khv_lapic_set_cmci(struct khv_lapic *l, bool cmci)
+{
+	if (l->cmci == cmci)
+		return;
+	l->cmci = cmci;
+	reg_set(l, KHV_APIC_LVR, lapic_version(l));
+	reg_set(l, KHV_APIC_LVT_CMCI, cmci ? KHV_APIC_LVT_MASKED : 0);
+}
+
+bool khv_lapic_cmci_msg(const struct khv_lapic *l, struct khv_irq_msg *m)
+{
+	u32 lvt = reg_get(l, KHV_APIC_LVT_CMCI);
+
+	if (!l->cmci || !khv_lapic_hw_enabled(l) || (lvt & KHV_APIC_LVT_MASKED))
+		return false;
+	*m = (struct khv_irq_msg){
+		.vector = lvt & APIC_VECTOR,
+		.delivery = (lvt & APIC_DM_MASK) >> APIC_DM_SHIFT,
+	};
+	return true;
 }
 
 /* ---- IA32_APIC_BASE --------------------------------------------------- */
@@ -720,7 +758,7 @@ int khv_lapic_set_base(struct khv_lapic *l, u64 value, u64 reserved_mask, bool h
 
 /* ---- register reads and writes ---------------------------------------- */
 
-static bool reg_readable(u32 off, bool x2)
+static bool reg_readable(const struct khv_lapic *l, u32 off, bool x2)
 {
 	switch (off) {
 	case KHV_APIC_ID:
@@ -740,7 +778,7 @@ static bool reg_readable(u32 off, bool x2)
 	case KHV_APIC_ICR2:
 		return !x2;	/* gone in x2APIC mode (SDM 10.12.1.2) */
 	}
-	return (off >= KHV_APIC_ISR && off < KHV_APIC_ESR) || is_lvt(off);
+	return (off >= KHV_APIC_ISR && off < KHV_APIC_ESR) || is_lvt(l, off);
 }
 
 /* @off is readable. */
@@ -755,14 +793,9 @@ static u32 reg_read(const struct khv_lapic *l, u32 off, u64 now)
 
 static void write_svr(struct khv_lapic *l, u32 val, struct khv_lapic_action *act)
 {
-	u32 off;
-
 	reg_set(l, KHV_APIC_SVR, val & svr_bits(l));
-	if (!(val & KHV_APIC_SVR_ENABLE)) {
-		/* SDM 10.4.7.2: software-disabled, every LVT masked */
-		for (off = KHV_APIC_LVTT; off <= KHV_APIC_LVT_ERROR; off += 0x10)
-			reg_set(l, off, reg_get(l, off) | KHV_APIC_LVT_MASKED);
-	}
+	if (!(val & KHV_APIC_SVR_ENABLE))
+		mask_lvts(l);	/* SDM 10.4.7.2: software-disabled, every LVT masked */
 	note_event(l, act);
 }
 
@@ -885,7 +918,7 @@ static int reg_write(struct khv_lapic *l, u32 off, u32 val, bool x2, u64 now,
 			return -EINVAL;
 		return write_self_ipi(l, val, act);
 	}
-	if (!is_lvt(off))
+	if (!is_lvt(l, off))
 		return -EINVAL;	/* read-only or absent */
 	if (x2 && (val & ~lvt_bits(l, lvt_index(off))))
 		return -EINVAL;
@@ -904,7 +937,7 @@ u64 khv_lapic_mmio_read(struct khv_lapic *l, u32 offset, u8 len, u64 now_ns)
 		return len == 8 ? ~0ULL : (1ULL << (len * 8)) - 1;
 	/* within the first four bytes of a row (SDM 10.4.1: 32-bit registers) */
 	if (len == 8 || shift + len * 8 > 32 || offset >= APIC_PAGE ||
-	    !reg_readable(row, false))
+	    !reg_readable(l, row, false))
 		return 0;
 	v = reg_read(l, row, now_ns) >> shift;
 	return len == 4 ? v : v & ((1ULL << (len * 8)) - 1);
@@ -938,7 +971,7 @@ int khv_lapic_rdmsr(struct khv_lapic *l, u32 msr, u64 *val, u64 now_ns)
 	if (!msr_ok(l, msr))
 		return -EINVAL;
 	off = msr_offset(msr);
-	if (off >= APIC_PAGE || !reg_readable(off, true))
+	if (off >= APIC_PAGE || !reg_readable(l, off, true))
 		return -EINVAL;
 	if (off == KHV_APIC_ICR)
 		*val = reg_get(l, KHV_APIC_ICR) | (u64)reg_get(l, KHV_APIC_ICR2) << 32;
@@ -1014,7 +1047,7 @@ static u32 state_value(const struct khv_lapic *l, u32 off, u32 v, bool x2)
 	}
 	if (off >= KHV_APIC_ISR && off < KHV_APIC_ESR)
 		return v;
-	if (is_lvt(off))
+	if (is_lvt(l, off))
 		return v & lvt_bits(l, lvt_index(off));
 	return 0;	/* PPR (computed), TMCCT (below), absent registers */
 }

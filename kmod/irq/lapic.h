@@ -193,6 +193,7 @@ struct khv_lapic {
 	bool x2apic_format;		/* glue: KVM_X2APIC_API_USE_32BIT_IDS */
 	bool x2apic_broadcast_quirk_off; /* glue: KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK */
 	bool lint0_quirk_off;		/* glue: KVM_X86_QUIRK_LINT0_REENABLED disabled */
+	bool cmci;			/* MCG_CAP has MCG_CMCI_P: the LVT CMCI entry exists */
 	u8 esr_pending;			/* errors since the last ESR write */
 };
 
@@ -252,6 +253,18 @@ void khv_lapic_init_signal(struct khv_lapic *l);
  */
 void khv_lapic_set_cpuid(struct khv_lapic *l, bool x2apic, bool tsc_deadline,
 			 bool split_irqchip, struct khv_lapic_action *act);
+/*
+ * The vCPU's MCG_CAP gained or lost MCG_CMCI_P: the LVT CMCI entry (0x2f0,
+ * x2APIC MSR 0x82f) appears, masked, or goes, and the version register
+ * counts it (max LVT 6 instead of 5), as KVM.
+ */
+void khv_lapic_set_cmci(struct khv_lapic *l, bool cmci);
+/*
+ * A corrected-error interrupt: the LVT CMCI entry as a message to this
+ * LAPIC (vector, delivery mode, edge) for the glue to accept, or false
+ * without the entry, with the LAPIC disabled or the entry masked.
+ */
+bool khv_lapic_cmci_msg(const struct khv_lapic *l, struct khv_irq_msg *m);
 
 /* Mode queries for the glue. */
 bool khv_lapic_hw_enabled(const struct khv_lapic *l);	/* IA32_APIC_BASE.EN */

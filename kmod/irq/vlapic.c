@@ -478,6 +478,32 @@ int khv_vlapic_accept(struct khv_vcpu *vcpu, const struct khv_irq_msg *m)
 	return r;
 }
 
+/* MCG_CMCI_P came or went (KVM_X86_SETUP_MCE): the LVT CMCI entry follows. */
+void khv_vlapic_set_cmci(struct khv_vcpu *vcpu, bool cmci)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	unsigned long flags;
+
+	spin_lock_irqsave(&a->lock, flags);
+	khv_lapic_set_cmci(&a->l, cmci);
+	spin_unlock_irqrestore(&a->lock, flags);
+}
+
+/* A UCNA error with CMCI signalling on (KVM_X86_SET_MCE): the LVT CMCI's interrupt. */
+void khv_vlapic_cmci(struct khv_vcpu *vcpu)
+{
+	struct khv_vlapic *a = vcpu->apic;
+	struct khv_irq_msg m;
+	unsigned long flags;
+	bool deliver;
+
+	spin_lock_irqsave(&a->lock, flags);
+	deliver = khv_lapic_cmci_msg(&a->l, &m);
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (deliver)
+		khv_vlapic_accept(vcpu, &m);
+}
+
 /* May the PIC's INTR go to this vCPU? */
 bool khv_vlapic_accept_extint(struct khv_vcpu *vcpu)
 {

@@ -197,6 +197,7 @@ static bool svm_invpcid(void)
 const struct khv_backend_ops khv_svm_ops = {
 	.name		= "svm",
 	.mcg_cap_mask	= 0x1ff,	/* AMD: bits 63:9 reserved, as kvm_amd */
+	.mcg_cap_extra	= 0,
 	.hw_check	= svm_hw_check,
 	.hw_setup	= svm_hw_setup,
 	.hw_unsetup	= svm_hw_unsetup,

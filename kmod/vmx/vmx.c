@@ -9,6 +9,7 @@
 #include <linux/idr.h>
 #include <linux/smp.h>
 #include <asm/asm.h>
+#include <asm/mce.h>
 #include <linux/io.h>
 #include <asm/msr.h>
 #include <asm/perf_event.h>
@@ -315,6 +316,7 @@ static bool vmx_invpcid(void)
 const struct khv_backend_ops khv_vmx_ops = {
 	.name		= "vmx",
 	.mcg_cap_mask	= ~0ULL,
+	.mcg_cap_extra	= MCG_CMCI_P,	/* corrected-error interrupts, as kvm_intel */
 	.hw_check	= vmx_hw_check,
 	.hw_setup	= vmx_hw_setup,
 	.hw_unsetup	= vmx_hw_unsetup,

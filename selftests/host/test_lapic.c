@@ -748,6 +748,44 @@ static int t_lint(void)
 	return KSFT_PASS;
 }
 
+/* The LVT CMCI entry, there only with MCG_CMCI_P (KVM_X86_SETUP_MCE). */
+static int t_cmci(void)
+{
+	struct khv_irq_msg m;
+
+	fresh(&la, 1, false);
+	CHECK(rd(&la, 0x30) == 0x50014 && !rd(&la, 0x2f0), "no CMCI: version %#x",
+	      rd(&la, 0x30));
+	wr(&la, 0x2f0, 0x40);
+	CHECK(!raw(&la, 0x2f0) && !khv_lapic_cmci_msg(&la, &m), "no CMCI: not writable");
+	khv_lapic_set_cmci(&la, true);
+	CHECK(rd(&la, 0x30) == 0x60014, "CMCI: max LVT 6, version %#x", rd(&la, 0x30));
+	CHECK(rd(&la, 0x2f0) == 0x10000 && !khv_lapic_cmci_msg(&la, &m), "appears masked");
+	wr(&la, 0x2f0, 0xffffffff);
+	CHECK(rd(&la, 0x2f0) == 0x117ff, "keeps mask, status, mode, vector: %#x",
+	      rd(&la, 0x2f0));
+	wr(&la, 0x2f0, 0x4a);
+	CHECK(khv_lapic_cmci_msg(&la, &m) && m.vector == 0x4a &&
+	      m.delivery == KHV_DM_FIXED && !m.level, "fixed vector 0x4a");
+	wr(&la, 0x2f0, 0x400);
+	CHECK(khv_lapic_cmci_msg(&la, &m) && m.delivery == KHV_DM_NMI, "NMI");
+	wr(&la, 0xf0, 0xff);
+	CHECK(raw(&la, 0x2f0) & 0x10000, "software-disabled: masked");
+	CHECK(!khv_lapic_cmci_msg(&la, &m), "masked: no message");
+	wr(&la, 0xf0, 0x1ff);
+	wr(&la, 0x2f0, 0x4b);
+	khv_lapic_init_signal(&la);
+	CHECK(raw(&la, 0x2f0) == 0x10000, "INIT masks it: %#x", raw(&la, 0x2f0));
+	CHECK(!fresh_x2(&la, 2), "x2APIC");
+	khv_lapic_set_cmci(&la, true);
+	CHECK(!wrm(&la, 0x82f, 0x4c) && rdm(&la, 0x82f) == 0x4c, "x2APIC MSR 0x82f");
+	CHECK(wrm(&la, 0x82f, 0x20000) == -EINVAL, "x2APIC: reserved bit");
+	khv_lapic_set_cmci(&la, false);
+	CHECK(rdm(&la, 0x82f) == ~0ULL && rdm(&la, 0x803) == 0x50014,
+	      "gone again with MCG_CMCI_P");
+	return KSFT_PASS;
+}
+
 /* x2APIC MSRs (SDM Table 10-6): who may read, who may write, reserved bits. */
 static int t_x2apic_msrs(void)
 {
@@ -1380,6 +1418,7 @@ static int t_timed_regs(void)
 
 static const struct ksft_case cases[] = {
 	{ "lapic_reset", t_reset },
+	{ "lapic_cmci", t_cmci },
 	{ "lapic_xapic_masks", t_xapic_masks },
 	{ "lapic_mmio_sizes", t_mmio_sizes },
 	{ "lapic_priority", t_priority },
