@@ -181,6 +181,16 @@ void khv_cpuid_apply_controls(struct khv_vcpu *vcpu)
 	khv_ops->allow_insns(vcpu, khv_cpuid_insns(&v));
 }
 
+/* Does the guest's CPUID (leaf @leaf, subleaf 0) have @bit in register @reg (0-3: EAX-EDX)? */
+bool khv_cpuid_has(struct khv_vcpu *vcpu, u32 leaf, int reg, u32 bit)
+{
+	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
+	u32 r[4];
+
+	khv_cpuid_answer(&v, leaf, 0, r);
+	return r[reg] & bit;
+}
+
 /*
  * Whether CR4 may hold @cr4: bits khv supports on this host, and once
  * user space set the vCPU's CPUID, only those that table announces. As

@@ -369,16 +369,6 @@ static u32 khv_cpuid_reg(const struct khv_cpuid_view *v, u32 leaf, int reg)
 	return r[reg];
 }
 
-bool khv_cpuid_mwait(const struct khv_cpuid_view *v)
-{
-	return khv_cpuid_reg(v, 1, ECX) & B(3);
-}
-
-bool khv_cpuid_sse3(const struct khv_cpuid_view *v)
-{
-	return khv_cpuid_reg(v, 1, ECX) & B(0);
-}
-
 u32 khv_cpuid_insns(const struct khv_cpuid_view *v)
 {
 	u32 insns = 0;

@@ -61,10 +61,6 @@ khv_cpuid_view(const struct kvm_cpuid_entry2 *e, u32 n)
 #define KHV_INSN_INVPCID	BIT(0)
 #define KHV_INSN_RDTSCP		BIT(1)
 u32 khv_cpuid_insns(const struct khv_cpuid_view *v);
-/* MONITOR/MWAIT announced (leaf 1 ECX bit 3)? */
-bool khv_cpuid_mwait(const struct khv_cpuid_view *v);
-/* SSE3 announced (leaf 1 ECX bit 0)? */
-bool khv_cpuid_sse3(const struct khv_cpuid_view *v);
 
 /* The entry answering (@leaf, @subleaf), or NULL. */
 const struct kvm_cpuid_entry2 *khv_cpuid_find(const struct khv_cpuid_view *v,

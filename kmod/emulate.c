@@ -913,7 +913,6 @@ int khv_emulate_mov_dr(struct khv_vcpu *vcpu)
 static bool khv_cr4_write_ok(struct khv_vcpu *vcpu, const struct khv_paging *p,
 			     u64 cr4)
 {
-	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 	bool lma = p->efer & EFER_LMA;
 
 	if (!khv_vcpu_cr4_valid(vcpu, cr4))
@@ -921,7 +920,8 @@ static bool khv_cr4_write_ok(struct khv_vcpu *vcpu, const struct khv_paging *p,
 	if (lma && !(cr4 & X86_CR4_PAE))
 		return false;
 	if ((cr4 & X86_CR4_PCIDE) && !(p->cr4 & X86_CR4_PCIDE) &&
-	    (!(khv_cr4_allowed(&v) & X86_CR4_PCIDE) || !lma || (p->cr3 & 0xfff)))
+	    (!khv_cpuid_has(vcpu, 1, 2, BIT(17)) /* PCID */ || !lma ||
+	     (p->cr3 & 0xfff)))
 		return false;
 	return true;
 }

@@ -484,6 +484,7 @@ int khv_cpuid_init(void);
 void khv_cpuid_update_runtime(struct khv_vcpu *vcpu);
 void khv_cpuid_apply_controls(struct khv_vcpu *vcpu);
 bool khv_vcpu_cr4_valid(struct khv_vcpu *vcpu, u64 cr4);
+bool khv_cpuid_has(struct khv_vcpu *vcpu, u32 leaf, int reg, u32 bit);
 long khv_vcpu_set_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_get_cpuid2(struct khv_vcpu *vcpu, unsigned long arg);
 void khv_emulate_cpuid(struct khv_vcpu *vcpu);

@@ -110,15 +110,6 @@ struct khv_msr_desc {
 	khv_msr_filter_fn filter;		/* FIELD, IGNORED */
 };
 
-static bool khv_cpuid_has(struct khv_vcpu *vcpu, u32 leaf, int reg, u32 bit)
-{
-	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
-	u32 r[4];
-
-	khv_cpuid_answer(&v, leaf, 0, r);
-	return r[reg] & bit;
-}
-
 /* "AuthenticAMD" or "HygonGenuine" in the guest's CPUID leaf 0. */
 static bool khv_guest_amd(struct khv_vcpu *vcpu)
 {
@@ -243,7 +234,6 @@ static int khv_misc_features_filter(struct khv_vcpu *vcpu, u32 index,
 static int khv_misc_enable_filter(struct khv_vcpu *vcpu, u32 index,
 				  u64 *data, bool host)
 {
-	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
 	u64 old = vcpu->msrs->misc_enable;
 
 	if (!host) {
@@ -255,7 +245,7 @@ static int khv_misc_enable_filter(struct khv_vcpu *vcpu, u32 index,
 	if (!((old ^ *data) & MISC_ENABLE_MWAIT) ||
 	    !khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT))
 		return 0;
-	if (!khv_cpuid_sse3(&v))
+	if (!khv_cpuid_has(vcpu, 1, 2, BIT(0)))	/* SSE3 */
 		return -EINVAL;
 	vcpu->msrs->misc_enable = *data;
 	khv_cpuid_update_runtime(vcpu);
@@ -396,12 +386,14 @@ long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg)
 	struct kvm_x86_mce mce;
 	struct khv_paging p;
 	u64 *bank;
+	u32 b;
 
 	if (copy_from_user(&mce, (void __user *)arg, sizeof(mce)))
 		return -EFAULT;
 	if (mce.bank >= banks || !(mce.status & MCI_STATUS_VAL))
 		return -EINVAL;
-	bank = &m->mc_bank[array_index_nospec(mce.bank, banks) * 4];
+	b = array_index_nospec(mce.bank, banks);
+	bank = &m->mc_bank[b * 4];
 	if (!mce.mcg_status && (mce.status & MCI_STATUS_UC) &&
 	    !(mce.status & (MCI_STATUS_PCC | MCI_STATUS_S | MCI_STATUS_AR))) {
 		bank[1] = mce.status;
@@ -409,8 +401,7 @@ long khv_vcpu_set_mce(struct khv_vcpu *vcpu, unsigned long arg)
 		bank[3] = mce.misc;
 		m->mcg_status = mce.mcg_status;
 		if ((m->mcg_cap & MCG_CMCI_P) && vcpu->apic &&
-		    (m->mci_ctl2[array_index_nospec(mce.bank, banks)] &
-		     MCI_CTL2_CMCI_EN))
+		    (m->mci_ctl2[b] & MCI_CTL2_CMCI_EN))
 			khv_vlapic_cmci(vcpu);
 	} else if (mce.status & MCI_STATUS_UC) {
 		if (((m->mcg_cap & MCG_CTL_P) && m->mcg_ctl != ~0ULL) ||

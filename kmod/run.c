@@ -24,7 +24,6 @@
 #include <asm/tsc.h>
 
 #include "khv.h"
-#include "cpuid_policy.h"
 #include "emulate.h"
 #include "khv_trace.h"
 
@@ -559,10 +558,8 @@ static int khv_exit_wbinvd(struct khv_vcpu *vcpu, struct khv_exit *exit)
  */
 static int khv_exit_mwait(struct khv_vcpu *vcpu, struct khv_exit *exit)
 {
-	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
-
 	if (khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS) &&
-	    !khv_cpuid_mwait(&v))
+	    !khv_cpuid_has(vcpu, 1, 2, BIT(3)))		/* MONITOR */
 		khv_ops->inject_exception(vcpu, UD_VECTOR, false, 0);
 	else
 		khv_skip_insn(vcpu, exit->next_rip);
