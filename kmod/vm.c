@@ -254,6 +254,7 @@ static const struct {
 	{ KVM_SET_PIT2,			khv_vm_set_pit2,		true },
 	{ KVM_GET_PIT,			khv_vm_get_pit,			true },
 	{ KVM_SET_PIT,			khv_vm_set_pit,			true },
+	{ KVM_REINJECT_CONTROL,		khv_vm_reinject_control,	true },
 	{ KVM_ENABLE_CAP,		khv_vm_enable_cap,		false },
 	{ KVM_GET_STATS_FD,		khv_vm_stats_fd,		false },
 	{ KVM_SET_BOOT_CPU_ID,		khv_vm_set_boot_cpu_id,		true },

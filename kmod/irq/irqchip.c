@@ -160,6 +160,135 @@ static enum hrtimer_restart khv_storm_fn(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
+/*
+ * The irqchip inputs GSI 0, the PIT's, is routed to: PIC IRQs in *@pic
+ * (bit n, the slave's from 8), IOAPIC pins in *@ioapic. The table is
+ * sorted by GSI, so GSI 0's routes come first.
+ */
+static void khv_gsi0_pins(struct khv_vm *vm, u32 *pic, u32 *ioapic)
+{
+	struct khv_irq_routing *rt;
+	const struct khv_irq_route *e;
+	u32 j;
+
+	*pic = 0;
+	*ioapic = 0;
+	rcu_read_lock();
+	rt = rcu_dereference(vm->irq_routing);
+	for (j = 0; rt && j < rt->nr && rt->e[j].gsi == 0; j++) {
+		e = &rt->e[j];
+		if (e->type != KVM_IRQ_ROUTING_IRQCHIP)
+			continue;
+		if (e->chip.chip == KHV_IRQCHIP_IOAPIC)
+			*ioapic |= BIT(e->chip.pin);
+		else
+			*pic |= BIT(e->chip.pin +
+				    (e->chip.chip == KHV_IRQCHIP_PIC_SLAVE ? 8 : 0));
+	}
+	rcu_read_unlock();
+}
+
+/* The IOAPIC pins whose redirection entry has @vector. */
+static u32 khv_irq_vector_pins(struct khv_irqchip *c, u8 vector)
+{
+	unsigned long flags;
+	u32 pins;
+
+	spin_lock_irqsave(&c->lock, flags);
+	pins = khv_ioapic_vector_pins(&c->ioapic, vector);
+	spin_unlock_irqrestore(&c->lock, flags);
+	return pins;
+}
+
+/*
+ * Whether an EOI of @vector must reach the irqchip when the guest does it
+ * (PV EOI must not defer it): the PIT reinjects and @vector is the one of
+ * an IOAPIC pin GSI 0 goes to, as KVM's ack notifiers make it.
+ */
+bool khv_irq_eoi_wanted(struct khv_vm *vm, u8 vector)
+{
+	u32 pic, ioapic;
+
+	if (!vm->irqchip || !khv_vpit_reinjecting(vm))
+		return false;
+	khv_gsi0_pins(vm, &pic, &ioapic);
+	return ioapic && (khv_irq_vector_pins(vm->irqchip, vector) & ioapic);
+}
+
+/*
+ * The IOAPIC pins with @vector are about to be EOI'd: the GSIs routed to
+ * them hear of it first: with @resample, resampled irqfds drop their
+ * line; with @pit, the PIT's reinjection counts a tick acknowledged.
+ */
+static void khv_irq_ack_pins(struct khv_vm *vm, u8 vector, bool resample,
+			     bool pit)
+{
+	struct khv_irq_routing *rt;
+	u32 gsis[KHV_GSI_MAX_ACKS];
+	u32 pins, pic, ioapic;
+	int n = 0, i;
+	u32 j;
+
+	pins = khv_irq_vector_pins(vm->irqchip, vector);
+	if (!pins)
+		return;
+	if (pit) {
+		khv_gsi0_pins(vm, &pic, &ioapic);
+		if (pins & ioapic)
+			khv_vpit_ack(vm);
+	}
+	if (!resample)
+		return;
+	rcu_read_lock();
+	rt = rcu_dereference(vm->irq_routing);
+	for (j = 0; rt && j < rt->nr && n < KHV_GSI_MAX_ACKS; j++)
+		if (rt->e[j].type == KVM_IRQ_ROUTING_IRQCHIP &&
+		    rt->e[j].chip.chip == KHV_IRQCHIP_IOAPIC &&
+		    pins & BIT(rt->e[j].chip.pin))
+			gsis[n++] = rt->e[j].gsi;
+	rcu_read_unlock();
+	for (i = 0; i < n; i++)
+		khv_irqfd_ack(vm, gsis[i]);
+}
+
+/*
+ * The PIC ended interrupts @acked (bit n IRQ n: EOI, automatic EOI, or
+ * an edge request dropped by ICW1), or unmasked IRQs @unmasked: the PIT
+ * hears of those of GSI 0.
+ */
+static void khv_pic_acks(struct khv_vm *vm, u16 acked, u16 unmasked)
+{
+	u32 pic, ioapic;
+
+	if (!(acked | unmasked) || !khv_vpit_reinjecting(vm))
+		return;
+	khv_gsi0_pins(vm, &pic, &ioapic);
+	if (acked & pic)
+		khv_vpit_ack(vm);
+	if (unmasked & pic)
+		khv_vpit_unmasked(vm);
+}
+
+/* What the PIC ended since the last look (see struct khv_pic). */
+static u16 khv_pic_take_acked(struct khv_irqchip *c)
+{
+	u16 acked = c->pic.acked;
+
+	c->pic.acked = 0;
+	return acked;
+}
+
+/* The IOAPIC pins masked now. */
+static u32 khv_ioapic_masked(const struct khv_irqchip *c)
+{
+	u32 masked = 0, pin;
+
+	for (pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++)
+		if (c->ioapic.s.redirtbl[pin].bits & KHV_IOAPIC_RTE_MASKED)
+			masked |= BIT(pin);
+	return masked;
+}
+
 /* The PIC's output changed: the vCPUs that take ExtINT look again. */
 static void khv_pic_kick(struct khv_vm *vm)
 {
@@ -180,6 +309,7 @@ int khv_irqchip_extint(struct khv_vcpu *vcpu, bool ack)
 {
 	struct khv_irqchip *c = vcpu->vm->irqchip;
 	unsigned long flags;
+	u16 acked;
 	bool out;
 	int v = -1;
 
@@ -198,7 +328,9 @@ int khv_irqchip_extint(struct khv_vcpu *vcpu, bool ack)
 	spin_lock_irqsave(&c->lock, flags);
 	if (khv_pic_output(&c->pic))
 		v = ack ? khv_pic_ack(&c->pic) : 0;
+	acked = khv_pic_take_acked(c);
 	spin_unlock_irqrestore(&c->lock, flags);
+	khv_pic_acks(vcpu->vm, acked, 0);
 	return v;
 }
 
@@ -317,36 +449,6 @@ int khv_irq_set_gsi(struct khv_vm *vm, int src, u32 gsi, bool level)
 }
 
 /*
- * The IOAPIC pins with @vector are about to be EOI'd: the GSIs routed to
- * them hear of it first (resampled irqfds drop their line).
- */
-static void khv_irq_ack_pins(struct khv_vm *vm, u8 vector)
-{
-	struct khv_irqchip *c = vm->irqchip;
-	struct khv_irq_routing *rt;
-	unsigned long flags, pins;
-	u32 gsis[KHV_GSI_MAX_ACKS];
-	int n = 0, i;
-	u32 j;
-
-	spin_lock_irqsave(&c->lock, flags);
-	pins = khv_ioapic_vector_pins(&c->ioapic, vector);
-	spin_unlock_irqrestore(&c->lock, flags);
-	if (!pins)
-		return;
-	rcu_read_lock();
-	rt = rcu_dereference(vm->irq_routing);
-	for (j = 0; rt && j < rt->nr && n < KHV_GSI_MAX_ACKS; j++)
-		if (rt->e[j].type == KVM_IRQ_ROUTING_IRQCHIP &&
-		    rt->e[j].chip.chip == KHV_IRQCHIP_IOAPIC &&
-		    pins & BIT(rt->e[j].chip.pin))
-			gsis[n++] = rt->e[j].gsi;
-	rcu_read_unlock();
-	for (i = 0; i < n; i++)
-		khv_irqfd_ack(vm, gsis[i]);
-}
-
-/*
  * A local APIC EOI'd @vector (@level: its TMR bit was set and EOI
  * broadcasts are not suppressed). With the IOAPIC in the kernel a level
  * EOI clears remote IRR (pins still asserted send again); in split mode
@@ -361,7 +463,7 @@ void khv_irq_eoi(struct khv_vcpu *vcpu, u8 vector, bool level)
 	struct khv_irq_routing *rt;
 	struct khv_msg_batch b;
 	unsigned long flags;
-	bool exit;
+	bool exit, resample, pit;
 
 	if (vm->irqchip_mode == KHV_IRQCHIP_SPLIT) {
 		rcu_read_lock();
@@ -374,10 +476,14 @@ void khv_irq_eoi(struct khv_vcpu *vcpu, u8 vector, bool level)
 		}
 		return;
 	}
-	if (!c || !level)
+	if (!c)
 		return;
-	if (khv_irqfd_has_resamplers(vm))
-		khv_irq_ack_pins(vm, vector);
+	resample = level && khv_irqfd_has_resamplers(vm);
+	pit = khv_vpit_reinjecting(vm);
+	if (resample || pit)
+		khv_irq_ack_pins(vm, vector, resample, pit);
+	if (!level)
+		return;
 	spin_lock_irqsave(&c->lock, flags);
 	b.n = khv_ioapic_eoi_pins(&c->ioapic, vector, b.m, b.pin,
 				  KHV_IOAPIC_MAX_MSGS);
@@ -404,6 +510,7 @@ bool khv_irqchip_pio(struct khv_vcpu *vcpu, u16 port, u8 size, bool in,
 	struct khv_vm *vm = vcpu->vm;
 	struct khv_irqchip *c = vm->irqchip;
 	unsigned long flags;
+	u16 imr, acked;
 
 	if (vm->pit && khv_vpit_pio(vm, port, size, in, val))
 		return true;
@@ -411,11 +518,19 @@ bool khv_irqchip_pio(struct khv_vcpu *vcpu, u16 port, u8 size, bool in,
 		return false;
 	/* byte registers: KVM drops wider accesses, and so does pic.c */
 	spin_lock_irqsave(&c->lock, flags);
+	imr = c->pic.chip[0].imr | c->pic.chip[1].imr << 8;
 	if (in)
 		khv_pic_pio_read(&c->pic, port, size, val);
 	else
 		khv_pic_pio_write(&c->pic, port, size, *val);
+	/* OCW1 (not ICW1's reset of the IMR) unmasks, as KVM tells it */
+	if (port == 0x21 || port == 0xa1)
+		imr &= ~(c->pic.chip[0].imr | c->pic.chip[1].imr << 8);
+	else
+		imr = 0;
+	acked = khv_pic_take_acked(c);
 	spin_unlock_irqrestore(&c->lock, flags);
+	khv_pic_acks(vm, acked, imr);
 	if (!in)
 		khv_pic_kick(vm);
 	return true;
@@ -429,6 +544,8 @@ bool khv_irqchip_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 	struct khv_msg_batch b = { .n = 0 };
 	unsigned long flags;
 	u64 base, val = 0;
+	u32 masked = 0;
+	bool pit;
 
 	if (vcpu->apic && khv_vlapic_mmio(vcpu, gpa, len, write, data))
 		return true;
@@ -437,18 +554,28 @@ bool khv_irqchip_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
 	base = c->ioapic.s.base_address;
 	if (gpa < base || gpa - base >= 0x100 || len > 8)
 		return false;
+	pit = write && khv_vpit_reinjecting(vcpu->vm);
 	spin_lock_irqsave(&c->lock, flags);
 	if (write) {
+		masked = pit ? khv_ioapic_masked(c) : 0;
 		memcpy(&val, data, len);
 		if (khv_ioapic_mmio_write(&c->ioapic, gpa - base, len, val,
 					  &b.m[0]) > 0) {
 			b.pin[0] = c->ioapic.last_pin;
 			b.n = 1;
 		}
+		masked &= ~(pit ? khv_ioapic_masked(c) : 0);
 	} else {
 		val = khv_ioapic_mmio_read(&c->ioapic, gpa - base, len);
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
+	if (masked) {
+		u32 pic, ioapic;
+
+		khv_gsi0_pins(vcpu->vm, &pic, &ioapic);
+		if (masked & ioapic)
+			khv_vpit_unmasked(vcpu->vm);
+	}
 	if (write)
 		khv_batch_send(vcpu->vm, &b);
 	else

@@ -60,6 +60,7 @@ int khv_irq_set_gsi(struct khv_vm *vm, int src, u32 gsi, bool level);
 int khv_irq_deliver(struct khv_vm *vm, const struct khv_irq_msg *m,
 		    struct khv_vcpu *sender);
 void khv_irq_eoi(struct khv_vcpu *vcpu, u8 vector, bool level);
+bool khv_irq_eoi_wanted(struct khv_vm *vm, u8 vector);
 bool khv_irqchip_pio(struct khv_vcpu *vcpu, u16 port, u8 size, bool in,
 		     u32 *val);
 bool khv_irqchip_mmio(struct khv_vcpu *vcpu, u64 gpa, u8 len, bool write,
@@ -104,7 +105,11 @@ long khv_vm_get_pit2(struct khv_vm *vm, unsigned long arg);
 long khv_vm_set_pit2(struct khv_vm *vm, unsigned long arg);
 long khv_vm_get_pit(struct khv_vm *vm, unsigned long arg);
 long khv_vm_set_pit(struct khv_vm *vm, unsigned long arg);
+long khv_vm_reinject_control(struct khv_vm *vm, unsigned long arg);
 bool khv_vpit_pio(struct khv_vm *vm, u16 port, u8 size, bool in, u32 *val);
+bool khv_vpit_reinjecting(struct khv_vm *vm);
+void khv_vpit_ack(struct khv_vm *vm);
+void khv_vpit_unmasked(struct khv_vm *vm);
 void khv_vpit_destroy(struct khv_vm *vm);
 
 #endif /* KHV_IRQCHIP_H */

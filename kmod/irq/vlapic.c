@@ -863,7 +863,9 @@ long khv_vcpu_set_vapic_addr(struct khv_vcpu *vcpu, unsigned long arg)
  * khv does it now; still set, khv clears it (the next entry decides
  * again). With a request in the IRR it is never set: the guest's EOI
  * must exit so the request can be delivered; a level-triggered vector's
- * EOI must reach the IOAPIC (or user space) when the guest does it.
+ * EOI must reach the IOAPIC (or user space) when the guest does it, and
+ * so must the EOI of a PIT tick while the PIT reinjects (the next tick
+ * waits for it).
  */
 void khv_vlapic_pv_eoi_before_entry(struct khv_vcpu *vcpu)
 {
@@ -871,13 +873,17 @@ void khv_vlapic_pv_eoi_before_entry(struct khv_vcpu *vcpu)
 	unsigned long flags;
 	bool level, ok;
 	u8 set = 1;
+	int v;
 
 	if (!(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
 		return;
 	spin_lock_irqsave(&a->lock, flags);
-	ok = khv_lapic_in_service(&a->l, &level) >= 0 && !level &&
-	     !khv_lapic_irr_pending(&a->l);
+	v = khv_lapic_in_service(&a->l, &level);
+	ok = v >= 0 && !level && !khv_lapic_irr_pending(&a->l);
 	spin_unlock_irqrestore(&a->lock, flags);
+	/* an EOI the PIT's reinjection waits for must exit */
+	if (ok && khv_irq_eoi_wanted(vcpu->vm, v))
+		ok = false;
 	if (ok && !khv_write_guest(vcpu, vcpu->pv_eoi_msr & ~(u64)KVM_MSR_ENABLED,
 				   &set, sizeof(set)))
 		vcpu->pv_eoi_pending = true;

@@ -2,10 +2,20 @@
 /*
  * The in-kernel 8254 (KVM_CREATE_PIT2): ports 0x40-0x43 (and 0x61 with
  * KVM_PIT_SPEAKER_DUMMY) go to the pure model (pit.c); an hrtimer at
- * channel 0's rising edges pulses GSI 0. A tick the guest has not taken
- * yet (still in the PIC's or LAPIC's IRR) merges with the next, as on
- * hardware; KVM's "reinject" mode, which delivers every lost tick later,
- * is not offered (Documentation/irqchip.md).
+ * channel 0's rising edges pulses GSI 0.
+ *
+ * Reinjection (KVM_REINJECT_CONTROL, on from creation as in KVM): every
+ * tick reaches the guest, one at a time. A tick is owed from its edge
+ * until the guest acknowledges an interrupt of GSI 0 (an EOI at the PIC,
+ * or at a LAPIC for the vector of an IOAPIC pin GSI 0 is routed to:
+ * khv_vpit_ack()); while one is in flight the edges only count, and each
+ * acknowledgement sends the next owed tick at once (from a second
+ * hrtimer, never from the EOI's own path). Edges a late hrtimer skipped
+ * count too. Unmasking GSI 0's pin, and programming channel 0, forget
+ * what is owed (khv_vpit_unmasked(), khv_vpit_arm()). The guest cannot
+ * make this a storm: it gets a tick per EOI it does, no faster. With
+ * reinjection off a tick the guest has not taken yet (still in the PIC's
+ * or LAPIC's IRR) merges with the next, as on hardware.
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
@@ -21,11 +31,15 @@
 #define KHV_PIT_MIN_PERIOD_NS	(200 * NSEC_PER_USEC)
 
 struct khv_vpit {
-	spinlock_t lock;		/* pit, edge */
+	spinlock_t lock;		/* pit, edge, reinject, owed, in_flight */
 	struct khv_pit pit;
 	u64 edge;			/* the rising edge the timer is set for */
 	u32 flags;			/* KVM_CREATE_PIT2 flags */
-	struct hrtimer timer;
+	bool reinject;			/* KVM_REINJECT_CONTROL's pit_reinject */
+	bool in_flight;			/* reinject: a tick sent, not acknowledged */
+	u64 owed;			/* reinject: ticks not acknowledged, in flight included */
+	struct hrtimer timer;		/* channel 0's edges */
+	struct hrtimer resend;		/* reinject: the next owed tick, now */
 	struct khv_vm *vm;
 };
 
@@ -45,28 +59,120 @@ static u64 khv_vpit_next(struct khv_vpit *p, u64 after, u64 last)
 	return next;
 }
 
+/*
+ * The timer's expiries (edges, the minimum period apart) in (@fired,
+ * @now]: the ticks a late hrtimer went past.
+ */
+static u64 khv_vpit_skipped(struct khv_vpit *p, u64 fired, u64 now)
+{
+	u64 period = khv_pit_ch0_period_ns(&p->pit);
+
+	if (!period || now <= fired)
+		return 0;
+	if (period >= KHV_PIT_MIN_PERIOD_NS)
+		return khv_pit_ch0_edges(&p->pit, fired, now);
+	return (now - fired) /
+	       (DIV_ROUND_UP_ULL(KHV_PIT_MIN_PERIOD_NS, period) * period);
+}
+
+static void khv_vpit_pulse(struct khv_vpit *p)
+{
+	khv_irq_set_gsi(p->vm, KHV_IRQ_SRC_PIT, 0, true);
+	khv_irq_set_gsi(p->vm, KHV_IRQ_SRC_PIT, 0, false);
+}
+
+/* Reinject: @n more ticks are owed; true if one is to be sent now. */
+static bool khv_vpit_owe(struct khv_vpit *p, u64 n)
+{
+	p->owed = p->owed + n < p->owed ? U64_MAX : p->owed + n;
+	if (p->in_flight)
+		return false;
+	p->in_flight = true;
+	return true;
+}
+
 static enum hrtimer_restart khv_vpit_timer_fn(struct hrtimer *t)
 {
 	struct khv_vpit *p = container_of(t, struct khv_vpit, timer);
-	u64 now = khv_pit_now(), next;
+	u64 now = khv_pit_now(), next, fired;
 	unsigned long flags;
 	bool tick = false;
 
 	spin_lock_irqsave(&p->lock, flags);
 	next = p->edge;
 	if (next != KHV_PIT_NO_TIMER && next <= now) {
-		tick = true;
-		next = khv_vpit_next(p, now + 1, next);
+		fired = next;
+		tick = p->reinject ?
+		       khv_vpit_owe(p, 1 + khv_vpit_skipped(p, fired, now)) :
+		       true;
+		next = khv_vpit_next(p, now + 1, fired);
 		p->edge = next;
 	}
 	if (next != KHV_PIT_NO_TIMER)
 		hrtimer_set_expires(t, ns_to_ktime(min_t(u64, next, KTIME_MAX)));
 	spin_unlock_irqrestore(&p->lock, flags);
-	if (tick) {
-		khv_irq_set_gsi(p->vm, KHV_IRQ_SRC_PIT, 0, true);
-		khv_irq_set_gsi(p->vm, KHV_IRQ_SRC_PIT, 0, false);
-	}
+	if (tick)
+		khv_vpit_pulse(p);
 	return next == KHV_PIT_NO_TIMER ? HRTIMER_NORESTART : HRTIMER_RESTART;
+}
+
+static enum hrtimer_restart khv_vpit_resend_fn(struct hrtimer *t)
+{
+	khv_vpit_pulse(container_of(t, struct khv_vpit, resend));
+	return HRTIMER_NORESTART;
+}
+
+/* Reinject: forget what is owed (KVM's state after a reset). */
+static void khv_vpit_forget(struct khv_vpit *p)
+{
+	p->owed = 0;
+	p->in_flight = false;
+}
+
+bool khv_vpit_reinjecting(struct khv_vm *vm)
+{
+	struct khv_vpit *p = READ_ONCE(vm->pit);
+
+	return p && READ_ONCE(p->reinject);
+}
+
+/*
+ * The guest acknowledged an interrupt of GSI 0 (the irqchip's EOI paths,
+ * any context): the tick in flight is paid; the next owed one goes now.
+ */
+void khv_vpit_ack(struct khv_vm *vm)
+{
+	struct khv_vpit *p = READ_ONCE(vm->pit);
+	unsigned long flags;
+	bool send = false;
+
+	if (!p)
+		return;
+	spin_lock_irqsave(&p->lock, flags);
+	if (p->reinject) {
+		p->in_flight = false;
+		if (p->owed)
+			p->owed--;
+		if (p->owed)
+			send = khv_vpit_owe(p, 0);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	if (send)
+		hrtimer_start(&p->resend, 0, HRTIMER_MODE_REL_HARD);
+}
+
+/* GSI 0's pin was unmasked at the PIC or the IOAPIC: start afresh. */
+void khv_vpit_unmasked(struct khv_vm *vm)
+{
+	struct khv_vpit *p = READ_ONCE(vm->pit);
+	unsigned long flags;
+
+	if (!p)
+		return;
+	spin_lock_irqsave(&p->lock, flags);
+	if (p->reinject)
+		khv_vpit_forget(p);
+	spin_unlock_irqrestore(&p->lock, flags);
 }
 
 /* Channel 0 was programmed: the timer follows (callers serialize). */
@@ -78,6 +184,7 @@ static void khv_vpit_arm(struct khv_vpit *p)
 	spin_lock_irqsave(&p->lock, flags);
 	next = khv_vpit_next(p, khv_pit_now(), KHV_PIT_NO_TIMER);
 	p->edge = next;
+	khv_vpit_forget(p);
 	spin_unlock_irqrestore(&p->lock, flags);
 	if (next == KHV_PIT_NO_TIMER)
 		hrtimer_try_to_cancel(&p->timer);
@@ -135,8 +242,11 @@ long khv_vm_create_pit2(struct khv_vm *vm, unsigned long arg)
 	spin_lock_init(&p->lock);
 	hrtimer_init(&p->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	p->timer.function = khv_vpit_timer_fn;
+	hrtimer_init(&p->resend, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	p->resend.function = khv_vpit_resend_fn;
 	p->vm = vm;
 	p->flags = cfg.flags;
+	p->reinject = true;	/* KVM's default */
 	p->edge = KHV_PIT_NO_TIMER;
 	khv_pit_reset(&p->pit, khv_pit_now());
 	/* vCPUs read vm->pit without vm->lock: publish it whole */
@@ -155,6 +265,7 @@ void khv_vpit_destroy(struct khv_vm *vm)
 	if (!vm->pit)
 		return;
 	hrtimer_cancel(&vm->pit->timer);
+	hrtimer_cancel(&vm->pit->resend);
 	kfree(vm->pit);
 	vm->pit = NULL;
 }
@@ -240,4 +351,28 @@ long khv_vm_set_pit(struct khv_vm *vm, unsigned long arg)
 		return -EFAULT;
 	memcpy(s.channels, old.channels, sizeof(s.channels));
 	return khv_vpit_set(vm->pit, &s, true);
+}
+
+/*
+ * KVM_REINJECT_CONTROL: pit_reinject non-zero delivers every tick (the
+ * default), zero lets unacknowledged ticks merge. The other bytes are
+ * reserved and, as in KVM, not looked at.
+ */
+long khv_vm_reinject_control(struct khv_vm *vm, unsigned long arg)
+{
+	struct kvm_reinject_control c;
+	struct khv_vpit *p = vm->pit;
+	unsigned long flags;
+
+	if (copy_from_user(&c, (void __user *)arg, sizeof(c)))
+		return -EFAULT;
+	if (!p)
+		return -ENXIO;
+	spin_lock_irqsave(&p->lock, flags);
+	if (p->reinject != !!c.pit_reinject) {
+		WRITE_ONCE(p->reinject, !!c.pit_reinject);
+		khv_vpit_forget(p);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	return 0;
 }

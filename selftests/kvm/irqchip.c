@@ -569,6 +569,139 @@ static int t_pic_pit(void)
 	return KSFT_PASS;
 }
 
+/*
+ * PIT tick reinjection (KVM_REINJECT_CONTROL; on by default, as KVM).
+ * Channel 0 ticks every RI_PERIOD_MS into IOAPIC pin 0 (GSI 0 by KVM's
+ * default routes) while the vCPU is out of the guest for RI_PAUSE_MS;
+ * then the guest counts ticks with interrupts on until it has RI_WANT.
+ * Reinjecting, the ticks owed come one per EOI, far faster than the PIT's
+ * rate (the bound allows 1.5 ms per tick); without reinjection they
+ * merged, and RI_WANT take (RI_WANT - 1) * RI_PERIOD_MS at least. An
+ * unmask of the pin (KVM's mask notifier) forgets what is owed. With PV
+ * EOI on, the tick's EOI must still exit (KVM offers no PV EOI for a
+ * vector whose EOI it listens for), or the next owed tick would wait for
+ * an unrelated exit.
+ */
+#define RI_PERIOD_MS	2
+#define RI_PAUSE_MS	500
+#define RI_WANT		100
+#define RI_FAST_MS	150	/* reinjecting: RI_WANT within this */
+#define RI_SLOW_MS	170	/* merging: at least this (198 needed) */
+#define RI_PV_EOI_GPA	0x301000
+#define MSR_KVM_PV_EOI_EN	0x4b564d04
+
+enum { RI_DEFAULT, RI_PV_EOI, RI_OFF, RI_UNMASK };
+
+static volatile uint64_t ri_pv_eois;
+
+GUEST_CODE static void on_pit_pv(struct guest_frame *f)
+{
+	volatile uint8_t *pv = (volatile uint8_t *)RI_PV_EOI_GPA;
+
+	count[f->vector & 0xff]++;
+	if (*pv & 1) {
+		*pv &= ~1;
+		ri_pv_eois++;
+		return;
+	}
+	apic_write(APIC_EOI, 0);
+}
+
+GUEST_CODE static void guest_pit_reinject(uint64_t how, uint64_t tsc_khz)
+{
+	uint64_t t0, t, limit = 2000 * tsc_khz;
+
+	apic_write(APIC_SVR, 0x1ff);
+	pic_off();
+	if (how == RI_PV_EOI)
+		gmsr_write(MSR_KVM_PV_EOI_EN, RI_PV_EOI_GPA | 1);
+	ioapic_write(0x11, 0);
+	ioapic_write(0x10, VEC_PIT);		/* pin 0, edge, to APIC 0 */
+	outb(0x43, 0x34);			/* channel 0, mode 2 */
+	outb(0x40, (1193 * RI_PERIOD_MS) & 0xff);
+	outb(0x40, (1193 * RI_PERIOD_MS) >> 8);
+	if (how == RI_UNMASK)
+		ioapic_write(0x10, VEC_PIT | (1u << 16));
+	GUEST_SYNC(1, 0);			/* the host waits RI_PAUSE_MS */
+	if (how == RI_UNMASK)
+		ioapic_write(0x10, VEC_PIT);
+	count[VEC_PIT] = 0;
+	t0 = guest_rdtsc();
+	__asm__ volatile("sti");
+	/* PAUSE: KVM's reinjection is a kthread that a spinning vCPU holds up */
+	do {
+		__asm__ volatile("pause");
+		t = guest_rdtsc() - t0;
+	} while (count[VEC_PIT] < RI_WANT && t < limit);
+	__asm__ volatile("cli");
+	GUEST_SYNC(2, count[VEC_PIT] << 32 | t / tsc_khz);
+	GUEST_SYNC(3, ri_pv_eois);
+	GUEST_DONE();
+}
+
+static int pit_reinject_round(int how, uint64_t *ms, uint64_t *n)
+{
+	static const char *const name[] = { "default", "pv_eoi", "off", "unmask" };
+	struct gvm *vm = irq_vm(true);
+	struct kvm_pit_config pc = { .flags = 0 };
+	struct kvm_reinject_control rc = { .pit_reinject = 0 };
+	struct kvm_regs regs;
+	struct gvcpu *v;
+	uint64_t val;
+	long khz;
+
+	CHECK(vm, "VM");
+	if (how == RI_PV_EOI)
+		gvm_set_handler(vm, VEC_PIT, on_pit_pv);
+	CHECK(khv_ioctl(vm->fd, KVM_REINJECT_CONTROL, (unsigned long)&rc) == -ENXIO,
+	      "KVM_REINJECT_CONTROL without a PIT");
+	CHECK(!khv_ioctl(vm->fd, KVM_CREATE_PIT2, (unsigned long)&pc), "PIT");
+	if (how == RI_OFF)
+		CHECK(!khv_ioctl(vm->fd, KVM_REINJECT_CONTROL, (unsigned long)&rc),
+		      "reinjection off");
+	v = gvcpu_create_long(vm, 0, guest_pit_reinject, how, 0);
+	CHECK(v, "vCPU");
+	khz = khv_ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	CHECK(khz >= 1000, "KVM_GET_TSC_KHZ %ld", khz);
+	CHECK(!gvcpu_get_regs(v, &regs), "regs");
+	regs.rsi = khz;				/* the guest's second argument */
+	CHECK(!gvcpu_set_regs(v, &regs), "set regs");
+	CHECK(!gvcpu_run_sync(v, 1, NULL), "PIT set up");
+	usleep(RI_PAUSE_MS * 1000);
+	CHECK(!gvcpu_run_sync(v, 2, &val), "counted");
+	*n = val >> 32;
+	*ms = (uint32_t)val;
+	ksft_diag("%s: %llu ticks in %llu ms after %d ms away", name[how],
+		  (unsigned long long)*n, (unsigned long long)*ms, RI_PAUSE_MS);
+	CHECK(!gvcpu_run_sync(v, 3, &val), "PV EOIs");
+	CHECK(!val, "%s: %llu ticks ended by PV EOI while the PIT reinjects",
+	      name[how], (unsigned long long)val);
+	CHECK(!gvcpu_run_done(v), "DONE");
+	gvm_teardown(vm, v);
+	return KSFT_PASS;
+}
+
+static int t_pit_reinject(void)
+{
+	uint64_t ms, n;
+	int how;
+
+	SKIP_IF(khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_REINJECT_CONTROL) != 1,
+		"no KVM_CAP_REINJECT_CONTROL");
+	for (how = RI_DEFAULT; how <= RI_UNMASK; how++) {
+		CHECK(pit_reinject_round(how, &ms, &n) == KSFT_PASS, "round %d", how);
+		CHECK(n >= RI_WANT, "round %d: %llu ticks in %llu ms", how,
+		      (unsigned long long)n, (unsigned long long)ms);
+		if (how == RI_DEFAULT || how == RI_PV_EOI)
+			CHECK(ms < RI_FAST_MS, "round %d: owed ticks not reinjected (%llu ms)",
+			      how, (unsigned long long)ms);
+		else
+			CHECK(ms >= RI_SLOW_MS, "round %d: ticks not merged (%llu ms)",
+			      how, (unsigned long long)ms);
+	}
+	return KSFT_PASS;
+}
+
 GUEST_CODE static void guest_split(uint64_t a, uint64_t b)
 {
 	apic_write(APIC_SVR, 0x1ff);
@@ -1121,6 +1254,7 @@ static const struct ksft_case cases[] = {
 	{ "timer", t_timer },
 	{ "ioapic", t_ioapic },
 	{ "pic_pit", t_pic_pit },
+	{ "pit_reinject", t_pit_reinject },
 	{ "split", t_split },
 	{ "smp", t_smp },
 	{ "smp64", t_smp64 },
