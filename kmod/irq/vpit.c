@@ -9,8 +9,9 @@
  * until the guest acknowledges an interrupt of GSI 0 (an EOI at the PIC,
  * or at a LAPIC for the vector of an IOAPIC pin GSI 0 is routed to:
  * khv_vpit_ack()); while one is in flight the edges only count, and each
- * acknowledgement sends the next owed tick at once (from a second
- * hrtimer, never from the EOI's own path). Edges a late hrtimer skipped
+ * acknowledgement sends the next owed tick at once (from an irq_work,
+ * never from the EOI's own path; not an hrtimer, whose "now" waits for the
+ * next jiffy on a host without high-resolution timers). Edges a late hrtimer skipped
  * count too. Unmasking GSI 0's pin, and programming channel 0, forget
  * what is owed (khv_vpit_unmasked(), khv_vpit_arm()). The guest cannot
  * make this a storm: it gets a tick per EOI it does, no faster. With
@@ -18,6 +19,7 @@
  * or LAPIC's IRR) merges with the next, as on hardware.
  */
 #include <linux/hrtimer.h>
+#include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -39,7 +41,7 @@ struct khv_vpit {
 	bool in_flight;			/* reinject: a tick sent, not acknowledged */
 	u64 owed;			/* reinject: ticks not acknowledged, in flight included */
 	struct hrtimer timer;		/* channel 0's edges */
-	struct hrtimer resend;		/* reinject: the next owed tick, now */
+	struct irq_work resend;		/* reinject: the next owed tick, now */
 	struct khv_vm *vm;
 };
 
@@ -116,10 +118,9 @@ static enum hrtimer_restart khv_vpit_timer_fn(struct hrtimer *t)
 	return next == KHV_PIT_NO_TIMER ? HRTIMER_NORESTART : HRTIMER_RESTART;
 }
 
-static enum hrtimer_restart khv_vpit_resend_fn(struct hrtimer *t)
+static void khv_vpit_resend_fn(struct irq_work *w)
 {
-	khv_vpit_pulse(container_of(t, struct khv_vpit, resend));
-	return HRTIMER_NORESTART;
+	khv_vpit_pulse(container_of(w, struct khv_vpit, resend));
 }
 
 /* Reinject: forget what is owed (KVM's state after a reset). */
@@ -158,7 +159,7 @@ void khv_vpit_ack(struct khv_vm *vm)
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
 	if (send)
-		hrtimer_start(&p->resend, 0, HRTIMER_MODE_REL_HARD);
+		irq_work_queue(&p->resend);
 }
 
 /* GSI 0's pin was unmasked at the PIC or the IOAPIC: start afresh. */
@@ -242,8 +243,7 @@ long khv_vm_create_pit2(struct khv_vm *vm, unsigned long arg)
 	spin_lock_init(&p->lock);
 	hrtimer_init(&p->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	p->timer.function = khv_vpit_timer_fn;
-	hrtimer_init(&p->resend, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	p->resend.function = khv_vpit_resend_fn;
+	p->resend = IRQ_WORK_INIT_HARD(khv_vpit_resend_fn);
 	p->vm = vm;
 	p->flags = cfg.flags;
 	p->reinject = true;	/* KVM's default */
@@ -265,7 +265,7 @@ void khv_vpit_destroy(struct khv_vm *vm)
 	if (!vm->pit)
 		return;
 	hrtimer_cancel(&vm->pit->timer);
-	hrtimer_cancel(&vm->pit->resend);
+	irq_work_sync(&vm->pit->resend);
 	kfree(vm->pit);
 	vm->pit = NULL;
 }

@@ -580,7 +580,9 @@ static int t_pic_pit(void)
  * unmask of the pin (KVM's mask notifier) forgets what is owed. With PV
  * EOI on, the tick's EOI must still exit (KVM offers no PV EOI for a
  * vector whose EOI it listens for), or the next owed tick would wait for
- * an unrelated exit.
+ * an unrelated exit: that round has no time away and no bounds on time
+ * (stock KVM 6.1 under the test machine's TCG with highres=off stalled in
+ * 2 of 8 runs draining a backlog with PV EOI on), only the PV EOI count.
  */
 #define RI_PERIOD_MS	2
 #define RI_PAUSE_MS	500
@@ -598,7 +600,11 @@ GUEST_CODE static void on_pit_pv(struct guest_frame *f)
 {
 	volatile uint8_t *pv = (volatile uint8_t *)RI_PV_EOI_GPA;
 
+	uint32_t eax = 0, ebx, ecx = 0, edx;
+
 	count[f->vector & 0xff]++;
+	/* an exit with the tick in service: the next entry decides on PV EOI */
+	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
 	if (*pv & 1) {
 		*pv &= ~1;
 		ri_pv_eois++;
@@ -667,12 +673,14 @@ static int pit_reinject_round(int how, uint64_t *ms, uint64_t *n)
 	regs.rsi = khz;				/* the guest's second argument */
 	CHECK(!gvcpu_set_regs(v, &regs), "set regs");
 	CHECK(!gvcpu_run_sync(v, 1, NULL), "PIT set up");
-	usleep(RI_PAUSE_MS * 1000);
+	if (how != RI_PV_EOI)
+		usleep(RI_PAUSE_MS * 1000);
 	CHECK(!gvcpu_run_sync(v, 2, &val), "counted");
 	*n = val >> 32;
 	*ms = (uint32_t)val;
 	ksft_diag("%s: %llu ticks in %llu ms after %d ms away", name[how],
-		  (unsigned long long)*n, (unsigned long long)*ms, RI_PAUSE_MS);
+		  (unsigned long long)*n, (unsigned long long)*ms,
+		  how == RI_PV_EOI ? 0 : RI_PAUSE_MS);
 	CHECK(!gvcpu_run_sync(v, 3, &val), "PV EOIs");
 	CHECK(!val, "%s: %llu ticks ended by PV EOI while the PIT reinjects",
 	      name[how], (unsigned long long)val);
@@ -681,18 +689,22 @@ static int pit_reinject_round(int how, uint64_t *ms, uint64_t *n)
 	return KSFT_PASS;
 }
 
-static int t_pit_reinject(void)
+/* One round of each kind in @hows; the case skips without the ioctl. */
+static int pit_reinject_rounds(const int *hows, int n_hows)
 {
 	uint64_t ms, n;
-	int how;
+	int i, how;
 
 	SKIP_IF(khv_ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_REINJECT_CONTROL) != 1,
 		"no KVM_CAP_REINJECT_CONTROL");
-	for (how = RI_DEFAULT; how <= RI_UNMASK; how++) {
+	for (i = 0; i < n_hows; i++) {
+		how = hows[i];
 		CHECK(pit_reinject_round(how, &ms, &n) == KSFT_PASS, "round %d", how);
 		CHECK(n >= RI_WANT, "round %d: %llu ticks in %llu ms", how,
 		      (unsigned long long)n, (unsigned long long)ms);
-		if (how == RI_DEFAULT || how == RI_PV_EOI)
+		if (how == RI_PV_EOI)
+			continue;
+		if (how == RI_DEFAULT)
 			CHECK(ms < RI_FAST_MS, "round %d: owed ticks not reinjected (%llu ms)",
 			      how, (unsigned long long)ms);
 		else
@@ -700,6 +712,30 @@ static int t_pit_reinject(void)
 			      how, (unsigned long long)ms);
 	}
 	return KSFT_PASS;
+}
+
+/* Reinjection by default; KVM_REINJECT_CONTROL off merges ticks. */
+static int t_pit_reinject(void)
+{
+	static const int hows[] = { RI_DEFAULT, RI_OFF };
+
+	return pit_reinject_rounds(hows, 2);
+}
+
+/* Unmasking GSI 0's IOAPIC pin forgets the ticks owed. */
+static int t_pit_reinject_unmask(void)
+{
+	static const int hows[] = { RI_UNMASK };
+
+	return pit_reinject_rounds(hows, 1);
+}
+
+/* PV EOI on: never offered for the reinjected tick's vector. */
+static int t_pit_reinject_pv_eoi(void)
+{
+	static const int hows[] = { RI_PV_EOI };
+
+	return pit_reinject_rounds(hows, 1);
 }
 
 GUEST_CODE static void guest_split(uint64_t a, uint64_t b)
@@ -1255,6 +1291,8 @@ static const struct ksft_case cases[] = {
 	{ "ioapic", t_ioapic },
 	{ "pic_pit", t_pic_pit },
 	{ "pit_reinject", t_pit_reinject },
+	{ "pit_reinject_unmask", t_pit_reinject_unmask },
+	{ "pit_reinject_pv_eoi", t_pit_reinject_pv_eoi },
 	{ "split", t_split },
 	{ "smp", t_smp },
 	{ "smp64", t_smp64 },
