@@ -10,13 +10,13 @@
  * or at a LAPIC for the vector of an IOAPIC pin GSI 0 is routed to:
  * khv_vpit_ack()); while one is in flight the edges only count, and each
  * acknowledgement sends the next owed tick at once (from an irq_work,
- * never from the EOI's own path; not an hrtimer, whose "now" waits for the
- * next jiffy on a host without high-resolution timers). Edges a late hrtimer skipped
- * count too. Unmasking GSI 0's pin, and programming channel 0, forget
- * what is owed (khv_vpit_unmasked(), khv_vpit_arm()). The guest cannot
- * make this a storm: it gets a tick per EOI it does, no faster. With
- * reinjection off a tick the guest has not taken yet (still in the PIC's
- * or LAPIC's IRR) merges with the next, as on hardware.
+ * never from the EOI's own path; not an hrtimer, whose "now" waits for
+ * the next jiffy on a host without high-resolution timers). Edges a late
+ * hrtimer skipped count too. Unmasking GSI 0's pin, and programming
+ * channel 0, forget what is owed (khv_vpit_unmasked(), khv_vpit_arm()).
+ * The guest cannot make this a storm: it gets a tick per EOI it does, no
+ * faster. With reinjection off a tick the guest has not taken yet (still
+ * in the PIC's or LAPIC's IRR) merges with the next, as on hardware.
  */
 #include <linux/hrtimer.h>
 #include <linux/irq_work.h>
