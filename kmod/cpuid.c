@@ -181,7 +181,10 @@ void khv_cpuid_apply_controls(struct khv_vcpu *vcpu)
 	khv_ops->allow_insns(vcpu, khv_cpuid_insns(&v));
 }
 
-/* Does the guest's CPUID (leaf @leaf, subleaf 0) have @bit in register @reg (0-3: EAX-EDX)? */
+/*
+ * Does the guest's CPUID (leaf @leaf, subleaf 0) have @bit in register
+ * @reg (0-3: EAX-EDX)?
+ */
 bool khv_cpuid_has(struct khv_vcpu *vcpu, u32 leaf, int reg, u32 bit)
 {
 	struct khv_cpuid_view v = khv_cpuid_view(vcpu->cpuid, vcpu->cpuid_nent);
