@@ -49,7 +49,8 @@ bool khv_ready_for_interrupt(struct khv_vcpu *vcpu)
 	       (!vcpu->apic || khv_vlapic_accept_extint(vcpu));
 }
 
-static bool khv_nmi_allowed(struct khv_vcpu *vcpu)
+/* The guest can take an NMI at its next instruction. */
+bool khv_nmi_allowed(struct khv_vcpu *vcpu)
 {
 	return !vcpu->nmi_masked && !khv_ops->interrupt_shadow(vcpu);
 }

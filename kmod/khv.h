@@ -519,6 +519,7 @@ bool khv_inject_events(struct khv_vcpu *vcpu, bool want_window);
 bool khv_ready_for_interrupt(struct khv_vcpu *vcpu);
 bool khv_interrupt_allowed(struct khv_vcpu *vcpu);
 bool khv_interrupts_open(struct khv_vcpu *vcpu);
+bool khv_nmi_allowed(struct khv_vcpu *vcpu);
 bool khv_injected_irq_waits(struct khv_vcpu *vcpu);
 
 /* eventfd.c: KVM_IRQFD, KVM_IOEVENTFD */

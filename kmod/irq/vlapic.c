@@ -709,7 +709,15 @@ void khv_vlapic_latch_sipi(struct khv_vcpu *vcpu, u8 vector)
  */
 bool khv_vlapic_has_events(struct khv_vcpu *vcpu)
 {
-	if (vcpu->nmi_pending || test_bit(KHV_REQ_NMI, &vcpu->requests))
+	/*
+	 * A pending NMI wakes the vCPU only if it can be taken: one that
+	 * waits for the IRET of the handler running (Linux stops its CPUs
+	 * with NMIs into `cli; hlt` loops) leaves the halt as it is. A new
+	 * NMI message counts until khv_vlapic_sync_requests() has made it
+	 * pending, as KVM_REQ_NMI does on KVM.
+	 */
+	if (test_bit(KHV_REQ_NMI, &vcpu->requests) ||
+	    (vcpu->nmi_pending && khv_nmi_allowed(vcpu)))
 		return true;
 	if (!khv_interrupts_open(vcpu))
 		return false;

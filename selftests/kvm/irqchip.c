@@ -7,8 +7,9 @@
  * fed by KVM_IRQ_LINE (edge and level, remote IRR), KVM_SIGNAL_MSI and
  * MSI routes, the PIC through LINT0, the PIT, split mode's
  * KVM_EXIT_IOAPIC_EOI, a second vCPU started with INIT and SIPI and
- * woken by an IPI, and an armed TSC-deadline timer saved and restored
- * the way QEMU migrates it.
+ * woken by an IPI, HLT's sleep (a signal ends it; an NMI blocked by the
+ * handler running does not), and an armed TSC-deadline timer saved and
+ * restored the way QEMU migrates it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -1016,6 +1017,58 @@ static int t_hlt_signal(void)
 	return KSFT_PASS;
 }
 
+/*
+ * An NMI handler that halts, interrupts off, and never returns: how
+ * Linux stops its other CPUs when the reboot IPI was not enough.
+ */
+GUEST_CODE static void on_nmi_halt(struct guest_frame *f)
+{
+	uint64_t wakes = 0;
+
+	(void)f;
+	GUEST_SYNC(1, 0);
+	for (;;) {
+		__asm__ volatile("cli; hlt" : : : "memory");
+		GUEST_SYNC(2, ++wakes);
+	}
+}
+
+/*
+ * HLT inside an NMI handler: a second NMI, blocked until the handler's
+ * IRET, does not end the halt (nor does it on a CPU); the vCPU sleeps
+ * in the kernel until a signal, HALTED.
+ */
+static int t_hlt_nmi_blocked(void)
+{
+	struct gvm *vm = irq_vm(true);
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct kvm_mp_state mp;
+	struct gvcpu *v;
+	uint64_t val;
+	long r;
+
+	CHECK(vm, "VM");
+	CHECK(!gvm_set_handler(vm, 2, on_nmi_halt), "NMI handler");
+	v = gvcpu_create_long(vm, 0, guest_hlt_forever, 0, 0);
+	CHECK(v, "vCPU");
+	CHECK(!khv_ioctl(v->fd, KVM_NMI, 0), "KVM_NMI");
+	CHECK(!gvcpu_run_sync(v, 1, &val), "the NMI handler did not run");
+	CHECK(!khv_ioctl(v->fd, KVM_NMI, 0), "KVM_NMI, the handler running");
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	r = khv_ioctl(v->fd, KVM_RUN, 0);
+	alarm(0);
+	CHECK(r == -EINTR && v->run->exit_reason == KVM_EXIT_INTR,
+	      "the blocked NMI ended the halt: KVM_RUN %ld, exit %u%s", r,
+	      v->run->exit_reason,
+	      v->run->exit_reason == KVM_EXIT_IO ? " (the handler's HLT returned)" : "");
+	CHECK(!khv_ioctl(v->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
+	      mp.mp_state == KVM_MP_STATE_HALTED, "state %u", mp.mp_state);
+	gvcpu_destroy(v);
+	gvm_destroy(vm);
+	return KSFT_PASS;
+}
+
 #define MSR_TSC_DEADLINE	0x6e0
 
 GUEST_CODE static void guest_deadline(uint64_t delta, uint64_t b)
@@ -1300,6 +1353,7 @@ static const struct ksft_case cases[] = {
 	{ "smp", t_smp },
 	{ "smp64", t_smp64 },
 	{ "hlt_signal", t_hlt_signal },
+	{ "hlt_nmi_blocked", t_hlt_nmi_blocked },
 	{ "deadline_restore", t_deadline_restore },
 	{ "deadline_never_early", t_deadline_never_early },
 };
