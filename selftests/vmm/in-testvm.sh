@@ -235,6 +235,15 @@ if [ $end = reboot ]; then
 else
 	check "guest powered off" "KHV-GUEST: powering off"
 fi
+if [ "$rc" != $want_rc ]; then
+	# Just before the failure, where make check's summary shows it: the
+	# guest's last console line and the last state dump's vCPUs, a line.
+	echo "# the guest's last line: $(grep -v -e '^  ' -e '^khv-vmm' -e '^KHV-' $log | tail -n 1)"
+	awk '/khv-vmm: state:/ { n = 0; delete l }
+	     /^  vCPU [0-9]+: / { sub(/^  /, ""); l[n++] = $0 }
+	     END { s = ""; for (i = 0; i < n; i++) s = s (i ? "; " : "") l[i];
+		   print "# last state dump: " (n ? s : "none") }' $log
+fi
 [ "$rc" = $want_rc ] && tap ok "khv-vmm exit status $want_rc" ||
 	tap fail "khv-vmm exit status $want_rc" "got ${rc:-none}"
 if [ -n "$snap" ]; then

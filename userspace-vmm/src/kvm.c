@@ -236,27 +236,31 @@ int hv_irqfd(struct hv *hv, unsigned int gsi, int fd, int resample_fd)
 	return 0;
 }
 
-int hv_vcpu_stopped(struct hv_vcpu *v, bool *stopped)
+int hv_vcpu_stopped(struct hv_vcpu *v, bool *stopped, struct hv_stop_answer *a)
 {
 	struct kvm_mp_state mp;
 	struct kvm_regs r;
 
 	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
 		return vmm_err(-errno, "KVM_GET_MP_STATE (vCPU %u)", v->id);
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
+		return vmm_err(-errno, "KVM_GET_REGS (vCPU %u)", v->id);
+	a->mp_state = mp.mp_state;
+	a->rip = r.rip;
+	a->rflags = r.rflags;
 	switch (mp.mp_state) {
 	case KVM_MP_STATE_UNINITIALIZED:
 	case KVM_MP_STATE_INIT_RECEIVED:
 		*stopped = true;
-		return 0;
+		break;
 	case KVM_MP_STATE_HALTED:
-		if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
-			return vmm_err(-errno, "KVM_GET_REGS (vCPU %u)", v->id);
 		*stopped = !(r.rflags & 0x200);		/* IF */
-		return 0;
+		break;
 	default:
 		*stopped = false;
-		return 0;
+		break;
 	}
+	return 0;
 }
 
 void hv_dump_regs(struct hv_vcpu *v)

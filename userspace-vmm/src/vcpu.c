@@ -223,10 +223,11 @@ static void answer_poll(struct vcpu *v)
 	bool stopped = false;
 
 	v->poll_gen = vm->poll_gen;
-	if (hv_vcpu_stopped(&v->hv, &stopped)) {
+	if (hv_vcpu_stopped(&v->hv, &stopped, &v->poll_answer)) {
 		vm_stop_locked(vm, VM_ERROR);
 		return;
 	}
+	v->poll_said_stopped = stopped;
 	if (stopped && ++vm->poll_stopped == vm->nr_vcpus) {
 		vmm_debug("every vCPU halted with interrupts disabled: powered off");
 		vm_stop_locked(vm, VM_POWEROFF);

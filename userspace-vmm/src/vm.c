@@ -203,6 +203,14 @@ static void dump_vcpus(struct vm *vm)
 		fprintf(stderr, "  vCPU %u: %s, last exit %u, %llu exits, if_flag %u\n",
 			i, v->in_guest ? "in KVM_RUN" : "in user space", v->last_exit,
 			(unsigned long long)v->nr_exits, v->hv.run->if_flag);
+		/* with the in-kernel irqchip: its last answer to the power-off poll */
+		if (vm->kernel_irqchip)
+			fprintf(stderr, "  vCPU %u: stop poll %u of %u: %s, mp_state %u rip %#llx rflags %#llx\n",
+				i, v->poll_gen, vm->poll_gen,
+				v->poll_said_stopped ? "stopped" : "running",
+				v->poll_answer.mp_state,
+				(unsigned long long)v->poll_answer.rip,
+				(unsigned long long)v->poll_answer.rflags);
 		if (!v->in_guest)
 			hv_dump_regs(&v->hv);
 	}
