@@ -86,6 +86,8 @@ static const struct khv_cap khv_caps[] = {
 	{ KVM_CAP_PIT2,			.value = 1, .runs = true },
 	{ KVM_CAP_PIT_STATE2,		.value = 1, .runs = true },
 	{ KVM_CAP_REINJECT_CONTROL,	.value = 1, .runs = true },
+	{ KVM_CAP_X2APIC_API,		.value = KVM_X2APIC_API_USE_32BIT_IDS |
+					  KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK, .runs = true },
 	{ KVM_CAP_TSC_DEADLINE_TIMER,	.value = 1, .runs = true },
 	/* eventfd.c */
 	{ KVM_CAP_IRQFD,		.value = 1, .runs = true },

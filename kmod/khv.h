@@ -143,6 +143,8 @@ struct khv_vm {
 	u32 bsp_vcpu_id;		/* the vCPU INIT leaves running */
 	bool platform_info_hidden;	/* KVM_CAP_MSR_PLATFORM_INFO off: guest RDMSR #GP */
 	u64 quirks_disabled;		/* KVM_CAP_DISABLE_QUIRKS2: KVM_X86_QUIRK_* */
+	/* KVM_CAP_X2APIC_API: KVM_X2APIC_API_* switched on [lock] (only on) */
+	u32 x2apic_api;
 	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* that exit */
 	u32 user_space_msrs;
 	/* KVM_X86_SET_MSR_FILTER (msr.c): replaced under lock, read under RCU */

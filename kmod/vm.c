@@ -201,6 +201,8 @@ static long khv_vm_enable_cap(struct khv_vm *vm, unsigned long arg)
 		return khv_enable_manual_dirty_log(vm, cap.args[0]);
 	case KVM_CAP_MAX_VCPU_ID:
 		return khv_vm_set_max_vcpu_ids(vm, cap.args[0]);
+	case KVM_CAP_X2APIC_API:
+		return khv_vm_enable_x2apic_api(vm, cap.args[0]);
 	case KVM_CAP_MSR_PLATFORM_INFO:
 		/* as KVM: any non-zero args[0] lets the guest read it */
 		WRITE_ONCE(vm->platform_info_hidden, !cap.args[0]);

@@ -10,8 +10,6 @@
 #define RTE_RO		(KHV_IOAPIC_RTE_DELIVS | KHV_IOAPIC_RTE_REMOTE_IRR)
 
 #define MSI_ADDR_DEST_SHIFT	12
-#define MSI_ADDR_EXT_SHIFT	5		/* bits 11:5: dest bits 14:8 */
-#define MSI_ADDR_REMAPPABLE	BIT(4)
 #define MSI_ADDR_RH		BIT(3)
 #define MSI_ADDR_LOGICAL	BIT(2)
 #define MSI_DATA_LEVEL		BIT(15)
@@ -61,6 +59,7 @@ static void rte_to_msg(u64 e, struct khv_irq_msg *m)
 	m->level = rte_level(e);
 	m->assert = true;
 	m->x2apic = false;
+	m->ipi = false;
 }
 
 /*
@@ -412,12 +411,8 @@ int khv_msi_to_msg(u32 address_lo, u32 address_hi, u32 data, bool x2apic_api,
 	if (x2apic_api && (address_hi & 0xff))
 		return -EINVAL;
 	dest = (address_lo >> MSI_ADDR_DEST_SHIFT) & 0xff;
-	if (x2apic_api) {
-		if (address_hi)
-			dest |= address_hi;
-		else if (!(address_lo & MSI_ADDR_REMAPPABLE))
-			dest |= ((address_lo >> MSI_ADDR_EXT_SHIFT) & 0x7f) << 8;
-	}
+	if (x2apic_api)
+		dest |= address_hi;	/* bits 31:8; 7:0 are zero */
 	msg->dest = dest;
 	msg->vector = data & 0xff;
 	msg->delivery = (data >> 8) & 7;
@@ -426,6 +421,7 @@ int khv_msi_to_msg(u32 address_lo, u32 address_hi, u32 data, bool x2apic_api,
 	msg->level = data & MSI_DATA_LEVEL;
 	msg->assert = true;
 	msg->x2apic = x2apic_api;
+	msg->ipi = false;
 	if ((address_lo & MSI_ADDR_RH) && msg->logical &&
 	    msg->delivery == KHV_DM_FIXED)
 		msg->delivery = KHV_DM_LOWEST;

@@ -248,12 +248,9 @@ int khv_ioapic_set_state(struct khv_ioapic *io,
  *   are destination bits 31:8 and bits 7:0 must be 0 (KVM returns -EINVAL
  *   otherwise, and so does this); without it address_hi is ignored and
  *   the destination has 8 bits.
- *   With @x2apic_api, if address_hi carries no destination bits, address
- *   bits 11:5 are destination bits 14:8 (the extended destination ID of
- *   KVM_FEATURE_MSI_EXT_DEST_ID: KVM itself leaves that translation to
- *   the VMM, which moves the bits to address_hi before the ioctl; taking
- *   them here too changes nothing for such a VMM). Not for the
- *   remappable format (bit 4).
+ *   Address bits 11:5 are never destination bits: the guest's extended
+ *   destination ID (KVM_FEATURE_MSI_EXT_DEST_ID) is the VMM's to move
+ *   into address_hi before the ioctl, as KVM 6.1 and 6.12 leave it.
  *   The redirection hint with logical destination makes a fixed message
  *   lowest-priority: the SDM's "redirect to the lowest-priority processor
  *   of the logical group"; with physical destination it changes nothing.

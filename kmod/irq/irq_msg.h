@@ -38,6 +38,7 @@ struct khv_irq_msg {
 	bool level;		/* trigger mode: level */
 	bool assert;		/* level bit (INIT de-assert has it clear) */
 	bool x2apic;		/* dest is 32 bits wide (x2APIC ICR or format) */
+	bool ipi;		/* from an ICR (the broadcast quirk spares IPIs) */
 };
 
 #endif /* KHV_IRQ_MSG_H */

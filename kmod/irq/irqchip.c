@@ -65,9 +65,10 @@ struct khv_irq_routing {
 	struct khv_irq_route e[];		/* sorted by gsi */
 };
 
+/* KVM_CAP_X2APIC_API's 32-bit destinations in MSIs (routes, KVM_SIGNAL_MSI). */
 static bool khv_x2apic_api(struct khv_vm *vm)
 {
-	return false;	/* KVM_CAP_X2APIC_API is not offered yet */
+	return READ_ONCE(vm->x2apic_api) & KVM_X2APIC_API_USE_32BIT_IDS;
 }
 
 /* ---- delivery to local APICs ---- */
@@ -369,12 +370,17 @@ static int khv_set_pin(struct khv_vm *vm, int src, u32 chip, u32 pin,
 	return khv_pic_set_irq(&c->pic, pin, *bits != 0);
 }
 
+/*
+ * One MSI: > 0 delivered, 0 coalesced, -1 nobody took it, -EINVAL a
+ * message the x2APIC API refuses (what KVM_SIGNAL_MSI returns; a route's
+ * negative result only counts as not delivered).
+ */
 static int khv_msi_route(struct khv_vm *vm, u32 lo, u32 hi, u32 data)
 {
 	struct khv_irq_msg m;
 
 	if (khv_msi_to_msg(lo, hi, data, khv_x2apic_api(vm), &m))
-		return -1;
+		return -EINVAL;
 	return khv_irq_deliver(vm, &m, NULL);
 }
 

@@ -94,6 +94,7 @@ bool khv_vlapic_accept_extint(struct khv_vcpu *vcpu);
 void khv_vlapic_cpuid_changed(struct khv_vcpu *vcpu);
 void khv_vlapic_sync_requests(struct khv_vcpu *vcpu);
 void khv_vlapic_latch_sipi(struct khv_vcpu *vcpu, u8 vector);
+int khv_vm_enable_x2apic_api(struct khv_vm *vm, u64 flags);
 long khv_vcpu_get_lapic(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_lapic(struct khv_vcpu *vcpu, unsigned long arg);
 long khv_vcpu_set_vapic_addr(struct khv_vcpu *vcpu, unsigned long arg);

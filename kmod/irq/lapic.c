@@ -415,8 +415,8 @@ bool khv_lapic_match(const struct khv_lapic *l, const struct khv_irq_msg *m, boo
 	default:
 		return false;
 	}
-	/* KVM's broadcast quirk: 0xff from the IOAPIC reaches x2APIC CPUs too */
-	if (x2 && !m->x2apic && mda == 0xff && !l->x2apic_broadcast_quirk_off)
+	/* KVM's broadcast quirk: 0xff, but from an IPI, reaches x2APIC CPUs too */
+	if (x2 && !m->ipi && mda == 0xff && !l->x2apic_broadcast_quirk_off)
 		mda = 0xffffffff;
 	if (mda == (x2 ? 0xffffffffU : 0xffU))
 		return true;
@@ -826,6 +826,7 @@ static void send_ipi(struct khv_lapic *l, u32 lo, u32 dest, struct khv_lapic_act
 	m->level = lo & APIC_TRIGGER_LEVEL;
 	m->assert = lo & APIC_ICR_ASSERT;
 	m->x2apic = khv_lapic_x2apic_mode(l);
+	m->ipi = true;
 	act->flags |= KHV_LAPIC_ACT_IPI;
 	if ((m->delivery == KHV_DM_FIXED || m->delivery == KHV_DM_LOWEST) &&
 	    m->vector < 16) {

@@ -51,7 +51,7 @@
  *    hardware-disabled APIC is dropped. IRR bits that are already set
  *    are still delivered while software-disabled (SDM 10.4.7.2).
  *  - Physical destination 0xff is the xAPIC broadcast; an x2APIC-mode
- *    APIC also takes a non-x2APIC-format message to 0xff as a broadcast
+ *    APIC also takes a message to 0xff that is not an IPI as a broadcast
  *    (KVM's broadcast quirk) unless x2apic_broadcast_quirk_off is set.
  *    An xAPIC-mode APIC whose vcpu_id does not fit in 8 bits matches a
  *    physical destination above 0xff by its vcpu_id (KVM's hotplug rule).
@@ -346,13 +346,10 @@ int khv_lapic_accept(struct khv_lapic *l, u8 vector, bool level);
  * Does @m address this APIC? (physical/logical flat/cluster in xAPIC from
  * DFR/LDR; x2APIC physical and cluster; broadcast 0xff in xAPIC and
  * 0xffffffff in x2APIC; shorthands with @self = this APIC sent the IPI.)
- * A hardware-disabled APIC matches nothing. The broadcast quirk applies
- * to messages without m->x2apic (IOAPIC, xAPIC-format MSI, xAPIC ICR):
- * KVM applies it to every message that is not an IPI, so the two differ
- * only for an xAPIC-mode sender's IPI to an x2APIC-mode APIC (a mix the
- * SDM does not support) and for x2APIC-format MSIs to 0xff with the
- * quirk on. Lowest priority is matched like fixed; choosing one of the
- * matches is the glue's.
+ * A hardware-disabled APIC matches nothing. The broadcast quirk applies,
+ * as KVM's, to every message but IPIs (m->ipi): the IOAPIC's and MSIs in
+ * either format. Lowest priority is matched like fixed; choosing one of
+ * the matches is the glue's.
  */
 bool khv_lapic_match(const struct khv_lapic *l, const struct khv_irq_msg *m, bool self);
 

@@ -1014,6 +1014,43 @@ void khv_vlapic_hlt(struct khv_vcpu *vcpu)
 
 /* ---- lifetime, ioctls ---- */
 
+/* KVM_CAP_X2APIC_API's flags, as this LAPIC applies them. */
+static void khv_vlapic_x2apic_api_set(struct khv_vlapic *a, u32 flags)
+{
+	a->l.x2apic_format = flags & KVM_X2APIC_API_USE_32BIT_IDS;
+	a->l.x2apic_broadcast_quirk_off = flags & KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
+}
+
+/*
+ * KVM_ENABLE_CAP(KVM_CAP_X2APIC_API): as KVM, flags are only ever added,
+ * at any time; the LAPICs that exist take them now, later ones at their
+ * creation (both under vm->lock). 0, or -EINVAL for an unknown flag.
+ */
+int khv_vm_enable_x2apic_api(struct khv_vm *vm, u64 flags)
+{
+	struct khv_vcpu *vcpu;
+	unsigned long i, irqf;
+	u32 now;
+
+	if (flags & ~(u64)(KVM_X2APIC_API_USE_32BIT_IDS |
+			   KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK))
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	now = vm->x2apic_api | (u32)flags;
+	WRITE_ONCE(vm->x2apic_api, now);
+	xa_for_each(&vm->vcpus, i, vcpu) {
+		struct khv_vlapic *a = vcpu->apic;
+
+		if (!a)
+			continue;
+		spin_lock_irqsave(&a->lock, irqf);
+		khv_vlapic_x2apic_api_set(a, now);
+		spin_unlock_irqrestore(&a->lock, irqf);
+	}
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+
 int khv_vlapic_create(struct khv_vcpu *vcpu)
 {
 	struct khv_vlapic *a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
@@ -1030,6 +1067,7 @@ int khv_vlapic_create(struct khv_vcpu *vcpu)
 			min(timer_advance_ns, KHV_TIMER_ADVANCE_MAX);
 	vcpu->stat.timer_advance_ns = a->advance_ns;
 	a->l.lint0_quirk_off = khv_quirk_off(vcpu->vm, KVM_X86_QUIRK_LINT0_REENABLED);
+	khv_vlapic_x2apic_api_set(a, vcpu->vm->x2apic_api);	/* vm->lock held */
 	khv_lapic_reset(&a->l, vcpu->id, bsp, false);
 	/* no CPUID yet: no x2APIC, no TSC-deadline timer (nothing to act on) */
 	khv_lapic_set_cpuid(&a->l, false, false,

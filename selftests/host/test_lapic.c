@@ -517,8 +517,26 @@ static int t_icr(void)
 static struct khv_irq_msg msg(u32 dest, bool logical, u8 sh, bool x2)
 {
 	struct khv_irq_msg m = { .dest = dest, .vector = 0x40, .logical = logical,
-				 .shorthand = sh, .x2apic = x2 };
+				 .shorthand = sh, .x2apic = x2, .ipi = x2 };
 	return m;
+}
+
+/* A message that is not an IPI (IOAPIC or MSI), 32-bit format or not. */
+static bool MATCH_MSI(const struct khv_lapic *l, u32 dest, bool x2)
+{
+	struct khv_irq_msg m = msg(dest, false, KHV_SH_NONE, x2);
+
+	m.ipi = false;
+	return khv_lapic_match(l, &m, false);
+}
+
+/* An IPI from an xAPIC-mode APIC (8-bit destination). */
+static bool MATCH_XAPIC_IPI(const struct khv_lapic *l, u32 dest)
+{
+	struct khv_irq_msg m = msg(dest, false, KHV_SH_NONE, false);
+
+	m.ipi = true;
+	return khv_lapic_match(l, &m, false);
 }
 
 static bool MATCH(const struct khv_lapic *l, u32 dest, bool logical, bool x2)
@@ -570,8 +588,12 @@ static int t_match(void)
 	CHECK(MATCH(&la, 0xff, false, false), "IOAPIC 0xff: broadcast quirk");
 	CHECK(MATCH(&la, 0xff, true, false), "IOAPIC logical 0xff: broadcast quirk");
 	CHECK(!MATCH(&la, 0xff, false, true), "x2APIC ICR to 0xff is APIC 0xff");
+	/* as KVM, the quirk spares IPIs only, whatever their format */
+	CHECK(MATCH_MSI(&la, 0xff, true), "32-bit MSI to 0xff: broadcast quirk");
+	CHECK(!MATCH_XAPIC_IPI(&la, 0xff), "xAPIC sender's IPI to 0xff is APIC 0xff");
 	la.x2apic_broadcast_quirk_off = true;
 	CHECK(!MATCH(&la, 0xff, false, false), "quirk off");
+	CHECK(!MATCH_MSI(&la, 0xff, true), "quirk off: 32-bit MSI");
 	CHECK(fresh_x2(&la, 0xff) == KSFT_PASS, "x2");
 	CHECK(MATCH(&la, 0xff, false, true), "x2APIC ID 0xff");
 	/* x2APIC cluster: LDR = cluster (id >> 4) in 31:16, bit (id & 15) */

@@ -983,6 +983,170 @@ static int t_smp64(void)
 	return KSFT_PASS;
 }
 
+/* ---- KVM_CAP_X2APIC_API ---- */
+
+#define X2_ID		300	/* an x2APIC ID that 8 bits cannot name */
+#define MSR_APIC_BASE	0x1b
+
+static int x2_irr(struct gvcpu *v, int vec)
+{
+	struct kvm_lapic_state ls;
+
+	if (khv_ioctl(v->fd, KVM_GET_LAPIC, (unsigned long)&ls))
+		return -1;
+	return !!(*(uint32_t *)&ls.regs[0x200 + (vec / 32) * 0x10] & (1u << (vec % 32)));
+}
+
+static long x2_msi(struct gvm *vm, uint32_t dest_lo, uint32_t hi, uint32_t vec)
+{
+	struct kvm_msi msi = { .address_lo = APIC_BASE | dest_lo << 12,
+			       .address_hi = hi, .data = vec };
+
+	return khv_ioctl(vm->fd, KVM_SIGNAL_MSI, (unsigned long)&msi);
+}
+
+static long x2_enable(struct gvm *vm, uint64_t flags)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X2APIC_API, .args = { flags } };
+
+	return khv_ioctl(vm->fd, KVM_ENABLE_CAP, (unsigned long)&cap);
+}
+
+/*
+ * A VM with vCPU 0 (xAPIC, software-disabled: it takes no fixed
+ * interrupt) and vCPU X2_ID in x2APIC mode, software-enabled; the API's
+ * @flags enabled before the vCPUs exist, @late_flags after.
+ */
+static struct gvm *x2_vm(uint64_t flags, uint64_t late_flags, struct gvcpu **v0,
+			 struct gvcpu **vx)
+{
+	struct gvm *vm = irq_vm(true);
+	struct kvm_lapic_state ls;
+
+	*v0 = *vx = NULL;
+	if (!vm || (flags && x2_enable(vm, flags)))
+		goto fail;
+	*v0 = gvcpu_create(vm, 0);
+	*vx = gvcpu_create(vm, X2_ID);
+	if (!*v0 || !*vx)
+		goto fail;
+	/*
+	 * Software-enabled in xAPIC mode, then EN | EXTD: x2APIC mode, which
+	 * user space may enter directly; its ID and LDR come from the vCPU
+	 * id. (KVM_SET_LAPIC in x2APIC mode without 32-bit IDs would set
+	 * them from the ID's low byte on KVM.)
+	 */
+	if (khv_ioctl((*vx)->fd, KVM_GET_LAPIC, (unsigned long)&ls))
+		goto fail;
+	*(uint32_t *)&ls.regs[0xf0] = 0x1ff;	/* SVR: software-enabled */
+	if (khv_ioctl((*vx)->fd, KVM_SET_LAPIC, (unsigned long)&ls) ||
+	    gvcpu_set_msr(*vx, MSR_APIC_BASE, APIC_BASE | 0xc00) != 1 ||
+	    (late_flags && x2_enable(vm, late_flags)))
+		goto fail;
+	return vm;
+fail:
+	ksft_diag("x2APIC VM (flags %#llx, then %#llx) could not be set up",
+		  (unsigned long long)flags, (unsigned long long)late_flags);
+	if (*vx)
+		gvcpu_destroy(*vx);
+	if (*v0)
+		gvcpu_destroy(*v0);
+	if (vm)
+		gvm_destroy(vm);
+	return NULL;
+}
+
+static void x2_put(struct gvm *vm, struct gvcpu *v0, struct gvcpu *vx)
+{
+	gvcpu_destroy(vx);
+	gvcpu_destroy(v0);
+	gvm_destroy(vm);
+}
+
+/*
+ * KVM_CAP_X2APIC_API: without it an x2APIC ID reads as ID << 24 in
+ * KVM_GET_LAPIC and MSIs name 8-bit destinations; with
+ * KVM_X2APIC_API_USE_32BIT_IDS the ID is whole (KVM_SET_LAPIC refuses
+ * another) and address_hi[31:8] carries destination bits 31:8 (its low
+ * byte must be 0: KVM_SIGNAL_MSI and routes refuse it). An MSI to 0xff
+ * reaches an x2APIC-mode APIC (KVM's broadcast quirk) unless
+ * KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK, also when enabled late.
+ */
+static int t_x2apic_api(void)
+{
+	struct kvm_lapic_state ls;
+	struct gvcpu *v0, *vx;
+	struct gvm *vm;
+	long r;
+
+	r = khv_cap(sys_fd, KVM_CAP_X2APIC_API);
+	SKIP_IF(r <= 0, "no KVM_CAP_X2APIC_API");
+	CHECK(r == (KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK),
+	      "KVM_CAP_X2APIC_API %ld", r);
+
+	/* without the API */
+	vm = x2_vm(0, 0, &v0, &vx);
+	CHECK(vm, "VM");
+	CHECK(x2_enable(vm, 4) == -EINVAL, "unknown flag 4 taken");
+	CHECK(!khv_ioctl(vx->fd, KVM_GET_LAPIC, (unsigned long)&ls) &&
+	      *(uint32_t *)&ls.regs[0x20] == (uint32_t)X2_ID << 24,
+	      "x2APIC ID in KVM_GET_LAPIC %#x, not ID << 24", *(uint32_t *)&ls.regs[0x20]);
+	x2_msi(vm, X2_ID & 0xff, X2_ID & ~0xff, 0x51);
+	CHECK(x2_irr(vx, 0x51) == 0, "address_hi named a destination without the API");
+	x2_msi(vm, 0xff, 0, 0x52);
+	CHECK(x2_irr(vx, 0x52) == 1, "MSI to 0xff missed the x2APIC CPU (broadcast quirk)");
+	x2_put(vm, v0, vx);
+
+	/* 32-bit IDs, broadcast quirk on */
+	vm = x2_vm(KVM_X2APIC_API_USE_32BIT_IDS, 0, &v0, &vx);
+	CHECK(vm, "VM");
+	CHECK(!khv_ioctl(vx->fd, KVM_GET_LAPIC, (unsigned long)&ls) &&
+	      *(uint32_t *)&ls.regs[0x20] == X2_ID,
+	      "x2APIC ID in KVM_GET_LAPIC %#x, not %u", *(uint32_t *)&ls.regs[0x20], X2_ID);
+	*(uint32_t *)&ls.regs[0x20] = X2_ID + 1;
+	CHECK(khv_ioctl(vx->fd, KVM_SET_LAPIC, (unsigned long)&ls) == -EINVAL,
+	      "KVM_SET_LAPIC took x2APIC ID %u on vCPU %u", X2_ID + 1, X2_ID);
+	CHECK(x2_msi(vm, X2_ID & 0xff, X2_ID & ~0xff, 0x51) == 1 && x2_irr(vx, 0x51) == 1,
+	      "MSI to 32-bit destination %u not delivered", X2_ID);
+	CHECK(x2_msi(vm, X2_ID & 0xff, X2_ID, 0x53) == -EINVAL,
+	      "address_hi with a low byte taken");
+	CHECK(gvm_set_msi_route(vm, 5, APIC_BASE, 0x53) == 0, "an MSI route");
+	{
+		struct {
+			struct kvm_irq_routing r;
+			struct kvm_irq_routing_entry e;
+		} rt = { .r = { .nr = 1 }, .e = { .gsi = 5, .type = KVM_IRQ_ROUTING_MSI,
+			 .u.msi = { .address_lo = APIC_BASE, .address_hi = 0x101,
+				    .data = 0x53 } } };
+
+		CHECK(khv_ioctl(vm->fd, KVM_SET_GSI_ROUTING, (unsigned long)&rt) == -EINVAL,
+		      "an MSI route with address_hi's low byte taken");
+	}
+	/* bits 11:5 of address_lo (the guest's 15-bit "extended destination
+	 * ID", which a VMM turns into address_hi) are no destination here */
+	{
+		struct kvm_msi msi = { .address_lo = APIC_BASE | (X2_ID & 0xff) << 12 |
+						     (X2_ID >> 8) << 5, .data = 0x55 };
+
+		khv_ioctl(vm->fd, KVM_SIGNAL_MSI, (unsigned long)&msi);
+	}
+	CHECK(x2_irr(vx, 0x55) == 0, "address_lo bits 11:5 taken as destination bits 14:8");
+	x2_msi(vm, 0xff, 0, 0x52);
+	CHECK(x2_irr(vx, 0x52) == 1, "MSI to 0xff missed the x2APIC CPU (broadcast quirk)");
+	x2_put(vm, v0, vx);
+
+	/* the quirk off, enabled once the vCPUs exist */
+	vm = x2_vm(KVM_X2APIC_API_USE_32BIT_IDS, KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK,
+		   &v0, &vx);
+	CHECK(vm, "VM");
+	x2_msi(vm, 0xff, 0, 0x52);
+	CHECK(x2_irr(vx, 0x52) == 0, "MSI to 0xff reached x2APIC ID %u, quirk off", X2_ID);
+	CHECK(x2_msi(vm, 0xff, 0xffffff00, 0x54) >= 1 && x2_irr(vx, 0x54) == 1,
+	      "MSI to 0xffffffff missed the x2APIC CPU");
+	x2_put(vm, v0, vx);
+	return KSFT_PASS;
+}
+
 static void on_alarm(int sig)
 {
 }
@@ -1354,6 +1518,7 @@ static const struct ksft_case cases[] = {
 	{ "smp64", t_smp64 },
 	{ "hlt_signal", t_hlt_signal },
 	{ "hlt_nmi_blocked", t_hlt_nmi_blocked },
+	{ "x2apic_api", t_x2apic_api },
 	{ "deadline_restore", t_deadline_restore },
 	{ "deadline_never_early", t_deadline_never_early },
 };
