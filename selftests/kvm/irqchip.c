@@ -1157,25 +1157,38 @@ GUEST_CODE static void guest_hlt_forever(uint64_t a, uint64_t b)
 	GUEST_DONE();
 }
 
+/*
+ * KVM_RUN of a vCPU that halts for good: a signal a second later must end
+ * it (KVM_EXIT_INTR) with the vCPU still HALTED.
+ */
+static int run_until_signal_halted(struct gvcpu *v)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct kvm_mp_state mp;
+	long r;
+
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	r = khv_ioctl(v->fd, KVM_RUN, 0);
+	alarm(0);
+	CHECK(r == -EINTR && v->run->exit_reason == KVM_EXIT_INTR,
+	      "the halt ended: KVM_RUN %ld, exit %u%s", r, v->run->exit_reason,
+	      v->run->exit_reason == KVM_EXIT_IO ? " (the guest ran past its HLT)" : "");
+	CHECK(!khv_ioctl(v->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
+	      mp.mp_state == KVM_MP_STATE_HALTED, "state %u", mp.mp_state);
+	return KSFT_PASS;
+}
+
 /* HLT with IF=0 sleeps in the kernel; a signal ends KVM_RUN, HALTED stays. */
 static int t_hlt_signal(void)
 {
 	struct gvm *vm = irq_vm(true);
-	struct sigaction sa = { .sa_handler = on_alarm };
-	struct kvm_mp_state mp;
 	struct gvcpu *v;
-	long r;
 
 	CHECK(vm, "VM");
 	v = gvcpu_create_long(vm, 0, guest_hlt_forever, 0, 0);
 	CHECK(v, "vCPU");
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(1);
-	r = khv_ioctl(v->fd, KVM_RUN, 0);
-	CHECK(r == -EINTR && v->run->exit_reason == KVM_EXIT_INTR,
-	      "KVM_RUN %ld exit %u", r, v->run->exit_reason);
-	CHECK(!khv_ioctl(v->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
-	      mp.mp_state == KVM_MP_STATE_HALTED, "state %u", mp.mp_state);
+	CHECK(run_until_signal_halted(v) == KSFT_PASS, "HLT with IF=0");
 	gvcpu_destroy(v);
 	gvm_destroy(vm);
 	return KSFT_PASS;
@@ -1205,11 +1218,8 @@ GUEST_CODE static void on_nmi_halt(struct guest_frame *f)
 static int t_hlt_nmi_blocked(void)
 {
 	struct gvm *vm = irq_vm(true);
-	struct sigaction sa = { .sa_handler = on_alarm };
-	struct kvm_mp_state mp;
 	struct gvcpu *v;
 	uint64_t val;
-	long r;
 
 	CHECK(vm, "VM");
 	CHECK(!gvm_set_handler(vm, 2, on_nmi_halt), "NMI handler");
@@ -1218,16 +1228,7 @@ static int t_hlt_nmi_blocked(void)
 	CHECK(!khv_ioctl(v->fd, KVM_NMI, 0), "KVM_NMI");
 	CHECK(!gvcpu_run_sync(v, 1, &val), "the NMI handler did not run");
 	CHECK(!khv_ioctl(v->fd, KVM_NMI, 0), "KVM_NMI, the handler running");
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(1);
-	r = khv_ioctl(v->fd, KVM_RUN, 0);
-	alarm(0);
-	CHECK(r == -EINTR && v->run->exit_reason == KVM_EXIT_INTR,
-	      "the blocked NMI ended the halt: KVM_RUN %ld, exit %u%s", r,
-	      v->run->exit_reason,
-	      v->run->exit_reason == KVM_EXIT_IO ? " (the handler's HLT returned)" : "");
-	CHECK(!khv_ioctl(v->fd, KVM_GET_MP_STATE, (unsigned long)&mp) &&
-	      mp.mp_state == KVM_MP_STATE_HALTED, "state %u", mp.mp_state);
+	CHECK(run_until_signal_halted(v) == KSFT_PASS, "the blocked NMI ended the halt");
 	gvcpu_destroy(v);
 	gvm_destroy(vm);
 	return KSFT_PASS;
