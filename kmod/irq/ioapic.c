@@ -58,7 +58,6 @@ static void rte_to_msg(u64 e, struct khv_irq_msg *m)
 	m->logical = e & KHV_IOAPIC_RTE_LOGICAL;
 	m->level = rte_level(e);
 	m->assert = true;
-	m->x2apic = false;
 	m->ipi = false;
 }
 
@@ -420,7 +419,6 @@ int khv_msi_to_msg(u32 address_lo, u32 address_hi, u32 data, bool x2apic_api,
 	msg->logical = address_lo & MSI_ADDR_LOGICAL;
 	msg->level = data & MSI_DATA_LEVEL;
 	msg->assert = true;
-	msg->x2apic = x2apic_api;
 	msg->ipi = false;
 	if ((address_lo & MSI_ADDR_RH) && msg->logical &&
 	    msg->delivery == KHV_DM_FIXED)

@@ -37,7 +37,6 @@ struct khv_irq_msg {
 	bool logical;		/* destination mode */
 	bool level;		/* trigger mode: level */
 	bool assert;		/* level bit (INIT de-assert has it clear) */
-	bool x2apic;		/* dest is 32 bits wide (x2APIC ICR or format) */
 	bool ipi;		/* from an ICR (the broadcast quirk spares IPIs) */
 };
 

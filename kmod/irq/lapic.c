@@ -825,7 +825,6 @@ static void send_ipi(struct khv_lapic *l, u32 lo, u32 dest, struct khv_lapic_act
 	m->logical = lo & APIC_DEST_LOGICAL;
 	m->level = lo & APIC_TRIGGER_LEVEL;
 	m->assert = lo & APIC_ICR_ASSERT;
-	m->x2apic = khv_lapic_x2apic_mode(l);
 	m->ipi = true;
 	act->flags |= KHV_LAPIC_ACT_IPI;
 	if ((m->delivery == KHV_DM_FIXED || m->delivery == KHV_DM_LOWEST) &&

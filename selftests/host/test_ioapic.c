@@ -58,7 +58,7 @@ static bool msg_is(const struct khv_irq_msg *m, u32 dest, u8 vector,
 {
 	return m->dest == dest && m->vector == vector &&
 	       m->delivery == delivery && m->logical == logical &&
-	       m->level == level && m->assert && !m->x2apic &&
+	       m->level == level && m->assert && !m->ipi &&
 	       m->shorthand == KHV_SH_NONE;
 }
 
@@ -596,11 +596,11 @@ static int t_msi(void)
 	      m.delivery == KHV_DM_NMI, "RH leaves NMI alone");
 	/* without the x2APIC API: 8-bit destination, address_hi ignored */
 	CHECK(khv_msi_to_msg(0xfee12fe0, 0xabcdef12, 0x30, false, &m) == 0 &&
-	      m.dest == 0x12 && !m.x2apic, "xAPIC: dest %#x", m.dest);
+	      m.dest == 0x12 && !m.ipi, "xAPIC: dest %#x", m.dest);
 	/* x2APIC API: dest 31:8 from address_hi */
 	CHECK(khv_msi_to_msg(0xfee34000, 0x12345600, 0x30, true, &m) == 0,
 	      "x2apic ok");
-	CHECK(m.dest == 0x12345634 && m.x2apic, "dest %#x", m.dest);
+	CHECK(m.dest == 0x12345634 && !m.ipi, "dest %#x", m.dest);
 	CHECK(khv_msi_to_msg(0xfeeff000, 0xffffff00, 0x30, true, &m) == 0 &&
 	      m.dest == 0xffffffff, "broadcast");
 	/* address bits 11:5 (the guest's extended destination ID) are the

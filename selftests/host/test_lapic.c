@@ -477,7 +477,7 @@ static int t_icr(void)
 		CHECK(act.ipi.dest == 0x5a && act.ipi.vector == 0x40 + dm &&
 		      act.ipi.delivery == dm && act.ipi.shorthand == sh &&
 		      act.ipi.logical == lg && act.ipi.level == lv && act.ipi.assert == as &&
-		      !act.ipi.x2apic, "ICR %#x: message", lo);
+		      act.ipi.ipi, "ICR %#x: message", lo);
 		CHECK(rd(&la, 0x300) == lo, "ICR %#x reads %#x", lo, rd(&la, 0x300));
 	}
 	/* writing ICR2 sends nothing */
@@ -494,7 +494,7 @@ static int t_icr(void)
 		CHECK(wrm(&la, 0x830, x | 0x1000) == 0, "ICR %#x", lo);
 		CHECK(act.flags == KHV_LAPIC_ACT_IPI && act.ipi.dest == 0x12345678 &&
 		      act.ipi.delivery == dm && act.ipi.shorthand == sh && act.ipi.logical &&
-		      act.ipi.assert && !act.ipi.level && act.ipi.x2apic && act.ipi.vector == 0x80,
+		      act.ipi.assert && !act.ipi.level && act.ipi.ipi && act.ipi.vector == 0x80,
 		      "x2APIC ICR %#x", lo);
 		CHECK(rdm(&la, 0x830) == x, "ICR reads %#llx", (unsigned long long)rdm(&la, 0x830));
 	}
@@ -514,34 +514,17 @@ static int t_icr(void)
 	return KSFT_PASS;
 }
 
-static struct khv_irq_msg msg(u32 dest, bool logical, u8 sh, bool x2)
+/* @ipi: from an ICR; else from the IOAPIC or an MSI (the broadcast quirk's) */
+static struct khv_irq_msg msg(u32 dest, bool logical, u8 sh, bool ipi)
 {
 	struct khv_irq_msg m = { .dest = dest, .vector = 0x40, .logical = logical,
-				 .shorthand = sh, .x2apic = x2, .ipi = x2 };
+				 .shorthand = sh, .ipi = ipi };
 	return m;
 }
 
-/* A message that is not an IPI (IOAPIC or MSI), 32-bit format or not. */
-static bool MATCH_MSI(const struct khv_lapic *l, u32 dest, bool x2)
+static bool MATCH(const struct khv_lapic *l, u32 dest, bool logical, bool ipi)
 {
-	struct khv_irq_msg m = msg(dest, false, KHV_SH_NONE, x2);
-
-	m.ipi = false;
-	return khv_lapic_match(l, &m, false);
-}
-
-/* An IPI from an xAPIC-mode APIC (8-bit destination). */
-static bool MATCH_XAPIC_IPI(const struct khv_lapic *l, u32 dest)
-{
-	struct khv_irq_msg m = msg(dest, false, KHV_SH_NONE, false);
-
-	m.ipi = true;
-	return khv_lapic_match(l, &m, false);
-}
-
-static bool MATCH(const struct khv_lapic *l, u32 dest, bool logical, bool x2)
-{
-	struct khv_irq_msg m = msg(dest, logical, KHV_SH_NONE, x2);
+	struct khv_irq_msg m = msg(dest, logical, KHV_SH_NONE, ipi);
 
 	return khv_lapic_match(l, &m, false);
 }
@@ -587,13 +570,10 @@ static int t_match(void)
 	CHECK(MATCH(&la, 0xffffffff, false, true), "x2APIC broadcast");
 	CHECK(MATCH(&la, 0xff, false, false), "IOAPIC 0xff: broadcast quirk");
 	CHECK(MATCH(&la, 0xff, true, false), "IOAPIC logical 0xff: broadcast quirk");
-	CHECK(!MATCH(&la, 0xff, false, true), "x2APIC ICR to 0xff is APIC 0xff");
+	CHECK(!MATCH(&la, 0xff, false, true), "an IPI to 0xff is APIC 0xff (any sender's mode)");
 	/* as KVM, the quirk spares IPIs only, whatever their format */
-	CHECK(MATCH_MSI(&la, 0xff, true), "32-bit MSI to 0xff: broadcast quirk");
-	CHECK(!MATCH_XAPIC_IPI(&la, 0xff), "xAPIC sender's IPI to 0xff is APIC 0xff");
 	la.x2apic_broadcast_quirk_off = true;
 	CHECK(!MATCH(&la, 0xff, false, false), "quirk off");
-	CHECK(!MATCH_MSI(&la, 0xff, true), "quirk off: 32-bit MSI");
 	CHECK(fresh_x2(&la, 0xff) == KSFT_PASS, "x2");
 	CHECK(MATCH(&la, 0xff, false, true), "x2APIC ID 0xff");
 	/* x2APIC cluster: LDR = cluster (id >> 4) in 31:16, bit (id & 15) */

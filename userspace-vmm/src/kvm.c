@@ -236,7 +236,7 @@ int hv_irqfd(struct hv *hv, unsigned int gsi, int fd, int resample_fd)
 	return 0;
 }
 
-int hv_vcpu_stopped(struct hv_vcpu *v, bool *stopped, struct hv_stop_answer *a)
+int hv_vcpu_stopped(struct hv_vcpu *v, struct hv_stop_answer *a)
 {
 	struct kvm_mp_state mp;
 	struct kvm_regs r;
@@ -251,13 +251,13 @@ int hv_vcpu_stopped(struct hv_vcpu *v, bool *stopped, struct hv_stop_answer *a)
 	switch (mp.mp_state) {
 	case KVM_MP_STATE_UNINITIALIZED:
 	case KVM_MP_STATE_INIT_RECEIVED:
-		*stopped = true;
+		a->stopped = true;
 		break;
 	case KVM_MP_STATE_HALTED:
-		*stopped = !(r.rflags & 0x200);		/* IF */
+		a->stopped = !(r.rflags & 0x200);	/* IF */
 		break;
 	default:
-		*stopped = false;
+		a->stopped = false;
 		break;
 	}
 	return 0;

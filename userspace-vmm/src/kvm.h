@@ -75,13 +75,14 @@ int hv_irqfd(struct hv *hv, unsigned int gsi, int fd, int resample_fd);
  * disabled (KVM_MP_STATE_HALTED and RFLAGS.IF clear) or never left, or
  * went back to, the wait for INIT (UNINITIALIZED, INIT_RECEIVED). Only
  * from the vCPU's own thread, outside KVM_RUN. 0 or a negative errno;
- * *a gets what the answer was made of, for state dumps.
+ * a->stopped is the answer, the rest what it was made of (state dumps).
  */
 struct hv_stop_answer {
+	bool stopped;
 	uint32_t mp_state;
 	uint64_t rip, rflags;
 };
-int hv_vcpu_stopped(struct hv_vcpu *v, bool *stopped, struct hv_stop_answer *a);
+int hv_vcpu_stopped(struct hv_vcpu *v, struct hv_stop_answer *a);
 /* Print the vCPU's registers to stderr (outside KVM_RUN). */
 void hv_dump_regs(struct hv_vcpu *v);
 

@@ -220,15 +220,13 @@ void vm_poll_stopped_locked(struct vm *vm)
 static void answer_poll(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	bool stopped = false;
 
 	v->poll_gen = vm->poll_gen;
-	if (hv_vcpu_stopped(&v->hv, &stopped, &v->poll_answer)) {
+	if (hv_vcpu_stopped(&v->hv, &v->poll_answer)) {
 		vm_stop_locked(vm, VM_ERROR);
 		return;
 	}
-	v->poll_said_stopped = stopped;
-	if (stopped && ++vm->poll_stopped == vm->nr_vcpus) {
+	if (v->poll_answer.stopped && ++vm->poll_stopped == vm->nr_vcpus) {
 		vmm_debug("every vCPU halted with interrupts disabled: powered off");
 		vm_stop_locked(vm, VM_POWEROFF);
 	}

@@ -207,7 +207,7 @@ static void dump_vcpus(struct vm *vm)
 		if (vm->kernel_irqchip)
 			fprintf(stderr, "  vCPU %u: stop poll %u of %u: %s, mp_state %u rip %#llx rflags %#llx\n",
 				i, v->poll_gen, vm->poll_gen,
-				v->poll_said_stopped ? "stopped" : "running",
+				v->poll_answer.stopped ? "stopped" : "running",
 				v->poll_answer.mp_state,
 				(unsigned long long)v->poll_answer.rip,
 				(unsigned long long)v->poll_answer.rflags);

@@ -62,8 +62,7 @@ struct vcpu {
 	bool in_guest;			/* [lock] between the locks around KVM_RUN */
 	bool kick_sent;			/* [lock] a kick signal is on its way */
 	uint32_t poll_gen;		/* [lock] the last stop poll it answered */
-	bool poll_said_stopped;		/* [lock] its answer then, */
-	struct hv_stop_answer poll_answer;	/* [lock] and why */
+	struct hv_stop_answer poll_answer;	/* [lock] its answer then, and why */
 	uint32_t last_exit;		/* [lock] */
 	uint64_t nr_exits;		/* [lock] */
 };
