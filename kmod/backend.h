@@ -36,6 +36,7 @@ enum khv_exit_kind {
 	KHV_EXIT_NMI_WINDOW,	/* the guest's NMI handler returned */
 	KHV_EXIT_DR_ACCESS,	/* MOV to or from a debug register */
 	KHV_EXIT_CR_WRITE,	/* MOV to a control register: .cr */
+	KHV_EXIT_CR_READ,	/* MOV from CR0 or SMSW: .cr (MOV or DECODE) */
 	KHV_EXIT_EXCEPTION,	/* an exception the guest raised: .exc, reflect it */
 	KHV_EXIT_ICEBP,		/* INT1 (ICEBP, F1) */
 	KHV_EXIT_RDPMC,

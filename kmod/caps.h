@@ -11,10 +11,11 @@
 #define KHV_MAX_IRQ_ROUTES	4096	/* KVM_CAP_IRQ_ROUTING, as KVM */
 /*
  * The KVM_X86_QUIRK_* user space may disable (KVM_CAP_DISABLE_QUIRKS2):
- * only those khv has and honours switched off. Not CD_NW_CLEARED: khv
- * runs the guest with the CR0.CD and NW it set, as KVM without it.
+ * KVM 6.1's seven. CD_NW_CLEARED matters on SVM only (svm_load_cr0()); on
+ * VMX, as KVM without non-coherent DMA, it changes nothing.
  */
 #define KHV_QUIRKS		(KVM_X86_QUIRK_LINT0_REENABLED |	\
+				 KVM_X86_QUIRK_CD_NW_CLEARED |		\
 				 KVM_X86_QUIRK_LAPIC_MMIO_HOLE |	\
 				 KVM_X86_QUIRK_OUT_7E_INC_RIP |		\
 				 KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT |	\

@@ -594,6 +594,13 @@ static int khv_mmio_mov(struct khv_vcpu *vcpu, const struct khv_paging *p)
 
 static int khv_mmio_done(struct khv_vcpu *vcpu, const void *bytes);
 
+/* SMSW m16 stores CR0's low word like a MOV of an immediate. */
+static void khv_smsw_as_store(struct khv_insn *in, u64 cr0)
+{
+	in->kind = KHV_INSN_STORE_IMM;
+	in->imm = cr0 & 0xffff;
+}
+
 /*
  * STOS, or MOVS from memory, whose destination (ES:RDI, at @gpa) is MMIO.
  * While an in-kernel device takes the elements (a coalesced zone, an
@@ -693,6 +700,10 @@ int khv_mmio_start(struct khv_vcpu *vcpu, u64 gpa, u64 error)
 		return 0;
 	case KHV_INSN_STOS:
 		return khv_mmio_string_out(vcpu, &p, gpa, false);
+	case KHV_INSN_SMSW:
+		khv_smsw_as_store(in, p.cr0);
+		r = khv_mmio_mov(vcpu, &p);
+		break;
 	case KHV_INSN_MOVS:
 		vcpu->mmio.write = write;
 		r = khv_mmio_movs(vcpu, &p, gpa, write);
@@ -766,14 +777,15 @@ static int khv_mmio_done(struct khv_vcpu *vcpu, const void *bytes)
  * (MOV r, DRn), 0F 22 (MOV CRn, r), 0F 23 (MOV DRn, r), ModRM.reg the
  * CR/DR (REX.R adds 8), ModRM.rm the GPR (REX.B adds 8); the operand is
  * 64 bits in 64-bit mode, else 32. Legacy prefixes change nothing. Also
- * LMSW with a register operand: 0F 01 /6, ModRM.mod 3 (op 0x01, reg 0: it
- * writes CR0).
+ * the register forms of group 7's SMSW (0F 01 /4) and LMSW (0F 01 /6),
+ * ModRM.mod 3 (op 0x01, reg the ModRM.reg), and CLTS (0F 06, op 0x06).
  */
 struct khv_mov_ctl {
-	u8 op;		/* 0x20 .. 0x23, or 0x01 (LMSW) */
-	u8 reg;		/* CR or DR number */
+	u8 op;		/* 0x20 .. 0x23, 0x01 (SMSW, LMSW) or 0x06 (CLTS) */
+	u8 reg;		/* CR or DR number; for op 0x01 ModRM.reg */
 	u8 gpr;
 	u8 len;
+	u8 size;	/* SMSW: the operand size, 2, 4 or 8 */
 	bool wide;	/* 64-bit operand */
 };
 
@@ -788,32 +800,40 @@ static bool khv_legacy_prefix(u8 b)
 	}
 }
 
-/* Decode the instruction at RIP: 0, KHV_EMU_FAULTED, or -EFAULT if it is no such MOV. */
-static int khv_decode_mov_ctl(struct khv_vcpu *vcpu, const struct khv_paging *p,
-			      struct khv_mov_ctl *m)
+/* Decode @len bytes in @mode: 0, or -EFAULT if they are no such instruction. */
+static int khv_decode_mov_ctl_bytes(const u8 *b, int len,
+				    enum khv_cpu_mode mode,
+				    struct khv_mov_ctl *m)
 {
-	u8 b[KHV_INSN_MAX_LEN], rex = 0, modrm;
-	bool long64 = khv_cpu_mode(p) == KHV_MODE_LONG64;
-	int len = 0, i = 0, r;
+	bool long64 = mode == KHV_MODE_LONG64, osize = false;
+	int i = 0;
+	u8 rex = 0, modrm, reg;
 
-	r = khv_fetch(vcpu, p, b, &len);
-	if (r)
-		return r;
 	while (i < len && khv_legacy_prefix(b[i]))
-		i++;
+		osize |= b[i++] == 0x66;
 	if (long64 && i < len && (b[i] & 0xf0) == 0x40)
 		rex = b[i++];
-	if (i + 3 > len || b[i] != 0x0f)
+	if (i + 2 > len || b[i] != 0x0f)
+		return -EFAULT;
+	if (b[i + 1] == 0x06) {
+		*m = (struct khv_mov_ctl){ .op = 0x06, .len = i + 2 };
+		return 0;
+	}
+	if (i + 3 > len)
 		return -EFAULT;
 	modrm = b[i + 2];
 	if (b[i + 1] == 0x01) {
-		/* LMSW r16 only: the memory form is not emulated */
-		if ((modrm & 0xc0) != 0xc0 || ((modrm >> 3) & 7) != 6)
+		/* SMSW r and LMSW r16: the memory forms are not decoded here */
+		reg = (modrm >> 3) & 7;
+		if ((modrm & 0xc0) != 0xc0 || (reg != 4 && reg != 6))
 			return -EFAULT;
 		*m = (struct khv_mov_ctl){
 			.op = 0x01,
+			.reg = reg,
 			.gpr = (modrm & 7) | (rex & 1 ? 8 : 0),
 			.len = i + 3,
+			.size = rex & 8 ? 8 :
+				(mode == KHV_MODE_PROT32 || long64) != osize ? 4 : 2,
 		};
 		return 0;
 	}
@@ -827,6 +847,19 @@ static int khv_decode_mov_ctl(struct khv_vcpu *vcpu, const struct khv_paging *p,
 		.wide = long64,
 	};
 	return 0;
+}
+
+/* Decode the instruction at RIP: 0, KHV_EMU_FAULTED, or -EFAULT if it is no such MOV. */
+static int khv_decode_mov_ctl(struct khv_vcpu *vcpu, const struct khv_paging *p,
+			      struct khv_mov_ctl *m)
+{
+	u8 b[KHV_INSN_MAX_LEN];
+	int len = 0, r;
+
+	r = khv_fetch(vcpu, p, b, &len);
+	if (r)
+		return r;
+	return khv_decode_mov_ctl_bytes(b, len, khv_cpu_mode(p), m);
 }
 
 /*
@@ -1036,9 +1069,11 @@ int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 		r = khv_decode_mov_ctl(vcpu, &p, &m);
 		if (r)
 			return r == KHV_EMU_FAULTED ? 0 : r;
-		if (m.op == 0x01) {
+		if (m.op == 0x01 && m.reg == 6) {
 			type = KHV_CR_LMSW;
 			lmsw = vcpu->gprs[m.gpr];
+		} else if (m.op == 0x06) {
+			type = KHV_CR_CLTS;
 		} else if (m.op == 0x22 && m.reg == 0) {
 			type = KHV_CR_MOV;
 		} else {
@@ -1072,6 +1107,83 @@ int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 		set_bit(KHV_REQ_TLB_FLUSH, &vcpu->requests);
 	khv_skip_insn(vcpu, next_rip);
 	return 0;
+}
+
+/* MOV from CR0 at CPL > 0, SMSW there with CR4.UMIP: #GP (true). */
+static bool khv_cr0_read_faults(struct khv_vcpu *vcpu,
+				const struct khv_paging *p, bool smsw)
+{
+	if (!p->cpl || (smsw && !(p->cr4 & X86_CR4_UMIP)))
+		return false;
+	khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+	return true;
+}
+
+/*
+ * SMSW to memory (@b, @len bytes at RIP): CR0[15:0] stored as a 2-byte
+ * MOV would be, to RAM or as an MMIO exit. 1 enter again, 0 exit to user
+ * space, < 0 not emulated.
+ */
+static int khv_smsw_mem(struct khv_vcpu *vcpu, const struct khv_paging *p,
+			const u8 *b, int len)
+{
+	struct khv_insn *in = &vcpu->mmio.insn;
+
+	if (khv_insn_decode(b, len, khv_cpu_mode(p), in) ||
+	    in->kind != KHV_INSN_SMSW)
+		return -EFAULT;
+	if (khv_cr0_read_faults(vcpu, p, true))
+		return 1;
+	khv_smsw_as_store(in, p->cr0);
+	vcpu->mmio.gpa = 0;
+	vcpu->mmio.npf_error = 0;	/* no fault names the address: walk */
+	return khv_mmio_mov(vcpu, p);
+}
+
+/*
+ * MOV from CR0 or SMSW, intercepted while the CPU runs the guest with
+ * another CR0 than the guest's own (SVM, KVM's CD_NW_CLEARED quirk): the
+ * guest reads its own value. @gpr: MOV's destination when the CPU named
+ * it, else -1 (decoded here). MOV writes 64 bits in 64-bit mode, else 32;
+ * SMSW to a register its operand size (16 bits merge into the register),
+ * to memory 16 bits. 1 enter again, 0 exit to user space (MMIO), < 0 not
+ * emulated.
+ */
+int khv_emulate_cr0_read(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
+{
+	struct khv_mov_ctl m = { .op = 0x20, .gpr = gpr };
+	u8 b[KHV_INSN_MAX_LEN] = { 0 };
+	struct khv_paging p;
+	u64 *dst;
+	int len = 0, r;
+
+	khv_ops->get_paging(vcpu, &p);
+	m.wide = khv_cpu_mode(&p) == KHV_MODE_LONG64;
+	if (gpr < 0 || !next_rip) {
+		r = khv_fetch(vcpu, &p, b, &len);
+		if (r)
+			return r == KHV_EMU_FAULTED ? 1 : r;
+		if (khv_decode_mov_ctl_bytes(b, len, khv_cpu_mode(&p), &m))
+			return khv_smsw_mem(vcpu, &p, b, len);
+		next_rip = vcpu->rip + m.len;
+	}
+	dst = &vcpu->gprs[m.gpr];
+	if (m.op == 0x20 && m.reg == 0) {
+		if (khv_cr0_read_faults(vcpu, &p, false))
+			return 1;
+		*dst = m.wide ? p.cr0 : (u32)p.cr0;
+	} else if (m.op == 0x01 && m.reg == 4) {
+		if (khv_cr0_read_faults(vcpu, &p, true))
+			return 1;
+		if (m.size == 2)
+			*dst = (*dst & ~0xffffULL) | (p.cr0 & 0xffff);
+		else
+			*dst = m.size == 8 ? p.cr0 : (u32)p.cr0;
+	} else {
+		return -EFAULT;
+	}
+	khv_skip_insn(vcpu, next_rip);
+	return 1;
 }
 
 /*

@@ -55,6 +55,8 @@ int khv_emulate_mov_dr(struct khv_vcpu *vcpu);
 int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 			u64 next_rip);
 int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
+/* MOV from CR0 or SMSW: 1 enter again, 0 exit to user space, < 0. */
+int khv_emulate_cr0_read(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
 int khv_emulate_mov_cr8(struct khv_vcpu *vcpu, int gpr, u64 next_rip);
 int khv_emulate_xsetbv(struct khv_vcpu *vcpu, u64 next_rip);
 

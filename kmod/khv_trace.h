@@ -28,6 +28,7 @@
 	EM(KHV_EXIT_NMI_WINDOW,		"nmi_window")		\
 	EM(KHV_EXIT_DR_ACCESS,		"dr")			\
 	EM(KHV_EXIT_CR_WRITE,		"cr_write")		\
+	EM(KHV_EXIT_CR_READ,		"cr_read")		\
 	EM(KHV_EXIT_EXCEPTION,		"exception")		\
 	EM(KHV_EXIT_ICEBP,		"icebp")		\
 	EM(KHV_EXIT_RDPMC,		"rdpmc")		\

@@ -496,6 +496,16 @@ static int khv_exit_cr_write(struct khv_vcpu *vcpu, struct khv_exit *exit)
 							   exit->next_rip));
 }
 
+static int khv_exit_cr_read(struct khv_vcpu *vcpu, struct khv_exit *exit)
+{
+	int r;
+
+	if (exit->cr.cr != 0)
+		return khv_exit_unhandled(vcpu, exit);
+	r = khv_emulate_cr0_read(vcpu, exit->cr.gpr, exit->next_rip);
+	return r < 0 ? khv_emulation_failed(vcpu, exit) : r;
+}
+
 /*
  * An exception khv intercepts so that the CPU cannot loop delivering it
  * (#AC, #DB: each delivery now exits, so the host keeps its CPU) goes to
@@ -699,6 +709,7 @@ static const khv_exit_fn khv_exit_handlers[] = {
 	[KHV_EXIT_NMI_WINDOW]	= khv_exit_nmi_window,
 	[KHV_EXIT_DR_ACCESS]	= khv_exit_dr,
 	[KHV_EXIT_CR_WRITE]	= khv_exit_cr_write,
+	[KHV_EXIT_CR_READ]	= khv_exit_cr_read,
 	[KHV_EXIT_EXCEPTION]	= khv_exit_exception,
 	[KHV_EXIT_ICEBP]	= khv_exit_icebp,
 	[KHV_EXIT_RDPMC]	= khv_exit_rdpmc,

@@ -69,7 +69,7 @@ static const struct khv_stat_def khv_vcpu_stat_defs[] = {
 	VCPU_STAT(exits_host_irq, CUMULATIVE, 0),	/* host interrupt, NMI, SMI */
 	VCPU_STAT(exits_irq_window, CUMULATIVE, 0),
 	VCPU_STAT(exits_nmi_window, CUMULATIVE, 0),
-	VCPU_STAT(exits_cr, CUMULATIVE, 0),		/* MOV to CR4 */
+	VCPU_STAT(exits_cr, CUMULATIVE, 0),		/* CR accesses emulated */
 	VCPU_STAT(exits_dr, CUMULATIVE, 0),		/* MOV to/from DRn */
 	VCPU_STAT(exits_exception, CUMULATIVE, 0),	/* #DB, #AC, #MC */
 	VCPU_STAT(exits_shutdown, CUMULATIVE, 0),	/* triple fault */
@@ -363,6 +363,7 @@ const u8 khv_exit_stat[KHV_EXIT_UNHANDLED + 1] = {
 	[KHV_EXIT_IRQ_WINDOW]	= KHV_STAT_IDX(exits_irq_window),
 	[KHV_EXIT_NMI_WINDOW]	= KHV_STAT_IDX(exits_nmi_window),
 	[KHV_EXIT_CR_WRITE]	= KHV_STAT_IDX(exits_cr),
+	[KHV_EXIT_CR_READ]	= KHV_STAT_IDX(exits_cr),
 	[KHV_EXIT_DR_ACCESS]	= KHV_STAT_IDX(exits_dr),
 	[KHV_EXIT_EXCEPTION]	= KHV_STAT_IDX(exits_exception),
 	[KHV_EXIT_SHUTDOWN]	= KHV_STAT_IDX(exits_shutdown),

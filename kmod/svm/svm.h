@@ -16,6 +16,7 @@ struct svm_vcpu {
 	u64 tsc_aux;
 	bool virq_offered;		/* V_IRQ holds an offer (svm_offer_irq()) */
 	int offer_taken;		/* after the exit: its vector if taken, or -1 */
+	u64 cr0_hidden;			/* the guest's CR0.CD/NW the VMCB lacks (svm_load_cr0()) */
 };
 
 static inline struct svm_vcpu *to_svm(struct khv_vcpu *vcpu)

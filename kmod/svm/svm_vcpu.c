@@ -128,6 +128,39 @@ static void svm_control_init(struct vmcb_control *c)
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 }
 
+/* CR0 bits the CPU may run without while the guest has them set */
+#define SVM_CR0_CACHE_BITS	(X86_CR0_CD | X86_CR0_NW)
+
+/* The guest's CR0: the VMCB's, with the cache bits svm_load_cr0() kept back. */
+static u64 svm_guest_cr0(const struct svm_vcpu *svm)
+{
+	return svm->vmcb->save.cr0 | svm->cr0_hidden;
+}
+
+/*
+ * Give the guest CR0 @cr0. While KVM's CD_NW_CLEARED quirk is on (the
+ * default; KVM_CAP_DISABLE_QUIRKS2), the CPU runs the guest with caching
+ * enabled whatever CD and NW say, as KVM on AMD: firmware such as SeaBIOS
+ * never clears them, and on hardware a guest with caches off crawls. So
+ * that the guest still reads and changes its own value, every CR0 read
+ * and write exits while the two differ (svm_exit_cr0_read(), the full
+ * write intercept); otherwise only the selective write intercept stays.
+ */
+static void svm_load_cr0(struct svm_vcpu *svm, u64 cr0)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+	u64 hide = 0;
+
+	if (!khv_quirk_off(svm->vcpu.vm, KVM_X86_QUIRK_CD_NW_CLEARED))
+		hide = cr0 & SVM_CR0_CACHE_BITS;
+	svm->cr0_hidden = hide;
+	svm->vmcb->save.cr0 = cr0 & ~hide;
+	if (hide)
+		c->intercept_cr |= SVM_ICR_READ(0) | SVM_ICR_WRITE(0);
+	else
+		c->intercept_cr &= ~(SVM_ICR_READ(0) | SVM_ICR_WRITE(0));
+}
+
 int svm_vcpu_init(struct khv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -135,6 +168,7 @@ int svm_vcpu_init(struct khv_vcpu *vcpu)
 	memset(svm->vmcb, 0, PAGE_SIZE);
 	svm_control_init(&svm->vmcb->control);
 	svm_save_reset(&svm->vmcb->save);
+	svm_load_cr0(svm, svm->vmcb->save.cr0);
 	svm->asid_cpu = -1;
 	svm->tsc_aux = 0;
 	return 0;
@@ -310,12 +344,13 @@ static void svm_exit_cr_write(struct svm_vcpu *svm, struct khv_exit *exit)
 }
 
 /*
- * MOV to CR0 or LMSW changing more than TS and MP. With decode assists a
- * MOV names its register; LMSW (and any write without them) is decoded.
+ * A CR0 access: with decode assists a MOV names its register; anything
+ * else (SMSW, CLTS, LMSW, or any access without them) is decoded.
  */
-static void svm_exit_cr0_sel(struct svm_vcpu *svm, struct khv_exit *exit)
+static void svm_exit_cr0(struct svm_vcpu *svm, struct khv_exit *exit,
+			 enum khv_exit_kind kind)
 {
-	exit->kind = KHV_EXIT_CR_WRITE;
+	exit->kind = kind;
 	exit->cr.cr = 0;
 	exit->cr.gpr = -1;
 	exit->cr.type = KHV_CR_DECODE;
@@ -325,6 +360,21 @@ static void svm_exit_cr0_sel(struct svm_vcpu *svm, struct khv_exit *exit)
 	}
 	if (svm_host.nrips)
 		exit->next_rip = svm->vmcb->control.next_rip;
+}
+
+/*
+ * MOV to CR0 or LMSW changing more than TS and MP or, with the full write
+ * intercept (svm_load_cr0()), any MOV to CR0, CLTS or LMSW.
+ */
+static void svm_exit_cr0_sel(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	svm_exit_cr0(svm, exit, KHV_EXIT_CR_WRITE);
+}
+
+/* MOV from CR0 or SMSW while the guest's CR0 differs from the VMCB's. */
+static void svm_exit_cr0_read(struct svm_vcpu *svm, struct khv_exit *exit)
+{
+	svm_exit_cr0(svm, exit, KHV_EXIT_CR_READ);
 }
 
 /* #DB: the CPU already updated the guest's DR6 (saved in the VMCB). */
@@ -431,6 +481,8 @@ static void svm_exit_shutdown(struct svm_vcpu *svm, struct khv_exit *exit)
 #define SVM_EXIT_DR_LAST	0x03f
 
 static const svm_exit_fn svm_exit_table[] = {
+	[SVM_EXIT_READ_CR0]	= svm_exit_cr0_read,
+	[SVM_EXIT_WRITE_CR0]	= svm_exit_cr0_sel,
 	[SVM_EXIT_WRITE_CR4]	= svm_exit_cr_write,
 	[SVM_EXIT_WRITE_CR8]	= svm_exit_cr_write,
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
@@ -702,7 +754,7 @@ void svm_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s)
 		svm_seg_get(SVM_SEG(v, i), KVM_SEG(s, i));
 	svm_dtable_get(&v->gdtr, &s->gdt);
 	svm_dtable_get(&v->idtr, &s->idt);
-	s->cr0 = v->cr0;
+	s->cr0 = svm_guest_cr0(to_svm(vcpu));
 	s->cr2 = v->cr2;
 	s->cr3 = v->cr3;
 	s->cr4 = v->cr4;
@@ -719,7 +771,7 @@ void svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 		svm_seg_set(SVM_SEG(v, i), KVM_SEG(s, i));
 	svm_dtable_set(&v->gdtr, &s->gdt);
 	svm_dtable_set(&v->idtr, &s->idt);
-	v->cr0 = s->cr0;
+	svm_load_cr0(to_svm(vcpu), s->cr0);
 	v->cr2 = s->cr2;
 	v->cr3 = s->cr3;
 	v->cr4 = s->cr4;
@@ -736,7 +788,7 @@ void svm_set_cr0(struct khv_vcpu *vcpu, u64 cr0)
 		v->efer |= EFER_LMA;
 	if (!(cr0 & X86_CR0_PG))
 		v->efer &= ~EFER_LMA;
-	v->cr0 = cr0;
+	svm_load_cr0(to_svm(vcpu), cr0);
 }
 
 void svm_set_cr4(struct khv_vcpu *vcpu, u64 cr4)
@@ -751,7 +803,7 @@ void svm_get_paging(struct khv_vcpu *vcpu, struct khv_paging *p)
 					   &v->fs, &v->gs };
 	int i;
 
-	p->cr0 = v->cr0;
+	p->cr0 = svm_guest_cr0(to_svm(vcpu));
 	p->cr3 = v->cr3;
 	p->cr4 = v->cr4;
 	p->efer = v->efer & ~EFER_SVME;

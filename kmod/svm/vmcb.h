@@ -126,6 +126,7 @@ VMCB_CHECK(vmcb, save.spec_ctrl, 0x6e0);
 static_assert(sizeof(struct vmcb) <= 4096);
 
 /* intercept_cr (VMCB 0x000): reads in bits 15:0, writes in 31:16 */
+#define SVM_ICR_READ(n)		BIT(n)
 #define SVM_ICR_WRITE(n)	BIT(16 + (n))
 
 /* intercept_misc1 (VMCB 0x00c) */
@@ -207,6 +208,7 @@ static_assert(sizeof(struct vmcb) <= 4096);
 #define SVM_IOIO_PORT_SHIFT	16
 
 /* exit codes (AMD APM vol. 2, appendix C) */
+#define SVM_EXIT_READ_CR0	0x000	/* MOV from CR0, SMSW */
 #define SVM_EXIT_WRITE_CR0	0x010	/* MOV to CRn: 0x010 + n */
 #define SVM_EXIT_WRITE_CR4	0x014
 #define SVM_EXIT_WRITE_CR8	0x018

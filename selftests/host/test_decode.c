@@ -454,6 +454,30 @@ static int t_mem_offset(void)
 	return KSFT_PASS;
 }
 
+/*
+ * SMSW m16 (0F 01 /4): two bytes stored, whatever the operand size; the
+ * register form, LOCK and the group's other members are not memory stores.
+ */
+static int t_smsw(void)
+{
+	struct khv_insn i;
+
+	CHECK_INSN("0f 01 20", L64, KHV_INSN_SMSW, 3, 2, NONE);
+	CHECK_MEM(KHV_REG_RAX, NONE, 1, 0, KHV_SEG_DS);
+	CHECK_INSN("48 0f 01 64 24 08", L64, KHV_INSN_SMSW, 6, 2, NONE);
+	CHECK_MEM(KHV_REG_RSP, NONE, 1, 8, KHV_SEG_SS);
+	CHECK_INSN("0f 01 26 34 12", REAL, KHV_INSN_SMSW, 5, 2, NONE);
+	CHECK_MEM(NONE, NONE, 1, 0x1234, KHV_SEG_DS);
+	CHECK_INSN("66 26 0f 01 63 04", P32, KHV_INSN_SMSW, 6, 2, NONE);
+	CHECK_MEM(KHV_REG_RBX, NONE, 1, 4, KHV_SEG_ES);
+	CHECK(dec("0f 01 e0", L64, &i) == -EOPNOTSUPP, "SMSW eax");
+	CHECK(dec("f0 0f 01 20", L64, &i) == -EINVAL, "LOCK SMSW: #UD");
+	CHECK(dec("0f 01 30", L64, &i) == -EOPNOTSUPP, "LMSW m16");
+	CHECK(dec("0f 01 00", L64, &i) == -EOPNOTSUPP, "SGDT");
+	CHECK(dec("0f 01", L64, &i) == -EAGAIN, "truncated");
+	return KSFT_PASS;
+}
+
 /* MOVNTI (memcpy_flushcache) and MOVSXD (sign-extending 32-bit loads). */
 static int t_movnti_movsxd(void)
 {
@@ -799,6 +823,7 @@ static int t_alu_operands_results(void)
 
 static const struct ksft_case cases[] = {
 	{ "decode_movnti_movsxd", t_movnti_movsxd },
+	{ "decode_smsw", t_smsw },
 	{ "decode_mov_loads_stores", t_mov_loads_stores },
 	{ "decode_movzx_movsx", t_movzx_movsx },
 	{ "decode_rip_relative", t_rip_relative },

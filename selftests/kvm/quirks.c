@@ -20,6 +20,11 @@
  * - LAPIC_MMIO_HOLE: the xAPIC page of a LAPIC in x2APIC mode reads all
  *   ones and drops writes; without the quirk those accesses exit to user
  *   space as MMIO.
+ * - CD_NW_CLEARED: on AMD the CPU runs the guest with caching on whatever
+ *   CR0.CD and NW say. Not visible to the guest, by design: with the
+ *   quirk on and off it reads (MOV, SMSW to a register of each size and
+ *   to memory) and changes (MOV, CLTS, LMSW) its own CD and NW, and
+ *   KVM_GET/SET_SREGS carry them.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,6 +36,7 @@
 static int sys_fd;
 
 #define QUIRK_LINT0_REENABLED		(1ull << 0)
+#define QUIRK_CD_NW_CLEARED		(1ull << 1)
 #define QUIRK_LAPIC_MMIO_HOLE		(1ull << 2)
 #define QUIRK_OUT_7E_INC_RIP		(1ull << 3)
 #define QUIRK_MISC_ENABLE_NO_MWAIT	(1ull << 4)
@@ -491,12 +497,130 @@ static int t_lapic_mmio_hole(void)
 	return r == KSFT_PASS ? mmio_hole_once(true) : r;
 }
 
+/* ------------------------------------------------------- CR0.CD and NW */
+
+#define CR0_TS		(1ull << 3)
+#define CR0_NW		(1ull << 29)
+#define CR0_CD		(1ull << 30)
+
+static volatile uint32_t g_msw_mem;
+
+GUEST_CODE static uint64_t guest_read_cr0(void)
+{
+	uint64_t cr0;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	return cr0;
+}
+
+GUEST_CODE static void guest_write_cr0(uint64_t cr0)
+{
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+}
+
+/*
+ * Stage 1: CR0 by MOV (the VMM set CD and NW); 2: SMSW r64; 3: SMSW r32;
+ * 4: SMSW r16 into 0x1122334455667788; 5: SMSW m16 into 0xa5a5a5a5; 6:
+ * MOV after TS set by MOV and cleared by CLTS; 7: after LMSW set TS; 8:
+ * after MOV cleared CD and NW; 9: after MOV set CD alone. Then DONE.
+ */
+GUEST_CODE static void guest_cd_nw(uint64_t a0, uint64_t a1)
+{
+	uint64_t cr0 = guest_read_cr0(), v;
+
+	GUEST_SYNC(1, cr0);
+	__asm__ volatile("smsw %0" : "=r"(v));
+	GUEST_SYNC(2, v);
+	v = ~0ull;
+	__asm__ volatile("smsw %k0" : "+r"(v));
+	GUEST_SYNC(3, v);
+	v = 0x1122334455667788ull;
+	__asm__ volatile("smsw %w0" : "+r"(v));
+	GUEST_SYNC(4, v);
+	g_msw_mem = 0xa5a5a5a5;
+	__asm__ volatile("smsw (%0)" : : "r"(&g_msw_mem) : "memory");
+	GUEST_SYNC(5, g_msw_mem);
+	guest_write_cr0(cr0 | CR0_TS);
+	__asm__ volatile("clts" : : : "memory");
+	GUEST_SYNC(6, guest_read_cr0());
+	v = (cr0 & 0xffff) | CR0_TS;
+	__asm__ volatile("lmsw %w0" : : "r"(v) : "memory");
+	GUEST_SYNC(7, guest_read_cr0());
+	__asm__ volatile("clts" : : : "memory");
+	guest_write_cr0(cr0 & ~(CR0_CD | CR0_NW));
+	GUEST_SYNC(8, guest_read_cr0());
+	guest_write_cr0((cr0 & ~CR0_NW) | CR0_CD);
+	GUEST_SYNC(9, guest_read_cr0());
+	GUEST_DONE();
+}
+
+static int cd_nw_once(bool disable)
+{
+	const char *q = disable ? "quirk off" : "quirk on";
+	struct kvm_sregs sregs;
+	uint64_t cr0, v;
+	struct gvcpu *v0;
+	struct gvm *vm;
+
+	vm = gvm_create(sys_fd, 0);
+	CHECK(vm, "VM");
+	CHECK(!disable || !disable_quirks(vm, QUIRK_CD_NW_CLEARED), "disable the quirk");
+	v0 = gvcpu_create_long(vm, 0, guest_cd_nw, 0, 0);
+	CHECK(v0, "vCPU");
+	CHECK(!gvcpu_get_sregs(v0, &sregs), "KVM_GET_SREGS");
+	cr0 = sregs.cr0 | CR0_CD | CR0_NW;
+	sregs.cr0 = cr0;
+	CHECK(!gvcpu_set_sregs(v0, &sregs), "KVM_SET_SREGS with CD and NW");
+	CHECK(!gvcpu_run_sync(v0, 1, &v) && v == cr0,
+	      "%s: MOV from CR0 read %#llx, KVM_SET_SREGS gave %#llx", q,
+	      (unsigned long long)v, (unsigned long long)cr0);
+	CHECK(!gvcpu_get_sregs(v0, &sregs) && sregs.cr0 == cr0,
+	      "%s: KVM_GET_SREGS %#llx", q, (unsigned long long)sregs.cr0);
+	CHECK(!gvcpu_run_sync(v0, 2, &v) && v == cr0, "%s: SMSW r64 %#llx", q,
+	      (unsigned long long)v);
+	CHECK(!gvcpu_run_sync(v0, 3, &v) && v == (uint32_t)cr0,
+	      "%s: SMSW r32 %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_run_sync(v0, 4, &v) &&
+	      v == (0x1122334455660000ull | (cr0 & 0xffff)),
+	      "%s: SMSW r16 %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_run_sync(v0, 5, &v) && v == (0xa5a50000ull | (cr0 & 0xffff)),
+	      "%s: SMSW m16 left %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_run_sync(v0, 6, &v) && v == cr0,
+	      "%s: after MOV (TS) and CLTS %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_run_sync(v0, 7, &v) && v == (cr0 | CR0_TS),
+	      "%s: after LMSW (TS) %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_run_sync(v0, 8, &v) && v == (cr0 & ~(CR0_CD | CR0_NW)),
+	      "%s: after clearing CD and NW %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_get_sregs(v0, &sregs) && sregs.cr0 == v,
+	      "%s: KVM_GET_SREGS %#llx after the guest cleared CD and NW", q,
+	      (unsigned long long)sregs.cr0);
+	CHECK(!gvcpu_run_sync(v0, 9, &v) && v == ((cr0 & ~CR0_NW) | CR0_CD),
+	      "%s: after setting CD %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_get_sregs(v0, &sregs) && sregs.cr0 == v,
+	      "%s: KVM_GET_SREGS %#llx with CD", q, (unsigned long long)sregs.cr0);
+	CHECK(!gvcpu_run_done(v0), "DONE");
+	gvm_teardown(vm, v0);
+	return KSFT_PASS;
+}
+
+static int t_cd_nw(void)
+{
+	int r = cd_nw_once(false);
+
+	if (r != KSFT_PASS)
+		return r;
+	SKIP_IF(!have_quirks(QUIRK_CD_NW_CLEARED),
+		"KVM_CAP_DISABLE_QUIRKS2 lacks CD_NW_CLEARED (quirk on: passed)");
+	return cd_nw_once(true);
+}
+
 static const struct ksft_case cases[] = {
 	{ "mwait", t_mwait },
 	{ "misc_enable_mwait", t_misc_enable_mwait },
 	{ "out_7e", t_out_7e },
 	{ "lint0", t_lint0 },
 	{ "lapic_mmio_hole", t_lapic_mmio_hole },
+	{ "cd_nw", t_cd_nw },
 };
 
 int main(int argc, char **argv)
