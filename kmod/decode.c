@@ -100,6 +100,7 @@ static const struct khv_opcode khv_opcodes[] = {
 	{ 1, 0xbe, 0, KHV_INSN_LOAD,      KHV_EXT_SIGN, 0, OP_MODRM | OP_SRC8 },	/* MOVSX r, r/m8 */
 	{ 1, 0xbf, 0, KHV_INSN_LOAD,      KHV_EXT_SIGN, 0, OP_MODRM | OP_SRC16 },	/* MOVSX r, r/m16 */
 	{ 1, 0x01, 4, KHV_INSN_SMSW,      KHV_EXT_NONE, 0, OP_MODRM | OP_GROUP | OP_SRC16 },	/* SMSW m16 */
+	{ 1, 0x01, 6, KHV_INSN_LMSW,      KHV_EXT_NONE, 0, OP_MODRM | OP_GROUP | OP_SRC16 },	/* LMSW m16 */
 	ALU_RM(0x00, KHV_ALU_ADD, OP_LOCK),
 	ALU_RM(0x08, KHV_ALU_OR,  OP_LOCK),
 	ALU_RM(0x10, KHV_ALU_ADC, OP_LOCK),

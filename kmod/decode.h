@@ -18,9 +18,11 @@
  *   INC DEC                         FE/FF /0 /1
  *   NOT NEG                         F6/F7 /2 /3
  *   XCHG                            r/m,r (86/87)
- * And SMSW m16 (0F 01 /4, KHV_INSN_SMSW): a 2-byte store of CR0's low
- * word, which the emulator supplies (a guest's SMSW to MMIO, or one
- * intercepted while the guest's CR0 differs from the CPU's).
+ * And group 7's SMSW m16 (0F 01 /4, KHV_INSN_SMSW: a 2-byte store of
+ * CR0's low word, which the emulator supplies: a guest's SMSW to MMIO, or
+ * one intercepted while the guest's CR0 differs from the CPU's) and LMSW
+ * m16 (0F 01 /6, KHV_INSN_LMSW: the 2-byte operand of an intercepted
+ * LMSW).
  * Everything else is -EOPNOTSUPP.
  *
  * khv_insn_decode() returns 0 and fills *insn, or:
@@ -76,6 +78,7 @@ enum khv_insn_kind {
 	KHV_INSN_LODS,		/* seg:rSI -> rAX */
 	KHV_INSN_ALU,		/* read memory, khv_alu(alu_op), maybe write back */
 	KHV_INSN_SMSW,		/* CR0[15:0] -> memory (size 2) */
+	KHV_INSN_LMSW,		/* memory (size 2) -> CR0[3:0], as LMSW does */
 };
 
 /* How a load widens the value read (size bytes) to the register (dst_size). */

@@ -1049,11 +1049,75 @@ int khv_emulate_mov_cr4(struct khv_vcpu *vcpu, int gpr, u64 next_rip)
 #define KHV_CR0_TLB_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 
 /*
+ * LMSW m16 (@b, @len bytes at RIP): its operand, read from guest RAM, and
+ * the next RIP. 0, KHV_EMU_FAULTED (#PF raised) or < 0 (not LMSW m16, or
+ * an operand outside RAM: not emulated).
+ */
+static int khv_lmsw_mem(struct khv_vcpu *vcpu, const struct khv_paging *p,
+			const u8 *b, int len, u16 *lmsw, u64 *next_rip)
+{
+	struct khv_insn in;
+	u64 gla;
+	int r;
+
+	if (khv_insn_decode(b, len, khv_cpu_mode(p), &in) ||
+	    in.kind != KHV_INSN_LMSW)
+		return -EFAULT;
+	gla = p->seg_base[in.seg] + khv_insn_mem_offset(&in, vcpu->gprs, vcpu->rip);
+	if (khv_cpu_mode(p) != KHV_MODE_LONG64)
+		gla = (u32)gla;
+	r = khv_linear_copy(vcpu, p, gla, lmsw, sizeof(*lmsw), 0);
+	if (!r)
+		*next_rip = vcpu->rip + in.len;
+	return r;
+}
+
+/*
+ * Decode an intercepted CR0 write the CPU did not describe: MOV to CR0
+ * (*@gpr), CLTS, LMSW with a register or memory operand (*@lmsw), as the
+ * KHV_CR_* *@type. 0, KHV_EMU_FAULTED (an exception was raised) or < 0.
+ */
+static int khv_decode_cr0_write(struct khv_vcpu *vcpu,
+				const struct khv_paging *p, int *type,
+				int *gpr, u16 *lmsw, u64 *next_rip)
+{
+	u8 b[KHV_INSN_MAX_LEN] = { 0 };
+	struct khv_mov_ctl m;
+	int len = 0, r;
+
+	r = khv_fetch(vcpu, p, b, &len);
+	if (r)
+		return r;
+	if (khv_decode_mov_ctl_bytes(b, len, khv_cpu_mode(p), &m)) {
+		/* LMSW m16; at CPL > 0 the #GP comes before the operand's read */
+		if (p->cpl) {
+			khv_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+			return KHV_EMU_FAULTED;
+		}
+		*type = KHV_CR_LMSW;
+		return khv_lmsw_mem(vcpu, p, b, len, lmsw, next_rip);
+	}
+	*next_rip = vcpu->rip + m.len;
+	*gpr = m.gpr;
+	if (m.op == 0x01 && m.reg == 6) {
+		*type = KHV_CR_LMSW;
+		*lmsw = vcpu->gprs[m.gpr];
+	} else if (m.op == 0x06) {
+		*type = KHV_CR_CLTS;
+	} else if (m.op == 0x22 && m.reg == 0) {
+		*type = KHV_CR_MOV;
+	} else {
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/*
  * An intercepted write to CR0 (VMX: all but TS exit; SVM: those changing
- * more than TS and MP): MOV (@gpr named by the CPU), CLTS, LMSW (@lmsw,
- * which sets PE, MP, EM, TS but never clears PE), or KHV_CR_DECODE: MOV
- * or register LMSW decoded here. #GP at CPL > 0 or for a value CR0 cannot
- * take; ET reads 1.
+ * more than TS and MP, or all while the CPU runs the guest without its
+ * CD and NW): MOV (@gpr named by the CPU), CLTS, LMSW (@lmsw, which sets
+ * PE, MP, EM, TS but never clears PE), or KHV_CR_DECODE: decoded here.
+ * #GP at CPL > 0 or for a value CR0 cannot take; ET reads 1.
  */
 int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 			u64 next_rip)
@@ -1064,23 +1128,9 @@ int khv_emulate_mov_cr0(struct khv_vcpu *vcpu, int type, int gpr, u16 lmsw,
 
 	khv_ops->get_paging(vcpu, &p);
 	if (type == KHV_CR_DECODE) {
-		struct khv_mov_ctl m;
-
-		r = khv_decode_mov_ctl(vcpu, &p, &m);
+		r = khv_decode_cr0_write(vcpu, &p, &type, &gpr, &lmsw, &next_rip);
 		if (r)
 			return r == KHV_EMU_FAULTED ? 0 : r;
-		if (m.op == 0x01 && m.reg == 6) {
-			type = KHV_CR_LMSW;
-			lmsw = vcpu->gprs[m.gpr];
-		} else if (m.op == 0x06) {
-			type = KHV_CR_CLTS;
-		} else if (m.op == 0x22 && m.reg == 0) {
-			type = KHV_CR_MOV;
-		} else {
-			return -EFAULT;
-		}
-		gpr = m.gpr;
-		next_rip = vcpu->rip + m.len;
 	}
 	switch (type) {
 	case KHV_CR_CLTS:

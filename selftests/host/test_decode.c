@@ -455,10 +455,11 @@ static int t_mem_offset(void)
 }
 
 /*
- * SMSW m16 (0F 01 /4): two bytes stored, whatever the operand size; the
- * register form, LOCK and the group's other members are not memory stores.
+ * SMSW m16 (0F 01 /4): two bytes stored, whatever the operand size; LMSW
+ * m16 (0F 01 /6) two bytes loaded. Their register forms, LOCK and the
+ * group's other members are not decoded.
  */
-static int t_smsw(void)
+static int t_smsw_lmsw(void)
 {
 	struct khv_insn i;
 
@@ -472,7 +473,12 @@ static int t_smsw(void)
 	CHECK_MEM(KHV_REG_RBX, NONE, 1, 4, KHV_SEG_ES);
 	CHECK(dec("0f 01 e0", L64, &i) == -EOPNOTSUPP, "SMSW eax");
 	CHECK(dec("f0 0f 01 20", L64, &i) == -EINVAL, "LOCK SMSW: #UD");
-	CHECK(dec("0f 01 30", L64, &i) == -EOPNOTSUPP, "LMSW m16");
+	CHECK_INSN("0f 01 30", L64, KHV_INSN_LMSW, 3, 2, NONE);
+	CHECK_MEM(KHV_REG_RAX, NONE, 1, 0, KHV_SEG_DS);
+	CHECK_INSN("0f 01 76 fe", REAL, KHV_INSN_LMSW, 4, 2, NONE);
+	CHECK_MEM(KHV_REG_RBP, NONE, 1, -2, KHV_SEG_SS);
+	CHECK(dec("0f 01 f0", L64, &i) == -EOPNOTSUPP, "LMSW ax");
+	CHECK(dec("0f 01 38", L64, &i) == -EOPNOTSUPP, "INVLPG");
 	CHECK(dec("0f 01 00", L64, &i) == -EOPNOTSUPP, "SGDT");
 	CHECK(dec("0f 01", L64, &i) == -EAGAIN, "truncated");
 	return KSFT_PASS;
@@ -823,7 +829,7 @@ static int t_alu_operands_results(void)
 
 static const struct ksft_case cases[] = {
 	{ "decode_movnti_movsxd", t_movnti_movsxd },
-	{ "decode_smsw", t_smsw },
+	{ "decode_smsw_lmsw", t_smsw_lmsw },
 	{ "decode_mov_loads_stores", t_mov_loads_stores },
 	{ "decode_movzx_movsx", t_movzx_movsx },
 	{ "decode_rip_relative", t_rip_relative },

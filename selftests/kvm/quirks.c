@@ -23,8 +23,8 @@
  * - CD_NW_CLEARED: on AMD the CPU runs the guest with caching on whatever
  *   CR0.CD and NW say. Not visible to the guest, by design: with the
  *   quirk on and off it reads (MOV, SMSW to a register of each size and
- *   to memory) and changes (MOV, CLTS, LMSW) its own CD and NW, and
- *   KVM_GET/SET_SREGS carry them.
+ *   to memory) and changes (MOV, CLTS, LMSW from a register and from
+ *   memory) its own CD and NW, and KVM_GET/SET_SREGS carry them.
  */
 #include <errno.h>
 #include <string.h>
@@ -499,6 +499,7 @@ static int t_lapic_mmio_hole(void)
 
 /* ------------------------------------------------------- CR0.CD and NW */
 
+#define CR0_EM		(1ull << 2)
 #define CR0_TS		(1ull << 3)
 #define CR0_NW		(1ull << 29)
 #define CR0_CD		(1ull << 30)
@@ -521,8 +522,10 @@ GUEST_CODE static void guest_write_cr0(uint64_t cr0)
 /*
  * Stage 1: CR0 by MOV (the VMM set CD and NW); 2: SMSW r64; 3: SMSW r32;
  * 4: SMSW r16 into 0x1122334455667788; 5: SMSW m16 into 0xa5a5a5a5; 6:
- * MOV after TS set by MOV and cleared by CLTS; 7: after LMSW set TS; 8:
- * after MOV cleared CD and NW; 9: after MOV set CD alone. Then DONE.
+ * MOV after TS set by MOV and cleared by CLTS; 7: after LMSW r16 set TS;
+ * 8: after CLTS and LMSW m16 set EM (a change beyond TS and MP: it exits
+ * with the quirk off too); 9: after MOV cleared CD and NW; 10: after MOV
+ * set CD alone. Then DONE.
  */
 GUEST_CODE static void guest_cd_nw(uint64_t a0, uint64_t a1)
 {
@@ -547,10 +550,16 @@ GUEST_CODE static void guest_cd_nw(uint64_t a0, uint64_t a1)
 	__asm__ volatile("lmsw %w0" : : "r"(v) : "memory");
 	GUEST_SYNC(7, guest_read_cr0());
 	__asm__ volatile("clts" : : : "memory");
+	/* no FPU or SSE instruction until EM is clear again */
+	g_msw_mem = (uint32_t)((cr0 & 0xffff) | CR0_EM);
+	__asm__ volatile("lmsw (%0)" : : "r"(&g_msw_mem) : "memory");
+	v = guest_read_cr0();
+	guest_write_cr0(cr0);
+	GUEST_SYNC(8, v);
 	guest_write_cr0(cr0 & ~(CR0_CD | CR0_NW));
-	GUEST_SYNC(8, guest_read_cr0());
-	guest_write_cr0((cr0 & ~CR0_NW) | CR0_CD);
 	GUEST_SYNC(9, guest_read_cr0());
+	guest_write_cr0((cr0 & ~CR0_NW) | CR0_CD);
+	GUEST_SYNC(10, guest_read_cr0());
 	GUEST_DONE();
 }
 
@@ -589,12 +598,14 @@ static int cd_nw_once(bool disable)
 	      "%s: after MOV (TS) and CLTS %#llx", q, (unsigned long long)v);
 	CHECK(!gvcpu_run_sync(v0, 7, &v) && v == (cr0 | CR0_TS),
 	      "%s: after LMSW (TS) %#llx", q, (unsigned long long)v);
-	CHECK(!gvcpu_run_sync(v0, 8, &v) && v == (cr0 & ~(CR0_CD | CR0_NW)),
+	CHECK(!gvcpu_run_sync(v0, 8, &v) && v == (cr0 | CR0_EM),
+	      "%s: after LMSW m16 (EM) %#llx", q, (unsigned long long)v);
+	CHECK(!gvcpu_run_sync(v0, 9, &v) && v == (cr0 & ~(CR0_CD | CR0_NW)),
 	      "%s: after clearing CD and NW %#llx", q, (unsigned long long)v);
 	CHECK(!gvcpu_get_sregs(v0, &sregs) && sregs.cr0 == v,
 	      "%s: KVM_GET_SREGS %#llx after the guest cleared CD and NW", q,
 	      (unsigned long long)sregs.cr0);
-	CHECK(!gvcpu_run_sync(v0, 9, &v) && v == ((cr0 & ~CR0_NW) | CR0_CD),
+	CHECK(!gvcpu_run_sync(v0, 10, &v) && v == ((cr0 & ~CR0_NW) | CR0_CD),
 	      "%s: after setting CD %#llx", q, (unsigned long long)v);
 	CHECK(!gvcpu_get_sregs(v0, &sregs) && sregs.cr0 == v,
 	      "%s: KVM_GET_SREGS %#llx with CD", q, (unsigned long long)sregs.cr0);
